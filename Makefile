@@ -1,0 +1,61 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+# System packages are installed with apt-get when run as root (else we say
+# what to install); everything Python goes into $(VENV).
+
+VENV        ?= .venv
+PYTHON      ?= python3
+PY          := $(VENV)/bin/python
+PIP         := $(PY) -m pip --disable-pip-version-check -q
+APT_PACKAGES := libdqlite0 libdqlite-dev go-dqlite
+PYTEST_ARGS ?=
+
+.PHONY: run test bench system-deps venv install install-test clean
+
+run: system-deps install
+	@echo "dqlite-shell $$($(VENV)/bin/dqlite --version)"
+	@echo "The interactive shell on a scratch node arrives with the dqlite command issue."
+	@echo "Until then, run a node:   $(VENV)/bin/dqlite-node --address 127.0.0.1:9001 --dir /tmp/dqlite-9001"
+	@echo "and talk to it with the Go shell:   /usr/bin/dqlite -s 127.0.0.1:9001 db 'SELECT 1'"
+
+test: system-deps install-test
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: system-deps install-test
+	$(PY) benchmarks/run.py
+
+# Idempotent and quiet when everything is there.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "apt-get install$$missing"; \
+	    apt-get update -qq >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "note: missing system packages:$$missing"; \
+	    echo "      install them with: sudo apt-get install$$missing"; \
+	    echo "      (the client works without them; native nodes and the Go oracle tests do not)"; \
+	  fi; \
+	fi
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+venv: $(VENV)/bin/python
+
+$(VENV)/.installed: $(VENV)/bin/python pyproject.toml
+	$(PIP) install -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(PIP) install -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

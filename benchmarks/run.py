@@ -1,0 +1,51 @@
+"""``make bench``: every benchmark, side by side with Debian's Go tools, as ratios.
+
+Each ``benchmarks/bench_*.py`` exposes ``run() -> list[Row]``; this script runs
+them in one process run and prints one table.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pathlib
+import sys
+from dataclasses import dataclass
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+
+@dataclass
+class Row:
+    """One measurement: ours, the Go tool's (None when there is no Go counterpart)."""
+    name: str
+    ours: float
+    go: float | None
+    unit: str
+    note: str = ""
+
+    @property
+    def ratio(self) -> str:
+        return f"{self.ours / self.go:.2f}x" if self.go else "-"
+
+
+def main(names: list[str]) -> int:
+    from tabulate import tabulate
+
+    modules = sorted(p.stem for p in HERE.glob("bench_*.py"))
+    if names:
+        modules = [m for m in modules if any(n in m for n in names)]
+    rows: list[Row] = []
+    for name in modules:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        rows.extend(importlib.import_module(f"benchmarks.{name}").run())
+    table = [(r.name, f"{r.ours:,.3f}", "-" if r.go is None else f"{r.go:,.3f}", r.unit,
+              r.ratio, r.note) for r in rows]
+    print(tabulate(table, headers=["benchmark", "ours", "go", "unit", "ours/go", "note"]))
+    return 0
+
+
+if __name__ == "__main__":
+    os.chdir(HERE.parent)
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,86 @@
+"""Node addresses as users write them: ``host:port``, ``[v6]:port`` and ``@name``.
+
+Shared by the client (which dials them) and the native nodes (which bind them),
+so that both sides agree on what an address means.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+
+DEFAULT_PORT = 9001
+
+
+class AddressError(ValueError):
+    """An address that cannot be parsed; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A parsed node address.
+
+    ``family`` is ``AF_INET``, ``AF_INET6`` or ``AF_UNIX`` (abstract socket,
+    ``host`` then holds the name without the leading ``@``).
+    """
+
+    family: int
+    host: str
+    port: int = 0
+
+    @property
+    def is_abstract(self) -> bool:
+        return self.family == socket.AF_UNIX
+
+    def sockaddr(self):
+        """The address as ``socket.connect``/``bind`` take it."""
+        if self.is_abstract:
+            return "\0" + self.host
+        return (self.host, self.port)
+
+    def __str__(self) -> str:
+        if self.is_abstract:
+            return "@" + self.host
+        if self.family == socket.AF_INET6:
+            return f"[{self.host}]:{self.port}"
+        return f"{self.host}:{self.port}"
+
+
+def parse_address(text: str, default_port: int = DEFAULT_PORT) -> Address:
+    """Parse ``host:port``, ``[v6]:port``, ``host`` or ``@name``.
+
+    Host names other than ``localhost`` are kept as given and resolved when
+    dialed (as IPv4, the family libdqlite 1.11 binds).
+    """
+    text = text.strip()
+    if not text:
+        raise AddressError("empty address")
+    if text.startswith("@"):
+        return Address(socket.AF_UNIX, text[1:])
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise AddressError(f"invalid address {text!r}: missing ']'")
+        host, rest = text[1:end], text[end + 1:]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise AddressError(f"invalid address {text!r}: {host!r} is not an IPv6 address") from None
+        if rest and not rest.startswith(":"):
+            raise AddressError(f"invalid address {text!r}: expected ':PORT' after ']'")
+        return Address(socket.AF_INET6, host, _port(text, rest[1:] if rest else "", default_port))
+    if text.count(":") > 1:
+        raise AddressError(f"invalid address {text!r}: write IPv6 addresses as [ADDR]:PORT")
+    host, _, port = text.partition(":")
+    if not host:
+        raise AddressError(f"invalid address {text!r}: missing host")
+    return Address(socket.AF_INET, host, _port(text, port, default_port))
+
+
+def _port(text: str, port: str, default_port: int) -> int:
+    if port == "":
+        return default_port
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise AddressError(f"invalid address {text!r}: port must be a number from 1 to 65535")
+    return int(port)

@@ -1,0 +1,83 @@
+"""Loading the system's libdqlite at run time (cffi ABI mode).
+
+ABI mode is chosen on purpose (see README, "Native binding"): the package
+installs and the client works on machines without libdqlite or a compiler;
+only starting nodes needs the library, and a missing one is reported in one
+line when a native feature is first used.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from dqlite_shell.native._cdef import CDEF
+from dqlite_shell.native.errors import LibraryNotFound
+
+#: Tried in order; DQLITE_SHELL_LIBDQLITE (a path or soname) goes first.
+LIBRARY_NAMES = ("libdqlite.so.0", "libdqlite.so")
+
+NOT_FOUND = ("libdqlite not found: install libdqlite0 (apt-get install libdqlite0) "
+             "or connect to running servers with -s")
+
+_lock = threading.Lock()
+_loaded = None
+
+
+def load():
+    """Return ``(ffi, lib)`` for libdqlite, loading it once.
+
+    Raises :class:`LibraryNotFound` with a one-line message when the library
+    (or cffi itself) is missing.
+    """
+    global _loaded
+    if _loaded is not None:
+        return _loaded
+    with _lock:
+        if _loaded is None:
+            _loaded = _open()
+    return _loaded
+
+
+def _open():
+    try:
+        import cffi
+    except ImportError:  # pragma: no cover - cffi is a hard dependency
+        raise LibraryNotFound(NOT_FOUND + " (and the cffi package is missing)") from None
+    ffi = cffi.FFI()
+    ffi.cdef(CDEF)
+    override = os.environ.get("DQLITE_SHELL_LIBDQLITE")
+    names = (override,) if override else LIBRARY_NAMES
+    for name in names:
+        try:
+            return ffi, ffi.dlopen(name)
+        except OSError:
+            continue
+    raise LibraryNotFound(NOT_FOUND)
+
+
+def available() -> bool:
+    """True when libdqlite can be loaded."""
+    try:
+        load()
+    except LibraryNotFound:
+        return False
+    return True
+
+
+def version_number() -> int:
+    """``dqlite_version_number()``: major*10000 + minor*100 + release."""
+    _, lib = load()
+    return lib.dqlite_version_number()
+
+
+def version() -> str:
+    """The library version as ``MAJOR.MINOR.RELEASE``."""
+    n = version_number()
+    return f"{n // 10000}.{n // 100 % 100}.{n % 100}"
+
+
+def generate_node_id(address: str) -> int:
+    """``dqlite_generate_node_id``: a random node id (the address seeds it)."""
+    _, lib = load()
+    return int(lib.dqlite_generate_node_id(address.encode()))

@@ -1,0 +1,228 @@
+"""A real dqlite node running in this process, through libdqlite.
+
+The node's own thread (started by libdqlite) serves clients and Raft peers;
+the Python object only creates, starts, stops and destroys it.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import secrets
+import socket
+import threading
+
+from dqlite_shell.address import Address, AddressError, parse_address
+from dqlite_shell.native.errors import NodeError
+from dqlite_shell.native.library import load
+
+log = logging.getLogger(__name__)
+
+#: The id with which a node bootstraps a new single-node cluster when its data
+#: dir is new (libdqlite bootstraps ids 1 and this one, ``raft_digest("1", 0)``,
+#: which is also go-dqlite's ``BootstrapID``).
+BOOTSTRAP_ID = 0x2DC171858C3155BE
+
+#: Role numbers as libdqlite and the wire protocol use them.
+ROLES = {"voter": 0, "standby": 1, "spare": 2}
+
+
+class Node:
+    """One dqlite node: id, address and data dir.
+
+    ``address`` is what clients and peers dial: ``host:port`` (IPv4, the
+    family libdqlite 1.11 can bind) or ``@name`` (an abstract unix socket,
+    reachable only from this process; ``@`` alone picks a unique name, read it
+    from :attr:`address`). ``node_id`` defaults to
+    :data:`BOOTSTRAP_ID`, so a node started on a new dir forms a new cluster.
+
+    :meth:`start`, :meth:`stop` and :meth:`close` are idempotent; a stopped
+    node can be started again (same dir, same id). Usable as a context manager.
+    """
+
+    def __init__(self, address: str, data_dir: str | os.PathLike, *,
+                 node_id: int | None = None,
+                 network_latency_ms: int | None = None,
+                 failure_domain: int | None = None,
+                 snapshot_params: tuple[int, int] | None = None):
+        self._parsed = _bindable(address)
+        self.address = str(self._parsed)
+        self.data_dir = os.fspath(data_dir)
+        self.id = BOOTSTRAP_ID if node_id is None else int(node_id)
+        self.network_latency_ms = network_latency_ms
+        self.failure_domain = failure_domain
+        self.snapshot_params = snapshot_params
+        _check_options(network_latency_ms, snapshot_params)
+        self._lock = threading.Lock()
+        self._node = None  # the dqlite_node*, while created
+        self._running = False
+        load()  # fail here, in one line, when libdqlite is missing
+
+    def __repr__(self) -> str:
+        state = "running" if self._running else "stopped"
+        return f"<Node {self.id:#x} {self.address} {self.data_dir} {state}>"
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def start(self) -> None:
+        """Create and start the node; a no-op when it is running."""
+        with self._lock:
+            if self._running:
+                return
+            ffi, lib = load()
+            if not os.path.isdir(self.data_dir):
+                raise NodeError(f"data dir {self.data_dir} does not exist or is not a directory",
+                                code=errno.ENOENT)
+            if not os.access(self.data_dir, os.W_OK | os.X_OK):
+                raise NodeError(f"data dir {self.data_dir} is not writable", code=errno.EACCES)
+            _check_free(self._parsed)
+            out = ffi.new("dqlite_node **")
+            rv = lib.dqlite_node_create(self.id, self.address.encode(), self.data_dir.encode(), out)
+            if rv != 0:
+                raise NodeError(f"cannot create node {self.address} in {self.data_dir}", code=rv)
+            self._node = out[0]
+            try:
+                self._configure(ffi, lib)
+                rv = lib.dqlite_node_start(self._node)
+                if rv != 0:
+                    raise NodeError(f"cannot start node {self.address}", rv, self._errmsg(ffi, lib))
+            except BaseException:
+                lib.dqlite_node_destroy(self._node)
+                self._node = None
+                raise
+            self._running = True
+            log.debug("started node %#x at %s in %s", self.id, self.address, self.data_dir)
+
+    def _configure(self, ffi, lib) -> None:
+        def check(rv, what):
+            if rv != 0:
+                raise NodeError(f"cannot set {what} of node {self.address}", rv, self._errmsg(ffi, lib))
+
+        if self.network_latency_ms is not None:
+            check(lib.dqlite_node_set_network_latency_ms(self._node, self.network_latency_ms),
+                  "network latency")
+        if self.failure_domain is not None:
+            check(lib.dqlite_node_set_failure_domain(self._node, self.failure_domain), "failure domain")
+        if self.snapshot_params is not None:
+            threshold, trailing = self.snapshot_params
+            check(lib.dqlite_node_set_snapshot_params(self._node, threshold, trailing),
+                  "snapshot params")
+        rv = lib.dqlite_node_set_bind_address(self._node, self.address.encode())
+        if rv != 0:
+            # Never start a node without a listener: libdqlite aborts the process.
+            raise NodeError(f"cannot bind {self.address}", rv, self._errmsg(ffi, lib))
+
+    def _errmsg(self, ffi, lib) -> str:
+        if self._node is None:
+            return ""
+        msg = lib.dqlite_node_errmsg(self._node)
+        return ffi.string(msg).decode(errors="replace") if msg != ffi.NULL else ""
+
+    def stop(self) -> None:
+        """Stop the node and free it; committed data stays in the data dir."""
+        with self._lock:
+            if self._node is None:
+                return
+            ffi, lib = load()
+            try:
+                if self._running:
+                    rv = lib.dqlite_node_stop(self._node)
+                    if rv != 0:
+                        log.warning("node %s stopped with code %d: %s", self.address, rv,
+                                    self._errmsg(ffi, lib))
+            finally:
+                lib.dqlite_node_destroy(self._node)
+                self._node = None
+                self._running = False
+
+    close = stop
+
+    def recover(self, nodes: list[tuple[int, str, str | int]]) -> None:
+        """Force the cluster configuration to ``nodes`` (id, address, role).
+
+        For disaster recovery only (``dqlite_node_recover_ext``); the node must
+        be stopped.
+        """
+        with self._lock:
+            if self._running:
+                raise NodeError("recover needs a stopped node", code=2)
+            ffi, lib = load()
+            out = ffi.new("dqlite_node **")
+            rv = lib.dqlite_node_create(self.id, self.address.encode(), self.data_dir.encode(), out)
+            if rv != 0:
+                raise NodeError(f"cannot create node {self.address} in {self.data_dir}", code=rv)
+            self._node = out[0]
+            try:
+                infos = ffi.new("dqlite_node_info_ext[]", len(nodes))
+                keep = []
+                for info, (node_id, address, role) in zip(infos, nodes):
+                    addr = ffi.new("char[]", address.encode())
+                    keep.append(addr)
+                    info.size = ffi.sizeof("dqlite_node_info_ext")
+                    info.id = node_id
+                    info.address = int(ffi.cast("uintptr_t", addr))
+                    info.dqlite_role = ROLES[role] if isinstance(role, str) else int(role)
+                rv = lib.dqlite_node_recover_ext(self._node, infos, len(nodes))
+                if rv != 0:
+                    raise NodeError(f"cannot recover node {self.address}", rv, self._errmsg(ffi, lib))
+            finally:
+                lib.dqlite_node_destroy(self._node)
+                self._node = None
+
+    def __enter__(self) -> "Node":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _check_options(latency_ms, snapshot_params) -> None:
+    """Name the bad value here: libdqlite only answers DQLITE_MISUSE."""
+    if latency_ms is not None and not 1 <= latency_ms <= 3_600_000:
+        raise NodeError(f"network latency must be 1 to 3600000 ms, not {latency_ms}", code=2)
+    if snapshot_params is not None:
+        threshold, trailing = snapshot_params
+        if trailing < 4 or trailing < threshold:
+            raise NodeError(f"snapshot trailing ({trailing}) must be at least 4 and at least "
+                            f"the threshold ({threshold})", code=2)
+
+
+def _bindable(address: str) -> Address:
+    try:
+        parsed = parse_address(address)
+    except AddressError as e:
+        raise NodeError(str(e), code=2) from None
+    if parsed.is_abstract and not parsed.host:
+        # Not libdqlite's autobind: Raft must know the node's address before
+        # it binds, so the name is chosen here.
+        return Address(socket.AF_UNIX, f"dqlite-{os.getpid()}-{secrets.token_hex(6)}")
+    if parsed.family == socket.AF_INET6:
+        raise NodeError(f"cannot bind {address}: libdqlite 1.11 binds IPv4 and @abstract "
+                        "addresses only", code=2)
+    if parsed.family == socket.AF_INET:
+        try:
+            resolved = socket.gethostbyname(parsed.host)
+        except OSError:
+            raise NodeError(f"cannot bind {address}: unknown host {parsed.host!r}", code=2) from None
+        parsed = Address(socket.AF_INET, resolved, parsed.port)
+    return parsed
+
+
+def _check_free(addr: Address) -> None:
+    """Fail with a clear error when the address is taken.
+
+    libdqlite's own bind reports only "error"; checking first names the cause.
+    """
+    family = socket.AF_UNIX if addr.is_abstract else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        if not addr.is_abstract:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(addr.sockaddr())
+        except OSError as e:
+            reason = "address already in use" if e.errno == errno.EADDRINUSE else e.strerror
+            raise NodeError(f"cannot bind {addr}: {reason}", code=1) from None

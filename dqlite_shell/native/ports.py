@@ -1,0 +1,83 @@
+"""Free loopback ports that two nodes can never be handed at once.
+
+Asking the kernel for port 0 and closing the socket races: the port is free
+again and the same number can go to an outgoing connection or to another
+caller before the node binds it. Instead we pick ports *below* the kernel's
+ephemeral range (outgoing connections never get those), check that the port
+binds, and hold a lock on it: an in-process set plus an ``flock`` on a file
+per port, so other processes using this module skip it too. The lock lives
+until :func:`release_port` or the end of the process.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import random
+import socket
+import tempfile
+import threading
+
+_LOCK_DIR = os.path.join(tempfile.gettempdir(), "dqlite-shell-ports")
+_lock = threading.Lock()
+_held: dict[int, int] = {}  # port -> fd of its lock file
+
+
+def _candidate_range() -> range:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    if low > 12000:
+        return range(10000, low)
+    return range(high + 1, 65536)
+
+
+def _binds(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        # libdqlite binds with SO_REUSEADDR, so a port in TIME_WAIT is usable.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def reserve_port(host: str = "127.0.0.1", attempts: int = 200) -> int:
+    """Return a free TCP port on ``host`` reserved for the caller."""
+    os.makedirs(_LOCK_DIR, exist_ok=True)
+    candidates = _candidate_range()
+    for _ in range(attempts):
+        port = random.choice(candidates)
+        with _lock:
+            if port in _held:
+                continue
+            fd = os.open(os.path.join(_LOCK_DIR, f"{port}.lock"), os.O_CREAT | os.O_RDWR, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            if not _binds(host, port):
+                os.close(fd)
+                continue
+            _held[port] = fd
+            return port
+    raise RuntimeError(f"no free port found on {host} after {attempts} attempts")
+
+
+def release_port(port: int) -> None:
+    """Give a reserved port back (a no-op for ports not reserved here)."""
+    with _lock:
+        fd = _held.pop(port, None)
+    if fd is not None:
+        os.close(fd)
+
+
+def reserve_address(host: str = "127.0.0.1") -> str:
+    """A reserved ``host:port`` (``[host]:port`` for IPv6) string."""
+    port = reserve_port(host)
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

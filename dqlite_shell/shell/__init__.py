@@ -1,0 +1,1 @@
+"""Layer 4: the ``dqlite`` command (CLI, REPL, dot-commands, output)."""

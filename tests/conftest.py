@@ -1,0 +1,170 @@
+"""Fixtures that start real dqlite nodes, and Debian's go-dqlite tools as oracles.
+
+In CI (CI=true) nothing that needs libdqlite or go-dqlite may skip: the session
+fails at start when they are missing, so a missing install step cannot hide.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from dqlite_shell.native import Node, available, release_port, reserve_address
+from tests.support.processes import NodeProcess
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+#: Debian's Go shell and demo. Our own console script is also called `dqlite`,
+#: so the Go one is looked up in /usr/bin only.
+GO_SHELL = os.environ.get("DQLITE_SHELL_GO_SHELL", "/usr/bin/dqlite")
+GO_DEMO = os.environ.get("DQLITE_SHELL_GO_DEMO", "/usr/bin/dqlite-demo")
+
+
+def _go_tools_present() -> bool:
+    return os.access(GO_SHELL, os.X_OK) and os.access(GO_DEMO, os.X_OK)
+
+
+def pytest_sessionstart(session):
+    if IN_CI:
+        missing = []
+        if not available():
+            missing.append("libdqlite (apt-get install libdqlite0)")
+        if not _go_tools_present():
+            missing.append(f"go-dqlite tools {GO_SHELL}, {GO_DEMO} (apt-get install go-dqlite)")
+        if missing:
+            raise pytest.UsageError("CI must run every test, but these are missing: "
+                                    + "; ".join(missing))
+
+
+def _require(condition: bool, what: str) -> None:
+    # Outside CI a developer without the packages may skip; in CI
+    # pytest_sessionstart has already failed the run.
+    if not condition:
+        pytest.skip(f"{what} is not installed")
+
+
+@pytest.fixture
+def free_address():
+    """A reserved loopback ``127.0.0.1:PORT``, released after the test."""
+    address = reserve_address()
+    yield address
+    release_port(int(address.rsplit(":", 1)[1]))
+
+
+@pytest.fixture
+def node_factory(tmp_path):
+    """Start in-process nodes: ``node_factory()`` -> a running :class:`Node`.
+
+    Each gets its own reserved port and data dir; all are closed at teardown.
+    """
+    _require(available(), "libdqlite")
+    nodes, ports = [], []
+
+    def make(address: str | None = None, **kwargs) -> Node:
+        if address is None:
+            address = reserve_address()
+            ports.append(int(address.rsplit(":", 1)[1]))
+        data_dir = tmp_path / f"node{len(nodes)}"
+        data_dir.mkdir(exist_ok=True)
+        node = Node(address, data_dir, **kwargs)
+        nodes.append(node)
+        node.start()
+        return node
+
+    yield make
+    for node in nodes:
+        node.close()
+    for port in ports:
+        release_port(port)
+
+
+@pytest.fixture
+def node(node_factory) -> Node:
+    """One running in-process node that bootstrapped its own cluster."""
+    return node_factory()
+
+
+@pytest.fixture
+def process_factory(tmp_path):
+    """Start ``dqlite-node`` child processes: ``process_factory()`` -> NodeProcess."""
+    _require(available(), "libdqlite")
+    procs, ports = [], []
+
+    def make(address: str | None = None, data_dir=None, extra_args=()) -> NodeProcess:
+        if address is None:
+            address = reserve_address()
+            ports.append(int(address.rsplit(":", 1)[1]))
+        if data_dir is None:
+            data_dir = tmp_path / f"proc{len(procs)}"
+        proc = NodeProcess(address, str(data_dir), extra_args)
+        procs.append(proc)
+        return proc.start()
+
+    yield make
+    for proc in procs:
+        proc.close()
+    for port in ports:
+        release_port(port)
+
+
+@pytest.fixture
+def node_process(process_factory) -> NodeProcess:
+    """One ``dqlite-node`` child process."""
+    return process_factory()
+
+
+@pytest.fixture(scope="session")
+def go_shell() -> str:
+    """Path of Debian's Go ``dqlite`` shell (the oracle)."""
+    _require(_go_tools_present(), "go-dqlite")
+    return GO_SHELL
+
+
+def wait_for_port(address: str, timeout: float = 10.0) -> None:
+    host, port = address.rsplit(":", 1)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection((host, int(port)), timeout=0.5).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing listens on {address} after {timeout} s") from None
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def go_demo_factory(tmp_path):
+    """Start Debian's Go ``dqlite-demo`` nodes: ``go_demo_factory(join=[...])``.
+
+    Returns ``(process, api_address, db_address)``; all are killed at teardown.
+    """
+    _require(_go_tools_present(), "go-dqlite")
+    started, ports = [], []
+
+    def make(join: list[str] = ()):
+        api, db = reserve_address(), reserve_address()
+        ports.extend(int(a.rsplit(":", 1)[1]) for a in (api, db))
+        data_dir = tmp_path / f"demo{len(started)}"
+        data_dir.mkdir()
+        args = [GO_DEMO, "--api", api, "--db", db, "--dir", str(data_dir)]
+        for address in join:
+            args += ["--join", address]
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        started.append(proc)
+        wait_for_port(api)
+        return proc, api, db
+
+    yield make
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stderr.close()
+    for port in ports:
+        release_port(port)

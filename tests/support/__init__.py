@@ -1,0 +1,1 @@
+"""Helpers the tests share: real nodes in-process and as child processes."""

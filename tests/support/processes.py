@@ -1,0 +1,66 @@
+"""dqlite nodes as child processes (``dqlite-node``), so a test can SIGKILL one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+NODE_COMMAND = [sys.executable, "-m", "dqlite_shell.native.cli"]
+
+
+class NodeProcess:
+    """A ``dqlite-node`` child process on ``address`` with data in ``data_dir``."""
+
+    def __init__(self, address: str, data_dir: str, extra_args=()):
+        self.address = address
+        self.data_dir = data_dir
+        self.extra_args = list(extra_args)
+        self.proc: subprocess.Popen | None = None
+        self.node_id: int | None = None
+
+    def start(self, timeout: float = 10.0) -> "NodeProcess":
+        """Start and wait for the ready line."""
+        self.proc = subprocess.Popen(
+            NODE_COMMAND + ["--address", self.address, "--dir", self.data_dir, *self.extra_args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + timeout
+        line = self.proc.stdout.readline()  # the node prints one line when it serves
+        if not line:
+            err = self.proc.stderr.read()
+            self.proc.wait(max(0.1, deadline - time.monotonic()))
+            raise RuntimeError(f"dqlite-node {self.address} exited {self.proc.returncode}: {err}")
+        self.node_id = int(line.split("node ")[1].split()[0], 16)
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> int:
+        """SIGKILL the node and reap it; returns the exit status."""
+        return self._signal(signal.SIGKILL)
+
+    def terminate(self) -> int:
+        """SIGTERM (a clean stop); returns the exit status."""
+        return self._signal(signal.SIGTERM)
+
+    def _signal(self, sig) -> int:
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, sig)
+        try:
+            rc = self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return rc
+
+    def close(self) -> None:
+        if self.running:
+            self.kill()
