@@ -76,7 +76,6 @@ def test_missing_data_dir(tmp_path, free_address):
 
 
 @pytest.mark.parametrize("address,match", [
-    ("[::1]:9001", "IPv4 and @abstract"),
     ("127.0.0.1:99999", "port must be"),
     ("no-such-host.invalid:9001", "unknown host"),
     ("", "empty address"),
@@ -126,6 +125,34 @@ def test_recover_rewrites_the_configuration(tmp_path, free_address):
             assert _leader_of(new_address) == (BOOTSTRAP_ID, new_address)
     finally:
         release_port(int(new_address.rsplit(":", 1)[1]))
+
+
+def test_ipv6_node_is_served_through_a_proxy(node_factory):
+    port = native.reserve_port("::1")
+    try:
+        node = node_factory(f"[::1]:{port}")
+        assert node.address == f"[::1]:{port}"
+        for _ in range(3):  # each connection gets its own proxied stream
+            with socket.create_connection(("::1", port), timeout=5) as sock:
+                assert ask_leader(sock)[1:] == (node.id, node.address)
+        node.stop()
+        with pytest.raises(OSError):
+            socket.create_connection(("::1", port), timeout=1)
+        node.start()
+        with socket.create_connection(("::1", port), timeout=5) as sock:
+            assert ask_leader(sock)[1:] == (node.id, node.address)
+    finally:
+        release_port(port)
+
+
+def test_taken_ipv6_port_raises(node_factory, tmp_path):
+    port = native.reserve_port("::1")
+    try:
+        node = node_factory(f"[::1]:{port}")
+        with pytest.raises(NodeError, match="address already in use"):
+            Node(node.address, tmp_path).start()
+    finally:
+        release_port(port)
 
 
 def test_reserved_ports_are_never_handed_out_twice():

@@ -12,10 +12,12 @@ import os
 import secrets
 import socket
 import threading
+from typing import Callable
 
 from dqlite_shell.address import Address, AddressError, parse_address
 from dqlite_shell.native.errors import NodeError
 from dqlite_shell.native.library import load
+from dqlite_shell.native.proxy import Proxy, dial as default_dial
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +33,17 @@ ROLES = {"voter": 0, "standby": 1, "spare": 2}
 class Node:
     """One dqlite node: id, address and data dir.
 
-    ``address`` is what clients and peers dial: ``host:port`` (IPv4, the
-    family libdqlite 1.11 can bind) or ``@name`` (an abstract unix socket,
-    reachable only from this process; ``@`` alone picks a unique name, read it
-    from :attr:`address`). ``node_id`` defaults to
+    ``address`` is what clients and peers dial: ``host:port`` (IPv4),
+    ``[v6]:port`` or ``@name`` (an abstract unix socket, reachable only from
+    this process; ``@`` alone picks a unique name, read it from
+    :attr:`address`). libdqlite 1.11 binds IPv4 and abstract sockets only, so
+    for IPv6 the node binds a private abstract socket and a :class:`Proxy`
+    serves the public address.
+
+    ``dial(address) -> socket`` replaces libdqlite's connect function for
+    Raft traffic to peers (it must return a connected, blocking socket whose
+    fd libdqlite then owns); IPv6 nodes get a Python dialer by default, since
+    libdqlite's own dials IPv4 only.. ``node_id`` defaults to
     :data:`BOOTSTRAP_ID`, so a node started on a new dir forms a new cluster.
 
     :meth:`start`, :meth:`stop` and :meth:`close` are idempotent; a stopped
@@ -45,9 +54,18 @@ class Node:
                  node_id: int | None = None,
                  network_latency_ms: int | None = None,
                  failure_domain: int | None = None,
-                 snapshot_params: tuple[int, int] | None = None):
+                 snapshot_params: tuple[int, int] | None = None,
+                 dial: Callable[[str], socket.socket] | None = None):
         self._parsed = _bindable(address)
         self.address = str(self._parsed)
+        self._bind = self._parsed
+        self._proxy = None
+        if self._parsed.family == socket.AF_INET6:
+            self._bind = _private_abstract()
+            self._proxy = Proxy(self._parsed, self._bind)
+            dial = dial or default_dial
+        self.dial = dial
+        self._connect_cb = None
         self.data_dir = os.fspath(data_dir)
         self.id = BOOTSTRAP_ID if node_id is None else int(node_id)
         self.network_latency_ms = network_latency_ms
@@ -93,6 +111,14 @@ class Node:
                 lib.dqlite_node_destroy(self._node)
                 self._node = None
                 raise
+            if self._proxy is not None:
+                try:
+                    self._proxy.start()
+                except OSError as e:
+                    lib.dqlite_node_stop(self._node)
+                    lib.dqlite_node_destroy(self._node)
+                    self._node = None
+                    raise NodeError(f"cannot bind {self.address}: {e.strerror}", code=1) from None
             self._running = True
             log.debug("started node %#x at %s in %s", self.id, self.address, self.data_dir)
 
@@ -110,10 +136,28 @@ class Node:
             threshold, trailing = self.snapshot_params
             check(lib.dqlite_node_set_snapshot_params(self._node, threshold, trailing),
                   "snapshot params")
-        rv = lib.dqlite_node_set_bind_address(self._node, self.address.encode())
+        if self.dial is not None:
+            self._connect_cb = ffi.callback("int(void *, const char *, int *)",
+                                            self._connect_peer)
+            check(lib.dqlite_node_set_connect_func(self._node, self._connect_cb, ffi.NULL),
+                  "connect function")
+        rv = lib.dqlite_node_set_bind_address(self._node, str(self._bind).encode())
         if rv != 0:
             # Never start a node without a listener: libdqlite aborts the process.
             raise NodeError(f"cannot bind {self.address}", rv, self._errmsg(ffi, lib))
+
+    def _connect_peer(self, _arg, address, fd_out) -> int:
+        # Runs on a libuv worker thread: never let an exception escape.
+        try:
+            ffi, _ = load()
+            target = ffi.string(address).decode()
+            sock = self.dial(target)
+            sock.setblocking(True)
+            fd_out[0] = sock.detach()
+            return 0
+        except Exception as e:  # noqa: BLE001 - reported to raft as a failed dial
+            log.debug("node %s: cannot dial peer: %s", self.address, e)
+            return 1
 
     def _errmsg(self, ffi, lib) -> str:
         if self._node is None:
@@ -127,6 +171,8 @@ class Node:
             if self._node is None:
                 return
             ffi, lib = load()
+            if self._proxy is not None:
+                self._proxy.stop()
             try:
                 if self._running:
                     rv = lib.dqlite_node_stop(self._node)
@@ -199,10 +245,7 @@ def _bindable(address: str) -> Address:
     if parsed.is_abstract and not parsed.host:
         # Not libdqlite's autobind: Raft must know the node's address before
         # it binds, so the name is chosen here.
-        return Address(socket.AF_UNIX, f"dqlite-{os.getpid()}-{secrets.token_hex(6)}")
-    if parsed.family == socket.AF_INET6:
-        raise NodeError(f"cannot bind {address}: libdqlite 1.11 binds IPv4 and @abstract "
-                        "addresses only", code=2)
+        return _private_abstract()
     if parsed.family == socket.AF_INET:
         try:
             resolved = socket.gethostbyname(parsed.host)
@@ -212,13 +255,16 @@ def _bindable(address: str) -> Address:
     return parsed
 
 
+def _private_abstract() -> Address:
+    return Address(socket.AF_UNIX, f"dqlite-{os.getpid()}-{secrets.token_hex(6)}")
+
+
 def _check_free(addr: Address) -> None:
     """Fail with a clear error when the address is taken.
 
     libdqlite's own bind reports only "error"; checking first names the cause.
     """
-    family = socket.AF_UNIX if addr.is_abstract else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
+    with socket.socket(addr.family, socket.SOCK_STREAM) as s:
         if not addr.is_abstract:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
