@@ -1,0 +1,211 @@
+"""Row decoders specialised per row-header pattern, for :mod:`.rows`.
+
+A ROWS batch is usually a long run of rows with the very same header (the
+same type in each column). For such a pattern this module generates, once,
+the source of a Python function that decodes a whole run of those rows in a
+tight loop with local variables only:
+
+* consecutive fixed-width columns are read with one precompiled
+  ``struct.Struct.unpack_from``; the fixed-width tail of a row, the next
+  row's header and the next row's fixed-width head are read by *one* call;
+* an ASCII TEXT value costs one ``str.index`` (zero terminator) and one
+  slice of the body pre-decoded as latin-1 (UTF-8 decoding only for
+  non-ASCII text); a BLOB one length read and one slice.
+
+The generated source is built only from the fixed snippets below and
+integers (column numbers, sizes): no input bytes end up in it, so ``exec``
+is safe here.
+
+Contract of a *run* function ``run(buf, latin, pos, append, index, blen) ->
+pos``: ``latin`` is ``buf.decode("latin-1")``, ``index`` is ``latin.index``,
+``blen`` is ``len(buf)`` and ``buf[pos:pos+hsize]`` is a header of the
+pattern (the caller checked);
+it decodes that row and every following row with the same header, appends
+one tuple per row, and returns the offset after the last one. On malformed
+input it raises ``struct.error`` or ``ValueError`` (including
+``UnicodeDecodeError``) and the caller falls back to the reference decoder;
+it never reads outside ``buf``. Padding bytes are not checked, exactly like
+the reference decoder.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from .rows_reference import VALID_TYPES
+from .values import Iso8601, UnixTime
+
+_FIXED = {1: "q", 2: "d", 5: "8x", 9: "q", 11: "Q"}  # format of fixed-width types
+_TEXT, _BLOB, _ISO = 3, 4, 10
+_U64 = struct.Struct("<Q")
+_I64 = struct.Struct("<q")
+_F64 = struct.Struct("<d")
+
+
+def header_types(header: bytes, n: int, hsize: int) -> list[int] | None:
+    """Column types of a valid row header of ``n`` columns, else None."""
+    if len(header) != hsize:
+        return None
+    types = []
+    for i in range(2 * hsize):
+        byte = header[i >> 1]
+        code = byte >> 4 if i & 1 else byte & 0x0F
+        if i < n:
+            if code not in VALID_TYPES:
+                return None
+            types.append(code)
+        elif code:
+            return None
+    return types
+
+
+def _names(types: list[int], cols: list[int], prefix: str = "v") -> list[str]:
+    """Variable names receiving the unpacked values of ``cols`` (NULLs give none)."""
+    return [f"{prefix}{i}" for i in cols if types[i] != 5]
+
+
+def _unpack(targets: list[str], func: str) -> str:
+    if not targets:
+        return f"{func}(buf, p)"
+    return f"{', '.join(targets)}, = {func}(buf, p)"
+
+
+def compile_run(types: list[int], header: bytes):
+    """Generate and compile the run function for one header pattern."""
+    n, hsize = len(types), len(header)
+    variable = [i for i, t in enumerate(types) if t not in _FIXED]
+    if variable:
+        head, tail = list(range(variable[0])), list(range(variable[-1] + 1, n))
+        middle = range(variable[0], variable[-1] + 1)
+    else:
+        head, tail, middle = list(range(n)), [], range(0)
+    hsize_fmt = "Q" if hsize == 8 else f"{hsize}s"
+    consts = {
+        "error": struct.error,
+        "U64": _U64.unpack_from,
+        "UnixTime": UnixTime,
+        "Iso8601": Iso8601,
+        "HDR": _U64.unpack(header)[0] if hsize == 8 else header,
+    }
+
+    def fmt(cols) -> str:
+        return "<" + "".join(_FIXED[types[i]] for i in cols)
+
+    def struct_const(name: str, layout: str) -> str:
+        consts[name] = struct.Struct(layout).unpack_from
+        return name
+
+    head_size, tail_size = 8 * len(head), 8 * len(tail)
+    lines = ["def run(buf, latin, pos, append, index, blen):", f"    p = pos + {hsize}"]
+    if head:
+        lines.append("    " + _unpack(_names(types, head), struct_const("S_head", fmt(head))))
+        lines.append(f"    p += {head_size}")
+    lines.append("    while True:")
+    body = []
+    i = middle.start
+    while i < middle.stop:
+        t = types[i]
+        if t in (_TEXT, _ISO):
+            # ``latin`` is the body decoded as latin-1: for ASCII text a slice
+            # of it is the value (``isascii`` is O(1) on str); other text is
+            # decoded as UTF-8 from the bytes.
+            body.append('e = index("\\0", p)')
+            body.append(f"v{i} = latin[p:e]")
+            body.append(f"if not v{i}.isascii():")
+            body.append(f"    v{i} = buf[p:e].decode()")
+            if t == _ISO:
+                body.append(f"v{i} = Iso8601(v{i})")
+            body.append("p = (e + 8) & -8")
+            i += 1
+        elif t == _BLOB:
+            body.append("e = p + 8 + U64(buf, p)[0]")
+            body.append("q = (e + 7) & -8")
+            body.append("if q > blen:")
+            body.append("    raise error('blob runs past the end of the body')")
+            body.append(f"v{i} = buf[p + 8:e]")
+            body.append("p = q")
+            i += 1
+        else:
+            j = i
+            while j < middle.stop and types[j] in _FIXED:
+                j += 1
+            group = list(range(i, j))
+            body.append(_unpack(_names(types, group), struct_const(f"S_mid{i}", fmt(group))))
+            body.append(f"p += {8 * len(group)}")
+            i = j
+    conv = {5: "None", 9: "UnixTime(v{})", 11: "v{} != 0"}
+    row = "(" + "".join(conv.get(types[c], "v{}").format(c) + ", " for c in range(n)) + ")"
+    wrap = struct_const("S_wrap", fmt(tail) + hsize_fmt + fmt(head)[1:])
+    struct_const("S_tail", fmt(tail))
+    body += [
+        "try:",
+        "    " + _unpack(_names(types, tail) + ["h"] + _names(types, head, "n"), wrap),
+        "except error:",
+        "    " + _unpack(_names(types, tail), "S_tail"),
+        f"    append({row})",
+        f"    return p + {tail_size}",
+        f"append({row})",
+        "if h != HDR:",
+        f"    return p + {tail_size}",
+    ]
+    body += [f"v{c} = n{c}" for c in head if types[c] != 5]
+    body.append(f"p += {tail_size + hsize + head_size}")
+    lines += ["        " + line for line in body]
+    source = "\n".join(lines) + "\n"
+    namespace = dict(consts)
+    exec(compile(source, f"<dqlite rows decoder {header.hex()}/{n}>", "exec"), namespace)  # noqa: S102
+    run = namespace["run"]
+    run.source = source
+    return run
+
+
+def generic_run(types: list[int], hsize: int, on_milestone=None, milestones=()):
+    """A run function that decodes exactly one row, without code generation.
+
+    It calls ``on_milestone(uses)`` when the number of rows it has decoded
+    reaches one of ``milestones`` (the caller uses that to compile frequent
+    patterns).
+    """
+    uses = 0
+
+    def run(buf, latin, pos, append, index, blen):
+        nonlocal uses
+        uses += 1
+        if uses in milestones:
+            on_milestone(uses)
+        p = pos + hsize
+        values = []
+        for t in types:
+            if t == 1:
+                values.append(_I64.unpack_from(buf, p)[0])
+                p += 8
+            elif t == 3 or t == 10:
+                e = index("\0", p)
+                text = latin[p:e]
+                if not text.isascii():
+                    text = buf[p:e].decode()
+                values.append(text if t == 3 else Iso8601(text))
+                p = (e + 8) & -8
+            elif t == 5:
+                values.append(None)
+                p += 8
+            elif t == 2:
+                values.append(_F64.unpack_from(buf, p)[0])
+                p += 8
+            elif t == 4:
+                e = p + 8 + _U64.unpack_from(buf, p)[0]
+                q = (e + 7) & -8
+                if q > blen:
+                    raise struct.error("blob runs past the end of the body")
+                values.append(buf[p + 8 : e])
+                p = q
+            else:  # 9, 11
+                raw = _I64.unpack_from(buf, p)[0]
+                values.append(UnixTime(raw) if t == 9 else raw != 0)
+                p += 8
+        if p > blen:
+            raise struct.error("row runs past the end of the body")
+        append(tuple(values))
+        return p
+
+    return run

@@ -1,0 +1,368 @@
+"""Primitive encoders and a bounds-checked decoder for message bodies.
+
+All integers are little-endian. Every field starts on an 8-byte boundary except
+inside the small fixed layouts (``uint32`` pairs, the one-byte parameter
+header), exactly as the C serializer of libdqlite 1.11.1 lays them out
+(``src/lib/serialize.h``):
+
+* text: UTF-8 bytes, a zero terminator, zero padding to a multiple of 8;
+* blob: uint64 length, the bytes, padding to a multiple of 8 (the server does
+  *not* zero blob padding, so it is never checked);
+* parameter tuple (``src/tuple.h``, params format): uint8 count, one uint8 type
+  code per parameter, zero padding so that the header is a multiple of 8
+  bytes, then the values.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import struct
+from collections.abc import Mapping
+
+from .constants import MAX_PARAMS, ValueType
+from .errors import ParameterError, ProtocolError
+from .values import Iso8601, UnixTime
+
+_U8 = struct.Struct("<B")
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+_U64 = struct.Struct("<Q")
+_I64 = struct.Struct("<q")
+_F64 = struct.Struct("<d")
+
+_ZEROS = bytes(8)
+#: _PAD[n % 8] is the padding after n bytes of a zero-terminated text.
+_TEXT_PAD = [bytes(8 - i) for i in range(8)]
+#: _BLOB_PAD[n % 8] is the padding after n bytes of blob data.
+_BLOB_PAD = [bytes((8 - i) % 8) for i in range(8)]
+
+_INT64_MIN = -(1 << 63)
+_INT64_MAX = (1 << 63) - 1
+
+
+def pad8(n: int) -> int:
+    """``n`` rounded up to a multiple of 8."""
+    return (n + 7) & -8
+
+
+def encode_text(value: str) -> bytes:
+    """Encode ``value`` as zero-terminated UTF-8 padded to 8 bytes.
+
+    Raises ``ValueError`` if ``value`` contains a NUL character (the server
+    would silently truncate it) or cannot be encoded as UTF-8 (lone
+    surrogates; ``UnicodeEncodeError`` is a ``ValueError``).
+    """
+    data = value.encode("utf-8")
+    if b"\0" in data:
+        raise ValueError(f"text contains a NUL character: {value[:40]!r}")
+    return data + _TEXT_PAD[len(data) & 7]
+
+
+def encode_blob(value: bytes | bytearray | memoryview) -> bytes:
+    """Encode ``value`` as uint64 length + bytes + zero padding to 8 bytes."""
+    data = bytes(value)
+    n = len(data)
+    return _U64.pack(n) + data + _BLOB_PAD[n & 7]
+
+
+def _encode_param(i: int, v: object) -> tuple[int, bytes]:
+    """Type code and encoded value of parameter ``i`` (slow, general path)."""
+    try:
+        if isinstance(v, bool):
+            return ValueType.BOOLEAN, _U64.pack(1 if v else 0)
+        if isinstance(v, int):  # includes UnixTime: sent as INTEGER (the server rejects UNIXTIME)
+            if not _INT64_MIN <= v <= _INT64_MAX:
+                raise ParameterError(f"parameter at index {i}: integer {v} does not fit in int64", i, v)
+            return ValueType.INTEGER, _I64.pack(v)
+        if isinstance(v, float):
+            return ValueType.FLOAT, _F64.pack(v)
+        if isinstance(v, Iso8601):
+            return ValueType.ISO8601, encode_text(v)
+        if isinstance(v, str):
+            return ValueType.TEXT, encode_text(v)
+        if isinstance(v, (bytes, bytearray, memoryview)):
+            return ValueType.BLOB, encode_blob(v)
+        if v is None:
+            return ValueType.NULL, _ZEROS
+        if isinstance(v, _dt.datetime):
+            return ValueType.ISO8601, encode_text(v.isoformat(sep=" "))
+        if isinstance(v, _dt.date):
+            return ValueType.ISO8601, encode_text(v.isoformat())
+    except ParameterError:
+        raise
+    except ValueError as exc:  # NUL in text, lone surrogates
+        raise ParameterError(f"parameter at index {i} ({type(v).__name__}): {exc}", i, v) from None
+    raise ParameterError(
+        f"parameter at index {i} has unsupported type {type(v).__name__}"
+        " (expected int, float, str, bytes, bytearray, memoryview, bool, None,"
+        " datetime.date or datetime.datetime)",
+        i,
+        v,
+    )
+
+
+def encode_params(values) -> bytes:
+    """Encode a sequence of statement parameters as a params tuple.
+
+    An empty sequence encodes to ``b""``: the 1.11.1 server treats a body that
+    ends before the tuple as "no parameters", and go-dqlite sends nothing too.
+
+    Mapping: ``int`` -> INTEGER (must fit int64), ``float`` -> FLOAT, ``str``
+    -> TEXT, bytes-like -> BLOB, ``None`` -> NULL, ``bool`` -> BOOLEAN,
+    :class:`Iso8601`, ``datetime.datetime`` (``isoformat(sep=" ")``) and
+    ``datetime.date`` (``isoformat()``) -> ISO8601 text. UNIXTIME is never
+    sent: the 1.11.1 server rejects it when binding, so :class:`UnixTime`
+    values go as INTEGER. Anything else raises :class:`ParameterError`.
+    """
+    if type(values) is not tuple and type(values) is not list:
+        if isinstance(values, (Mapping, str, bytes, bytearray, memoryview)):
+            raise ParameterError(f"parameters must be a sequence of values, not {type(values).__name__}")
+        values = tuple(values)
+    n = len(values)
+    if n == 0:
+        return b""
+    if n > MAX_PARAMS:
+        raise ParameterError(f"too many parameters: {n} (the protocol allows at most {MAX_PARAMS})")
+    codes = bytearray(pad8(n + 1))
+    codes[0] = n
+    parts = [codes]
+    append = parts.append
+    i = 0
+    v = None
+    try:
+        for i, v in enumerate(values):
+            t = type(v)
+            # Fast paths for the exact common types; everything else (subclasses,
+            # out-of-range ints, NUL in text ...) goes through _encode_param.
+            if t is int and _INT64_MIN <= v <= _INT64_MAX:
+                codes[i + 1] = 1
+                append(_I64.pack(v))
+            elif t is str and "\0" not in v:
+                codes[i + 1] = 3
+                data = v.encode()
+                append(data)
+                append(_TEXT_PAD[len(data) & 7])
+            elif t is float:
+                codes[i + 1] = 2
+                append(_F64.pack(v))
+            elif v is None:
+                codes[i + 1] = 5
+                append(_ZEROS)
+            elif t is bytes:
+                codes[i + 1] = 4
+                append(_U64.pack(len(v)))
+                append(v)
+                append(_BLOB_PAD[len(v) & 7])
+            else:
+                code, data = _encode_param(i, v)
+                codes[i + 1] = code
+                append(data)
+    except UnicodeEncodeError:  # lone surrogates in a str: let the slow path explain
+        _encode_param(i, v)
+        raise
+    return b"".join(parts)
+
+
+class Encoder:
+    """Append-only builder of a message body in a bytearray."""
+
+    __slots__ = ("buf",)
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def __len__(self) -> int:
+        return len(self.buf)
+
+    def getvalue(self) -> bytes:
+        """The bytes written so far."""
+        return bytes(self.buf)
+
+    def uint8(self, v: int) -> Encoder:
+        self.buf += _pack(_U8, v, "uint8")
+        return self
+
+    def uint16(self, v: int) -> Encoder:
+        self.buf += _pack(_U16, v, "uint16")
+        return self
+
+    def uint32(self, v: int) -> Encoder:
+        self.buf += _pack(_U32, v, "uint32")
+        return self
+
+    def uint64(self, v: int) -> Encoder:
+        self.buf += _pack(_U64, v, "uint64")
+        return self
+
+    def int64(self, v: int) -> Encoder:
+        self.buf += _pack(_I64, v, "int64")
+        return self
+
+    def float64(self, v: float) -> Encoder:
+        self.buf += _pack(_F64, v, "float64")
+        return self
+
+    def text(self, v: str) -> Encoder:
+        self.buf += encode_text(v)
+        return self
+
+    def blob(self, v: bytes | bytearray | memoryview) -> Encoder:
+        self.buf += encode_blob(v)
+        return self
+
+    def params(self, values) -> Encoder:
+        self.buf += encode_params(values)
+        return self
+
+    def raw(self, data: bytes) -> Encoder:
+        """Append ``data`` verbatim (no padding)."""
+        self.buf += data
+        return self
+
+
+def _pack(st: struct.Struct, v, kind: str) -> bytes:
+    try:
+        return st.pack(v)
+    except struct.error:
+        raise ValueError(f"{kind} value out of range: {v!r}") from None
+
+
+class Decoder:
+    """Bounds-checked reader over a message body.
+
+    ``data`` is converted to ``bytes`` once (no copy when it already is
+    ``bytes``); ``what`` names the message in error messages. Every getter
+    raises :class:`ProtocolError` -- never ``IndexError``, ``struct.error`` or
+    ``UnicodeDecodeError`` -- on truncated or malformed input.
+    """
+
+    __slots__ = ("buf", "pos", "end", "what")
+
+    def __init__(self, data: bytes | bytearray | memoryview, what: str = "message", pos: int = 0) -> None:
+        self.buf = data if type(data) is bytes else bytes(data)
+        self.pos = pos
+        self.end = len(self.buf)
+        self.what = what
+
+    @property
+    def remaining(self) -> int:
+        """Bytes left after the cursor."""
+        return self.end - self.pos
+
+    def _need(self, n: int) -> int:
+        pos = self.pos
+        if pos + n > self.end:
+            raise ProtocolError(
+                f"truncated {self.what}: expected {n} bytes at offset {pos}, got {max(self.end - pos, 0)}"
+            )
+        self.pos = pos + n
+        return pos
+
+    def uint8(self) -> int:
+        return self.buf[self._need(1)]
+
+    def uint16(self) -> int:
+        return _U16.unpack_from(self.buf, self._need(2))[0]
+
+    def uint32(self) -> int:
+        return _U32.unpack_from(self.buf, self._need(4))[0]
+
+    def uint64(self) -> int:
+        return _U64.unpack_from(self.buf, self._need(8))[0]
+
+    def int64(self) -> int:
+        return _I64.unpack_from(self.buf, self._need(8))[0]
+
+    def float64(self) -> float:
+        return _F64.unpack_from(self.buf, self._need(8))[0]
+
+    def peek_uint64(self) -> int | None:
+        """The next uint64 without consuming it, or None if fewer than 8 bytes remain."""
+        if self.pos + 8 > self.end:
+            return None
+        return _U64.unpack_from(self.buf, self.pos)[0]
+
+    def skip(self, n: int) -> None:
+        """Consume ``n`` bytes."""
+        self._need(n)
+
+    def text(self, check_padding: bool = True) -> str:
+        """Zero-terminated UTF-8 text padded to 8 bytes.
+
+        With ``check_padding`` the padding bytes must be zero (the server
+        always zeroes them).
+        """
+        buf, start = self.buf, self.pos
+        nul = buf.find(b"\0", start, self.end)
+        if nul < 0:
+            raise ProtocolError(f"unterminated text in {self.what} at offset {start}")
+        stop = start + pad8(nul - start + 1)
+        if stop > self.end:
+            raise ProtocolError(
+                f"truncated {self.what}: text at offset {start} needs {stop - start} bytes"
+                f" with padding, got {self.end - start}"
+            )
+        if check_padding and buf[nul:stop].count(0) != stop - nul:
+            raise ProtocolError(f"non-zero padding after text in {self.what} at offset {nul + 1}")
+        try:
+            value = buf[start:nul].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(
+                f"invalid UTF-8 in text in {self.what} at offset {start + exc.start}: {exc.reason}"
+            ) from None
+        self.pos = stop
+        return value
+
+    def blob(self) -> bytes:
+        """uint64 length + data padded to 8 bytes (padding content not checked)."""
+        start = self.pos
+        n = self.uint64()
+        if pad8(n) > self.end - self.pos:
+            self.pos = start
+            raise ProtocolError(
+                f"truncated {self.what}: blob at offset {start} announces {n} bytes,"
+                f" only {self.end - start - 8} remain"
+            )
+        data = self.buf[self.pos : self.pos + n]
+        self.pos += pad8(n)
+        return data
+
+    def params(self) -> list:
+        """A params tuple (see :func:`encode_params`); an exhausted body means no params."""
+        if self.pos == self.end:
+            return []
+        n = self.uint8()
+        codes = self.buf[self.pos : self.pos + n]
+        self.skip(pad8(n + 1) - 1)
+        values = []
+        for i, code in enumerate(codes):
+            values.append(self.value(code, f"parameter {i}"))
+        return values
+
+    def value(self, code: int, where: str = "value", check_padding: bool = True):
+        """One value of type ``code``; ``where`` names it in error messages."""
+        if code == 1:
+            return self.int64()
+        if code == 2:
+            return self.float64()
+        if code == 3:
+            return self.text(check_padding)
+        if code == 4:
+            return self.blob()
+        if code == 5:
+            self.skip(8)
+            return None
+        if code == 9:
+            return UnixTime(self.int64())
+        if code == 10:
+            return Iso8601(self.text(check_padding))
+        if code == 11:
+            return self.uint64() != 0
+        raise ProtocolError(f"unknown value type {code} for {where} in {self.what}")
+
+    def expect_end(self) -> None:
+        """Raise ProtocolError if bytes remain after the cursor."""
+        if self.pos != self.end:
+            raise ProtocolError(
+                f"trailing garbage in {self.what}: {self.end - self.pos} unexpected bytes at offset {self.pos}"
+            )

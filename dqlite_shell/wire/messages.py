@@ -1,0 +1,130 @@
+"""Decoded server responses (plain data, no behaviour).
+
+Field layouts (``src/response.h`` of libdqlite 1.11.1) are given in each
+docstring; all integers are little-endian.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .constants import Role
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """FAILURE (0): uint64 code (an SQLite/dqlite error code), text message."""
+
+    code: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    """SERVER (1), the answer to LEADER: uint64 id, text address.
+
+    ``id == 0`` and ``address == ""`` mean that the node does not know the leader.
+    """
+
+    id: int
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome:
+    """WELCOME (2), the answer to CLIENT: uint64 heartbeat_timeout (milliseconds)."""
+
+    heartbeat_timeout: int
+
+
+@dataclass(frozen=True, slots=True)
+class NodeInfo:
+    """One node of a SERVERS response: uint64 id, text address[, uint64 role].
+
+    ``role`` is None when the CLUSTER request used format 0. An unknown role
+    code is kept as a plain int.
+    """
+
+    id: int
+    address: str
+    role: Role | int | None = Role.VOTER
+
+
+@dataclass(frozen=True, slots=True)
+class Servers:
+    """SERVERS (3), the answer to CLUSTER: uint64 count, then the nodes."""
+
+    nodes: list[NodeInfo] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Db:
+    """DB (4), the answer to OPEN: uint32 id, uint32 padding."""
+
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Stmt:
+    """STMT (5), the answer to PREPARE: uint32 db_id, uint32 id, uint64 params.
+
+    Schema 1 (servers newer than 1.11.x, and only when asked for with a schema
+    1 PREPARE) appends uint64 ``tail_offset``: the offset of the unprepared
+    rest of the SQL text. It is None for schema 0, which 1.11.1 always uses.
+    """
+
+    db_id: int
+    id: int
+    params: int
+    tail_offset: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """RESULT (6), the answer to EXEC/EXEC_SQL: last_insert_id, rows_affected.
+
+    Both are uint64 on the wire; ``last_insert_id`` is decoded as int64 because
+    the server casts SQLite's signed rowid, which can be negative.
+    """
+
+    last_insert_id: int
+    rows_affected: int
+
+
+@dataclass(slots=True)  # not frozen: built once per batch on the hot path, frozen init is 2x slower
+class Rows:
+    """ROWS (7): one batch of a result set.
+
+    ``done`` is False when the batch ended with the PART marker (more ROWS
+    messages follow) and True for the DONE marker (the result set is
+    complete). ``columns`` are repeated in every batch.
+    """
+
+    columns: list[str]
+    rows: list[tuple]
+    done: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Empty:
+    """EMPTY (8): uint64 unused. The answer to FINALIZE, INTERRUPT, ADD ..."""
+
+
+@dataclass(frozen=True, slots=True)
+class Files:
+    """FILES (9), the answer to DUMP: uint64 count, then per file text name,
+    uint64 size, data. 1.11.1 sends the database file then its WAL.
+    """
+
+    files: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    """METADATA (10), the answer to DESCRIBE: uint64 failure_domain, uint64 weight."""
+
+    failure_domain: int
+    weight: int
+
+
+Response = Failure | Server | Welcome | Servers | Db | Stmt | Result | Rows | Empty | Files | Metadata

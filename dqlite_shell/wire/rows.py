@@ -1,0 +1,262 @@
+"""ROWS bodies: the fast decoder (the hot path of every query) and the encoder.
+
+The layout is documented in :mod:`.rows_reference`, whose slow decoder
+defines the expected output. :func:`decode_rows` returns exactly what
+:func:`~.rows_reference.decode_rows_reference` returns for every input; it
+gets its speed from code generated per row-header pattern (see
+:mod:`._rowplan`) and hands any input that looks wrong to the reference
+decoder, which raises the detailed :class:`ProtocolError`.
+
+Batch size: libdqlite 1.11.1 (``query__batch`` in ``src/query.c``) appends
+rows to its write buffer while the buffer offset -- the 8-byte frame header
+plus the body so far -- is below the memory page size (``sysconf
+(_SC_PAGESIZE)``, 4096 on x86-64), then adds the marker. So a batch holds the
+rows that start within the first page: its body is a little over 4088 bytes,
+unless one row alone is bigger. :func:`iter_row_batches` reproduces this.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Iterable, Iterator, Sequence
+
+from ._rowplan import compile_run, generic_run, header_types
+from .codec import encode_text
+from .constants import ROWS_DONE, ROWS_PART
+from .messages import Rows
+from .rows_reference import decode_rows_reference, row_header_size
+from .values import Iso8601, UnixTime
+
+__all__ = ["Rows", "decode_rows", "decode_rows_reference", "encode_rows", "iter_row_batches", "DEFAULT_PAGE_SIZE"]
+
+#: Page size of the server's write buffer on x86-64 (it is the OS page size,
+#: e.g. 64 KiB on some arm64 and ppc64el kernels).
+DEFAULT_PAGE_SIZE = 4096
+
+_U64 = struct.Struct("<Q")
+_I64 = struct.Struct("<q")
+_F64 = struct.Struct("<d")
+_PART = _U64.pack(ROWS_PART)
+_DONE = _U64.pack(ROWS_DONE)
+_ZEROS = bytes(8)
+_BLOB_PAD = [bytes((8 - i) % 8) for i in range(8)]
+_END = object()
+
+# ---------------------------------------------------------------- decoding
+
+#: Run functions per column count and row header: {n: {header bytes: run}}.
+#: A new pattern gets a generic run (no code generation); it is replaced by a
+#: compiled one once it has decoded _COMPILE_AFTER rows: compiling costs as
+#: much as decoding ~150 rows generically, so patterns seen once or twice
+#: (results with many nullable columns) are not worth it.
+_PLANS: dict[int, dict[bytes, object]] = {}
+_COMPILE_AFTER = 8
+#: At most _MAX_PLANS patterns are cached and _MAX_COMPILED compiled. When a
+#: pattern should be compiled but the budget is spent, it stays generic --
+#: unless it is hot (_HOT rows): then all caches start over, so a long-lived
+#: process adapts to the patterns of its current queries.
+_MAX_PLANS = 4096
+_MAX_COMPILED = 256
+_HOT = 1000
+_counts = {"plans": 0, "compiled": 0}
+#: Last column section decoded: (bytes up to the first row, n, names, size).
+#: A body starting with the same bytes has the same columns (the section
+#: parses the same way whatever follows).
+_last_columns: tuple[bytes, int, list[str], int] | None = None
+
+_FAST_PATH_ERRORS = (struct.error, ValueError, IndexError, OverflowError)
+
+
+def decode_rows(body: bytes | bytearray | memoryview) -> Rows:
+    """Decode one ROWS body (the bytes after the frame header).
+
+    Values: INTEGER -> int, FLOAT -> float, TEXT -> str, BLOB -> bytes,
+    NULL -> None, BOOLEAN -> bool, UNIXTIME -> :class:`UnixTime` (an int),
+    ISO8601 -> :class:`Iso8601` (a str). Raises :class:`ProtocolError` on
+    malformed input (unknown type code, truncation, invalid UTF-8, missing
+    or misplaced end marker ...).
+    """
+    buf = body if type(body) is bytes else bytes(body)
+    try:
+        result = _decode_fast(buf)
+    except _FAST_PATH_ERRORS:
+        result = None
+    if result is None:
+        # Something is off: the reference decoder says exactly what (or, if
+        # the fast path was merely too cautious, decodes it).
+        return decode_rows_reference(buf)
+    return result
+
+
+def _columns(buf: bytes) -> tuple[int, list[str], int] | None:
+    global _last_columns
+    last = _last_columns
+    if last is not None and buf.startswith(last[0]):
+        return last[1], last[2], last[3]
+    blen = len(buf)
+    n = _U64.unpack_from(buf, 0)[0]
+    if n * 8 > blen - 8:
+        return None
+    names = []
+    pos = 8
+    index = buf.index
+    for _ in range(n):
+        end = index(b"\0", pos)
+        names.append(buf[pos:end].decode())
+        pos = (end + 8) & -8
+    if pos > blen:
+        return None
+    _last_columns = (buf[:pos], n, names, pos)
+    return n, names, pos
+
+
+def _decode_fast(buf: bytes) -> Rows | None:
+    """Decode ``buf``, or return None (or raise) if anything is unusual."""
+    cols = _columns(buf)
+    if cols is None:
+        return None
+    n, names, pos = cols
+    blen = len(buf)
+    rows: list[tuple] = []
+    if n:
+        hsize = row_header_size(n)
+        plans = _PLANS.get(n)
+        if plans is None:
+            plans = _PLANS.setdefault(n, {})
+        append = rows.append
+        latin = buf.decode("latin-1")
+        index = latin.index
+        while blen - pos != 8:
+            key = buf[pos : pos + hsize]
+            run = plans.get(key)
+            if run is None:
+                run = _plan(plans, key, n, hsize)
+                if run is None:
+                    return None
+            pos = run(buf, latin, pos, append, index, blen)
+    if blen - pos != 8:
+        return None
+    marker = buf[pos:]
+    if marker == _DONE:
+        return Rows(list(names), rows, True)
+    if marker == _PART:
+        return Rows(list(names), rows, False)
+    return None
+
+
+def _plan(plans: dict, key: bytes, n: int, hsize: int):
+    """Generic run function for a new header pattern (None if the header is invalid)."""
+    types = header_types(key, n, hsize)
+    if types is None:
+        return None
+    if _counts["plans"] >= _MAX_PLANS:
+        _reset()
+    _counts["plans"] += 1
+
+    def promote(uses: int) -> None:
+        if _counts["compiled"] >= _MAX_COMPILED:
+            if uses < _HOT:
+                return
+            _reset()
+            _counts["plans"] = 1
+        _counts["compiled"] += 1
+        plans[key] = compile_run(types, key)
+
+    run = plans[key] = generic_run(types, hsize, promote, (_COMPILE_AFTER, _HOT))
+    return run
+
+
+def _reset() -> None:
+    for table in _PLANS.values():
+        table.clear()
+    _counts["plans"] = _counts["compiled"] = 0
+
+
+# ---------------------------------------------------------------- encoding
+
+
+def _encode_value(v) -> tuple[int, bytes]:
+    """Type code and encoding of one row value, chosen from its Python type."""
+    if v is None:
+        return 5, _ZEROS
+    if isinstance(v, bool):
+        return 11, _U64.pack(1 if v else 0)
+    if isinstance(v, UnixTime):
+        return 9, _I64.pack(v)
+    if isinstance(v, int):
+        try:
+            return 1, _I64.pack(v)
+        except struct.error:
+            raise ValueError(f"integer {v} does not fit in int64") from None
+    if isinstance(v, float):
+        return 2, _F64.pack(v)
+    if isinstance(v, Iso8601):
+        return 10, encode_text(v)
+    if isinstance(v, str):
+        return 3, encode_text(v)
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        data = bytes(v)
+        return 4, _U64.pack(len(data)) + data + _BLOB_PAD[len(data) & 7]
+    raise TypeError(f"cannot encode a {type(v).__name__} as a row value")
+
+
+def encode_row(row: Sequence, n: int | None = None) -> bytes:
+    """Header + values of one row; types follow the Python types of the values.
+
+    ``None`` -> NULL, ``bool`` -> BOOLEAN, :class:`UnixTime` -> UNIXTIME, ``int``
+    -> INTEGER, ``float`` -> FLOAT, :class:`Iso8601` -> ISO8601, ``str`` ->
+    TEXT, bytes-like -> BLOB.
+    """
+    if n is not None and len(row) != n:
+        raise ValueError(f"row has {len(row)} values, expected {n}")
+    header = bytearray(row_header_size(len(row)))
+    parts = [header]
+    for i, v in enumerate(row):
+        code, data = _encode_value(v)
+        header[i >> 1] |= code << (4 * (i & 1))
+        parts.append(data)
+    return b"".join(parts)
+
+
+def _column_section(columns: Sequence[str]) -> bytes:
+    return _U64.pack(len(columns)) + b"".join(encode_text(c) for c in columns)
+
+
+def encode_rows(columns: Sequence[str], rows: Iterable[Sequence], done: bool = True) -> bytes:
+    """Encode one ROWS body: column count and names, the rows, then the
+    DONE marker (``done=True``) or the PART marker."""
+    n = len(columns)
+    parts = [_column_section(columns)]
+    parts += [encode_row(row, n) for row in rows]
+    parts.append(_DONE if done else _PART)
+    return b"".join(parts)
+
+
+def iter_row_batches(
+    columns: Sequence[str], rows: Iterable[Sequence], page_size: int = DEFAULT_PAGE_SIZE
+) -> Iterator[bytes]:
+    """Split a result set into ROWS bodies exactly as libdqlite 1.11.1 does.
+
+    Rows are added to a batch while 8 (frame header) + body size < ``page_size``;
+    the batch then ends with PART, or with DONE once the rows run out. Like
+    the server, a result whose last batch is full is followed by a batch with
+    no rows and DONE.
+    """
+    n = len(columns)
+    section = _column_section(columns)
+    iterator = iter(rows)
+    while True:
+        parts = [section]
+        size = 8 + len(section)
+        while size < page_size:
+            row = next(iterator, _END)
+            if row is _END:
+                parts.append(_DONE)
+                yield b"".join(parts)
+                return
+            data = encode_row(row, n)
+            parts.append(data)
+            size += len(data)
+        parts.append(_PART)
+        yield b"".join(parts)
+
