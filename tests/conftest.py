@@ -168,3 +168,35 @@ def go_demo_factory(tmp_path):
         proc.stderr.close()
     for port in ports:
         release_port(port)
+
+
+#: Raft timeouts for test clusters: elections after 15 x this many ms.
+TEST_LATENCY_MS = 40
+
+
+@pytest.fixture(scope="session")
+def shared_cluster():
+    """A 3-node in-process cluster shared by tests that only read it (or write
+    to tables of their own). Do not stop, kill or reconfigure its nodes."""
+    _require(available(), "libdqlite")
+    from dqlite_shell.app.local import LocalCluster
+    with LocalCluster(3, network_latency_ms=TEST_LATENCY_MS) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def cluster_factory(tmp_path):
+    """Make clusters a test may break: ``cluster_factory(3, processes=True)``."""
+    _require(available(), "libdqlite")
+    from dqlite_shell.app.local import LocalCluster
+    made = []
+
+    def make(size: int = 3, processes: bool = False):
+        cluster = LocalCluster(size, str(tmp_path / f"cluster{len(made)}"), processes=processes,
+                               network_latency_ms=TEST_LATENCY_MS)
+        made.append(cluster)
+        return cluster
+
+    yield make
+    for cluster in made:
+        cluster.close()

@@ -38,7 +38,7 @@ def test_native_call_gives_one_clear_line():
 
 
 def test_dqlite_node_exits_2_with_the_message(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "dqlite_shell.native.cli", "--address",
+    result = subprocess.run([sys.executable, "-m", "dqlite_shell.app.node_cli", "--address",
                              "127.0.0.1:1", "--dir", str(tmp_path)], capture_output=True,
                             text=True, env=ENV, timeout=60)
     assert result.returncode == 2

@@ -1,7 +1,7 @@
 """``dqlite-node``: run one dqlite node in the foreground until SIGTERM/SIGINT.
 
 Exit status: 0 after a clean stop, 2 for bad flags, an unusable dir, a taken
-address or a missing libdqlite (one line on stderr each).
+address, a failed join or a missing libdqlite (one line on stderr each).
 """
 
 from __future__ import annotations
@@ -14,8 +14,11 @@ import threading
 import click
 
 from dqlite_shell import __version__
+from dqlite_shell.app.join import join
+from dqlite_shell.client.errors import ClientError
 from dqlite_shell.native import nodeinfo
 from dqlite_shell.native.errors import NativeError
+from dqlite_shell.native.library import generate_node_id
 from dqlite_shell.native.node import BOOTSTRAP_ID, Node
 
 PROG = "dqlite-node"
@@ -30,13 +33,22 @@ PROG = "dqlite-node"
               help="Typical round trip to peers, tunes Raft timeouts.")
 @click.option("--failure-domain", type=click.IntRange(min=0), metavar="N",
               help="Failure domain code reported by .describe.")
+@click.option("-j", "--join", "join_addresses", multiple=True, metavar="ADDRS",
+              help="Join the cluster of these nodes (comma-separated, repeatable) "
+                   "instead of bootstrapping a new one.")
+@click.option("--role", type=click.Choice(["voter", "standby", "spare"]),
+              help="Role to take when joining (default: voter; on a restart, the role kept).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              metavar="SECONDS", help="How long joining may take.")
 @click.option("-v", "--verbose", is_flag=True, help="Log what the node does.")
 @click.version_option(__version__, "--version", prog_name=PROG)
-def command(address, data_dir, network_latency_ms, failure_domain, verbose):
+def command(address, data_dir, network_latency_ms, failure_domain, join_addresses, role, timeout,
+            verbose):
     """Run one dqlite node in the foreground.
 
-    A new DIR bootstraps a single-node cluster; a DIR used before restarts the
-    same node (its id and address are kept in DIR/info.yaml).
+    A new DIR bootstraps a single-node cluster, or with --join becomes a
+    member of an existing one; a DIR used before restarts the same node (its
+    id and address are kept in DIR/info.yaml) and never joins twice.
     """
     if verbose:
         import logging
@@ -52,7 +64,13 @@ def command(address, data_dir, network_latency_ms, failure_domain, verbose):
     if info is not None and info.address != address:
         raise UsageFailure(f"data dir {data_dir} belongs to the node at {info.address}, "
                            f"not {address}")
-    node_id = info.id if info is not None else BOOTSTRAP_ID
+    cluster = [a.strip() for arg in join_addresses for a in arg.split(",") if a.strip()]
+    if info is not None:
+        node_id = info.id
+    elif cluster:
+        node_id = generate_node_id(address)
+    else:
+        node_id = BOOTSTRAP_ID
     node = Node(address, data_dir, node_id=node_id,
                 network_latency_ms=network_latency_ms, failure_domain=failure_domain)
     stop = threading.Event()
@@ -62,6 +80,8 @@ def command(address, data_dir, network_latency_ms, failure_domain, verbose):
     try:
         if info is None:
             nodeinfo.write(data_dir, nodeinfo.NodeInfo(node.id, node.address))
+        if cluster:
+            join(node.id, node.address, cluster, role=role, timeout=timeout)
         click.echo(f"{PROG}: node {node.id:#x} serving {node.address} (data in {data_dir})")
         sys.stdout.flush()
         while not stop.wait(3600):
@@ -83,7 +103,7 @@ def main(argv=None) -> None:
     except click.ClickException as e:
         click.echo(f"{PROG}: error: {e.format_message()}", err=True)
         sys.exit(2)
-    except (UsageFailure, NativeError) as e:
+    except (UsageFailure, NativeError, ClientError) as e:
         click.echo(f"{PROG}: error: {e}", err=True)
         sys.exit(2)
     sys.exit(0)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-NODE_COMMAND = [sys.executable, "-m", "dqlite_shell.native.cli"]
+NODE_COMMAND = [sys.executable, "-m", "dqlite_shell.app.node_cli"]
 
 
 class NodeProcess:

@@ -1,0 +1,68 @@
+"""Real servers for the benchmarks: dqlite-node child processes on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from dqlite_shell.native.ports import release_port, reserve_address
+
+GO_SHELL = os.environ.get("DQLITE_SHELL_GO_SHELL", "/usr/bin/dqlite")
+
+
+class NodeServer:
+    """One ``dqlite-node`` child process with a fresh data dir."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="dqlite-bench-")
+        self.address = reserve_address()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "dqlite_shell.app.node_cli", "--address", self.address,
+             "--dir", self.dir], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        if not self.proc.stdout.readline():
+            raise RuntimeError("dqlite-node did not start")
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait()
+        self.proc.stdout.close()
+        release_port(int(self.address.rsplit(":", 1)[1]))
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def run_measured(args, stdin: bytes | None = None) -> tuple[float, float, bytes]:
+    """Run a command; return (wall seconds, its own peak RSS in MB, stdout).
+
+    The child is reaped with ``os.wait4`` to read its own resource usage
+    (stdin and stdout go through temporary files so nothing else waits on it).
+    """
+    with tempfile.TemporaryFile() as fin, tempfile.TemporaryFile() as fout, \
+            tempfile.TemporaryFile() as ferr:
+        if stdin is not None:
+            fin.write(stdin)
+            fin.seek(0)
+        started = time.perf_counter()
+        proc = subprocess.Popen(args, stdin=fin, stdout=fout, stderr=ferr)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        fout.seek(0)
+        ferr.seek(0)
+        out, err = fout.read(), ferr.read()
+    if proc.returncode:
+        raise RuntimeError(f"{args[0]} failed ({proc.returncode}): {err.decode()[-500:]}")
+    return wall, usage.ru_maxrss / 1024, out
+
+
+def go_available() -> bool:
+    return os.access(GO_SHELL, os.X_OK)

@@ -1,0 +1,261 @@
+"""One connection to one dqlite node: requests in, decoded responses out."""
+
+from __future__ import annotations
+
+import ssl as _ssl
+import time
+
+from dqlite_shell.client.errors import ClientError, ConnectError, ConnectionLost, ServerError
+from dqlite_shell.client.result import RowStream
+from dqlite_shell.client.transport import Transport
+from dqlite_shell.wire import requests
+from dqlite_shell.wire.constants import ResponseType
+from dqlite_shell.wire.errors import ProtocolError
+from dqlite_shell.wire.messages import (Db, Empty, Failure, Files, Metadata, NodeInfo, Result,
+                                        Rows, Server, Servers, Stmt, Welcome)
+from dqlite_shell.wire.responses import decode_response
+from dqlite_shell.wire.rows import decode_rows
+
+_ROWS = int(ResponseType.ROWS)
+_FAILURE = int(ResponseType.FAILURE)
+_EMPTY = int(ResponseType.EMPTY)
+
+DEFAULT_TIMEOUT = 10.0
+
+
+class Connection:
+    """A connection to one node (leader or not).
+
+    Every request waits at most ``timeout`` seconds for each answer frame; a
+    FAILURE answer raises :class:`ServerError`. A :class:`RowStream` still
+    being read when another request is made is closed first. After a
+    :class:`ConnectionLost`, :class:`RequestTimeout` or ``ProtocolError`` the
+    connection is closed (:attr:`closed`) and must be replaced.
+    """
+
+    def __init__(self, transport: Transport, timeout: float = DEFAULT_TIMEOUT):
+        self._transport = transport
+        self.timeout = timeout
+        self.db_id: int | None = None
+        self.database: str | None = None
+        self._stream: RowStream | None = None
+
+    @classmethod
+    def connect(cls, address: str, timeout: float = DEFAULT_TIMEOUT,
+                ssl_context: _ssl.SSLContext | None = None,
+                server_hostname: str | None = None) -> "Connection":
+        """Dial ``address`` and send the protocol handshake."""
+        return cls(Transport.dial(address, min(timeout, 5.0) if timeout else 5.0,
+                                  ssl_context, server_hostname), timeout)
+
+    @property
+    def address(self) -> str:
+        return self._transport.address
+
+    @property
+    def closed(self) -> bool:
+        return self._transport.closed
+
+    def close(self) -> None:
+        """Close the socket (the server frees everything this connection held)."""
+        self._stream = None
+        self._transport.close()
+
+    def __enter__(self) -> "Connection":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<dqlite Connection {self.address} {self.database or '-'} {state}>"
+
+    # -- plumbing -------------------------------------------------------
+
+    def _send(self, request: bytes) -> None:
+        if self._transport.closed:
+            raise ConnectionLost(f"connection to {self.address} is closed")
+        if self._stream is not None:
+            self._stream.close()
+        self._transport.set_timeout(self.timeout)
+        self._transport.send(request)
+
+    def _read(self):
+        msg_type, schema, body = self._transport.read_frame()
+        try:
+            if msg_type == _ROWS:
+                return decode_rows(body)
+            response = decode_response(msg_type, schema, body)
+        except ProtocolError:
+            self._transport.close()
+            raise
+        if type(response) is Failure:
+            raise ServerError(response.code, response.message)
+        return response
+
+    def call(self, request: bytes, expect: type):
+        """Send one request and return its one response, of type ``expect``."""
+        self._send(request)
+        response = self._read()
+        if type(response) is not expect:
+            self._transport.close()
+            raise ProtocolError(f"expected {expect.__name__} from {self.address}, "
+                                f"got {type(response).__name__}")
+        return response
+
+    # -- session --------------------------------------------------------
+
+    def leader(self) -> NodeInfo | None:
+        """Who this node thinks leads: ``NodeInfo(id, address)`` or None."""
+        server = self.call(requests.leader(), Server)
+        if not server.address:
+            return None
+        return NodeInfo(server.id, server.address, 0)
+
+    def register(self, client_id: int = 0) -> Welcome:
+        """CLIENT request: register with the node (go-dqlite does this on the leader)."""
+        return self.call(requests.client(client_id), Welcome)
+
+    def open(self, database: str) -> int:
+        """Open ``database`` on this connection (one per connection)."""
+        db = self.call(requests.open(database), Db)
+        self.db_id, self.database = db.id, database
+        return db.id
+
+    def _db(self) -> int:
+        if self.db_id is None:
+            raise ClientError("no database is open on this connection")
+        return self.db_id
+
+    # -- statements -----------------------------------------------------
+
+    def prepare(self, sql: str) -> Stmt:
+        return self.call(requests.prepare(self._db(), sql), Stmt)
+
+    def exec(self, stmt_id: int, params=()) -> Result:
+        return self.call(requests.exec(self._db(), stmt_id, params), Result)
+
+    def query(self, stmt_id: int, params=()) -> RowStream:
+        return self._start_stream(requests.query(self._db(), stmt_id, params))
+
+    def finalize(self, stmt_id: int) -> None:
+        self.call(requests.finalize(self._db(), stmt_id), Empty)
+
+    def exec_sql(self, sql: str, params=()) -> Result:
+        """Run every statement of ``sql`` (the server follows the tail); no rows."""
+        return self.call(requests.exec_sql(self._db(), sql, params), Result)
+
+    def query_sql(self, sql: str, params=()) -> RowStream:
+        """Run the first statement of ``sql`` and stream its rows."""
+        return self._start_stream(requests.query_sql(self._db(), sql, params))
+
+    def _start_stream(self, request: bytes) -> RowStream:
+        self._send(request)
+        first = self._read()
+        if type(first) is not Rows:
+            self._transport.close()
+            raise ProtocolError(f"expected Rows from {self.address}, got {type(first).__name__}")
+        stream = RowStream(self, first)
+        if not first.done:
+            self._stream = stream
+        return stream
+
+    def _next_batch(self, stream: RowStream) -> Rows:
+        if self._stream is not stream:
+            raise ClientError("this result was closed")
+        try:
+            rows = self._read()
+        except ServerError:
+            self._stream = None  # the query failed mid-way; the server is done with it
+            raise
+        except ClientError:
+            self._stream = None
+            raise
+        if type(rows) is not Rows:
+            self._transport.close()
+            raise ProtocolError(f"expected Rows from {self.address}, got {type(rows).__name__}")
+        if rows.done:
+            self._stream = None
+        return rows
+
+    def _stream_finished(self, stream: RowStream) -> None:
+        if self._stream is stream:
+            self._stream = None
+
+    def _interrupt_stream(self, stream: RowStream, grace: float | None) -> None:
+        """Send INTERRUPT and discard rows until its EMPTY, within ``grace`` s.
+
+        libdqlite 1.11 reads the INTERRUPT only once the query has streamed
+        its last batch; newer servers stop at once. Past the grace period the
+        socket is closed, which frees the server immediately.
+        """
+        if self._stream is not stream:
+            return
+        self._stream = None
+        if self._transport.closed:
+            return
+        deadline = time.monotonic() + (self.timeout if grace is None else grace)
+        try:
+            self._transport.set_timeout(max(0.001, deadline - time.monotonic()))
+            self._transport.send(requests.interrupt(self._db()))
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError
+                self._transport.set_timeout(remaining)
+                msg_type, _schema, _body = self._transport.read_frame()
+                if msg_type == _EMPTY:
+                    return
+                if msg_type not in (_ROWS, _FAILURE):
+                    raise ProtocolError(f"unexpected message type {msg_type} after INTERRUPT")
+        except (ClientError, ProtocolError, TimeoutError, OSError):
+            self._transport.close()
+
+    def cancel(self, grace: float = 0.5) -> bool:
+        """Stop the query being streamed, waiting at most ``grace`` seconds.
+
+        Returns True when the server acknowledged in time (the connection is
+        usable at once); False when the socket was abandoned instead (the
+        next request must reconnect).
+        """
+        stream = self._stream
+        if stream is not None:
+            stream.close(grace)
+        return not self._transport.closed
+
+    # -- cluster admin --------------------------------------------------
+
+    def cluster(self) -> list[NodeInfo]:
+        """Every member with its role (CLUSTER format 1)."""
+        return list(self.call(requests.cluster(), Servers).nodes)
+
+    def add(self, node_id: int, address: str) -> None:
+        """Add a node as a spare (assign it a role next)."""
+        self.call(requests.add(node_id, address), Empty)
+
+    def assign(self, node_id: int, role) -> None:
+        """Give a node a role: voter, standby or spare (name or number)."""
+        self.call(requests.assign(node_id, role), Empty)
+
+    def remove(self, node_id: int) -> None:
+        self.call(requests.remove(node_id), Empty)
+
+    def transfer(self, node_id: int) -> None:
+        """Hand leadership to ``node_id``."""
+        self.call(requests.transfer(node_id), Empty)
+
+    def describe(self) -> Metadata:
+        """This node's failure domain and weight."""
+        return self.call(requests.describe(), Metadata)
+
+    def weight(self, weight: int) -> None:
+        """Set this node's weight (the election preference of go-dqlite's app)."""
+        self.call(requests.weight(weight), Empty)
+
+    def dump(self, database: str) -> list[tuple[str, bytes]]:
+        """The database file and its WAL as ``[(name, bytes), ...]``."""
+        return list(self.call(requests.dump(database), Files).files)
+
+
+__all__ = ["Connection", "ConnectError", "DEFAULT_TIMEOUT", "Server"]

@@ -1,0 +1,80 @@
+"""Streaming query results: rows arrive batch by batch from the socket."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator
+
+if TYPE_CHECKING:
+    from dqlite_shell.client.connection import Connection
+    from dqlite_shell.wire.responses import Rows
+
+
+class RowStream:
+    """The rows of one query, read from the server as they are iterated.
+
+    Only one batch (a few KB) is held at a time, so a result of any size is
+    read in constant memory. ``columns`` is known from the first batch.
+    Iterate it for rows, or :meth:`batches` for lists of rows; :meth:`close`
+    (also on leaving a ``with`` block) stops early and leaves the connection
+    usable.
+    """
+
+    __slots__ = ("_conn", "columns", "_pending", "done", "rows_read")
+
+    def __init__(self, conn: "Connection | None", first: "Rows"):
+        self._conn = conn
+        self.columns: list[str] = list(first.columns)
+        self._pending: list | None = first.rows
+        self.done: bool = first.done
+        self.rows_read = 0
+
+    def batches(self) -> Iterator[list[tuple]]:
+        """Yield each batch of rows as the server sends it."""
+        while True:
+            batch = self._pending
+            if batch is not None:
+                self._pending = None
+                self.rows_read += len(batch)
+                yield batch
+            if self.done:
+                if self._conn is not None:
+                    self._conn._stream_finished(self)
+                return
+            rows = self._conn._next_batch(self)
+            self._pending = rows.rows
+            self.done = rows.done
+
+    @classmethod
+    def materialized(cls, columns: list[str], rows: list[tuple]) -> "RowStream":
+        """A stream over rows already read (no connection behind it)."""
+        from dqlite_shell.wire.messages import Rows
+        return cls(None, Rows(columns, rows, True))
+
+    def __iter__(self) -> Iterator[tuple]:
+        for batch in self.batches():
+            yield from batch
+
+    def fetchall(self) -> list[tuple]:
+        """Every remaining row in one list (holds them all in memory)."""
+        out: list[tuple] = []
+        for batch in self.batches():
+            out.extend(batch)
+        return out
+
+    def close(self, grace: float | None = None) -> None:
+        """Stop reading; interrupt the query so the connection stays usable.
+
+        Waits at most ``grace`` seconds (default: the connection's timeout) for
+        the server to acknowledge; past that the socket is abandoned and the
+        next request reconnects.
+        """
+        if not self.done:
+            self._pending = None
+            self._conn._interrupt_stream(self, grace)
+            self.done = True
+
+    def __enter__(self) -> "RowStream":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,315 @@
+"""A session with a cluster: always talks to the leader, follows it when it moves.
+
+This is what the driver and the shell use: one connection to the leader with
+one database open, a cache of prepared statements, and the rules for when a
+statement may be retried on a new leader (only when the old one refused it
+before running it, outside a transaction) and when its fate is unknown.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl as _ssl
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Iterable
+
+from dqlite_shell import sqltext
+from dqlite_shell.client.connection import DEFAULT_TIMEOUT, Connection
+from dqlite_shell.client.errors import (ClientError, ConnectionLost, RequestTimeout, ServerError)
+from dqlite_shell.client.leader import NodeStore, connect_leader
+from dqlite_shell.client.result import RowStream
+from dqlite_shell.client.transaction import TransactionState
+from dqlite_shell.client.transport import peer_closed
+from dqlite_shell.wire.messages import Metadata, NodeInfo, Result
+
+log = logging.getLogger(__name__)
+
+SQLITE_ERROR = 1
+#: libdqlite 1.11 answers QUERY on a statement without result columns with
+#: SQLITE_ERROR and sqlite3_errmsg() of a connection that has no error, before
+#: stepping the statement (src/query.c, query__batch). That answer means "not
+#: run: send EXEC instead".
+NO_COLUMNS_MESSAGE = "not an error"
+
+
+class LeadershipLost(ClientError):
+    """The statement may or may not have been applied: the leader went away
+    (or lost leadership) after it was sent."""
+
+
+class TransactionLost(ClientError):
+    """The leader changed while a transaction was open; it was rolled back."""
+
+
+_ENDS_TRANSACTION = frozenset({"COMMIT", "END", "RELEASE"})
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A statement prepared on the current connection."""
+    id: int
+    params: int
+    kind: str  # sqltext.READ, WRITE, WRITE_ROWS or UNKNOWN (until explained)
+    ran: bool = False  # sent to run at least once: its effects may exist
+
+
+def _explain(conn: Connection, sql: str) -> str:
+    """Classify a statement the text does not settle (PRAGMA, ...) from its
+    program: ResultRow means rows; a write transaction (Transaction with
+    P2 != 0) means it writes. EXPLAIN prepares, never runs, the statement."""
+    rows = conn.query_sql("EXPLAIN " + sql).fetchall()
+    has_rows = any(r[1] == "ResultRow" for r in rows)
+    writes = any(r[1] == "Transaction" and r[3] for r in rows)
+    if has_rows:
+        return sqltext.WRITE_ROWS if writes else sqltext.READ
+    return sqltext.WRITE
+
+
+class Session:
+    """A connection to the leader of the cluster reachable through ``servers``.
+
+    ``timeout`` bounds leader discovery (and is the default per-request
+    timeout). Use :meth:`execute` for SQL and the admin methods for the
+    cluster; all reconnect as needed.
+    """
+
+    def __init__(self, servers: Iterable[str], database: str, *,
+                 timeout: float = DEFAULT_TIMEOUT, request_timeout: float | None = None,
+                 ssl_context: _ssl.SSLContext | None = None, server_hostname: str | None = None,
+                 statement_cache: int = 64):
+        self.store = NodeStore(servers)
+        self.database = database
+        self.timeout = timeout
+        self.request_timeout = request_timeout or timeout
+        self.ssl_context = ssl_context
+        self.server_hostname = server_hostname
+        self.transaction = TransactionState()
+        self._cache_size = statement_cache
+        self._conn: Connection | None = None
+        self._prepared: OrderedDict[str, Prepared] = OrderedDict()
+
+    # -- connection management ----------------------------------------
+
+    @property
+    def connection(self) -> Connection:
+        """The leader connection with the database open (connecting if needed)."""
+        conn = self._conn
+        if conn is None or peer_closed(conn._transport):
+            if conn is not None:
+                self._drop()
+            conn = self._connect()
+        return conn
+
+    @property
+    def leader_address(self) -> str | None:
+        return None if self._conn is None else self._conn.address
+
+    def _connect(self) -> Connection:
+        conn = connect_leader(self.store, self.timeout, self.request_timeout,
+                              self.ssl_context, self.server_hostname)
+        try:
+            self.store.learn(node.address for node in conn.cluster())
+            conn.open(self.database)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        self._prepared.clear()
+        return conn
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+        self._prepared.clear()
+        if self.transaction.active:
+            self.transaction.reset()
+
+    def use(self, database: str) -> None:
+        """Switch to another database (reconnects: one database per connection)."""
+        if database != self.database:
+            self._drop()
+            self.database = database
+
+    def close(self) -> None:
+        self._drop()
+
+    # -- statements ---------------------------------------------------
+
+    def execute(self, sql: str, params=()) -> Result | RowStream:
+        """Run one statement; a :class:`RowStream` when it returns columns.
+
+        Goes on on a new leader (transparently) only when nothing can have
+        run: the old leader refused the statement as not-leader, or the
+        connection failed while preparing it or while reading rows of a
+        read-only statement; and never inside a transaction, which is lost
+        with its leader (:class:`TransactionLost`). When a write may have run,
+        :class:`LeadershipLost` says its fate is unknown.
+        """
+        deadline = time.monotonic() + self.timeout
+        while True:
+            in_transaction = self.transaction.active
+            before = self._conn
+            conn = self.connection
+            if in_transaction and conn is not before:
+                raise TransactionLost("the connection to the leader was lost; the open "
+                                      "transaction was rolled back")
+            stmt = None
+            try:
+                stmt = self._prepare(conn, sql)  # runs nothing
+                if stmt.params != len(params):
+                    raise ParameterCountError(stmt.params, len(params))
+                if stmt.kind == sqltext.UNKNOWN:
+                    stmt.kind = _explain(conn, sql)  # runs nothing
+                result = self._run(conn, stmt, params)
+            except ServerError as e:
+                if e.not_leader:
+                    self._drop()
+                    if in_transaction:
+                        raise TransactionLost("leadership changed; the open transaction "
+                                              "was rolled back") from None
+                    if time.monotonic() < deadline:
+                        log.debug("%s is not the leader any more; retrying", conn.address)
+                        continue
+                if e.leadership_lost:
+                    self._drop()
+                    raise LeadershipLost("leadership lost; this statement may or may not "
+                                         "have been applied") from None
+                raise  # a failed statement leaves the transaction state as it was
+            except (ConnectionLost, RequestTimeout) as e:
+                self._drop()
+                ran = stmt is not None and stmt.ran
+                writes = stmt is None or stmt.kind != sqltext.READ
+                if in_transaction and sqltext.first_keyword(sql) not in _ENDS_TRANSACTION:
+                    raise TransactionLost(f"{e}; the open transaction was rolled back") from None
+                if ran and writes:
+                    raise LeadershipLost(f"{e}; this statement may or may not have been "
+                                         "applied") from None
+                if isinstance(e, ConnectionLost) and time.monotonic() < deadline:
+                    log.debug("%s; nothing ran, retrying", e)
+                    continue
+                raise
+            self.transaction.observe(sql)
+            return result
+
+    def _run(self, conn: Connection, stmt: "Prepared", params) -> Result | RowStream:
+        stmt.ran = True  # from here on the statement may run
+        if stmt.kind == sqltext.WRITE:
+            return conn.exec(stmt.id, params)
+        if stmt.kind == sqltext.WRITE_ROWS:
+            return self._write_rows(conn, stmt, params)
+        try:
+            return conn.query(stmt.id, params)
+        except ServerError as e:
+            # Safety net: a statement read as READ that has no result columns
+            # is refused before it runs; run it as EXEC instead.
+            if e.code == SQLITE_ERROR and e.message == NO_COLUMNS_MESSAGE:
+                stmt.kind = sqltext.WRITE
+                return conn.exec(stmt.id, params)
+            raise
+
+    def _write_rows(self, conn: Connection, stmt: "Prepared", params) -> RowStream:
+        """A writing statement with rows (RETURNING), safely on libdqlite 1.11.
+
+        1.11 runs QUERY outside Raft: a write that commits there never reaches
+        the log and the node aborts. Inside a transaction the write stays in
+        the connection until COMMIT, which goes through EXEC and Raft. So we
+        wrap the statement in one when the user has none open, and read its
+        (bounded: one per affected row) rows before committing.
+        """
+        own = not self.transaction.active
+        if own:
+            conn.exec_sql("BEGIN")
+        try:
+            stream = conn.query(stmt.id, params)
+            rows = stream.fetchall()
+            if own:
+                conn.exec_sql("COMMIT")
+        except BaseException:
+            if own and not conn.closed:
+                try:
+                    conn.exec_sql("ROLLBACK")
+                except (ClientError, OSError):
+                    pass
+            raise
+        return RowStream.materialized(stream.columns, rows)
+
+    def _prepare(self, conn: Connection, sql: str) -> Prepared:
+        stmt = self._prepared.get(sql)
+        if stmt is not None:
+            self._prepared.move_to_end(sql)
+            return stmt
+        reply = conn.prepare(sql)
+        stmt = Prepared(reply.id, reply.params, sqltext.classify(sql))
+        self._prepared[sql] = stmt
+        if len(self._prepared) > self._cache_size:
+            _, old = self._prepared.popitem(last=False)
+            conn.finalize(old.id)
+        return stmt
+
+    def execute_script(self, sql: str) -> Result:
+        """EXEC_SQL: every statement of ``sql`` in one request, no rows."""
+        conn = self.connection
+        try:
+            result = conn.exec_sql(sql)
+        except (ConnectionLost, RequestTimeout) as e:
+            self._drop()
+            raise LeadershipLost(f"{e}; the script may or may not have been applied") from None
+        self.transaction.observe(sql)
+        return result
+
+    # -- cluster admin (always on the leader) ---------------------------
+
+    def _admin(self, name: str, *args):
+        conn = self.connection
+        try:
+            return getattr(conn, name)(*args)
+        except (ConnectionLost, RequestTimeout):
+            self._drop()
+            raise
+
+    def leader(self) -> NodeInfo | None:
+        return self._admin("leader")
+
+    def cluster(self) -> list[NodeInfo]:
+        nodes = self._admin("cluster")
+        self.store.learn(n.address for n in nodes)
+        return nodes
+
+    def add(self, node_id: int, address: str) -> None:
+        self._admin("add", node_id, address)
+
+    def assign(self, node_id: int, role) -> None:
+        self._admin("assign", node_id, role)
+
+    def remove(self, node_id: int) -> None:
+        self._admin("remove", node_id)
+
+    def transfer(self, node_id: int) -> None:
+        self._admin("transfer", node_id)
+
+    def describe(self) -> Metadata:
+        return self._admin("describe")
+
+    def weight(self, weight: int) -> None:
+        self._admin("weight", weight)
+
+    def dump(self, database: str | None = None) -> list[tuple[str, bytes]]:
+        return self._admin("dump", database or self.database)
+
+
+class ParameterCountError(ClientError, ValueError):
+    """The statement takes a different number of parameters than were given.
+
+    Raised before the statement runs.
+    """
+
+    def __init__(self, expected: int, given: int):
+        self.expected, self.given = expected, given
+        super().__init__(f"the statement takes {expected} parameter"
+                         f"{'' if expected == 1 else 's'}, {given} given")
+
+
+__all__ = ["LeadershipLost", "ParameterCountError", "Session", "TransactionLost"]

@@ -1,0 +1,230 @@
+"""PEP 249 Cursor: one statement at a time, rows streamed as they are fetched."""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Iterator
+
+from dqlite_shell import sqltext
+from dqlite_shell.client.result import RowStream
+from dqlite_shell.dbapi.exceptions import Error, ProgrammingError, translate
+from dqlite_shell.dbapi.types import bind, parse_datetime
+from dqlite_shell.wire.values import Iso8601, UnixTime
+
+if TYPE_CHECKING:
+    from dqlite_shell.dbapi.connection import Connection
+
+_DML = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE"})
+_TAGGED = (UnixTime, Iso8601)
+
+
+def _is_dml(statement: str, keyword: str) -> bool:
+    """INSERT/UPDATE/DELETE/REPLACE, also behind a WITH clause."""
+    return keyword in _DML or keyword == "WITH" and sqltext.classify(statement) in (
+        sqltext.WRITE, sqltext.WRITE_ROWS)
+
+
+def _null_if_empty(value):
+    """The server sends NULL in a DATETIME/DATE/TIMESTAMP column as ``Iso8601("")``
+    (go-dqlite reads it as nil too)."""
+    return None if type(value) is Iso8601 and not value else value
+
+
+def _discarded():
+    raise ProgrammingError("the rest of this cursor's result was discarded: another statement "
+                           "ran on the same connection before all its rows were fetched")
+    yield  # pragma: no cover - makes this a generator
+
+
+@functools.lru_cache(maxsize=256)
+def _analyse(sql: str) -> tuple[str, list[str | None], str]:
+    """(the one statement, its parameter names, its first keyword)."""
+    statement, rest = sqltext.split_first(sql)
+    if not sqltext.is_blank(rest):
+        raise ProgrammingError("you can only execute one statement at a time")
+    return statement, sqltext.parameters(statement), sqltext.first_keyword(statement)
+
+
+class Cursor:
+    """Runs statements on its connection and fetches their rows.
+
+    Rows are read from the server batch by batch as they are fetched, so
+    iterating a cursor over a huge result holds only one batch in memory.
+    """
+
+    arraysize = 1
+
+    def __init__(self, connection: "Connection"):
+        self._connection = connection
+        self._stream: RowStream | None = None
+        self._rows: Iterator[tuple] | None = None
+        self.description: tuple | None = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+        self.closed = False
+
+    @property
+    def connection(self) -> "Connection":
+        return self._connection
+
+    def _check(self) -> None:
+        if self.closed:
+            raise ProgrammingError("cannot operate on a closed cursor")
+        self._connection._check()
+
+    def _finish(self) -> None:
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            try:
+                stream.close()
+            except Exception:  # noqa: BLE001 - the connection will tell on next use
+                pass
+        self._rows = None
+        if self._connection._reading is self:
+            self._connection._reading = None
+
+    def _discard(self) -> None:
+        """Another statement is about to run on the connection while this cursor's
+        result is still being streamed: stop it, and say so on the next fetch
+        (rather than ending the result early as if it were complete)."""
+        if self._stream is not None and not self._stream.done:
+            self._finish()
+            self._rows = _discarded()
+        elif self._connection._reading is self:
+            self._connection._reading = None
+
+    def execute(self, operation: str, parameters=()) -> "Cursor":
+        """Run one statement with ``?`` (or named) parameters."""
+        self._check()
+        self._finish()
+        self.description = None
+        self.rowcount = -1
+        statement, names, keyword = _analyse(operation)
+        values = bind(parameters, names)
+        if sqltext.is_blank(statement):
+            return self
+        conn = self._connection
+        conn._before(keyword)
+        conn._discard_reader()
+        try:
+            result = conn._session.execute(statement, values)
+        except Error:
+            raise
+        except Exception as e:
+            raise translate(e) from e
+        is_dml = _is_dml(statement, keyword)
+        if isinstance(result, RowStream):
+            self._stream = result
+            self.description = tuple((name, None, None, None, None, None, None)
+                                     for name in result.columns)
+            self._rows = self._iterate(result, is_dml)
+            if not result.done:
+                conn._reading = self
+        else:
+            self.rowcount = result.rows_affected if is_dml else -1
+            self.lastrowid = result.last_insert_id
+        return self
+
+    def _iterate(self, stream: RowStream, is_dml: bool) -> Iterator[tuple]:
+        convert = parse_datetime if self._connection.parse_datetimes else _null_if_empty
+        count = 0
+        try:
+            for batch in stream.batches():
+                if batch:
+                    # Only DATETIME/DATE/TIMESTAMP columns hold tagged values.
+                    tagged = [j for j, v in enumerate(batch[0]) if type(v) in _TAGGED]
+                    if tagged:
+                        batch = [_convert(row, tagged, convert) for row in batch]
+                count += len(batch)
+                yield from batch
+            if is_dml:
+                self.rowcount = count  # as sqlite3: known once RETURNING rows are read
+        except Error:
+            raise
+        except Exception as e:
+            raise translate(e) from e
+        finally:
+            if self._stream is stream:
+                self._stream = None
+                if self._connection._reading is self:
+                    self._connection._reading = None
+
+    def executemany(self, operation: str, seq_of_parameters) -> "Cursor":
+        """Run a DML statement once per parameter set; rowcount is the total.
+
+        Anything but INSERT/UPDATE/DELETE/REPLACE is refused before it runs;
+        rows of a RETURNING clause are read and dropped.
+        """
+        self._check()
+        statement, _names, keyword = _analyse(operation)
+        if not _is_dml(statement, keyword):
+            raise ProgrammingError("executemany() can only execute DML statements")
+        total = 0
+        for parameters in seq_of_parameters:
+            self.execute(operation, parameters)
+            if self._rows is not None:
+                self.fetchall()
+                self._finish()
+            if self.rowcount > 0:
+                total += self.rowcount
+        self.rowcount = total
+        self.description = None
+        return self
+
+    def fetchone(self) -> tuple | None:
+        self._check()
+        if self._rows is None:
+            return None
+        return next(self._rows, None)
+
+    def fetchmany(self, size: int | None = None) -> list[tuple]:
+        self._check()
+        if self._rows is None:
+            return []
+        size = self.arraysize if size is None else size
+        out = []
+        for row in self._rows:
+            out.append(row)
+            if len(out) >= size:
+                break
+        return out
+
+    def fetchall(self) -> list[tuple]:
+        self._check()
+        if self._rows is None:
+            return []
+        return list(self._rows)
+
+    def __iter__(self) -> "Cursor":
+        return self
+
+    def __next__(self) -> tuple:
+        row = self.fetchone()
+        if row is None:
+            raise StopIteration
+        return row
+
+    def close(self) -> None:
+        """Stop any result being read; the cursor cannot be used again."""
+        if not self.closed:
+            self._finish()
+            self.closed = True
+
+    def setinputsizes(self, sizes) -> None:
+        """Does nothing (PEP 249 allows it)."""
+
+    def setoutputsize(self, size, column=None) -> None:
+        """Does nothing (PEP 249 allows it)."""
+
+    def __enter__(self) -> "Cursor":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _convert(row: tuple, columns: list[int], convert) -> tuple:
+    out = list(row)
+    for j in columns:
+        out[j] = convert(out[j])
+    return tuple(out)

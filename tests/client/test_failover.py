@@ -1,0 +1,124 @@
+"""Following the leader when it dies: SIGKILLed dqlite-node processes."""
+
+import time
+
+import pytest
+
+from dqlite_shell.client.errors import ConnectionLost
+from dqlite_shell.client.session import LeadershipLost, Session, TransactionLost
+
+
+@pytest.fixture
+def cluster(cluster_factory):
+    return cluster_factory(3, processes=True)
+
+
+def _kill_leader(cluster, session) -> str:
+    leader = session.leader_address
+    cluster.kill(cluster.addresses.index(leader))
+    return leader
+
+
+def test_next_statement_runs_on_the_new_leader(cluster):
+    session = Session(cluster.addresses, "db", timeout=15)
+    try:
+        session.execute("CREATE TABLE f (n INTEGER PRIMARY KEY)")
+        for i in range(10):
+            session.execute("INSERT INTO f VALUES (?)", (i,))
+        old = _kill_leader(cluster, session)
+        started = time.monotonic()
+        session.execute("INSERT INTO f VALUES (10)")  # idle socket seen closed: safe to go on
+        assert session.leader_address != old
+        assert time.monotonic() - started < 10
+        assert session.execute("SELECT count(*), max(n) FROM f").fetchall() == [(11, 10)]
+    finally:
+        session.close()
+
+
+def test_open_transaction_is_reported_lost(cluster):
+    session = Session(cluster.addresses, "db", timeout=15)
+    try:
+        session.execute("CREATE TABLE t (n)")
+        session.execute("BEGIN")
+        session.execute("INSERT INTO t VALUES (1)")
+        _kill_leader(cluster, session)
+        with pytest.raises((TransactionLost, LeadershipLost)):
+            session.execute("INSERT INTO t VALUES (2)")
+        assert not session.transaction.active
+        assert session.execute("SELECT count(*) FROM t").fetchall() == [(0,)]
+    finally:
+        session.close()
+
+
+def test_not_leader_refusal_is_retried_on_the_new_leader(cluster):
+    session = Session(cluster.addresses, "db", timeout=15)
+    try:
+        session.execute("CREATE TABLE r (n)")
+        leader = session.leader()
+        target = next(n for n in session.cluster() if n.id != leader.id)
+        session.transfer(target.id)
+        # The old leader now refuses statements as not-leader before running them.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            session.execute("INSERT INTO r VALUES (1)")
+            if session.leader_address == target.address:
+                break
+        assert session.leader_address == target.address
+        count = session.execute("SELECT count(*) FROM r").fetchall()[0][0]
+        assert count >= 1
+    finally:
+        session.close()
+
+
+def test_query_cut_by_the_leader_dying_is_an_error_then_the_session_recovers(cluster):
+    session = Session(cluster.addresses, "db", timeout=15)
+    try:
+        stream = session.execute("WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 "
+                                 "FROM c LIMIT 5000000) SELECT n FROM c")
+        next(iter(stream))
+        old = _kill_leader(cluster, session)
+        with pytest.raises(ConnectionLost):
+            stream.fetchall()
+        assert session.execute("SELECT 5").fetchall() == [(5,)]
+        assert session.leader_address != old
+    finally:
+        session.close()
+
+
+def test_write_in_flight_has_an_unknown_fate(cluster):
+    session = Session(cluster.addresses, "db", timeout=15)
+    try:
+        session.execute("CREATE TABLE w (n)")
+        session.execute("INSERT INTO w VALUES (?)", (0,))  # prepared: the next send is EXEC
+        conn = session.connection
+        leader = session.leader_address
+        # Send the write, kill the leader before reading the answer.
+        original = conn._transport.read_frame
+        def kill_then_read():
+            cluster.kill(cluster.addresses.index(leader))
+            return original()
+        conn._transport.read_frame = kill_then_read
+        with pytest.raises(LeadershipLost, match="may or may not have been applied"):
+            session.execute("INSERT INTO w VALUES (?)", (1,))
+        count = session.execute("SELECT count(*) FROM w").fetchall()[0][0]
+        assert count in (1, 2)
+    finally:
+        session.close()
+
+
+def test_connection_lost_while_preparing_is_retried(cluster):
+    session = Session(cluster.addresses, "db", timeout=15)
+    try:
+        session.execute("CREATE TABLE p (n)")
+        conn = session.connection
+        leader = session.leader_address
+        original = conn._transport.read_frame
+        def kill_then_read():
+            cluster.kill(cluster.addresses.index(leader))
+            return original()
+        conn._transport.read_frame = kill_then_read  # the PREPARE's answer never comes
+        session.execute("INSERT INTO p VALUES (1)")
+        assert session.leader_address != leader
+        assert session.execute("SELECT count(*) FROM p").fetchall() == [(1,)]
+    finally:
+        session.close()

@@ -1,0 +1,155 @@
+"""Faults the real server will not produce, injected by fake servers:
+garbage bytes, truncated frames, closed sockets, silence, oversized frames."""
+
+import socket
+import struct
+import threading
+import time
+
+import pytest
+
+from dqlite_shell.client.connection import Connection
+from dqlite_shell.client.errors import (ConnectError, ConnectionLost, ProtocolError,
+                                        RequestTimeout)
+from dqlite_shell.wire.rows import encode_rows
+
+HEADER = struct.Struct("<IBBH")
+
+
+class FakeServer:
+    """Accepts one connection, reads the handshake, then runs ``script(sock)``."""
+
+    def __init__(self, script):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1)
+        self.address = "127.0.0.1:%d" % self.listener.getsockname()[1]
+        self.script = script
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        sock, _ = self.listener.accept()
+        with sock:
+            handshake = sock.recv(8)
+            assert struct.unpack("<Q", handshake) == (1,)
+            self.script(sock)
+
+    def close(self):
+        self.listener.close()
+        self.thread.join(5)
+
+
+def _read_request(sock):
+    words, _type, _schema, _ = HEADER.unpack(sock.recv(8))
+    if words:
+        sock.recv(words * 8)
+
+
+@pytest.fixture
+def fake():
+    servers = []
+
+    def make(script):
+        server = FakeServer(script)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.close()
+
+
+def test_garbage_instead_of_a_response(fake):
+    def script(sock):
+        _read_request(sock)
+        sock.sendall(HEADER.pack(1, 99, 0, 0) + b"\xff" * 8)  # unknown type 99
+    conn = Connection.connect(fake(script).address, timeout=5)
+    with pytest.raises(ProtocolError, match="99"):
+        conn.leader()
+    assert conn.closed
+
+
+def test_server_that_is_not_dqlite(fake):
+    def script(sock):
+        sock.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+    conn = Connection.connect(fake(script).address, timeout=5)
+    with pytest.raises((ProtocolError, ConnectionLost)):
+        conn.leader()
+
+
+def test_closed_mid_frame(fake):
+    def script(sock):
+        _read_request(sock)
+        sock.sendall(HEADER.pack(4, 1, 0, 0) + b"\x01" * 10)  # 32 bytes announced, 10 sent
+    conn = Connection.connect(fake(script).address, timeout=5)
+    with pytest.raises(ConnectionLost, match="in the middle of a message"):
+        conn.leader()
+
+
+def test_closed_before_answering(fake):
+    conn = Connection.connect(fake(_read_request).address, timeout=5)
+    with pytest.raises(ConnectionLost, match="closed the connection"):
+        conn.leader()
+
+
+def test_silence_hits_the_request_timeout(fake):
+    done = threading.Event()
+    conn = Connection.connect(fake(lambda s: done.wait(10)).address, timeout=0.3)
+    started = time.monotonic()
+    with pytest.raises(RequestTimeout):
+        conn.leader()
+    assert time.monotonic() - started < 2
+    done.set()
+
+
+def test_oversized_frame_is_refused_without_reading_it(fake):
+    def script(sock):
+        _read_request(sock)
+        sock.sendall(HEADER.pack(0xFFFFFFFF, 1, 0, 0))
+        time.sleep(1)
+    conn = Connection.connect(fake(script).address, timeout=5)
+    with pytest.raises(ProtocolError, match="limit"):
+        conn.leader()
+
+
+def test_truncated_rows_batch_is_an_error_not_a_short_result(fake):
+    body = encode_rows(["n"], [(i,) for i in range(10)], done=True)
+
+    def script(sock):
+        _read_request(sock)  # OPEN
+        sock.sendall(HEADER.pack(1, 4, 0, 0) + bytes(8))  # DB 0
+        _read_request(sock)  # QUERY_SQL
+        cut = body[:len(body) - 16]  # drop the last row and the DONE marker
+        sock.sendall(HEADER.pack(len(cut) // 8, 7, 0, 0) + cut)
+    conn = Connection.connect(fake(script).address, timeout=5)
+    conn.open("db")
+    with pytest.raises(ProtocolError):
+        conn.query_sql("SELECT n FROM t").fetchall()
+
+
+def test_stream_cut_between_batches(fake):
+    def script(sock):
+        _read_request(sock)
+        sock.sendall(HEADER.pack(1, 4, 0, 0) + bytes(8))
+        _read_request(sock)
+        part = encode_rows(["n"], [(1,), (2,)], done=False)
+        sock.sendall(HEADER.pack(len(part) // 8, 7, 0, 0) + part)
+    conn = Connection.connect(fake(script).address, timeout=5)
+    conn.open("db")
+    stream = conn.query_sql("SELECT n FROM t")
+    rows = []
+    with pytest.raises(ConnectionLost):
+        for row in stream:
+            rows.append(row)
+    assert rows == [(1,), (2,)]  # what arrived, never presented as the whole result
+
+
+def test_nothing_listening_is_a_connect_error(free_address):
+    with pytest.raises(ConnectError, match="connection refused"):
+        Connection.connect(free_address, timeout=2)
+
+
+def test_bad_address_is_a_connect_error():
+    with pytest.raises(ConnectError, match="port must be"):
+        Connection.connect("127.0.0.1:notaport")
