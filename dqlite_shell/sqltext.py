@@ -122,9 +122,10 @@ def parameters(sql: str) -> list[str | None]:
     return [slots.get(k) for k in range(1, top + 1)]
 
 
-def _tokens(sql: str):
-    """Upper-cased bare words and parentheses, skipping strings, quoted
-    identifiers and comments (enough to find a statement's shape)."""
+def _tokens(sql: str, punctuation: bool = False):
+    """Upper-cased bare words and parentheses (and with ``punctuation``
+    ``* , .``), skipping strings, quoted identifiers and comments: enough to
+    find a statement's shape."""
     i, n = 0, len(sql)
     while i < n:
         c = sql[i]
@@ -134,7 +135,7 @@ def _tokens(sql: str):
             i = _skip_quoted(sql, i, "]")
         elif c == "-" and sql.startswith("--", i) or c == "/" and sql.startswith("/*", i):
             i = skip_blank(sql, i)
-        elif c in "()":
+        elif c in "()" or punctuation and c in "*,.":
             yield c
             i += 1
         elif c.isalpha() or c == "_":
@@ -142,6 +143,12 @@ def _tokens(sql: str):
             while j < n and _ident_char(sql[j]):
                 j += 1
             yield sql[i:j].upper()
+            i = j
+        elif c.isdigit():
+            j = i + 1
+            while j < n and (sql[j].isalnum() or sql[j] == "."):
+                j += 1
+            yield "#"  # a number
             i = j
         else:
             i += 1
@@ -195,3 +202,35 @@ def classify(sql: str) -> str:
                 return WRITE_ROWS
         return WRITE
     return UNKNOWN
+
+
+#: Statements that make a libdqlite 1.11 node crash, refused before sending.
+_REFUSED = {
+    "WAL_CHECKPOINT": "PRAGMA wal_checkpoint is refused: it makes libdqlite 1.11 nodes crash "
+                      "on the next write (dqlite checkpoints by itself)",
+}
+
+
+def is_refused(sql: str) -> str | None:
+    """Why ``sql`` must not be sent to a libdqlite 1.11 node, or None."""
+    tokens = _tokens(sql)
+    if next(tokens, "") != "PRAGMA":
+        return None
+    for _, token in zip(range(2), tokens):
+        if token in _REFUSED:
+            return _REFUSED[token]
+    return None
+
+
+_BEFORE_STAR = frozenset({"SELECT", "DISTINCT", "ALL", "RETURNING", ",", "."})
+
+
+def expands_star(sql: str) -> bool:
+    """True when the result columns come from a ``*`` or ``t.*`` expansion
+    (so they follow the schema), as opposed to ``count(*)`` or ``a * b``."""
+    previous = ""
+    for token in _tokens(sql, punctuation=True):
+        if token == "*" and previous in _BEFORE_STAR:
+            return True
+        previous = token
+    return False

@@ -16,7 +16,7 @@ import tempfile
 
 from dqlite_shell.app.join import join
 from dqlite_shell.native.library import generate_node_id
-from dqlite_shell.native.node import Node
+from dqlite_shell.native.node import BOOTSTRAP_ID, Node
 from dqlite_shell.native.ports import release_port, reserve_address
 
 
@@ -43,7 +43,11 @@ class LocalCluster:
         self.processes = processes
         self.timeout = timeout
         self.network_latency_ms = network_latency_ms  # lower: faster elections
-        self.addresses = [reserve_address(host) for _ in range(size)]
+        # A data dir used before keeps its nodes' addresses (Raft knows them).
+        stored = [self._stored_address(i) for i in range(size)]
+        self._reserved = [reserve_address(host) for a in stored if a is None]
+        fresh = iter(self._reserved)
+        self.addresses = [a or next(fresh) for a in stored]
         self._nodes: list = [None] * size
         try:
             for index in range(size):
@@ -54,6 +58,14 @@ class LocalCluster:
 
     def dir_of(self, index: int) -> str:
         return os.path.join(self.data_dir, f"node{index + 1}")
+
+    def _stored_address(self, index: int) -> str | None:
+        from dqlite_shell.native import nodeinfo
+        try:
+            info = nodeinfo.read(self.dir_of(index))
+        except ValueError:
+            return None
+        return None if info is None else info.address
 
     def start(self, index: int) -> None:
         """Start node ``index`` (joining the others the first time)."""
@@ -77,7 +89,7 @@ class LocalCluster:
                 raise RuntimeError(f"node {address} did not start: {err}")
             self._nodes[index] = proc
             return
-        node_id = None if index == 0 else self._node_id(index, address)
+        node_id = self._node_id(index, address)
         node = Node(address, data_dir, node_id=node_id,
                     network_latency_ms=self.network_latency_ms)
         node.start()
@@ -89,7 +101,8 @@ class LocalCluster:
         from dqlite_shell.native import nodeinfo
         info = nodeinfo.read(self.dir_of(index))
         if info is None:
-            info = nodeinfo.NodeInfo(generate_node_id(address), address)
+            node_id = BOOTSTRAP_ID if index == 0 else generate_node_id(address)
+            info = nodeinfo.NodeInfo(node_id, address)
             nodeinfo.write(self.dir_of(index), info)
         return info.id
 
@@ -127,7 +140,7 @@ class LocalCluster:
     def close(self) -> None:
         for index in range(len(self._nodes)):
             self._halt(index, signal.SIGTERM)
-        for address in self.addresses:
+        for address in self._reserved:
             release_port(int(address.rsplit(":", 1)[1]))
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)

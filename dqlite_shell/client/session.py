@@ -46,13 +46,18 @@ class TransactionLost(ClientError):
 _ENDS_TRANSACTION = frozenset({"COMMIT", "END", "RELEASE"})
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class Prepared:
-    """A statement prepared on the current connection."""
+    """A writing statement prepared on the current connection."""
     id: int
     params: int
-    kind: str  # sqltext.READ, WRITE, WRITE_ROWS or UNKNOWN (until explained)
-    ran: bool = False  # sent to run at least once: its effects may exist
+
+
+@dataclass(slots=True)
+class _Attempt:
+    """How far one try of a statement got (what a failure means)."""
+    kind: str | None = None
+    sent: bool = False  # the request that runs it went out: it may have run
 
 
 def _explain(conn: Connection, sql: str) -> str:
@@ -89,6 +94,8 @@ class Session:
         self._cache_size = statement_cache
         self._conn: Connection | None = None
         self._prepared: OrderedDict[str, Prepared] = OrderedDict()
+        self._kinds: dict[str, str] = {}  # statement text -> sqltext kind
+        self._queried = False
 
     # -- connection management ----------------------------------------
 
@@ -117,6 +124,7 @@ class Session:
             raise
         self._conn = conn
         self._prepared.clear()
+        self._queried = False  # a new connection loads the schema when first used
         return conn
 
     def _drop(self) -> None:
@@ -136,6 +144,22 @@ class Session:
     def close(self) -> None:
         self._drop()
 
+    def cancel(self, grace: float = 0.5) -> bool:
+        """Stop what the connection is doing (Ctrl-C), within ``grace`` s.
+
+        True when the connection is usable at once; False when the socket was
+        abandoned (the next statement reconnects; a statement the server was
+        still running goes on there until it ends — libdqlite 1.11 cannot
+        stop one mid-way).
+        """
+        conn = self._conn
+        if conn is None or conn.closed:
+            return True
+        usable = conn.cancel(grace)
+        if not usable:
+            self._drop()
+        return usable
+
     # -- statements ---------------------------------------------------
 
     def execute(self, sql: str, params=()) -> Result | RowStream:
@@ -143,11 +167,15 @@ class Session:
 
         Goes on on a new leader (transparently) only when nothing can have
         run: the old leader refused the statement as not-leader, or the
-        connection failed while preparing it or while reading rows of a
-        read-only statement; and never inside a transaction, which is lost
-        with its leader (:class:`TransactionLost`). When a write may have run,
-        :class:`LeadershipLost` says its fate is unknown.
+        connection failed before the statement was sent to run, or while
+        reading rows of a read-only statement; and never inside a
+        transaction, which is lost with its leader (:class:`TransactionLost`).
+        When a write may have run, :class:`LeadershipLost` says its fate is
+        unknown.
         """
+        refused = sqltext.is_refused(sql)
+        if refused:
+            raise ClientError(refused)
         deadline = time.monotonic() + self.timeout
         while True:
             in_transaction = self.transaction.active
@@ -156,14 +184,9 @@ class Session:
             if in_transaction and conn is not before:
                 raise TransactionLost("the connection to the leader was lost; the open "
                                       "transaction was rolled back")
-            stmt = None
+            attempt = _Attempt()
             try:
-                stmt = self._prepare(conn, sql)  # runs nothing
-                if stmt.params != len(params):
-                    raise ParameterCountError(stmt.params, len(params))
-                if stmt.kind == sqltext.UNKNOWN:
-                    stmt.kind = _explain(conn, sql)  # runs nothing
-                result = self._run(conn, stmt, params)
+                result = self._run(conn, sql, params, attempt)
             except ServerError as e:
                 if e.not_leader:
                     self._drop()
@@ -177,14 +200,14 @@ class Session:
                     self._drop()
                     raise LeadershipLost("leadership lost; this statement may or may not "
                                          "have been applied") from None
-                raise  # a failed statement leaves the transaction state as it was
+                if in_transaction:
+                    self._recheck_transaction(conn)
+                raise
             except (ConnectionLost, RequestTimeout) as e:
                 self._drop()
-                ran = stmt is not None and stmt.ran
-                writes = stmt is None or stmt.kind != sqltext.READ
                 if in_transaction and sqltext.first_keyword(sql) not in _ENDS_TRANSACTION:
                     raise TransactionLost(f"{e}; the open transaction was rolled back") from None
-                if ran and writes:
+                if attempt.sent and attempt.kind != sqltext.READ:
                     raise LeadershipLost(f"{e}; this statement may or may not have been "
                                          "applied") from None
                 if isinstance(e, ConnectionLost) and time.monotonic() < deadline:
@@ -194,23 +217,74 @@ class Session:
             self.transaction.observe(sql)
             return result
 
-    def _run(self, conn: Connection, stmt: "Prepared", params) -> Result | RowStream:
-        stmt.ran = True  # from here on the statement may run
-        if stmt.kind == sqltext.WRITE:
+    def _run(self, conn: Connection, sql: str, params, attempt: "_Attempt"):
+        """Send the statement the way its kind needs (see sqltext.classify).
+
+        Rows come through QUERY_SQL, prepared afresh each time: libdqlite 1.11
+        reads a statement's columns before stepping it, so a cached statement
+        would report stale columns after a schema change, and it does not
+        reset statements after their last row (an EXPLAIN would stay active).
+        Writes go through cached prepared statements and EXEC.
+        """
+        kind = attempt.kind = self._kind(conn, sql)  # may EXPLAIN: runs nothing
+        stmt = None
+        if kind == sqltext.WRITE:
+            stmt = self._prepare(conn, sql)  # runs nothing
+            if stmt.params != len(params):
+                raise ParameterCountError(stmt.params, len(params))
+        if peer_closed(conn._transport):
+            # The node went away after answering the last request: what we
+            # are about to send could not run. Say so, so it is retried.
+            raise ConnectionLost(f"{conn.address} closed the connection")
+        attempt.sent = True
+        self._queried = True  # from now on the connection's schema may go stale
+        if stmt is not None:
             return conn.exec(stmt.id, params)
-        if stmt.kind == sqltext.WRITE_ROWS:
-            return self._write_rows(conn, stmt, params)
+        if kind == sqltext.WRITE_ROWS:
+            return self._write_rows(conn, sql, params)
         try:
-            return conn.query(stmt.id, params)
+            fresh = self._queried and sqltext.expands_star(sql)
+            return conn.query_sql(sql, params, fresh_schema=fresh)
         except ServerError as e:
-            # Safety net: a statement read as READ that has no result columns
-            # is refused before it runs; run it as EXEC instead.
+            # A statement without result columns is refused before it runs
+            # (only possible for text classified as READ by mistake).
             if e.code == SQLITE_ERROR and e.message == NO_COLUMNS_MESSAGE:
-                stmt.kind = sqltext.WRITE
-                return conn.exec(stmt.id, params)
+                self._kinds[sql] = attempt.kind = sqltext.WRITE
+                return conn.exec_sql(sql, params)
             raise
 
-    def _write_rows(self, conn: Connection, stmt: "Prepared", params) -> RowStream:
+    def _kind(self, conn: Connection, sql: str) -> str:
+        kind = self._kinds.get(sql)
+        if kind is None:
+            kind = sqltext.classify(sql)
+            if kind == sqltext.UNKNOWN:
+                kind = _explain(conn, sql)
+            self._kinds[sql] = kind
+            if len(self._kinds) > 4 * self._cache_size:
+                self._kinds.pop(next(iter(self._kinds)))
+        return kind
+
+    def _recheck_transaction(self, conn: Connection) -> None:
+        """After an error inside a transaction: is it still open?
+
+        SQLite ends a transaction by itself on some errors (ON CONFLICT
+        ROLLBACK, RAISE(ROLLBACK), SQLITE_FULL ...). A BEGIN tells: it fails
+        inside a transaction, and otherwise opens one we close again.
+        """
+        try:
+            conn.exec_sql("BEGIN")
+        except ServerError:
+            return  # still inside the transaction
+        except ClientError:
+            self._drop()
+            return
+        try:
+            conn.exec_sql("ROLLBACK")
+        except ClientError:
+            self._drop()
+        self.transaction.reset()
+
+    def _write_rows(self, conn: Connection, sql: str, params) -> RowStream:
         """A writing statement with rows (RETURNING), safely on libdqlite 1.11.
 
         1.11 runs QUERY outside Raft: a write that commits there never reaches
@@ -223,7 +297,7 @@ class Session:
         if own:
             conn.exec_sql("BEGIN")
         try:
-            stream = conn.query(stmt.id, params)
+            stream = conn.query_sql(sql, params)
             rows = stream.fetchall()
             if own:
                 conn.exec_sql("COMMIT")
@@ -242,7 +316,7 @@ class Session:
             self._prepared.move_to_end(sql)
             return stmt
         reply = conn.prepare(sql)
-        stmt = Prepared(reply.id, reply.params, sqltext.classify(sql))
+        stmt = Prepared(reply.id, reply.params)
         self._prepared[sql] = stmt
         if len(self._prepared) > self._cache_size:
             _, old = self._prepared.popitem(last=False)

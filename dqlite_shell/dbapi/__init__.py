@@ -59,19 +59,11 @@ def connect(servers: str | Iterable[str], database: str = DEFAULT_DATABASE, *,
 
 
 def _client_tls(cert, key, ca) -> _ssl.SSLContext:
-    context = _ssl.SSLContext(_ssl.PROTOCOL_TLS_CLIENT)
-    context.minimum_version = _ssl.TLSVersion.TLSv1_2
+    from dqlite_shell.client.tls import TLSConfigError, client_context
     try:
-        if ca:
-            context.load_verify_locations(ca)
-        elif cert:
-            context.load_verify_locations(cert)  # a self-signed cluster cert is its own CA
-        if cert:
-            context.load_cert_chain(cert, key)
-    except (OSError, _ssl.SSLError) as e:
-        raise InterfaceError(f"cannot load TLS files: {e}") from None
-    context.check_hostname = False  # nodes are dialed by address, as go-dqlite does
-    return context
+        return client_context(cert, key, ca)
+    except TLSConfigError as e:
+        raise InterfaceError(str(e)) from None
 
 
 __all__ = [

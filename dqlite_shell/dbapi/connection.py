@@ -74,6 +74,9 @@ class Connection:
             session.connection  # connect now: errors belong to connect()
             if autocommit is False:
                 self._run("BEGIN")
+        except Error:
+            session.close()
+            raise
         except Exception as e:
             session.close()
             raise translate(e) from e

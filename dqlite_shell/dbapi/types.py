@@ -2,7 +2,8 @@
 
 Parameters: int (64-bit), float, str, bytes-like, None and bool go to the
 server as they are; ``datetime.datetime`` and ``datetime.date`` are sent as
-ISO-8601 text (what SQLite's date functions read). Anything else is a
+ISO-8601 text (what SQLite's date functions read). Anything else, and text
+the protocol cannot carry (a NUL character, lone surrogates), is a
 ProgrammingError naming the parameter, raised before anything is sent.
 
 Values: the server tags values of DATETIME/DATE/TIMESTAMP columns; they come
@@ -138,9 +139,15 @@ def _label(index: int, names: list[str | None]) -> str:
 
 
 def parse_datetime(value):
-    """``UnixTime``/``Iso8601`` -> ``datetime.datetime`` (UTC when no zone is given)."""
+    """``UnixTime``/``Iso8601`` -> ``datetime.datetime`` (UTC when no zone is given).
+
+    A value no ``datetime`` can hold (year 10000 and later) is returned unchanged.
+    """
     if type(value) is UnixTime:
-        return datetime.datetime.fromtimestamp(int(value), datetime.timezone.utc)
+        try:
+            return datetime.datetime.fromtimestamp(int(value), datetime.timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return value
     if type(value) is Iso8601:
         if not value:
             return None

@@ -1,18 +1,29 @@
-"""The ``dqlite`` command line.
+"""The ``dqlite`` command line: options, then one of three paths.
 
-The interactive REPL, scripts and dot-commands arrive with later issues; this
-module already owns the options every path shares.
+* ``-c SQL`` or a positional COMMAND: run it and exit;
+* standard input that is not a terminal: run it as a script;
+* otherwise: the interactive REPL (``shell/repl.py``).
+
+Exit status: 0 success, 1 an SQL or dot-command error, 2 a usage or
+connection error (no server reachable, no leader within ``--timeout``,
+libdqlite missing for a scratch node). The one-shot and script paths never
+import prompt_toolkit or pygments.
 """
 
 from __future__ import annotations
 
+import io
+import os
+import signal
 import sys
 
 import click
 
 from dqlite_shell import __version__
+from dqlite_shell.shell.errors import Failure
 
 PROG = "dqlite"
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
 def _version_message() -> str:
@@ -31,18 +42,105 @@ def _print_version(ctx, _param, value):
         ctx.exit(0)
 
 
-@click.command(name=PROG, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
-              callback=_print_version, help="Show the version and exit.")
-@click.option("-s", "--servers", multiple=True, metavar="ADDRS",
-              help="Comma-separated node addresses (repeatable).")
+def _formats() -> list[str]:
+    from dqlite_shell.shell.output import ALIASES, FORMATS
+    return list(FORMATS) + sorted(ALIASES)
+
+
+@click.command(name=PROG, context_settings={"help_option_names": ["-h", "--help"],
+                                            "max_content_width": 100})
 @click.argument("database", required=False)
-def command(servers, database):
-    """Shell for dqlite, the Raft-replicated SQLite."""
-    click.echo(f"{PROG}: the shell is not built yet; see --help", err=True)
-    sys.exit(2)
+@click.argument("command_arg", metavar="[COMMAND]", required=False)
+@click.option("-s", "--servers", multiple=True, metavar="ADDRS",
+              help="Node addresses, comma-separated and repeatable (host:port, [v6]:port, "
+                   "@name), or file://STORE (a go-dqlite .yaml or SQLite node store). "
+                   "Without it a scratch node is started.")
+@click.option("-c", "--command", "command_opt", metavar="SQL",
+              help="Run SQL (and dot-commands) and exit.")
+@click.option("-f", "--format", "fmt", metavar="FORMAT",
+              help="Output format: table, list, csv, json, jsonl, markdown, line (go's "
+                   "tabular means list). Default: table on a terminal, else list.")
+@click.option("--headers/--no-headers", default=None,
+              help="Print column names (list, csv); table always has them.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              metavar="SECONDS", help="How long to look for the leader, and wait for each answer.")
+@click.option("--bail/--keep-going", default=True, show_default=True,
+              help="Stop a script at its first error, or go on (the exit status is 1 either way).")
+@click.option("-1", "--single-transaction", is_flag=True,
+              help="Run the whole script in one transaction: nothing is applied unless all is.")
+@click.option("--data-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Keep (and reuse) the scratch node's data in DIR.")
+@click.option("--scratch", type=click.IntRange(min=1, max=9), default=1, show_default=True,
+              metavar="N", help="Start N local nodes as one cluster when no -s is given.")
+@click.option("--cert", type=click.Path(dir_okay=False), metavar="FILE",
+              help="TLS client certificate (go's -c/--cert).")
+@click.option("--key", type=click.Path(dir_okay=False), metavar="FILE",
+              help="TLS client key (go's -k/--key).")
+@click.option("--ca", type=click.Path(dir_okay=False), metavar="FILE",
+              help="CA that signs the nodes' certificates (default: --cert itself).")
+@click.option("--no-color", is_flag=True, help="No colours in the REPL (also: NO_COLOR=1).")
+@click.option("--no-history", is_flag=True, help="Do not read or write the REPL's history file.")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_version, help="Show the version (and libdqlite's) and exit.")
+def command(**options):
+    """Shell for dqlite, the Raft-replicated SQLite.
+
+    DATABASE defaults to "db". COMMAND (or -c SQL) runs and exits; SQL piped
+    on standard input runs as a script; otherwise an interactive prompt opens.
+    """
+    sys.exit(run(**options))
+
+
+def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail,
+        single_transaction, data_dir, scratch, cert, key, ca, no_color=False,
+        no_history=False) -> int:
+    """Everything after option parsing; returns the exit status."""
+    from dqlite_shell.shell import startup
+    from dqlite_shell.shell.state import DEFAULT_DATABASE
+
+    if command_arg is not None and command_opt is not None:
+        raise Failure("give the command either as an argument or with -c, not both")
+    text = command_opt if command_opt is not None else command_arg
+    interactive = text is None and sys.stdin.isatty()
+    settings = startup.settings(fmt, headers, bail, sys.stdout.isatty())
+    ssl_context = startup.tls(cert, key, ca)
+    addresses = startup.servers(servers)
+    state = startup.make_state(addresses, database or DEFAULT_DATABASE, timeout=timeout,
+                               ssl_context=ssl_context, settings=settings,
+                               interactive=interactive)
+    state.color, state.history = not no_color, not no_history
+    try:
+        if not addresses:
+            startup.start_scratch(state, scratch, data_dir)
+        if interactive:
+            from dqlite_shell.shell import repl
+            return repl.run(state)
+        if text is not None:
+            return startup.run_script(state, io.StringIO(text), "<command>", single_transaction)
+        return startup.run_script(state, sys.stdin, "<stdin>", single_transaction)
+    finally:
+        state.close()
 
 
 def main(argv=None) -> None:
     """Entry point of ``dqlite``."""
-    command.main(args=argv, prog_name=PROG)
+    # A SIGTERM unwinds like Ctrl-C, so scratch nodes are removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        command.main(args=argv, prog_name=PROG, standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as e:
+        click.echo(f"{PROG}: error: {e.format_message()}", err=True)
+        sys.exit(EXIT_USAGE)
+    except Failure as e:
+        click.echo(f"{PROG}: error: {e}", err=True)
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:
+        # `dqlite ... | head`: the reader left; stop quietly, as sqlite3 does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_OK)

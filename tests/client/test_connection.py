@@ -174,3 +174,17 @@ def test_other_address_families(node_factory, kind):
     finally:
         if port:
             release_port(port)
+
+
+def test_wal_checkpoint_is_refused_before_it_reaches_the_node(node):
+    from dqlite_shell.client.errors import ClientError
+    from dqlite_shell.client.session import Session
+    session = Session([node.address], "db")
+    try:
+        session.execute("CREATE TABLE w (a)")
+        with pytest.raises(ClientError, match="wal_checkpoint is refused"):
+            session.execute("PRAGMA wal_checkpoint")
+        session.execute("INSERT INTO w VALUES (1)")  # the node is alive and well
+        assert session.execute("SELECT count(*) FROM w").fetchall() == [(1,)]
+    finally:
+        session.close()

@@ -89,3 +89,20 @@ def test_transaction_state_follows_sqlite(script, active):
         except sqlite3.OperationalError:
             pass
     assert state.active == active == db.in_transaction
+
+
+@pytest.mark.parametrize("sql,expected", [
+    ("SELECT * FROM t", True), ("select t.* from t", True), ("SELECT a, * FROM t", True),
+    ("SELECT (SELECT * FROM x)", True), ("INSERT INTO t VALUES (1) RETURNING *", True),
+    ("SELECT count(*) FROM t", False), ("SELECT a*b FROM t", False), ("SELECT 2 * 3", False),
+    ('SELECT "*" FROM t', False), ("SELECT '*'", False), ("SELECT 1 -- *", False),
+])
+def test_expands_star(sql, expected):
+    assert sqltext.expands_star(sql) is expected
+
+
+def test_refused_statements():
+    assert "crash" in sqltext.is_refused("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert "crash" in sqltext.is_refused("pragma main.wal_checkpoint")
+    assert sqltext.is_refused("PRAGMA user_version") is None
+    assert sqltext.is_refused("SELECT 'PRAGMA wal_checkpoint'") is None

@@ -1,0 +1,402 @@
+"""Data dot-commands: ``.dump`` (a node's files), ``.backup`` (one SQLite
+file) and ``.reconfigure`` (disaster recovery of a stopped node's dir)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import tempfile
+from typing import TYPE_CHECKING
+
+from dqlite_shell.shell.commands import failures, node_connection, usage_error
+from dqlite_shell.shell.commands.registry import (ADDRESS, DATABASE, FILE, TEXT, CommandError,
+                                                  command)
+
+if TYPE_CHECKING:
+    from dqlite_shell.shell.state import ShellState
+
+FORCE = "--force"
+_MAX_ID = 2**64 - 1
+
+
+def _split_force(name: str, args: list[str], count: tuple[int, int]) -> tuple[list[str], bool]:
+    words = [a for a in args if a != FORCE]
+    if not count[0] <= len(words) <= count[1] or len(args) - len(words) > 1:
+        raise usage_error(name)
+    return words, len(words) != len(args)
+
+
+def _exists(name: str) -> CommandError:
+    return CommandError(f"{name} exists; add {FORCE} to overwrite it")
+
+
+def safe_name(name: str) -> str:
+    """The base name of a file name a server sent; never a path elsewhere."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    if base in ("", ".", "..") or "\0" in base:
+        raise CommandError(f"refusing to write a file named {json.dumps(name)}")
+    return base
+
+
+def write_private(path: str, data: bytes, overwrite: bool) -> None:
+    """Write ``data`` to a new file at ``path`` with mode 0600.
+
+    Without ``overwrite`` an existing file (or symlink) is an error; with it
+    the file is replaced atomically (never written through a symlink).
+    """
+    if not overwrite:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        tmp = path
+    else:
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".",
+                                   prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o600)
+            f.write(data)
+        if tmp != path:
+            os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+@command(".dump ADDRESS [DATABASE] [--force]",
+         "Save DATABASE's files (db, WAL) from node ADDRESS here (0600; --force "
+         "overwrites); default: the current database, not go's db.bin",
+         args=(1, 3), complete=(ADDRESS, DATABASE, TEXT))
+def dump(state: "ShellState", args: list[str]) -> None:
+    """Each file the node returns is written into the current directory under
+    its base name. Existing files are left alone unless --force is given."""
+    words, force = _split_force(".dump", args, (1, 2))
+    address = words[0]
+    database = words[1] if len(words) > 1 else state.database
+    with node_connection(state, address) as conn, \
+            failures(f"dump {json.dumps(database)} from {address}"):
+        files = conn.dump(database)
+    if not any(data for _, data in files):
+        raise CommandError(f"node {address} has no database {json.dumps(database)}")
+    names = [safe_name(name) for name, _ in files]
+    if len(set(names)) != len(names):
+        raise CommandError(f"node {address} sent two files named alike: {', '.join(names)}")
+    paths = [os.path.join(os.getcwd(), name) for name in names]
+    if not force:
+        for name, path in zip(names, paths):
+            if os.path.lexists(path):
+                raise _exists(name)
+    for name, path, (_, data) in zip(names, paths, files):
+        with failures(f"cannot write {name}"):
+            try:
+                write_private(path, data, force)
+            except FileExistsError:
+                raise _exists(name) from None
+        state.print(name)
+
+
+def _publish(tmp: str, target: str, force: bool) -> None:
+    """Move the finished ``tmp`` to ``target`` (never replacing it without force)."""
+    if force:
+        os.replace(tmp, target)
+        return
+    try:
+        os.link(tmp, target)  # fails when target exists, even if created meanwhile
+    except FileExistsError:
+        raise _exists(target) from None
+    except OSError:  # no hard links here
+        if os.path.lexists(target):
+            raise _exists(target) from None
+        os.replace(tmp, target)
+        return
+    os.unlink(tmp)
+
+
+@command(".backup FILE [--force]",
+         "Save the current database as one standalone SQLite file (mode 0600)",
+         args=(1, 2), complete=(FILE, TEXT))
+def backup(state: "ShellState", args: list[str]) -> None:
+    """Takes the database and its WAL from the leader, lets SQLite apply the
+    WAL and writes the result, in rollback-journal mode, to FILE. An existing
+    FILE is left alone unless --force is given."""
+    words, force = _split_force(".backup", args, (1, 1))
+    target = words[0]
+    if not force and os.path.lexists(target):
+        raise _exists(target)
+    with failures(f"backup of {json.dumps(state.database)}"):
+        files = state.session.dump(state.database)
+    if not files or not files[0][1]:
+        raise CommandError(f"the leader has no database {json.dumps(state.database)}")
+    wal = next((data for name, data in files[1:] if name.endswith("-wal")), b"")
+    tmp = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="dqlite-backup-") as scratch:
+            main = os.path.join(scratch, "db")
+            write_private(main, files[0][1], False)
+            if wal:
+                write_private(main + "-wal", wal, False)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(target)),
+                                       prefix=".dqlite-backup-", suffix=".tmp")
+            os.close(fd)
+            source = sqlite3.connect(main)
+            try:
+                dest = sqlite3.connect(tmp)
+                try:
+                    source.backup(dest)
+                    dest.execute("PRAGMA journal_mode=DELETE").fetchall()
+                finally:
+                    dest.close()
+            finally:
+                source.close()
+        os.chmod(tmp, 0o600)
+        _publish(tmp, target, force)
+        tmp = None
+    except sqlite3.Error as e:
+        raise CommandError(f"backup to {target}: {e}") from None
+    except OSError as e:
+        raise CommandError(f"backup to {target}: {e.strerror or e}") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+# -- .reconfigure -------------------------------------------------------------
+
+_KEYS = {"id": "ID", "address": "Address", "role": "Role"}
+_ROLES = {"voter": 0, "standby": 1, "stand-by": 1, "spare": 2}
+
+
+def _scalar(text: str, where: str) -> tuple[str, bool]:
+    """A YAML scalar (plain, 'single' or "double" quoted, then an optional
+    comment) -> (value, was_quoted)."""
+    text = text.strip()
+    if text.startswith('"'):
+        end = 1
+        while end < len(text) and text[end] != '"':
+            end += 2 if text[end] == "\\" else 1
+        if end >= len(text):
+            raise ValueError(f"{where}: unterminated string")
+        try:
+            value = json.loads(text[:end + 1])
+        except ValueError:
+            raise ValueError(f"{where}: bad escape in {text[:end + 1]}") from None
+        rest = text[end + 1:]
+    elif text.startswith("'"):
+        end, value = 1, []
+        while True:
+            close = text.find("'", end)
+            if close < 0:
+                raise ValueError(f"{where}: unterminated string")
+            value.append(text[end:close])
+            if text[close + 1:close + 2] == "'":
+                value.append("'")
+                end = close + 2
+                continue
+            break
+        value, rest = "".join(value), text[close + 1:]
+    else:
+        value = text.split(" #", 1)[0].rstrip()
+        if not value:
+            raise ValueError(f"{where}: missing value")
+        if value[0] in "[{&*!|>%`":  # "@name" is let through: abstract socket addresses
+            raise ValueError(f"{where}: expected a plain value, got {text!r}")
+        return value, False
+    rest = rest.strip()
+    if rest and not rest.startswith("#"):
+        raise ValueError(f"{where}: unexpected {rest!r} after the string")
+    return value, True
+
+
+def _set(item: dict, text: str, where: str) -> None:
+    key, sep, value = text.partition(":")
+    key = key.strip().strip("'\"")
+    if not sep or not key or (value and not value[0].isspace()):
+        raise ValueError(f"{where}: expected 'Key: value'")
+    field = _KEYS.get(key.lower())
+    if field is None:
+        return  # go's decoder ignores unknown fields
+    if field in item:
+        raise ValueError(f"{where}: {field} given twice")
+    value, _ = _scalar(value, where)
+    if field == "Address":
+        if not value:
+            raise ValueError(f"{where}: empty Address")
+        item[field] = value
+        return
+    if field == "Role" and value.lower() in _ROLES:
+        item[field] = _ROLES[value.lower()]
+        return
+    try:
+        number = int(value, 16) if value.lower().startswith("0x") else int(value, 10)
+    except ValueError:
+        raise ValueError(f"{where}: {field} must be a number, not {value!r}") from None
+    if field == "ID" and not 0 < number <= _MAX_ID:
+        raise ValueError(f"{where}: ID must be from 1 to 2^64-1")
+    if field == "Role" and number not in (0, 1, 2):
+        raise ValueError(f"{where}: Role must be 0 (voter), 1 (stand-by) or 2 (spare)")
+    item[field] = number
+
+
+def parse_cluster_yaml(text: str, path: str = "cluster.yaml") -> list[tuple[int, str, int]]:
+    """The nodes of a go-dqlite ``cluster.yaml``: ``[(id, address, role)]``.
+
+    Reads exactly that shape, a block list of mappings with the keys ID,
+    Address and Role (Role defaults to voter; keys are matched without
+    regard to case, as go's decoder does)::
+
+        - Address: 127.0.0.1:9001
+          ID: 3297041220608546238
+          Role: 0
+
+    Raises ValueError naming ``path`` and the line.
+    """
+    items: list[tuple[int, dict]] = []  # (line of the "-", fields)
+    item_indent = key_indent = None
+    ended = False
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        where = f"{path}:{lineno}"
+        line = raw.rstrip()
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if ended:
+            raise ValueError(f"{where}: only one list of nodes is allowed")
+        if "\t" in line[:len(line) - len(line.lstrip())]:
+            raise ValueError(f"{where}: tabs are not allowed in indentation")
+        indent = len(line) - len(line.lstrip(" "))
+        if stripped in ("---", "..."):
+            if items:
+                ended = True
+            continue
+        if stripped == "[]" and not items:
+            ended = True
+            continue
+        if stripped == "-" or stripped.startswith("- "):
+            if item_indent is not None and indent != item_indent:
+                raise ValueError(f"{where}: list items must line up with the first one")
+            item_indent = indent
+            item: dict = {}
+            items.append((lineno, item))
+            rest = stripped[1:].lstrip()
+            key_indent = None
+            if rest.startswith("{"):
+                if not rest.split(" #", 1)[0].rstrip().endswith("}"):
+                    raise ValueError(f"{where}: expected '}}' at the end of the line")
+                body = rest.split(" #", 1)[0].rstrip()[1:-1]
+                for part in filter(None, (p.strip() for p in body.split(","))):
+                    _set(item, part, where)
+                key_indent = -1  # nothing may follow a flow mapping
+            elif rest:
+                key_indent = indent + len(stripped) - len(rest)
+                _set(item, rest, where)
+            continue
+        if not items:
+            raise ValueError(f"{where}: expected a list of nodes ('- ID: ...')")
+        if key_indent is None and indent > item_indent:
+            key_indent = indent
+        if indent != key_indent:
+            raise ValueError(f"{where}: bad indentation")
+        _set(items[-1][1], stripped, where)
+    if not items:
+        raise ValueError(f"{path}: no nodes")
+    nodes: list[tuple[int, str, int]] = []
+    ids: dict[int, int] = {}
+    addresses: dict[str, int] = {}
+    for lineno, item in items:
+        where = f"{path}:{lineno}"
+        for field in ("ID", "Address"):
+            if field not in item:
+                raise ValueError(f"{where}: this node has no {field}")
+        node_id, address = item["ID"], item["Address"]
+        if node_id in ids:
+            raise ValueError(f"{where}: ID {node_id} is also on line {ids[node_id]}")
+        if address in addresses:
+            raise ValueError(f"{where}: Address {address} is also on line {addresses[address]}")
+        ids[node_id], addresses[address] = lineno, lineno
+        nodes.append((node_id, address, item.get("Role", 0)))
+    if not any(role == 0 for _, _, role in nodes):
+        raise ValueError(f"{path}: no node is a voter (Role: 0)")
+    return nodes
+
+
+def _accepts_connections(address: str) -> bool:
+    from dqlite_shell.address import AddressError, parse_address
+    try:
+        addr = parse_address(address)
+    except AddressError:
+        return False
+    try:
+        with socket.socket(addr.family, socket.SOCK_STREAM) as s:
+            s.settimeout(0.5)
+            s.connect(addr.sockaddr())
+        return True
+    except OSError:
+        return False
+
+
+@command(".reconfigure DIR CLUSTER_YAML",
+         "Disaster recovery: force the membership kept in a STOPPED node's DIR to "
+         "CLUSTER_YAML (see .help .reconfigure)",
+         args=(2, 2), complete=(FILE, FILE))
+def reconfigure(state: "ShellState", args: list[str]) -> None:
+    """Use it to save the data of a cluster that cannot work any more (say,
+    most voters are gone for good) by giving it a new membership.
+
+      DIR           data dir of the node with the most recent data (the
+                    highest Raft term and log index); its info.yaml says the
+                    node's id and address.
+      CLUSTER_YAML  the wanted membership, in the shape of go-dqlite's
+                    cluster.yaml: a list of "- ID: <n>", "Address: <host:port>",
+                    "Role: <0 voter, 1 stand-by, 2 spare>". The IDs must match
+                    those in each node's info.yaml.
+
+    Steps:
+      0. Back up EVERY node's data dir first.
+      1. Stop all the nodes.
+      2. Pick the dir with the most recent term and log (DIR).
+      3. Write CLUSTER_YAML (or adapt an existing cluster.yaml).
+      4. Run .reconfigure DIR CLUSTER_YAML; it prints OK.
+      5. Copy the snapshot-*, snapshot-*.meta and segment files and
+         CLUSTER_YAML (as cluster.yaml) from DIR to the dir of every other
+         node in CLUSTER_YAML, after deleting their own snapshot-*, segment
+         (0000...-0000..., open-*) and metadata1/metadata2 files; keep an
+         info.yaml in each that agrees with cluster.yaml.
+      6. Start all the nodes.
+      7. If that fails, start again from the backups with another node's data.
+
+    The shell refuses when something accepts connections at the node's
+    address (the node seems to be running)."""
+    from dqlite_shell.native import Node, nodeinfo
+
+    data_dir, yaml_path = args
+    if not os.path.isdir(data_dir):
+        raise CommandError(f"{data_dir}: not a directory")
+    try:
+        with open(yaml_path, encoding="utf-8") as f:
+            text = f.read()
+        nodes = parse_cluster_yaml(text, yaml_path)
+        info = nodeinfo.read(data_dir)
+    except OSError as e:
+        raise CommandError(f"{e.filename or yaml_path}: {e.strerror or e}") from None
+    except ValueError as e:  # UnicodeDecodeError too
+        raise CommandError(str(e)) from None
+    if info is None:
+        raise CommandError(f"{nodeinfo.path_in(data_dir)} does not exist: cannot tell the "
+                           "node's id and address")
+    if not any(os.path.exists(os.path.join(data_dir, f"metadata{n}")) for n in (1, 2)):
+        raise CommandError(f"{data_dir} holds no Raft data (no metadata1 or metadata2)")
+    if _accepts_connections(info.address):
+        raise CommandError(f"a node seems to be running at {info.address} (the address in "
+                           f"{nodeinfo.path_in(data_dir)}); stop it first")
+    if not any(node_id == info.id and address == info.address
+               for node_id, address, _ in nodes):
+        state.warn(f"warning: this node ({info.id} at {info.address}) is not in {yaml_path}")
+    with failures("reconfigure"):
+        Node(info.address, data_dir, node_id=info.id).recover(nodes)
+    state.print("OK")

@@ -1,0 +1,97 @@
+"""The one table of dot-commands.
+
+Each command is a small function ``func(state, args)`` registered with its
+usage line and a one-line summary. The same table feeds ``.help``, the
+REPL's completion, the man page check and the shell completions.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from dqlite_shell.shell.state import ShellState
+
+
+class CommandError(Exception):
+    """A dot-command failed; the message is one line for the user (exit 1)."""
+
+
+class UsageError(CommandError):
+    """Wrong arguments: the message is the command's usage line."""
+
+
+#: What an argument position completes to (used by the REPL and completions).
+ADDRESS, ROLE, FORMAT, ONOFF, FILE, TABLE, DATABASE, COMMAND, TEXT = (
+    "address", "role", "format", "on/off", "file", "table", "database", "command", "text")
+
+
+@dataclass(frozen=True)
+class Command:
+    """A registered dot-command."""
+    name: str  # ".tables"
+    usage: str  # ".tables [PATTERN]"
+    summary: str  # one line for .help
+    func: Callable[["ShellState", list[str]], None]
+    min_args: int = 0
+    max_args: int | None = 0  # None: any number
+    complete: tuple[str, ...] = ()  # what each argument position completes to
+    aliases: tuple[str, ...] = field(default=())
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(usage: str, summary: str, *, args: tuple[int, int | None] = (0, 0),
+            complete: tuple[str, ...] = (), aliases: tuple[str, ...] = ()):
+    """Register the decorated ``func(state, args)`` as the dot-command named
+    by the first word of ``usage``."""
+    def register(func):
+        name = usage.split()[0]
+        cmd = Command(name, usage, summary, func, args[0], args[1], complete, aliases)
+        for key in (name, *aliases):
+            if key in COMMANDS:
+                raise ValueError(f"dot-command {key} registered twice")
+            COMMANDS[key] = cmd
+        return func
+    return register
+
+
+def commands() -> list[Command]:
+    """Every command once, sorted by name."""
+    _load()
+    return sorted({c.name: c for c in COMMANDS.values()}.values(), key=lambda c: c.name)
+
+
+def lookup(name: str) -> Command | None:
+    _load()
+    return COMMANDS.get(name)
+
+
+def split_args(line: str) -> list[str]:
+    """A dot-command line's words, quoted as a POSIX shell would."""
+    try:
+        return shlex.split(line, comments=False, posix=True)
+    except ValueError as e:
+        raise CommandError(f"cannot parse {line.strip()!r}: {e}") from None
+
+
+def run(state: "ShellState", line: str) -> None:
+    """Run one dot-command line; raises CommandError (UsageError for bad arguments)."""
+    words = split_args(line)
+    if not words:
+        return
+    cmd = lookup(words[0])
+    if cmd is None:
+        raise CommandError(f"unknown command {words[0]}; .help lists the commands")
+    args = words[1:]
+    if len(args) < cmd.min_args or (cmd.max_args is not None and len(args) > cmd.max_args):
+        raise UsageError(f"usage: {cmd.usage}")
+    cmd.func(state, args)
+
+
+def _load() -> None:
+    # The command modules register themselves on import.
+    from dqlite_shell.shell.commands import cluster, data, session  # noqa: F401

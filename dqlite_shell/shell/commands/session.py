@@ -1,0 +1,159 @@
+"""Schema and session dot-commands: what the database holds, how results
+look and where they go, scripts, help and quitting."""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING
+
+from dqlite_shell.shell.commands import failures, on_off, usage_error
+from dqlite_shell.shell.commands.registry import (COMMAND, DATABASE, FILE, FORMAT, ONOFF, TABLE,
+                                                  TEXT, CommandError, command, commands, lookup)
+
+if TYPE_CHECKING:
+    from dqlite_shell.shell.state import ShellState
+
+# -- schema ---------------------------------------------------------------------
+
+_TABLES = ("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+           "AND substr(name, 1, 7) <> 'sqlite_' AND name LIKE ? ORDER BY name")
+_SCHEMA = ("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
+           "AND (name LIKE ?1 OR tbl_name LIKE ?1) ORDER BY rowid")
+_INDEXES = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE ? ORDER BY name"
+
+
+def _column(state: "ShellState", sql: str, pattern: str) -> list:
+    from dqlite_shell.shell import engine
+    with failures():
+        _, rows = engine.query(state, sql, (pattern,))
+    return [row[0] for row in rows]
+
+
+@command(".tables [PATTERN]", "List the tables and views (names matching the LIKE PATTERN)",
+         args=(0, 1), complete=(TABLE,))
+def tables(state: "ShellState", args: list[str]) -> None:
+    for name in _column(state, _TABLES, args[0] if args else "%"):
+        state.print(name)
+
+
+@command(".schema [PATTERN]",
+         "Print the CREATE statements (of the tables matching the LIKE PATTERN)",
+         args=(0, 1), complete=(TABLE,))
+def schema(state: "ShellState", args: list[str]) -> None:
+    for sql in _column(state, _SCHEMA, args[0] if args else "%"):
+        state.print(f"{sql};")
+
+
+@command(".indexes [TABLE]", "List the indexes (of the tables matching the LIKE pattern TABLE)",
+         args=(0, 1), complete=(TABLE,))
+def indexes(state: "ShellState", args: list[str]) -> None:
+    for name in _column(state, _INDEXES, args[0] if args else "%"):
+        state.print(name)
+
+
+# -- session ------------------------------------------------------------------
+
+@command(".open DATABASE", "Use DATABASE (dqlite creates it on first use)",
+         args=(1, 1), complete=(DATABASE,))
+def open_(state: "ShellState", args: list[str]) -> None:
+    if not args[0]:
+        raise usage_error(".open")
+    with failures():
+        state.open(args[0])
+
+
+@command(".mode FORMAT", "Print results in FORMAT (an unknown FORMAT lists them all)",
+         args=(1, 1), complete=(FORMAT,))
+def mode(state: "ShellState", args: list[str]) -> None:
+    from dqlite_shell.shell import output
+    try:
+        state.settings.mode = output.resolve_format(args[0])
+    except ValueError:
+        names = sorted(set(output.FORMATS) | set(output.ALIASES))
+        raise usage_error(".mode", f"FORMAT is one of: {', '.join(names)}") from None
+
+
+@command(".headers on|off", "Print column names before the rows, or not",
+         args=(1, 1), complete=(ONOFF,))
+def headers(state: "ShellState", args: list[str]) -> None:
+    state.settings.headers = on_off(".headers", args[0])
+
+
+@command(".nullvalue TEXT", "Print NULL as TEXT (default: nothing)",
+         args=(1, 1), complete=(TEXT,))
+def nullvalue(state: "ShellState", args: list[str]) -> None:
+    state.settings.nullvalue = args[0]
+
+
+@command(".timer on|off", "Print how long each statement took (on stderr), or not",
+         args=(1, 1), complete=(ONOFF,))
+def timer(state: "ShellState", args: list[str]) -> None:
+    state.settings.timer = on_off(".timer", args[0])
+
+
+@command(".changes on|off", "Print the changes count after each write, or not",
+         args=(1, 1), complete=(ONOFF,))
+def changes(state: "ShellState", args: list[str]) -> None:
+    state.settings.changes = on_off(".changes", args[0])
+
+
+@command(".bail on|off", "Stop a script at its first error, or go on",
+         args=(1, 1), complete=(ONOFF,))
+def bail(state: "ShellState", args: list[str]) -> None:
+    state.settings.bail = on_off(".bail", args[0])
+
+
+@command(".output [FILE]", "Send results to FILE (truncated), or back to stdout without one",
+         args=(0, 1), complete=(FILE,))
+def output_(state: "ShellState", args: list[str]) -> None:
+    path = args[0] if args else None
+    if path == "":
+        raise usage_error(".output")
+    try:
+        state.set_output(path)
+    except OSError as e:
+        state.set_output(None)  # never leave results going to a closed file
+        raise CommandError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+@command(".read FILE", "Run the statements and commands of FILE", args=(1, 1), complete=(FILE,))
+def read(state: "ShellState", args: list[str]) -> None:
+    from dqlite_shell.shell.script import run_path
+    try:
+        run_path(state, args[0])
+    except OSError as e:
+        raise CommandError(f"cannot read {args[0]}: {e.strerror or e}") from None
+
+
+@command(".help [COMMAND]", "List the commands, or say more about one",
+         args=(0, 1), complete=(COMMAND,))
+def help_(state: "ShellState", args: list[str]) -> None:
+    if not args:
+        listed = commands()
+        width = max(len(c.usage) for c in listed)
+        for cmd in listed:
+            also = f" (also {', '.join(cmd.aliases)})" if cmd.aliases else ""
+            state.print(f"{cmd.usage:<{width}}  {cmd.summary}{also}")
+        return
+    name = args[0] if args[0].startswith(".") else "." + args[0]
+    cmd = lookup(name)
+    if cmd is None:
+        raise CommandError(f"unknown command {args[0]}; .help lists the commands")
+    state.print(f"usage: {cmd.usage}")
+    state.print(cmd.summary)
+    if cmd.aliases:
+        state.print(f"Also: {', '.join(cmd.aliases)}")
+    more = inspect.getdoc(cmd.func)
+    if more:
+        state.print()
+        state.print(more)
+
+
+@command(".quit", "Leave the shell")
+def quit_(state: "ShellState", args: list[str]) -> None:
+    state.quit_requested = True
+
+
+@command(".exit", "Leave the shell (same as .quit)")
+def exit_(state: "ShellState", args: list[str]) -> None:
+    state.quit_requested = True

@@ -1,0 +1,57 @@
+"""Running one SQL statement for the shell and printing what it returns."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Iterable
+
+from dqlite_shell.client.result import RowStream
+
+
+if TYPE_CHECKING:
+    from dqlite_shell.shell.state import ShellState
+
+
+def show(state: "ShellState", columns: list[str], batches: Iterable[list[tuple]]) -> int:
+    """Print rows in the current ``.mode``; returns how many were printed.
+
+    ``batches`` is consumed lazily, so a streamed result is printed in
+    constant memory (the table format holds a bounded number of rows).
+    """
+    from dqlite_shell.shell.output import make_renderer
+    s = state.settings
+    renderer = make_renderer(s.mode, state.out, columns, headers=s.headers, nullvalue=s.nullvalue)
+    count = 0
+    try:
+        for batch in batches:
+            renderer.rows(batch)
+            count += len(batch)
+    finally:
+        renderer.close()
+        state.out.flush()
+    return count
+
+
+def query(state: "ShellState", sql: str, params=()) -> tuple[list[str], list[tuple]]:
+    """Run a read-only statement and return ``(columns, rows)`` (for commands
+    that need the rows themselves, e.g. ``.tables``)."""
+    result = state.session.execute(sql, params)
+    if not isinstance(result, RowStream):
+        return [], []
+    return result.columns, result.fetchall()
+
+
+def run_sql(state: "ShellState", sql: str) -> None:
+    """Run one statement, print its rows (or the changes count with
+    ``.changes on``) and the time with ``.timer on``. Errors propagate."""
+    started = time.perf_counter()
+    result = state.session.execute(sql)
+    if isinstance(result, RowStream):
+        try:
+            show(state, result.columns, result.batches())
+        finally:
+            result.close()
+    elif state.settings.changes:
+        state.print(f"changes: {result.rows_affected}   last insert rowid: {result.last_insert_id}")
+    if state.settings.timer:
+        state.warn(f"Run Time: real {time.perf_counter() - started:.3f}")

@@ -1,0 +1,93 @@
+"""The JSON formats: ``json`` (one array) and ``jsonl`` (one object a line).
+
+Each row is an object keyed by column name, in column order; a repeated
+column name is repeated as a key, as ``sqlite3``'s ``.mode json`` does.
+Values:
+
+* NULL -> ``null``; integers -> numbers; ``bool`` -> ``1``/``0`` (what
+  SQLite stores for a BOOLEAN column, and what ``sqlite3`` prints);
+* REAL -> a number with all its digits (Python's shortest round-trip
+  ``repr``, not SQLite's 15-digit text, so nothing is lost); NaN and
+  infinities have no JSON number and are written as ``null`` (``sqlite3``
+  writes ``1e999``, which strict parsers reject);
+* text -> a string (non-ASCII written as is, UTF-8);
+* BLOB -> a string holding the bytes in standard base64 (RFC 4648 with
+  padding), as Go's ``encoding/json`` and so the Go shell's ``-f json`` do.
+
+``headers`` and ``nullvalue`` do not apply.
+"""
+
+from __future__ import annotations
+
+import base64
+import json.encoder
+from typing import Sequence, TextIO
+
+from .base import Renderer
+
+_quote = json.encoder.encode_basestring      # the C version when available
+_INF = float("inf")
+
+
+def json_value(value) -> str:
+    """One value as JSON text (see the module docstring)."""
+    kind = type(value)
+    if kind is str:
+        return _quote(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        value = float(value)
+        if value != value or value in (_INF, -_INF):
+            return "null"
+        return float.__repr__(value)
+    if isinstance(value, str):
+        return _quote(str.__str__(value))
+    if isinstance(value, int):               # bool -> 1/0, UnixTime
+        return int.__repr__(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return '"' + base64.b64encode(bytes(value)).decode("ascii") + '"'
+    return _quote(str(value))
+
+
+class JsonlRenderer(Renderer):
+    """``jsonl``: one JSON object per line; nothing for no rows."""
+
+    def __init__(self, out: TextIO, columns: Sequence[str], *, headers: bool,
+                 nullvalue: str):
+        super().__init__(out, columns, headers=headers, nullvalue=nullvalue)
+        self._keys = [_quote(name) + ":" for name in self.columns]
+
+    def _objects(self, batch: Sequence[Sequence]) -> list[str]:
+        keys = self._keys
+        return ["{" + ",".join([k + json_value(v) for k, v in zip(keys, row)]) + "}"
+                for row in batch]
+
+    def rows(self, batch: Sequence[Sequence]) -> None:
+        """Print a batch, one object a line."""
+        if not batch:
+            return
+        self.count += len(batch)
+        self.out.write("\n".join(self._objects(batch)) + "\n")
+
+
+class JsonRenderer(JsonlRenderer):
+    """``json``: one array, streamed: ``[`` with the first row, ``,\\n``
+    between rows, ``]`` on close; ``[]`` for no rows (``sqlite3`` prints
+    nothing, which is not a JSON document)."""
+
+    def rows(self, batch: Sequence[Sequence]) -> None:
+        """Print a batch of array elements."""
+        if not batch:
+            return
+        text = ",\n".join(self._objects(batch))
+        self.out.write((",\n" if self.count else "[") + text)
+        self.count += len(batch)
+
+    def close(self) -> None:
+        """Close the array (also after an error, so the output parses)."""
+        if not self.closed:
+            self.out.write("]\n" if self.count else "[]\n")
+        super().close()

@@ -1,0 +1,94 @@
+"""The ``table`` format: a psql-like grid drawn by tabulate (as litecli does).
+
+::
+
+    +----+-------+
+    | id | name  |
+    |----+-------|
+    |  1 | alice |
+    +----+-------+
+
+The header is always printed.  Values are printed as SQLite prints them
+(:mod:`.values`), NULL as ``nullvalue``; tabulate's own number parsing is
+off, so text such as ``007`` or ``1e5`` stays as it is.  A column whose
+non-NULL values are all numbers is right-aligned, others are left-aligned.
+
+Column widths need the rows first, so this format (and only this one)
+buffers: up to :data:`BLOCK_ROWS` rows.  A result with more rows is printed
+as consecutive tables of :data:`BLOCK_ROWS` rows each (the last one
+shorter), every block a complete table with its own header and its own
+widths, sized on its rows alone: memory stays bounded, the first rows show
+up without waiting for the last, and one long value widens only its block.
+Block boundaries depend only on the row count, not on how rows were
+batched.  No rows prints nothing, as in ``sqlite3``.
+
+tabulate is imported when the first block is drawn, never before.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence, TextIO
+
+from .base import Renderer
+from .values import is_number, text_rows
+
+#: Rows per table block (the most rows this renderer holds at once).
+BLOCK_ROWS = 1000
+
+
+def draw_table(columns: Sequence[str], rows: Sequence[Sequence], nullvalue: str) -> str:
+    """One block of rows as a psql-style table (no final newline)."""
+    import tabulate as _tabulate
+
+    texts = text_rows(rows, nullvalue)
+    align = []
+    for i in range(len(columns)):
+        values = [row[i] for row in rows if row[i] is not None]
+        numeric = bool(values) and all(map(is_number, values))
+        align.append("right" if numeric else "left")
+    options = dict(headers=list(columns), tablefmt="psql", disable_numparse=True,
+                   colalign=align)
+    # tabulate widens every column by 2 when there are headers (MIN_PADDING);
+    # like sqlite3's and litecli's tables, ours are not: switch it off for
+    # this call only, as other code in the process may use tabulate.
+    saved = _tabulate.MIN_PADDING, getattr(_tabulate, "PRESERVE_WHITESPACE", False)
+    _tabulate.MIN_PADDING = 0
+    try:
+        try:
+            return _tabulate.tabulate(texts, preserve_whitespace=True, **options)
+        except TypeError:                  # tabulate < 0.10: a module switch
+            _tabulate.PRESERVE_WHITESPACE = True
+            return _tabulate.tabulate(texts, **options)
+    finally:
+        _tabulate.MIN_PADDING, _tabulate.PRESERVE_WHITESPACE = saved
+
+
+class TableRenderer(Renderer):
+    """Buffers up to :data:`BLOCK_ROWS` rows and prints them as one table."""
+
+    block_rows = BLOCK_ROWS
+
+    def __init__(self, out: TextIO, columns: Sequence[str], *, headers: bool,
+                 nullvalue: str):
+        super().__init__(out, columns, headers=headers, nullvalue=nullvalue)
+        self._held: list[Sequence] = []
+
+    def rows(self, batch: Sequence[Sequence]) -> None:
+        """Hold the batch; print every full block."""
+        self._held.extend(batch)
+        size = self.block_rows
+        while len(self._held) >= size:
+            block, self._held = self._held[:size], self._held[size:]
+            self._print(block)
+
+    def _print(self, block: list[Sequence]) -> None:
+        if block and self.columns:
+            self.out.write(draw_table(self.columns, block, self.nullvalue) + "\n")
+            self.count += len(block)
+
+    def close(self) -> None:
+        """Print the last, partial block."""
+        if not self.closed:
+            block, self._held = self._held, []
+            self.closed = True
+            self._print(block)

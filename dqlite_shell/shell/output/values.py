@@ -1,0 +1,255 @@
+"""One value from the server -> the text SQLite would print for it.
+
+The text output formats (``list``, ``csv``, ``line``, ``markdown``,
+``table``) print values the way the ``sqlite3`` CLI does, with one
+exception for BLOBs:
+
+* ``None`` (NULL) -> the ``nullvalue`` setting (``""`` by default);
+* integers -> decimal; ``bool`` (from BOOLEAN columns) -> ``1``/``0``, the
+  integers SQLite stores; :class:`~dqlite_shell.wire.values.UnixTime` -> its
+  plain decimal value (not its ``repr``);
+* text (including :class:`~dqlite_shell.wire.values.Iso8601`) -> as is;
+* REAL -> :func:`real_text`, exactly what ``CAST(x AS TEXT)`` gives;
+* BLOB -> ``X'0A1B'``, the SQL literal (uppercase hex).  ``sqlite3`` writes
+  the raw bytes, which a text stream cannot carry.
+
+This module imports nothing from the rest of the package: the tagged
+subclasses are handled through ``isinstance``.
+"""
+
+from __future__ import annotations
+
+from itertools import repeat
+from typing import Sequence
+
+_INF = float("inf")
+_TWO64 = 1 << 64
+
+#: Types whose ``str()`` is already SQLite's text (exact types, no subclasses).
+PLAIN_TYPES = frozenset((str, int))
+#: The same plus NULL.
+PLAIN_OR_NULL_TYPES = frozenset((str, int, type(None)))
+_STR_ONLY = {str}
+
+
+def blob_text(value: bytes | bytearray | memoryview) -> str:
+    """A BLOB as an SQL literal: ``b"\\n\\x1b"`` -> ``"X'0A1B'"``."""
+    return "X'" + bytes(value).hex().upper() + "'"
+
+
+def real_text(x: float) -> str:
+    """A double as SQLite turns it into text (``CAST(x AS TEXT)``).
+
+    That is SQLite's ``printf("%!.15g")``: 15 significant digits, trailing
+    zeros dropped but always a digit after the point (``1.0``, ``1.0e+100``),
+    an exponent of at least two digits (``1.0e-07``), ``Inf``/``-Inf`` for
+    infinities, ``0.0`` for negative zero and ``NaN`` for NaN (SQLite itself
+    never stores a NaN; it turns it into NULL).
+
+    SQLite (3.38 to 3.42, e.g. Debian bookworm's 3.40) computes the digits in
+    x87 ``long double`` arithmetic, which rounds a few values differently
+    from a correctly rounded ``"%.15g"`` (``690013192974405.5`` ->
+    ``690013192974405.0``).  Python's ``"%.15g"`` is used when the value is
+    clearly away from such a rounding tie; otherwise (and for ``|x| >= 1e99``,
+    where SQLite's inexact ``1e100`` scale factor matters) the exact SQLite
+    algorithm is replayed in integer arithmetic (:func:`_sqlite_g15`).
+    """
+    if x != x:
+        return "NaN"
+    ax = -x if x < 0 else x
+    if ax == _INF:
+        return "-Inf" if x < 0 else "Inf"
+    if ax == 0.0:
+        return "0.0"
+    if ax >= 1e99:
+        return _sqlite_g15(x)
+    # Digits 16..18 of the correctly rounded value tell how far it is from a
+    # tie at the 15th digit; SQLite's error is below 0.003 of that digit.
+    tail = ("%.17e" % ax)[16:19]
+    if "490" <= tail <= "510":
+        return _sqlite_g15(x)
+    text = "%.15g" % x
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        if "." not in mantissa:
+            return mantissa + ".0e" + exponent
+        return text
+    if "." not in text:
+        return text + ".0"
+    return text
+
+
+def to_text(value, nullvalue: str = "") -> str:
+    """Any value the client returns -> its text (see the module docstring)."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return nullvalue
+    if kind is float:
+        return real_text(value)
+    if isinstance(value, str):          # Iso8601 and other tagged text
+        return str.__str__(value)
+    if isinstance(value, int):          # bool -> 1/0, UnixTime -> decimal
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return real_text(float(value))
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return blob_text(value)
+    return str(value)
+
+
+def text_rows(batch: Sequence[Sequence], nullvalue: str) -> list[tuple[str, ...]]:
+    """Every value of ``batch`` as text (NULL as ``nullvalue``), row by row.
+
+    Works column by column: a column holding only text, integers and NULLs
+    (the usual case) is converted by C-level ``map`` calls, with no Python
+    function call per value; other columns go through :func:`to_text`.
+    """
+    if not batch:
+        return []
+    if not batch[0]:
+        return [() for _ in batch]
+    nulls = {None: nullvalue}
+    columns = []
+    for column in zip(*batch):
+        kinds = set(map(type, column))
+        if kinds == _STR_ONLY:
+            columns.append(column)
+        elif kinds <= PLAIN_TYPES:
+            columns.append(map(str, column))
+        elif kinds <= PLAIN_OR_NULL_TYPES:
+            columns.append(map(str, map(nulls.get, column, column)))
+        else:
+            columns.append(map(to_text, column, repeat(nullvalue)))
+    return list(zip(*columns))
+
+
+def is_number(value) -> bool:
+    """True for INTEGER and REAL values (bool included), False otherwise."""
+    return isinstance(value, (int, float))
+
+
+# -- SQLite's printf("%!.15g"), replayed exactly -------------------------------
+#
+# An x87 extended value is kept as (n, e) meaning n * 2**e, n > 0, with n
+# rounded to at most 64 significant bits after each operation (round half to
+# even), like the FPU does.  Inputs are doubles, so nothing ever overflows or
+# becomes subnormal in the extended range.
+
+def _rnd(n: int, e: int) -> tuple[int, int]:
+    shift = n.bit_length() - 64
+    if shift <= 0:
+        return n, e
+    q = n >> shift
+    rest = n - (q << shift)
+    half = 1 << (shift - 1)
+    if rest > half or (rest == half and q & 1):
+        q += 1
+        if q == _TWO64:
+            return q >> 1, e + shift + 1
+    return q, e + shift
+
+
+def _from_double(x: float) -> tuple[int, int]:
+    num, den = x.as_integer_ratio()      # den is a power of two
+    return num, 1 - den.bit_length()
+
+
+def _mul(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    return _rnd(a[0] * b[0], a[1] + b[1])
+
+
+def _div(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    shift = max(0, 66 + b[0].bit_length() - a[0].bit_length())
+    q, r = divmod(a[0] << shift, b[0])
+    if r:                                 # sticky bit: rounds correctly
+        q = (q << 1) | 1
+        shift += 1
+    return _rnd(q, a[1] - b[1] - shift)
+
+
+def _add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    (na, ea), (nb, eb) = a, b
+    if ea >= eb:
+        return _rnd((na << (ea - eb)) + nb, eb)
+    return _rnd(na + (nb << (eb - ea)), ea)
+
+
+def _ge(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    (na, ea), (nb, eb) = a, b
+    if ea >= eb:
+        return (na << (ea - eb)) >= nb
+    return na >= (nb << (eb - ea))
+
+
+_ONE = (1, 0)
+_TEN = (10, 0)
+_E8 = (100_000_000, 0)
+_E10 = _from_double(1e10)
+_E100 = _from_double(1e100)              # the double nearest 1e100, as in C
+_E_8 = _from_double(1e-8)
+_TENTH = _from_double(0.1)
+_ROUNDER = _from_double(5.0e-05 * 1.0e-10)  # arRound[4] * 1.0e-10, in double
+
+
+def _sqlite_g15(x: float) -> str:
+    """sqlite3_str_appendf("%!.15g", x) of SQLite 3.38-3.42, for finite x != 0."""
+    prefix = "-" if x < 0 else ""
+    v = _from_double(-x if x < 0 else x)
+    exp = 0
+    scale = _ONE
+    while _ge(v, _mul(_E100, scale)) and exp <= 350:
+        scale = _mul(scale, _E100)
+        exp += 100
+    while _ge(v, _mul(_E10, scale)) and exp <= 350:
+        scale = _mul(scale, _E10)
+        exp += 10
+    while _ge(v, _mul(_TEN, scale)) and exp <= 350:
+        scale = _mul(scale, _TEN)
+        exp += 1
+    v = _div(v, scale)
+    while not _ge(v, _E_8):
+        v = _mul(v, _E8)
+        exp -= 8
+    while not _ge(v, _ONE):
+        v = _mul(v, _TEN)
+        exp -= 1
+    if exp > 350:
+        return prefix + "Inf"
+    v = _add(v, _ROUNDER)
+    if _ge(v, _TEN):
+        v = _mul(v, _TENTH)
+        exp += 1
+    fixed = -4 <= exp <= 14
+    leading = exp + 1 if fixed else 1     # digits before the point
+    ndigits = 15
+    digits = []
+    n, e = v
+    for _ in range(ndigits):             # et_getdigit(): truncate, then *10
+        if e >= 0:
+            d, n = n << e, 0
+        else:
+            d = n >> -e
+            n -= d << -e
+        digits.append(d)
+        if n == 0:
+            digits.extend([0] * (ndigits - len(digits)))
+            break
+        n, e = _rnd(n * 10, e)
+    text = "".join(map(str, digits))
+    if fixed:
+        if leading > 0:
+            whole, frac = text[:leading], text[leading:]
+        else:
+            whole, frac = "0", "0" * -leading + text
+    else:
+        whole, frac = text[0], text[1:]
+    frac = frac.rstrip("0") or "0"
+    body = whole + "." + frac
+    if fixed:
+        return prefix + body
+    sign = "-" if exp < 0 else "+"
+    return "%s%se%s%02d" % (prefix, body, sign, abs(exp))

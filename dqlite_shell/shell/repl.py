@@ -1,0 +1,167 @@
+"""The interactive REPL: prompt_toolkit with SQL highlighting, completion while
+typing, multi-line statements, history, and Ctrl-C that stops a running
+statement. Only this path imports prompt_toolkit and pygments."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.history import FileHistory, InMemoryHistory
+from prompt_toolkit.key_binding import KeyBindings
+from prompt_toolkit.lexers import PygmentsLexer
+from prompt_toolkit.output import ColorDepth
+from prompt_toolkit.styles import Style, merge_styles, style_from_pygments_cls
+from pygments.lexer import bygroups, inherit
+from pygments.lexers.sql import SqlLexer
+from pygments.styles import get_style_by_name
+from pygments.token import Keyword, Text
+
+from dqlite_shell import __version__
+from dqlite_shell.shell import script
+from dqlite_shell.shell.completion import SchemaCache, ShellCompleter, history_path
+from dqlite_shell.shell.script import Item, split_script
+
+if TYPE_CHECKING:
+    from dqlite_shell.shell.state import ShellState
+
+#: Statements after which the completion schema is fetched again.
+_SCHEMA_CHANGES = ("CREATE", "DROP", "ALTER")
+
+
+class DqliteLexer(SqlLexer):
+    """SQL, plus dot-commands at the start of the input."""
+
+    tokens = {"root": [(r"^(\s*)(\.[a-zA-Z]+)", bygroups(Text, Keyword.Pseudo)), inherit]}
+
+
+def is_complete(text: str) -> bool:
+    """Enter runs the input when it is a dot-command or complete SQL."""
+    stripped = text.strip()
+    return (not stripped or stripped.startswith(".") and "\n" not in stripped
+            or sqlite3.complete_statement(text))
+
+
+def _key_bindings() -> KeyBindings:
+    keys = KeyBindings()
+
+    @keys.add("enter")
+    def _(event):
+        buffer = event.current_buffer
+        if buffer.complete_state is not None and buffer.complete_state.current_completion:
+            buffer.apply_completion(buffer.complete_state.current_completion)
+            return
+        if is_complete(buffer.text):
+            buffer.validate_and_handle()
+        else:
+            buffer.insert_text("\n")
+
+    @keys.add("escape", "enter")
+    def _(event):  # Alt-Enter: run whatever is there
+        event.current_buffer.validate_and_handle()
+
+    return keys
+
+
+def _history(enabled: bool):
+    if not enabled:
+        return InMemoryHistory()
+    path = history_path()
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600)
+        os.close(fd)
+        os.chmod(path, 0o600)
+    except OSError:
+        return InMemoryHistory()  # an unwritable home must not stop the shell
+    return FileHistory(path)
+
+
+def _color_enabled(state: "ShellState") -> bool:
+    return state.color and not os.environ.get("NO_COLOR")
+
+
+def prompt_text(state: "ShellState") -> str:
+    where = state.connected_to or (state.servers[0] if state.servers else "?")
+    return f"{state.database}@{where}> "
+
+
+def run(state: "ShellState") -> int:
+    """Read, run, print until Ctrl-D or .quit; returns the exit status (0)."""
+    from dqlite_shell.shell.output import ALIASES, FORMATS
+    color = _color_enabled(state)
+    cache = SchemaCache(state)
+    style = None
+    if color:
+        style = merge_styles([style_from_pygments_cls(get_style_by_name("monokai")),
+                              Style.from_dict({"pygments.keyword.pseudo": "bold ansicyan"})])
+    session = PromptSession(
+        lexer=PygmentsLexer(DqliteLexer) if color else None,
+        style=style, include_default_pygments_style=False,
+        completer=ShellCompleter(cache, list(FORMATS) + sorted(ALIASES)),
+        complete_while_typing=True, history=_history(state.history),
+        auto_suggest=AutoSuggestFromHistory(), enable_history_search=False,
+        multiline=True, key_bindings=_key_bindings(),
+        color_depth=None if color else ColorDepth.MONOCHROME,
+        prompt_continuation=lambda width, line, soft: "...> ".rjust(width),
+    )
+    try:
+        state.session.connection  # so the prompt names the leader from the start
+        where = f"connected to {state.connected_to}"
+    except Exception as e:  # noqa: BLE001 - the next statement tries again
+        where = f"not connected ({script.describe_error(e)})"
+    state.warn(f"dqlite-shell {__version__}, database {state.database}, {where}. "
+               "Enter .help for the commands, Ctrl-D to leave.")
+    cache.refresh()
+    while not state.quit_requested:
+        try:
+            text = session.prompt(lambda: prompt_text(state))
+        except KeyboardInterrupt:
+            continue  # Ctrl-C on the prompt clears the input
+        except EOFError:
+            break
+        for item in split_script(text.splitlines(keepends=True)):
+            if not _run_one(state, item, cache):
+                break
+            if state.quit_requested:
+                break
+    return 0
+
+
+def _run_one(state: "ShellState", item: Item, cache: SchemaCache) -> bool:
+    """Run one item; False stops the rest of the input (after an error)."""
+    started = time.perf_counter()
+    try:
+        script.run_item(state, item)
+    except KeyboardInterrupt:
+        _interrupted(state, started)
+        return False
+    except Exception as e:  # noqa: BLE001 - every error is one line and the REPL goes on
+        state.warn(f"error: {script.describe_error(e)}")
+        return False
+    finally:
+        state.out.flush()
+    first = item.text.lstrip().split(None, 1)[0].upper() if item.text.strip() else ""
+    if item.is_command and first in (".OPEN",) or first in _SCHEMA_CHANGES:
+        cache.refresh()
+    return True
+
+
+def _interrupted(state: "ShellState", started: float) -> None:
+    """Ctrl-C while a statement ran: stop it the way the server allows."""
+    try:
+        state.out.flush()
+    except (OSError, ValueError):
+        pass
+    usable = state.session.cancel(grace=0.5) if state.connected_to else True
+    if usable:
+        state.warn("Interrupted")
+    else:
+        state.warn("Interrupted; the server may still be busy finishing the statement "
+                   "(libdqlite cannot stop it mid-way): the next one runs when it is done")
+    sys.stdout.flush()

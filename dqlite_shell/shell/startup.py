@@ -1,0 +1,132 @@
+"""Turning the command line into a running shell: settings, servers, TLS,
+the scratch node, and running a script (with ``-1``) for an exit status."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from typing import TextIO
+
+from dqlite_shell.shell.errors import Failure
+from dqlite_shell.shell.state import Settings, ShellState
+
+
+def settings(fmt: str | None, headers: bool | None, bail: bool, tty: bool) -> Settings:
+    """Output settings from the options (table on a terminal, list elsewhere)."""
+    from dqlite_shell.shell.output import resolve_format
+    try:
+        mode = resolve_format(fmt) if fmt else ("table" if tty else "list")
+    except ValueError as e:
+        raise Failure(str(e)) from None
+    return Settings(mode=mode, headers=bool(headers), bail=bail)
+
+
+def tls(cert: str | None, key: str | None, ca: str | None):
+    """An ``ssl`` context for --cert/--key/--ca, or None."""
+    if not (cert or key or ca):
+        return None
+    from dqlite_shell.client.tls import TLSConfigError, client_context
+    try:
+        return client_context(cert, key, ca)
+    except TLSConfigError as e:
+        raise Failure(str(e)) from None
+
+
+def servers(values: tuple[str, ...]) -> list[str]:
+    """Addresses from -s values: comma lists, or one file://STORE."""
+    addresses: list[str] = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if part.startswith("file://"):
+                if len(values) > 1 or "," in value:
+                    raise Failure("a file:// node store cannot be mixed with other servers")
+                from dqlite_shell.client.nodestore import NodeStoreError, read_store
+                try:
+                    nodes = read_store(part[len("file://"):])
+                except NodeStoreError as e:
+                    raise Failure(str(e)) from None
+                if not nodes:
+                    raise Failure(f"{part}: the node store lists no servers")
+                return [n.address for n in nodes]
+            from dqlite_shell.address import AddressError, parse_address
+            try:
+                parse_address(part)
+            except AddressError as e:
+                raise Failure(str(e)) from None
+            addresses.append(part)
+    return addresses
+
+
+def make_state(addresses, database, **kwargs) -> ShellState:
+    return ShellState(addresses, database, **kwargs)
+
+
+def start_scratch(state: ShellState, size: int, data_dir: str | None) -> None:
+    """Start local nodes for a shell given no servers, and say so on stderr."""
+    from dqlite_shell.native import NativeError
+    from dqlite_shell.app.local import LocalCluster
+    own = data_dir is None
+    folder = tempfile.mkdtemp(prefix="dqlite-scratch-") if own else data_dir
+    try:
+        cluster = LocalCluster(size, folder)
+    except NativeError as e:
+        if own:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise Failure(str(e)) from None
+    except Exception as e:  # a bad --data-dir, a taken port, a failed join
+        if own:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise Failure(f"cannot start a scratch node: {e}") from None
+    state.scratch = _Scratch(cluster, folder, own)
+    state.servers = list(cluster.addresses)
+    what = "node" if size == 1 else f"cluster of {size} nodes"
+    where = ",".join(cluster.addresses)
+    if own:
+        state.warn(f"dqlite: scratch {what} at {where} in {folder} "
+                   "(deleted on exit; --data-dir keeps it)")
+    else:
+        state.warn(f"dqlite: local {what} at {where}, data in {folder}")
+
+
+class _Scratch:
+    """The scratch cluster and, unless --data-dir was given, its folder."""
+
+    def __init__(self, cluster, folder: str, own: bool):
+        self.cluster, self.folder, self.own = cluster, folder, own
+
+    def close(self) -> None:
+        self.cluster.close()
+        if self.own:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def run_script(state: ShellState, stream: TextIO, name: str, single_transaction: bool) -> int:
+    """Run a script for an exit status; with ``single_transaction`` all or nothing."""
+    from dqlite_shell.shell import script
+    if not single_transaction:
+        return script.run_stream(state, stream, name)
+    state.settings.bail = True  # nothing applied unless everything is
+    try:
+        state.session.execute("BEGIN")
+    except Exception as e:  # noqa: BLE001 - reported as the connection failure it is
+        state.warn(f"{name}: error: {script.describe_error(e)}")
+        return 2
+    status = script.run_stream(state, stream, name)
+    session = state.session
+    if status == 0 and session.transaction.active:
+        try:
+            session.execute("COMMIT")
+            return 0
+        except Exception as e:  # noqa: BLE001
+            state.warn(f"{name}: error: COMMIT failed: {script.describe_error(e)}")
+            status = 1
+    if session.transaction.active:
+        try:
+            session.execute("ROLLBACK")
+        except Exception:  # noqa: BLE001 - the connection is gone: so is the transaction
+            pass
+        state.warn(f"{name}: rolled back: nothing was applied")
+    return status

@@ -1,0 +1,103 @@
+"""The shell's session state: one object handed to every dot-command.
+
+It holds the connection to the cluster (a client :class:`Session`), the
+output settings and the output stream, so that commands keep no state of
+their own in module globals.
+"""
+
+from __future__ import annotations
+
+import ssl as _ssl
+import sys
+from dataclasses import dataclass
+from typing import TextIO
+
+from dqlite_shell.client.session import Session
+
+DEFAULT_DATABASE = "db"
+
+
+@dataclass
+class Settings:
+    """What ``.mode``, ``.headers``, ``.nullvalue``, ``.timer``, ``.changes``
+    and ``.bail`` change."""
+    mode: str = "list"
+    headers: bool = False
+    nullvalue: str = ""
+    timer: bool = False
+    changes: bool = False
+    bail: bool = True
+
+
+class ShellState:
+    """Everything a running shell knows; passed to each command as ``state``."""
+
+    def __init__(self, servers: list[str], database: str = DEFAULT_DATABASE, *,
+                 timeout: float = 10.0, ssl_context: _ssl.SSLContext | None = None,
+                 settings: Settings | None = None, out: TextIO | None = None,
+                 err: TextIO | None = None, interactive: bool = False):
+        self.servers = list(servers)
+        self.database = database
+        self.timeout = timeout
+        self.ssl_context = ssl_context
+        self.settings = settings or Settings()
+        self.stdout = out or sys.stdout
+        self.out: TextIO = self.stdout  # where results go (.output changes it)
+        self._out_file: TextIO | None = None
+        self.err = err or sys.stderr
+        self.interactive = interactive
+        self.color = True  # the REPL's highlighting (--no-color, NO_COLOR turn it off)
+        self.history = True  # the REPL's history file (--no-history)
+        self.scratch = None  # a LocalCluster the shell started, if any
+        self._session: Session | None = None
+        self.quit_requested = False
+        self.errors = 0  # statements and commands that failed (for the exit code)
+
+    @property
+    def session(self) -> Session:
+        """The client session (connects to the leader on first use)."""
+        if self._session is None:
+            self._session = Session(self.servers, self.database, timeout=self.timeout,
+                                    ssl_context=self.ssl_context)
+        return self._session
+
+    @property
+    def connected_to(self) -> str | None:
+        """The leader's address, when connected."""
+        return None if self._session is None else self._session.leader_address
+
+    def open(self, database: str) -> None:
+        """Switch to another database (``.open``)."""
+        self.database = database
+        if self._session is not None:
+            self._session.use(database)
+
+    def set_output(self, path: str | None) -> None:
+        """Send results to ``path`` (truncated), or back to stdout with None."""
+        if self._out_file is not None:
+            self._out_file.close()
+            self._out_file = None
+        if path is None:
+            self.out = self.stdout
+            return
+        self._out_file = open(path, "w", encoding="utf-8", newline="")
+        self.out = self._out_file
+
+    def print(self, text: str = "") -> None:
+        """A line of output (results go where ``.output`` says)."""
+        self.out.write(text + "\n")
+
+    def warn(self, text: str) -> None:
+        """A line on stderr."""
+        self.err.write(text + "\n")
+        self.err.flush()
+
+    def close(self) -> None:
+        """Close the session, the output file and any scratch nodes."""
+        self.set_output(None)
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+        if self.scratch is not None:
+            scratch, self.scratch = self.scratch, None
+            scratch.close()

@@ -1,0 +1,179 @@
+"""The ``dqlite`` command end to end: one-shot commands, scripts, exit codes."""
+
+import os
+import sqlite3
+
+import pytest
+
+from dqlite_shell.client.session import Session
+from dqlite_shell.native import release_port, reserve_address
+
+
+def _rows(address, sql, database="db"):
+    session = Session([address], database)
+    try:
+        return session.execute(sql).fetchall()
+    finally:
+        session.close()
+
+
+def test_one_shot_with_c_and_positional(dqlite, node):
+    run = dqlite("-s", node.address, "-c", "SELECT 1, 'a', NULL, 2.5")
+    assert (run.status, run.out, run.err) == (0, "1|a||2.5\n", "")
+    run = dqlite("-s", node.address, "db", "SELECT 'positional'")
+    assert (run.status, run.out) == (0, "positional\n")
+
+
+def test_one_shot_runs_several_statements_and_dot_commands(dqlite, node):
+    run = dqlite("-s", node.address, "-c",
+                 "CREATE TABLE t (a TEXT); INSERT INTO t VALUES ('x;y');\n.tables\nSELECT a FROM t")
+    assert run.status == 0, run
+    assert run.out == "t\nx;y\n"
+
+
+def test_headers_and_formats(dqlite, node):
+    run = dqlite("-s", node.address, "--headers", "-c", "SELECT 1 AS a, 2 AS b")
+    assert run.out == "a|b\n1|2\n"
+    run = dqlite("-s", node.address, "-f", "csv", "--headers", "-c", "SELECT 'x,y' AS a")
+    assert run.out.splitlines() == ["a", '"x,y"']
+    run = dqlite("-s", node.address, "-f", "json", "-c", "SELECT 1 AS a")
+    import json
+    assert json.loads(run.out) == [{"a": 1}]
+    run = dqlite("-s", node.address, "-f", "tabular", "-c", "SELECT 1, 2")  # go's name
+    assert run.status == 0 and run.out == "1|2\n"
+
+
+def test_script_on_stdin_with_user_transactions(dqlite, node):
+    script = """
+    -- a comment; with a semicolon
+    CREATE TABLE acct (id INTEGER PRIMARY KEY, balance INTEGER);
+    BEGIN;
+    INSERT INTO acct VALUES (1, 100); INSERT INTO acct VALUES (2, 0);
+    UPDATE acct SET balance = balance - 30 WHERE id = 1;
+    UPDATE acct SET balance = balance + 30 WHERE id = 2;
+    COMMIT;
+    BEGIN;
+    DELETE FROM acct;
+    ROLLBACK;
+    CREATE TRIGGER audit AFTER UPDATE ON acct BEGIN
+        INSERT INTO acct VALUES (NULL, -1);
+        SELECT 1;
+    END;
+    SELECT id, balance FROM acct ORDER BY id;
+    """
+    run = dqlite("-s", node.address, stdin=script)
+    assert run.status == 0, run
+    assert run.out == "1|70\n2|30\n"
+
+
+def test_first_error_names_the_line_and_stops(dqlite, node):
+    script = "CREATE TABLE e (n);\nINSERT INTO e VALUES (1);\n\nSELECT * FROM missing;\nINSERT INTO e VALUES (2);\n"
+    run = dqlite("-s", node.address, stdin=script)
+    assert run.status == 1
+    assert run.err == "<stdin>:4: error: no such table: missing\n"
+    assert _rows(node.address, "SELECT n FROM e") == [(1,)]
+
+
+def test_keep_going_runs_the_rest_and_still_exits_1(dqlite, node):
+    script = "CREATE TABLE k (n);\nINSERT INTO k VALUES (1);\nBAD SQL;\nINSERT INTO k VALUES (2);\n"
+    run = dqlite("-s", node.address, "--keep-going", stdin=script)
+    assert run.status == 1
+    assert run.err.startswith("<stdin>:3: error: ") and run.err.count("\n") == 1
+    assert _rows(node.address, "SELECT n FROM k ORDER BY n") == [(1,), (2,)]
+
+
+def test_single_transaction_applies_all_or_nothing(dqlite, node):
+    dqlite("-s", node.address, "-c", "CREATE TABLE s (n INTEGER UNIQUE)")
+    bad = "INSERT INTO s VALUES (1);\nINSERT INTO s VALUES (2);\nINSERT INTO s VALUES (1);\n"
+    run = dqlite("-s", node.address, "-1", stdin=bad)
+    assert run.status == 1
+    assert "<stdin>:3: error: UNIQUE constraint failed: s.n" in run.err
+    assert _rows(node.address, "SELECT count(*) FROM s") == [(0,)]
+    run = dqlite("-s", node.address, "-1", stdin="INSERT INTO s VALUES (1);\nINSERT INTO s VALUES (2);\n")
+    assert run.status == 0, run
+    assert _rows(node.address, "SELECT n FROM s ORDER BY n") == [(1,), (2,)]
+
+
+def test_unreachable_server_exits_2_within_the_timeout(dqlite):
+    address = reserve_address()
+    try:
+        run = dqlite("-s", address, "--timeout", "1", "-c", "SELECT 1", timeout=30)
+    finally:
+        release_port(int(address.rsplit(":", 1)[1]))
+    assert run.status == 2
+    assert len(run.err.strip().splitlines()) == 1
+    assert address in run.err and "no leader" in run.err
+
+
+@pytest.mark.parametrize("args,word", [
+    (["--bogus"], "--bogus"),
+    (["-f", "nope", "-c", "SELECT 1"], "nope"),
+    (["-s", "127.0.0.1:notaport", "-c", "SELECT 1"], "port"),
+    (["--timeout", "x"], "timeout"),
+])
+def test_usage_errors_exit_2_in_one_line(dqlite, args, word):
+    run = dqlite(*args)
+    assert run.status == 2, run
+    assert len(run.err.strip().splitlines()) == 1 and word in run.err
+
+
+def test_dot_command_usage_error_in_a_script(dqlite, node):
+    run = dqlite("-s", node.address, stdin="SELECT 1;\n.headers maybe\nSELECT 2;\n")
+    assert run.status == 1
+    assert run.out == "1\n"
+    assert run.err == "<stdin>:2: error: usage: .headers on|off\n"
+
+
+def test_node_store_files(dqlite, node, tmp_path):
+    yaml = tmp_path / "cluster.yaml"
+    yaml.write_text(f"- Address: {node.address}\n  ID: {node.id}\n  Role: 0\n")
+    run = dqlite("-s", f"file://{yaml}", "-c", "SELECT 'yaml'")
+    assert (run.status, run.out) == (0, "yaml\n")
+    store = tmp_path / "servers.db"
+    db = sqlite3.connect(store)
+    db.execute("CREATE TABLE servers (address TEXT, UNIQUE(address))")
+    db.execute("INSERT INTO servers VALUES (?)", (node.address,))
+    db.commit()
+    db.close()
+    run = dqlite("-s", f"file://{store}", "-c", "SELECT 'sqlite'")
+    assert (run.status, run.out) == (0, "sqlite\n")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("- Address: x\n  ID: notanumber\n")
+    run = dqlite("-s", f"file://{broken}", "-c", "SELECT 1")
+    assert run.status == 2 and f"{broken}:1:" in run.err
+
+
+def test_scratch_node_is_announced_and_removed(dqlite):
+    run = dqlite("-c", "CREATE TABLE t (n); INSERT INTO t VALUES (5); SELECT n FROM t")
+    assert run.status == 0, run
+    assert run.out == "5\n"
+    (line,) = run.err.splitlines()
+    assert line.startswith("dqlite: scratch node at 127.0.0.1:") and "deleted on exit" in line
+    folder = line.split(" in ")[1].split(" (")[0]
+    assert not os.path.exists(folder)
+
+
+def test_data_dir_keeps_and_reuses_the_scratch_data(dqlite, tmp_path):
+    data = tmp_path / "keep"
+    run = dqlite("--data-dir", data, "-c", "CREATE TABLE t (n); INSERT INTO t VALUES (7)")
+    assert run.status == 0, run
+    run = dqlite("--data-dir", data, "-c", "SELECT n FROM t")
+    assert (run.status, run.out) == (0, "7\n")
+
+
+def test_scratch_cluster_of_three(dqlite):
+    run = dqlite("--scratch", "3", "-c", ".cluster")
+    assert run.status == 0, run
+    lines = run.out.splitlines()
+    assert len(lines) == 3 and all(line.endswith("|voter") for line in lines)
+
+
+def test_without_libdqlite_a_scratch_node_fails_in_one_line(dqlite):
+    run = dqlite("-c", "SELECT 1", env={"DQLITE_SHELL_LIBDQLITE": "/nonexistent.so"})
+    assert run.status == 2
+    assert run.err.startswith("dqlite: error: libdqlite not found") and run.err.count("\n") == 1
+
+
+def test_version(dqlite):
+    run = dqlite("--version")
+    assert run.status == 0 and run.out.startswith("dqlite 0.") and "libdqlite 1." in run.out

@@ -1,0 +1,51 @@
+"""Our shell and Debian's Go shell on the same dqlite-demo node: same output."""
+
+import subprocess
+
+import pytest
+
+
+def _go(go_shell, address, command):
+    result = subprocess.run([go_shell, "-s", address, "demo", command], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture
+def demo(go_demo_factory):
+    _proc, _api, db = go_demo_factory()
+    return db
+
+
+STATEMENTS = [
+    "SELECT key, value FROM model ORDER BY key",
+    "SELECT 1, 'two', 3.5, -4",
+    "SELECT count(*), max(length(value)) FROM model",
+    "SELECT 'ünïcødé ✓', 'a|b'",
+    ".cluster",
+    ".leader",
+]
+
+
+def test_same_output_as_the_go_shell(dqlite, go_shell, demo):
+    for i, value in enumerate(["alpha", "βeta", "gamma gamma"]):
+        _go(go_shell, demo, f"INSERT INTO model (key, value) VALUES ('k{i}', '{value}')")
+    for statement in STATEMENTS:
+        ours = dqlite("-s", demo, "demo", statement)
+        assert ours.status == 0, ours
+        assert ours.out == _go(go_shell, demo, statement), statement
+
+
+def test_describe_matches(dqlite, go_shell, demo):
+    statement = f".describe {demo}"
+    ours = dqlite("-s", demo, "demo", statement)
+    assert ours.status == 0, ours
+    assert ours.out == _go(go_shell, demo, statement)
+
+
+def test_rows_written_by_one_shell_read_by_the_other(dqlite, go_shell, demo):
+    assert dqlite("-s", demo, "demo", "INSERT INTO model VALUES ('ours', 'from python')").status == 0
+    _go(go_shell, demo, "INSERT INTO model VALUES ('theirs', 'from go')")
+    assert _go(go_shell, demo, "SELECT value FROM model WHERE key = 'ours'") == "from python\n"
+    assert dqlite("-s", demo, "demo", "SELECT value FROM model WHERE key = 'theirs'").out == "from go\n"
