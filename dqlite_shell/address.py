@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from dataclasses import dataclass
+from typing import NamedTuple
 
 DEFAULT_PORT = 9001
 
@@ -17,8 +17,7 @@ class AddressError(ValueError):
     """An address that cannot be parsed; the message names it."""
 
 
-@dataclass(frozen=True, slots=True)
-class Address:
+class Address(NamedTuple):
     """A parsed node address.
 
     ``family`` is ``AF_INET``, ``AF_INET6`` or ``AF_UNIX`` (abstract socket,

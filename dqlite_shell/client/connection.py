@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import ssl as _ssl
 import time
+from typing import TYPE_CHECKING
 
 from dqlite_shell.client.errors import ClientError, ConnectError, ConnectionLost, ServerError
 from dqlite_shell.client.result import RowStream
@@ -19,6 +19,9 @@ from dqlite_shell.wire.rows import decode_rows
 _ROWS = int(ResponseType.ROWS)
 _FAILURE = int(ResponseType.FAILURE)
 _EMPTY = int(ResponseType.EMPTY)
+
+if TYPE_CHECKING:
+    import ssl as _ssl
 
 DEFAULT_TIMEOUT = 10.0
 

@@ -9,18 +9,17 @@ one :class:`NoLeaderError` says what each node last answered.
 
 from __future__ import annotations
 
-import concurrent.futures
-import logging
-import ssl as _ssl
 import threading
 import time
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
+from dqlite_shell._log import debug
 from dqlite_shell.client.connection import Connection
 from dqlite_shell.client.errors import ClientError, NoLeaderError
 from dqlite_shell.wire.errors import ProtocolError
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import ssl as _ssl
 
 MAX_PARALLEL = 8
 BACKOFF_START = 0.05
@@ -96,7 +95,7 @@ def connect_leader(store: NodeStore, timeout: float = 10.0, request_timeout: flo
         conn = _round(addresses, min(remaining, 5.0), answers, ssl_context, server_hostname)
         if conn is not None:
             conn.timeout = request_timeout or timeout
-            log.debug("leader is %s", conn.address)
+            debug(__name__, "leader is %s", conn.address)
             return conn
         if time.monotonic() + delay >= deadline:
             raise NoLeaderError(answers, timeout)
@@ -109,6 +108,7 @@ def _round(addresses, timeout, answers, ssl_context, server_hostname) -> Connect
         conn, what = _probe(addresses[0], timeout, ssl_context, server_hostname)
         answers[addresses[0]] = what
         return conn
+    import concurrent.futures  # only clusters need threads
     winner: Connection | None = None
     pool = concurrent.futures.ThreadPoolExecutor(min(MAX_PARALLEL, len(addresses)),
                                                  thread_name_prefix="dqlite-leader")

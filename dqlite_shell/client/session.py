@@ -8,14 +8,12 @@ before running it, outside a transaction) and when its fate is unknown.
 
 from __future__ import annotations
 
-import logging
-import ssl as _ssl
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from dqlite_shell import sqltext
+from dqlite_shell._log import debug
 from dqlite_shell.client.connection import DEFAULT_TIMEOUT, Connection
 from dqlite_shell.client.errors import (ClientError, ConnectionLost, RequestTimeout, ServerError)
 from dqlite_shell.client.leader import NodeStore, connect_leader
@@ -24,7 +22,8 @@ from dqlite_shell.client.transaction import TransactionState
 from dqlite_shell.client.transport import peer_closed
 from dqlite_shell.wire.messages import Metadata, NodeInfo, Result
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import ssl as _ssl
 
 SQLITE_ERROR = 1
 #: libdqlite 1.11 answers QUERY on a statement without result columns with
@@ -46,18 +45,21 @@ class TransactionLost(ClientError):
 _ENDS_TRANSACTION = frozenset({"COMMIT", "END", "RELEASE"})
 
 
-@dataclass(slots=True, frozen=True)
 class Prepared:
     """A writing statement prepared on the current connection."""
-    id: int
-    params: int
+    __slots__ = ("id", "params")
+
+    def __init__(self, id: int, params: int):  # noqa: A002 - the protocol's name
+        self.id, self.params = id, params
 
 
-@dataclass(slots=True)
 class _Attempt:
     """How far one try of a statement got (what a failure means)."""
-    kind: str | None = None
-    sent: bool = False  # the request that runs it went out: it may have run
+    __slots__ = ("kind", "sent")
+
+    def __init__(self):
+        self.kind: str | None = None
+        self.sent = False  # the request that runs it went out: it may have run
 
 
 def _explain(conn: Connection, sql: str) -> str:
@@ -194,7 +196,7 @@ class Session:
                         raise TransactionLost("leadership changed; the open transaction "
                                               "was rolled back") from None
                     if time.monotonic() < deadline:
-                        log.debug("%s is not the leader any more; retrying", conn.address)
+                        debug(__name__, "%s is not the leader any more; retrying", conn.address)
                         continue
                 if e.leadership_lost:
                     self._drop()
@@ -211,7 +213,7 @@ class Session:
                     raise LeadershipLost(f"{e}; this statement may or may not have been "
                                          "applied") from None
                 if isinstance(e, ConnectionLost) and time.monotonic() < deadline:
-                    log.debug("%s; nothing ran, retrying", e)
+                    debug(__name__, "%s; nothing ran, retrying", e)
                     continue
                 raise
             self.transaction.observe(sql)

@@ -9,13 +9,17 @@ from __future__ import annotations
 import errno
 import select
 import socket
-import ssl as _ssl
 import struct
+import sys
+from typing import TYPE_CHECKING
 
 from dqlite_shell.address import Address, AddressError, parse_address
 from dqlite_shell.client.errors import ConnectError, ConnectionLost, RequestTimeout
 from dqlite_shell.wire.constants import MAX_BODY_SIZE, PROTOCOL_VERSION
 from dqlite_shell.wire.errors import ProtocolError
+
+if TYPE_CHECKING:
+    import ssl as _ssl
 
 _HEADER = struct.Struct("<IBBH")
 _HANDSHAKE = struct.pack("<Q", PROTOCOL_VERSION)
@@ -49,6 +53,7 @@ class Transport:
         except OSError as e:
             raise ConnectError(f"cannot connect to {address}: {_reason(e)}") from None
         if ssl_context is not None:
+            import ssl as _ssl  # loaded already: the context is an ssl object
             try:
                 sock = ssl_context.wrap_socket(
                     sock, server_hostname=server_hostname or (None if addr.is_abstract else addr.host))
@@ -166,7 +171,8 @@ def peer_closed(transport: Transport) -> bool:
     if transport.closed:
         return True
     sock = transport.sock
-    if isinstance(sock, _ssl.SSLSocket):
+    ssl = sys.modules.get("ssl")  # no ssl module loaded: no TLS socket
+    if ssl is not None and isinstance(sock, ssl.SSLSocket):
         return False  # no MSG_PEEK on TLS sockets; the request will tell
     try:
         # select first: recv on a socket with a timeout would wait for it.

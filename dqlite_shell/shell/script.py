@@ -10,8 +10,7 @@ of any size runs in constant memory.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Iterator, TextIO
+from typing import TYPE_CHECKING, Iterable, Iterator, NamedTuple, TextIO
 
 from dqlite_shell import sqltext
 from dqlite_shell.client.errors import ClientError, NoLeaderError, ServerError
@@ -24,8 +23,7 @@ if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):
     """One unit of a script: a statement or a dot-command, with its line."""
     line: int
     text: str

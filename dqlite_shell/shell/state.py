@@ -7,26 +7,28 @@ their own in module globals.
 
 from __future__ import annotations
 
-import ssl as _ssl
 import sys
-from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from dqlite_shell.client.session import Session
+
+if TYPE_CHECKING:
+    import ssl as _ssl
 
 DEFAULT_DATABASE = "db"
 
 
-@dataclass
 class Settings:
     """What ``.mode``, ``.headers``, ``.nullvalue``, ``.timer``, ``.changes``
     and ``.bail`` change."""
-    mode: str = "list"
-    headers: bool = False
-    nullvalue: str = ""
-    timer: bool = False
-    changes: bool = False
-    bail: bool = True
+
+    def __init__(self, mode: str = "list", headers: bool = False, nullvalue: str = "",
+                 timer: bool = False, changes: bool = False, bail: bool = True):
+        self.mode, self.headers, self.nullvalue = mode, headers, nullvalue
+        self.timer, self.changes, self.bail = timer, changes, bail
+
+    def __repr__(self) -> str:
+        return f"Settings({vars(self)})"
 
 
 class ShellState:

@@ -15,50 +15,38 @@ statement parameters) on arguments they cannot encode.
 Modules: :mod:`.constants`, :mod:`.errors`, :mod:`.values`, :mod:`.codec`
 (primitives), :mod:`.frames` (handshake, headers), :mod:`.requests` (one
 encoder per request), :mod:`.responses` (``decode_response``),
-:mod:`.messages` (response dataclasses), :mod:`.rows` (the fast ROWS decoder
+:mod:`.messages` (response named tuples), :mod:`.rows` (the fast ROWS decoder
 and the ROWS encoder), :mod:`.rows_reference` (the slow reference decoder),
 :mod:`.serverside` (request decoding and response encoding, for fakes).
 """
 
-from . import requests
-from .codec import Decoder, Encoder, encode_blob, encode_params, encode_text
-from .constants import (
-    CLUSTER_FORMAT_V0,
-    CLUSTER_FORMAT_V1,
-    DESCRIBE_FORMAT_V0,
-    HEADER_SIZE,
-    MAX_BODY_SIZE,
-    MAX_PARAMS,
-    PROTOCOL_VERSION,
-    ROWS_DONE,
-    ROWS_PART,
-    RequestType,
-    ResponseType,
-    Role,
-    ValueType,
-)
-from .errors import ParameterError, ProtocolError
-from .frames import Header, decode_frame, encode_frame, encode_handshake, encode_header, parse_header
-from .messages import (
-    Db,
-    Empty,
-    Failure,
-    Files,
-    Metadata,
-    NodeInfo,
-    Response,
-    Result,
-    Rows,
-    Server,
-    Servers,
-    Stmt,
-    Welcome,
-)
-from .responses import decode_response
-from .rows import DEFAULT_PAGE_SIZE, decode_rows, encode_row, encode_rows, iter_row_batches
-from .rows_reference import decode_rows_reference
-from .serverside import REQUEST_LAYOUTS, Request, decode_request, encode_response
-from .values import Iso8601, UnixTime
+# Names load with their module on first use (PEP 562), so a client that
+# needs only requests and responses does not pay for the rest at start-up.
+_HOMES = {
+    **dict.fromkeys(['Decoder', 'Encoder', 'encode_blob', 'encode_params', 'encode_text'], "codec"),
+    **dict.fromkeys(['CLUSTER_FORMAT_V0', 'CLUSTER_FORMAT_V1', 'DESCRIBE_FORMAT_V0', 'HEADER_SIZE', 'MAX_BODY_SIZE', 'MAX_PARAMS', 'PROTOCOL_VERSION', 'ROWS_DONE', 'ROWS_PART', 'RequestType', 'ResponseType', 'Role', 'ValueType'], "constants"),
+    **dict.fromkeys(['ParameterError', 'ProtocolError'], "errors"),
+    **dict.fromkeys(['Header', 'decode_frame', 'encode_frame', 'encode_handshake', 'encode_header', 'parse_header'], "frames"),
+    **dict.fromkeys(['Db', 'Empty', 'Failure', 'Files', 'Metadata', 'NodeInfo', 'Response', 'Result', 'Rows', 'Server', 'Servers', 'Stmt', 'Welcome'], "messages"),
+    **dict.fromkeys(['decode_response'], "responses"),
+    **dict.fromkeys(['DEFAULT_PAGE_SIZE', 'decode_rows', 'encode_row', 'encode_rows', 'iter_row_batches'], "rows"),
+    **dict.fromkeys(['decode_rows_reference'], "rows_reference"),
+    **dict.fromkeys(['REQUEST_LAYOUTS', 'Request', 'decode_request', 'encode_response'], "serverside"),
+    **dict.fromkeys(['Iso8601', 'UnixTime'], "values"),
+}
+
+
+def __getattr__(name: str):
+    import importlib
+    if name == "requests":
+        return importlib.import_module(f"{__name__}.requests")
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     # constants

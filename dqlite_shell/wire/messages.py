@@ -6,21 +6,22 @@ docstring; all integers are little-endian.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .constants import Role
 
+# Named tuples, not dataclasses: eleven dataclasses cost several milliseconds
+# of start-up (and pull in inspect), which `dqlite -c` cannot spare.
 
-@dataclass(frozen=True, slots=True)
-class Failure:
+
+class Failure(NamedTuple):
     """FAILURE (0): uint64 code (an SQLite/dqlite error code), text message."""
 
     code: int
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class Server:
+class Server(NamedTuple):
     """SERVER (1), the answer to LEADER: uint64 id, text address.
 
     ``id == 0`` and ``address == ""`` mean that the node does not know the leader.
@@ -30,15 +31,13 @@ class Server:
     address: str
 
 
-@dataclass(frozen=True, slots=True)
-class Welcome:
+class Welcome(NamedTuple):
     """WELCOME (2), the answer to CLIENT: uint64 heartbeat_timeout (milliseconds)."""
 
     heartbeat_timeout: int
 
 
-@dataclass(frozen=True, slots=True)
-class NodeInfo:
+class NodeInfo(NamedTuple):
     """One node of a SERVERS response: uint64 id, text address[, uint64 role].
 
     ``role`` is None when the CLUSTER request used format 0. An unknown role
@@ -50,22 +49,19 @@ class NodeInfo:
     role: Role | int | None = Role.VOTER
 
 
-@dataclass(frozen=True, slots=True)
-class Servers:
+class Servers(NamedTuple):
     """SERVERS (3), the answer to CLUSTER: uint64 count, then the nodes."""
 
-    nodes: list[NodeInfo] = field(default_factory=list)
+    nodes: list[NodeInfo] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Db:
+class Db(NamedTuple):
     """DB (4), the answer to OPEN: uint32 id, uint32 padding."""
 
     id: int
 
 
-@dataclass(frozen=True, slots=True)
-class Stmt:
+class Stmt(NamedTuple):
     """STMT (5), the answer to PREPARE: uint32 db_id, uint32 id, uint64 params.
 
     Schema 1 (servers newer than 1.11.x, and only when asked for with a schema
@@ -79,8 +75,7 @@ class Stmt:
     tail_offset: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
+class Result(NamedTuple):
     """RESULT (6), the answer to EXEC/EXEC_SQL: last_insert_id, rows_affected.
 
     Both are uint64 on the wire; ``last_insert_id`` is decoded as int64 because
@@ -91,8 +86,7 @@ class Result:
     rows_affected: int
 
 
-@dataclass(slots=True)  # not frozen: built once per batch on the hot path, frozen init is 2x slower
-class Rows:
+class Rows(NamedTuple):
     """ROWS (7): one batch of a result set.
 
     ``done`` is False when the batch ended with the PART marker (more ROWS
@@ -105,22 +99,19 @@ class Rows:
     done: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Empty:
+class Empty(NamedTuple):
     """EMPTY (8): uint64 unused. The answer to FINALIZE, INTERRUPT, ADD ..."""
 
 
-@dataclass(frozen=True, slots=True)
-class Files:
+class Files(NamedTuple):
     """FILES (9), the answer to DUMP: uint64 count, then per file text name,
     uint64 size, data. 1.11.1 sends the database file then its WAL.
     """
 
-    files: list[tuple[str, bytes]] = field(default_factory=list)
+    files: list[tuple[str, bytes]] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Metadata:
+class Metadata(NamedTuple):
     """METADATA (10), the answer to DESCRIBE: uint64 failure_domain, uint64 weight."""
 
     failure_domain: int

@@ -1,4 +1,4 @@
-"""Decoding of server responses into the dataclasses of :mod:`.messages`.
+"""Decoding of server responses into the named tuples of :mod:`.messages`.
 
 Layouts are those of libdqlite 1.11.1 (``src/response.h``, ``src/gateway.c``).
 Fixed-size responses must be exactly as long as their layout: trailing

@@ -1,0 +1,63 @@
+"""The ``dqlite`` command against Debian's Go shell on one 3-node loopback cluster:
+one-shot start-up, piped INSERTs, a 200,000-row SELECT to a pipe, the
+Chinook-shaped script (ours only: the Go shell cannot load it)."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+
+from benchmarks.run import Row
+from benchmarks.servers import GO_SHELL, go_available, run_measured
+
+OURS = [sys.executable, "-m", "dqlite_shell"]
+INSERTS = 2_000
+ROWS = 200_000
+
+
+def _median_wall(args, runs=7, stdin=None):
+    return statistics.median(run_measured(args, stdin)[0] for _ in range(runs))
+
+
+def run() -> list[Row]:
+    from dqlite_shell.app.local import LocalCluster
+    from dqlite_shell.client.session import Session
+    from tests.support.chinook import make_script
+    rows: list[Row] = []
+    go = go_available()
+    with LocalCluster(3, processes=True) as cluster:
+        servers = ",".join(cluster.addresses)
+        session = Session(cluster.addresses, "db")
+        session.execute_script(
+            "CREATE TABLE ours (n INTEGER, s TEXT); CREATE TABLE theirs (n INTEGER, s TEXT);"
+            "CREATE TABLE big (a INTEGER, b TEXT, c REAL, d INTEGER);"
+            f"INSERT INTO big WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s "
+            f"LIMIT {ROWS}) SELECT n, 'text ' || n, n * 0.25, n % 7 FROM s;")
+        session.close()
+
+        ours = _median_wall(OURS + ["-s", servers, "-c", "SELECT 1"])
+        theirs = _median_wall([GO_SHELL, "-s", servers, "db", "SELECT 1"]) if go else None
+        rows.append(Row("-c 'SELECT 1' wall time", ours * 1000, theirs and theirs * 1000, "ms",
+                        "aim < 60 ms"))
+
+        def script(table):
+            return "".join(f"INSERT INTO {table} VALUES ({i}, 'row {i}');\n"
+                           for i in range(INSERTS)).encode()
+        ours = run_measured(OURS + ["-s", servers], script("ours"))[0]
+        theirs = run_measured([GO_SHELL, "-s", servers, "db"], script("theirs"))[0] if go else None
+        rows.append(Row(f"{INSERTS:,} INSERTs piped on stdin", ours, theirs, "s", "aim ratio <= 1.0"))
+
+        select = "SELECT a, b, c, d FROM big"
+        ours = min(run_measured(OURS + ["-s", servers, "-f", "list", "-c", select])[0]
+                   for _ in range(3))
+        theirs = min(run_measured([GO_SHELL, "-s", servers, "db", select])[0]
+                     for _ in range(3)) if go else None
+        rows.append(Row(f"SELECT {ROWS:,} rows to a pipe (list)", ours, theirs, "s",
+                        "aim ratio <= 1.5"))
+
+        chinook = make_script(15_000).encode()
+        for flag, database in (([], "chinook1"), (["-1"], "chinook2")):
+            wall = run_measured(OURS + ["-s", servers, database] + flag, chinook)[0]
+            rows.append(Row(f"Chinook-shaped script {' '.join(flag) or '(no -1)'}", wall, None,
+                            "s", "15,000 INSERTs; the Go shell cannot load it"))
+    return rows
