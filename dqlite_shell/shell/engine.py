@@ -49,8 +49,12 @@ def run_sql(state: "ShellState", sql: str) -> None:
     if isinstance(result, RowStream):
         try:
             show(state, result.columns, result.batches())
-        finally:
+        except KeyboardInterrupt:
+            raise  # the REPL cancels it, with a short grace (close() would wait)
+        except BaseException:
             result.close()
+            raise
+        result.close()
     elif state.settings.changes:
         state.print(f"changes: {result.rows_affected}   last insert rowid: {result.last_insert_id}")
     if state.settings.timer:

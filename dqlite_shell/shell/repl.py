@@ -50,7 +50,10 @@ def is_complete(text: str) -> bool:
 def _key_bindings() -> KeyBindings:
     keys = KeyBindings()
 
+    # c-j too: keys typed ahead while a statement runs reach the terminal in
+    # cooked mode, where Enter arrives as a newline (c-j), not c-m.
     @keys.add("enter")
+    @keys.add("c-j")
     def _(event):
         buffer = event.current_buffer
         if buffer.complete_state is not None and buffer.complete_state.current_completion:

@@ -1,0 +1,187 @@
+"""The interactive REPL in a real pseudo-terminal (pexpect), against real nodes."""
+
+import os
+import re
+import stat
+import sys
+import time
+
+import pexpect
+import pytest
+
+COLOR = re.compile(r"\x1b\[[0-9;]*(3[0-9]|4[0-9]|9[0-7]|38|48)[0-9;]*m")
+
+
+@pytest.fixture
+def repl(tmp_path):
+    children = []
+
+    def start(*args, env=None):
+        environment = dict(os.environ, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1",
+                           XDG_STATE_HOME=str(tmp_path / "state"), NO_COLOR="1")
+        environment.update(env or {})
+        child = pexpect.spawn(sys.executable, ["-m", "dqlite_shell", *args], env=environment,
+                              encoding="utf-8", timeout=30, dimensions=(40, 150),
+                              maxread=65536, searchwindowsize=4096)
+        children.append(child)
+        return child
+
+    yield start
+    for child in children:
+        if child.isalive():
+            child.terminate(force=True)
+
+
+def prompt(address):
+    return re.escape(f"db@{address}>")
+
+
+def leave(child) -> None:
+    """Ctrl-D at a fresh prompt. A Ctrl-D typed while a statement runs (the
+    terminal in cooked mode) is eaten by the tty, so wait for an answer and
+    the prompt after it first."""
+    child.send("SELECT 'bye' || 'bye';\r")
+    child.expect("byebye")
+    child.expect(r"db@[^>]+>")
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)
+
+
+def test_multi_line_statement_table_output_and_schema_completion(repl, node):
+    child = repl("-s", node.address)
+    child.expect("connected to " + re.escape(node.address))
+    child.expect(prompt(node.address))
+    child.send("CREATE TABLE zebra_stripes (\r")
+    child.expect(r"\.\.\.>")
+    child.send("  n INTEGER,\r")
+    child.expect(r"\.\.\.>")
+    child.send("  label TEXT);\r")
+    child.expect(prompt(node.address))
+    child.send("INSERT INTO zebra_stripes VALUES (42, 'answer');\r")
+    child.expect(prompt(node.address))
+    time.sleep(1.0)  # the schema is fetched in the background after DDL
+    child.send("SELECT n, label FROM zebra_s")
+    child.expect("zebra_stripes")  # offered while typing
+    child.send("\t")
+    child.send(";\r")
+    child.expect(r"\| *n *\| *label *\|")
+    child.expect(r"\| *42 *\| *answer *\|")
+    leave(child)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_dot_command_argument_completion_offers_node_addresses(repl, shared_cluster):
+    child = repl("-s", shared_cluster.addresses[0])
+    child.expect(r"db@127\.0\.0\.1:\d+>")
+    time.sleep(1.0)
+    child.send(".remove ")
+    for address in shared_cluster.addresses:
+        child.expect(re.escape(address))
+    child.sendcontrol("c")  # clears the input
+    child.expect(r"db@127\.0\.0\.1:\d+>")
+    child.send(".leader\r")
+    child.expect(r"127\.0\.0\.1:\d+\r\n")
+    child.expect(r"db@127\.0\.0\.1:\d+>")
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)
+
+
+def test_errors_are_one_line_and_the_repl_goes_on(repl, node):
+    child = repl("-s", node.address)
+    child.expect(prompt(node.address))
+    child.send("SELECT * FROM nowhere;\r")
+    child.expect("error: no such table: nowhere")
+    child.expect(prompt(node.address))
+    child.send(".mode list\r")
+    child.send("SELECT 6 * 7;\r")
+    child.expect("42")
+    leave(child)
+
+
+LONG = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000000) "
+        "SELECT count(*) FROM c;")
+
+
+def test_ctrl_c_during_a_long_statement(repl, node):
+    child = repl("-s", node.address)
+    child.expect(prompt(node.address))
+    child.send(LONG + "\r")
+    time.sleep(1.0)
+    started = time.monotonic()
+    child.sendcontrol("c")
+    child.expect("Interrupted", timeout=5)
+    child.expect(prompt(node.address), timeout=5)
+    assert time.monotonic() - started < 1.5
+    child.send(".mode list\r")
+    child.send("SELECT 'after';\r")
+    child.expect("after\r\n", timeout=120)  # as soon as the server is free again
+    leave(child)
+
+
+def test_ctrl_c_during_a_streaming_result(repl, node):
+    child = repl("-s", node.address)
+    child.expect(prompt(node.address))
+    child.send(".mode list\r")
+    child.send("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+               "WHERE x < 5000000) SELECT x FROM c;\r")
+    child.expect("\r\n1000\r\n")  # rows are streaming
+    started = time.monotonic()
+    child.sendcontrol("c")
+    child.expect("Interrupted", timeout=5)
+    child.expect(prompt(node.address), timeout=5)
+    assert time.monotonic() - started < 1.5
+    started = time.monotonic()
+    child.send("SELECT 'next';\r")
+    child.expect("next\r\n", timeout=10)
+    assert time.monotonic() - started < 3
+    leave(child)
+
+
+def test_history_is_private_and_recalled(repl, node, tmp_path):
+    child = repl("-s", node.address)
+    child.expect(prompt(node.address))
+    child.send(".mode list\r")
+    child.send("SELECT 'remember me';\r")
+    child.expect("remember me\r\n")
+    child.expect(prompt(node.address))  # after the output: the fresh prompt
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)
+    path = tmp_path / "state" / "dqlite" / "history"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "SELECT 'remember me';" in path.read_text()
+    child = repl("-s", node.address, "-f", "list")
+    child.expect(prompt(node.address))
+    child.send("\x1b[A")  # Up: the last statement comes back
+    child.expect("SELECT 'remember me';")
+    child.send("\r")
+    child.expect("remember me\r\n")
+    leave(child)
+
+
+def test_no_history_writes_nothing(repl, node, tmp_path):
+    child = repl("-s", node.address, "--no-history")
+    child.expect(prompt(node.address))
+    child.send("SELECT 1;\r")
+    leave(child)
+    assert not (tmp_path / "state" / "dqlite" / "history").exists()
+
+
+def test_no_color_has_no_colour_codes_and_colour_has_them(repl, node):
+    import io
+    for no_color, coloured in (("1", False), ("", True)):
+        child = repl("-s", node.address, env={"NO_COLOR": no_color})
+        child.logfile_read = io.StringIO()
+        child.expect(prompt(node.address))
+        child.send("SELECT 'text', 42 FROM sqlite_master WHERE 1 = 0;\r")
+        leave(child)
+        assert bool(COLOR.search(child.logfile_read.getvalue())) is coloured
+
+
+def test_timer_prints_the_time(repl, node):
+    child = repl("-s", node.address)
+    child.expect(prompt(node.address))
+    child.send(".timer on\r")
+    child.send("SELECT 1;\r")
+    child.expect(r"Run Time: real \d+\.\d{3}")
+    leave(child)
