@@ -165,3 +165,14 @@ def test_reserved_ports_are_never_handed_out_twice():
     finally:
         for p in ports:
             release_port(p)
+
+
+@pytest.mark.parametrize("nodes,match", [
+    ([], "at least one node"),
+    ([(1, "127.0.0.1:1", "voter"), (1, "127.0.0.1:2", "voter")], "listed twice"),
+    ([(1, "127.0.0.1:1", "voter"), (2, "127.0.0.1:1", "spare")], "listed twice"),
+    ([(1, "127.0.0.1:1", "boss")], "unknown role"),
+])
+def test_recover_refuses_what_would_abort_libdqlite(tmp_path, free_address, nodes, match):
+    with pytest.raises(NodeError, match=match):
+        Node(free_address, tmp_path).recover(nodes)

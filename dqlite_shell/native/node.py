@@ -192,6 +192,7 @@ class Node:
         For disaster recovery only (``dqlite_node_recover_ext``); the node must
         be stopped.
         """
+        _check_configuration(nodes)
         with self._lock:
             if self._running:
                 raise NodeError("recover needs a stopped node", code=2)
@@ -224,6 +225,21 @@ class Node:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _check_configuration(nodes) -> None:
+    """libdqlite 1.11 aborts the process on a duplicate id or address in
+    dqlite_node_recover_ext (it asserts), so those are refused here."""
+    if not nodes:
+        raise NodeError("a cluster configuration needs at least one node", code=2)
+    ids, addresses = set(), set()
+    for node_id, address, role in nodes:
+        if node_id in ids or address in addresses:
+            raise NodeError(f"node {node_id:#x} at {address} is listed twice", code=2)
+        if (role if isinstance(role, str) else int(role)) not in (*ROLES, *ROLES.values()):
+            raise NodeError(f"node {node_id:#x}: unknown role {role!r}", code=2)
+        ids.add(node_id)
+        addresses.add(address)
 
 
 def _check_options(latency_ms, snapshot_params) -> None:

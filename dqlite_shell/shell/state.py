@@ -76,11 +76,11 @@ class ShellState:
 
     def set_output(self, path: str | None) -> None:
         """Send results to ``path`` (truncated), or back to stdout with None."""
+        self.out = self.stdout  # also when opening the new file fails
         if self._out_file is not None:
             self._out_file.close()
             self._out_file = None
         if path is None:
-            self.out = self.stdout
             return
         self._out_file = open(path, "w", encoding="utf-8", newline="")
         self.out = self._out_file

@@ -140,7 +140,7 @@ def test_node_store_files(dqlite, node, tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text("- Address: x\n  ID: notanumber\n")
     run = dqlite("-s", f"file://{broken}", "-c", "SELECT 1")
-    assert run.status == 2 and f"{broken}:1:" in run.err
+    assert run.status == 2 and f"{broken}:2: ID must be a number" in run.err
 
 
 def test_scratch_node_is_announced_and_removed(dqlite):

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
 
 FORCE = "--force"
-_MAX_ID = 2**64 - 1
 
 
 def _split_force(name: str, args: list[str], count: tuple[int, int]) -> tuple[list[str], bool]:
@@ -168,161 +167,20 @@ def backup(state: "ShellState", args: list[str]) -> None:
 
 # -- .reconfigure -------------------------------------------------------------
 
-_KEYS = {"id": "ID", "address": "Address", "role": "Role"}
-_ROLES = {"voter": 0, "standby": 1, "stand-by": 1, "spare": 2}
-
-
-def _scalar(text: str, where: str) -> tuple[str, bool]:
-    """A YAML scalar (plain, 'single' or "double" quoted, then an optional
-    comment) -> (value, was_quoted)."""
-    text = text.strip()
-    if text.startswith('"'):
-        end = 1
-        while end < len(text) and text[end] != '"':
-            end += 2 if text[end] == "\\" else 1
-        if end >= len(text):
-            raise ValueError(f"{where}: unterminated string")
-        try:
-            value = json.loads(text[:end + 1])
-        except ValueError:
-            raise ValueError(f"{where}: bad escape in {text[:end + 1]}") from None
-        rest = text[end + 1:]
-    elif text.startswith("'"):
-        end, value = 1, []
-        while True:
-            close = text.find("'", end)
-            if close < 0:
-                raise ValueError(f"{where}: unterminated string")
-            value.append(text[end:close])
-            if text[close + 1:close + 2] == "'":
-                value.append("'")
-                end = close + 2
-                continue
-            break
-        value, rest = "".join(value), text[close + 1:]
-    else:
-        value = text.split(" #", 1)[0].rstrip()
-        if not value:
-            raise ValueError(f"{where}: missing value")
-        if value[0] in "[{&*!|>%`":  # "@name" is let through: abstract socket addresses
-            raise ValueError(f"{where}: expected a plain value, got {text!r}")
-        return value, False
-    rest = rest.strip()
-    if rest and not rest.startswith("#"):
-        raise ValueError(f"{where}: unexpected {rest!r} after the string")
-    return value, True
-
-
-def _set(item: dict, text: str, where: str) -> None:
-    key, sep, value = text.partition(":")
-    key = key.strip().strip("'\"")
-    if not sep or not key or (value and not value[0].isspace()):
-        raise ValueError(f"{where}: expected 'Key: value'")
-    field = _KEYS.get(key.lower())
-    if field is None:
-        return  # go's decoder ignores unknown fields
-    if field in item:
-        raise ValueError(f"{where}: {field} given twice")
-    value, _ = _scalar(value, where)
-    if field == "Address":
-        if not value:
-            raise ValueError(f"{where}: empty Address")
-        item[field] = value
-        return
-    if field == "Role" and value.lower() in _ROLES:
-        item[field] = _ROLES[value.lower()]
-        return
-    try:
-        number = int(value, 16) if value.lower().startswith("0x") else int(value, 10)
-    except ValueError:
-        raise ValueError(f"{where}: {field} must be a number, not {value!r}") from None
-    if field == "ID" and not 0 < number <= _MAX_ID:
-        raise ValueError(f"{where}: ID must be from 1 to 2^64-1")
-    if field == "Role" and number not in (0, 1, 2):
-        raise ValueError(f"{where}: Role must be 0 (voter), 1 (stand-by) or 2 (spare)")
-    item[field] = number
-
-
 def parse_cluster_yaml(text: str, path: str = "cluster.yaml") -> list[tuple[int, str, int]]:
-    """The nodes of a go-dqlite ``cluster.yaml``: ``[(id, address, role)]``.
-
-    Reads exactly that shape, a block list of mappings with the keys ID,
-    Address and Role (Role defaults to voter; keys are matched without
-    regard to case, as go's decoder does)::
-
-        - Address: 127.0.0.1:9001
-          ID: 3297041220608546238
-          Role: 0
+    """The nodes of a go-dqlite ``cluster.yaml`` as ``[(id, address, role)]``,
+    checked for ``.reconfigure``: every node has an ID and one is a voter.
 
     Raises ValueError naming ``path`` and the line.
     """
-    items: list[tuple[int, dict]] = []  # (line of the "-", fields)
-    item_indent = key_indent = None
-    ended = False
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        where = f"{path}:{lineno}"
-        line = raw.rstrip()
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if ended:
-            raise ValueError(f"{where}: only one list of nodes is allowed")
-        if "\t" in line[:len(line) - len(line.lstrip())]:
-            raise ValueError(f"{where}: tabs are not allowed in indentation")
-        indent = len(line) - len(line.lstrip(" "))
-        if stripped in ("---", "..."):
-            if items:
-                ended = True
-            continue
-        if stripped == "[]" and not items:
-            ended = True
-            continue
-        if stripped == "-" or stripped.startswith("- "):
-            if item_indent is not None and indent != item_indent:
-                raise ValueError(f"{where}: list items must line up with the first one")
-            item_indent = indent
-            item: dict = {}
-            items.append((lineno, item))
-            rest = stripped[1:].lstrip()
-            key_indent = None
-            if rest.startswith("{"):
-                if not rest.split(" #", 1)[0].rstrip().endswith("}"):
-                    raise ValueError(f"{where}: expected '}}' at the end of the line")
-                body = rest.split(" #", 1)[0].rstrip()[1:-1]
-                for part in filter(None, (p.strip() for p in body.split(","))):
-                    _set(item, part, where)
-                key_indent = -1  # nothing may follow a flow mapping
-            elif rest:
-                key_indent = indent + len(stripped) - len(rest)
-                _set(item, rest, where)
-            continue
-        if not items:
-            raise ValueError(f"{where}: expected a list of nodes ('- ID: ...')")
-        if key_indent is None and indent > item_indent:
-            key_indent = indent
-        if indent != key_indent:
-            raise ValueError(f"{where}: bad indentation")
-        _set(items[-1][1], stripped, where)
-    if not items:
-        raise ValueError(f"{path}: no nodes")
-    nodes: list[tuple[int, str, int]] = []
-    ids: dict[int, int] = {}
-    addresses: dict[str, int] = {}
-    for lineno, item in items:
-        where = f"{path}:{lineno}"
-        for field in ("ID", "Address"):
-            if field not in item:
-                raise ValueError(f"{where}: this node has no {field}")
-        node_id, address = item["ID"], item["Address"]
-        if node_id in ids:
-            raise ValueError(f"{where}: ID {node_id} is also on line {ids[node_id]}")
-        if address in addresses:
-            raise ValueError(f"{where}: Address {address} is also on line {addresses[address]}")
-        ids[node_id], addresses[address] = lineno, lineno
-        nodes.append((node_id, address, item.get("Role", 0)))
-    if not any(role == 0 for _, _, role in nodes):
+    from dqlite_shell.client.nodestore import parse_yaml
+    nodes = parse_yaml(text, path)
+    for node in nodes:
+        if node.id is None:
+            raise ValueError(f"{path}:{node.line}: this node has no ID")
+    if not any(node.role == 0 for node in nodes):
         raise ValueError(f"{path}: no node is a voter (Role: 0)")
-    return nodes
+    return [(node.id, node.address, node.role) for node in nodes]
 
 
 def _accepts_connections(address: str) -> bool:

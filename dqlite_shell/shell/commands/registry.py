@@ -72,8 +72,12 @@ def lookup(name: str) -> Command | None:
 
 def split_args(line: str) -> list[str]:
     """A dot-command line's words, quoted as a POSIX shell would."""
+    lexer = shlex.shlex(line, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    lexer.escape = ""  # backslashes stay: `.nullvalue \N` means the two characters
     try:
-        return shlex.split(line, comments=False, posix=True)
+        return list(lexer)
     except ValueError as e:
         raise CommandError(f"cannot parse {line.strip()!r}: {e}") from None
 
