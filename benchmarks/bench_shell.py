@@ -55,9 +55,30 @@ def run() -> list[Row]:
         rows.append(Row(f"SELECT {ROWS:,} rows to a pipe (list)", ours, theirs, "s",
                         "aim ratio <= 1.5"))
 
+        rows.append(Row("REPL: start to a usable prompt", _prompt_time(servers) * 1000, None,
+                        "ms", "aim < 300 ms; median of 5 (the Go shell's REPL has no equivalent)"))
+
         chinook = make_script(15_000).encode()
         for flag, database in (([], "chinook1"), (["-1"], "chinook2")):
             wall = run_measured(OURS + ["-s", servers, database] + flag, chinook)[0]
             rows.append(Row(f"Chinook-shaped script {' '.join(flag) or '(no -1)'}", wall, None,
                             "s", "15,000 INSERTs; the Go shell cannot load it"))
     return rows
+
+
+def _prompt_time(servers: str, runs: int = 5) -> float:
+    """Seconds from starting ``dqlite -s ...`` in a terminal to its prompt."""
+    import os
+    import time
+
+    import pexpect
+    env = dict(os.environ, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", NO_COLOR="1")
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        child = pexpect.spawn(OURS[0], OURS[1:] + ["-s", servers, "--no-history"], env=env,
+                              encoding="utf-8", timeout=30)
+        child.expect(r"db@[^>]+>")
+        times.append(time.perf_counter() - started)
+        child.terminate(force=True)
+    return statistics.median(times)

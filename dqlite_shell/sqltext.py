@@ -71,6 +71,19 @@ def _skip_quoted(sql: str, pos: int, close: str) -> int:
     return n
 
 
+def _skip_literal(sql: str, i: int) -> int:
+    """The index after the string, quoted name or comment starting at ``i``,
+    or 0 when none starts there."""
+    c = sql[i]
+    if c in "'\"`":
+        return _skip_quoted(sql, i, c)
+    if c == "[":
+        return _skip_quoted(sql, i, "]")
+    if c == "-" and sql.startswith("--", i) or c == "/" and sql.startswith("/*", i):
+        return skip_blank(sql, i)
+    return 0
+
+
 def _ident_char(c: str) -> bool:
     return c.isalnum() or c in "_$" or ord(c) > 127
 
@@ -88,12 +101,9 @@ def parameters(sql: str) -> list[str | None]:
     i, n = 0, len(sql)
     while i < n:
         c = sql[i]
-        if c in "'\"`":
-            i = _skip_quoted(sql, i, c)
-        elif c == "[":
-            i = _skip_quoted(sql, i, "]")
-        elif c == "-" and sql.startswith("--", i) or c == "/" and sql.startswith("/*", i):
-            i = skip_blank(sql, i)
+        after = _skip_literal(sql, i)
+        if after:
+            i = after
         elif c == "?":
             j = i + 1
             while j < n and sql[j].isdigit():
@@ -129,12 +139,9 @@ def _tokens(sql: str, punctuation: bool = False):
     i, n = 0, len(sql)
     while i < n:
         c = sql[i]
-        if c in "'\"`":
-            i = _skip_quoted(sql, i, c)
-        elif c == "[":
-            i = _skip_quoted(sql, i, "]")
-        elif c == "-" and sql.startswith("--", i) or c == "/" and sql.startswith("/*", i):
-            i = skip_blank(sql, i)
+        after = _skip_literal(sql, i)
+        if after:
+            i = after
         elif c in "()" or punctuation and c in "*,.":
             yield c
             i += 1

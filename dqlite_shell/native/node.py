@@ -97,11 +97,7 @@ class Node:
             if not os.access(self.data_dir, os.W_OK | os.X_OK):
                 raise NodeError(f"data dir {self.data_dir} is not writable", code=errno.EACCES)
             _check_free(self._parsed)
-            out = ffi.new("dqlite_node **")
-            rv = lib.dqlite_node_create(self.id, self.address.encode(), self.data_dir.encode(), out)
-            if rv != 0:
-                raise NodeError(f"cannot create node {self.address} in {self.data_dir}", code=rv)
-            self._node = out[0]
+            self._create(ffi, lib)
             try:
                 self._configure(ffi, lib)
                 rv = lib.dqlite_node_start(self._node)
@@ -121,6 +117,13 @@ class Node:
                     raise NodeError(f"cannot bind {self.address}: {e.strerror}", code=1) from None
             self._running = True
             log.debug("started node %#x at %s in %s", self.id, self.address, self.data_dir)
+
+    def _create(self, ffi, lib) -> None:
+        out = ffi.new("dqlite_node **")
+        rv = lib.dqlite_node_create(self.id, self.address.encode(), self.data_dir.encode(), out)
+        if rv != 0:
+            raise NodeError(f"cannot create node {self.address} in {self.data_dir}", code=rv)
+        self._node = out[0]
 
     def _configure(self, ffi, lib) -> None:
         def check(rv, what):
@@ -197,11 +200,7 @@ class Node:
             if self._running:
                 raise NodeError("recover needs a stopped node", code=2)
             ffi, lib = load()
-            out = ffi.new("dqlite_node **")
-            rv = lib.dqlite_node_create(self.id, self.address.encode(), self.data_dir.encode(), out)
-            if rv != 0:
-                raise NodeError(f"cannot create node {self.address} in {self.data_dir}", code=rv)
-            self._node = out[0]
+            self._create(ffi, lib)
             try:
                 infos = ffi.new("dqlite_node_info_ext[]", len(nodes))
                 keep = []

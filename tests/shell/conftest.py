@@ -1,10 +1,14 @@
 """Running ``dqlite`` as a user runs it: a subprocess, stdin, stdout, exit status."""
 
+import io
 import os
 import subprocess
 import sys
 
 import pytest
+
+from dqlite_shell.shell.commands import registry
+from dqlite_shell.shell.state import ShellState
 
 DQLITE = [sys.executable, "-m", "dqlite_shell"]
 
@@ -30,3 +34,26 @@ def run_dqlite(*args, stdin: str | None = None, env=None, timeout=120, cwd=None)
 @pytest.fixture
 def dqlite():
     return run_dqlite
+
+
+@pytest.fixture
+def shell():
+    """``shell(servers)`` -> a ShellState writing into StringIOs; closed at teardown."""
+    made = []
+
+    def make(servers, database="db"):
+        state = ShellState(list(servers), database, out=io.StringIO(), err=io.StringIO())
+        made.append(state)
+        return state
+
+    yield make
+    for state in made:
+        state.close()
+
+
+def run_command(state, line: str) -> str:
+    """Run one dot-command on a ``shell`` state and return what it printed."""
+    state.out.seek(0)
+    state.out.truncate()
+    registry.run(state, line)
+    return state.out.getvalue()

@@ -10,29 +10,8 @@ import pytest
 from dqlite_shell.shell.commands import registry
 from dqlite_shell.shell.commands.registry import CommandError, UsageError
 from dqlite_shell.shell.state import ShellState
+from tests.shell.conftest import run_command as run
 
-
-@pytest.fixture
-def shell():
-    """``shell(servers)`` -> a ShellState writing into StringIOs; closed at teardown."""
-    made = []
-
-    def make(servers, database="db"):
-        state = ShellState(list(servers), database, out=io.StringIO(), err=io.StringIO())
-        made.append(state)
-        return state
-
-    yield make
-    for state in made:
-        state.close()
-
-
-def run(state, line: str) -> str:
-    """Run one dot-command and return what it printed."""
-    state.out.seek(0)
-    state.out.truncate()
-    registry.run(state, line)
-    return state.out.getvalue()
 
 
 def go(go_shell, servers, command, json=False) -> str:

@@ -16,30 +16,11 @@ from dqlite_shell.shell.commands import registry
 from dqlite_shell.shell.commands.data import parse_cluster_yaml, safe_name
 from dqlite_shell.shell.commands.registry import CommandError, UsageError
 from dqlite_shell.shell.state import ShellState
+from tests.shell.conftest import run_command as run
 
 ROWS = [(i, f"row {i}", None if i % 7 == 0 else i * 1.5, bytes([i % 256]) * (i % 5))
         for i in range(300)]
 
-
-@pytest.fixture
-def shell():
-    made = []
-
-    def make(servers, database="db"):
-        state = ShellState(list(servers), database, out=io.StringIO(), err=io.StringIO())
-        made.append(state)
-        return state
-
-    yield make
-    for state in made:
-        state.close()
-
-
-def run(state, line: str) -> str:
-    state.out.seek(0)
-    state.out.truncate()
-    registry.run(state, line)
-    return state.out.getvalue()
 
 
 def fill(state, table="t"):

@@ -10,6 +10,7 @@ from dqlite_shell.shell import output
 from dqlite_shell.shell.commands import registry
 from dqlite_shell.shell.commands.registry import CommandError, UsageError
 from dqlite_shell.shell.state import ShellState
+from tests.shell.conftest import run_command as run
 
 SCHEMA = [
     "CREATE TABLE t1 (id INTEGER PRIMARY KEY AUTOINCREMENT, x TEXT)",
@@ -20,26 +21,6 @@ SCHEMA = [
     "CREATE VIEW v AS SELECT x FROM t1",
 ]
 
-
-@pytest.fixture
-def shell():
-    made = []
-
-    def make(servers, database="db"):
-        state = ShellState(list(servers), database, out=io.StringIO(), err=io.StringIO())
-        made.append(state)
-        return state
-
-    yield make
-    for state in made:
-        state.close()
-
-
-def run(state, line: str) -> str:
-    state.out.seek(0)
-    state.out.truncate()
-    registry.run(state, line)
-    return state.out.getvalue()
 
 
 @pytest.fixture
