@@ -22,6 +22,7 @@ test: system-deps install-test
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: system-deps install-test
+	$(PY) -m compileall -q dqlite_shell
 	$(PY) benchmarks/run.py
 
 # Idempotent and quiet when everything is there.
@@ -50,8 +51,11 @@ venv: $(VENV)/bin/python
 # costs ~10 ms at every start of `dqlite`.
 EDITABLE := --config-settings editable_mode=compat
 
+# Byte-compiled as a wheel install would be (this environment may set
+# PYTHONDONTWRITEBYTECODE, and compiling at every start costs ~40 ms).
 $(VENV)/.installed: $(VENV)/bin/python pyproject.toml
 	$(PIP) install $(EDITABLE) -e .
+	$(PY) -m compileall -q dqlite_shell
 	@touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml

@@ -19,6 +19,8 @@ def show(state: "ShellState", columns: list[str], batches: Iterable[list[tuple]]
     constant memory (the table format holds a bounded number of rows).
     """
     from dqlite_shell.shell.output import make_renderer
+    if state.paging():
+        return _show_paged(state, columns, batches)
     s = state.settings
     renderer = make_renderer(s.mode, state.out, columns, headers=s.headers, nullvalue=s.nullvalue)
     count = 0
@@ -29,6 +31,37 @@ def show(state: "ShellState", columns: list[str], batches: Iterable[list[tuple]]
     finally:
         renderer.close()
         state.out.flush()
+    return count
+
+
+def _show_paged(state: "ShellState", columns, batches) -> int:
+    """Stream the rows into ``$PAGER`` (default ``less -SRXF``, which prints a
+    result that fits the screen and quits). Quitting the pager stops the
+    result (the caller closes it), as ``git`` does."""
+    import io
+    import os
+    import subprocess
+    from dqlite_shell.shell.output import make_renderer
+    command = os.environ.get("PAGER") or "less -SRXF"
+    pager = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE)
+    out = io.TextIOWrapper(pager.stdin, encoding="utf-8", errors="replace", newline="")
+    s = state.settings
+    renderer = make_renderer(s.mode, out, columns, headers=s.headers, nullvalue=s.nullvalue)
+    count = 0
+    try:
+        for batch in batches:
+            renderer.rows(batch)
+            count += len(batch)
+        renderer.close()
+        out.close()
+    except BrokenPipeError:
+        pass  # the user left the pager: stop reading
+    finally:
+        try:
+            out.close()
+        except BrokenPipeError:
+            pass
+        pager.wait()
     return count
 
 
@@ -52,9 +85,9 @@ def run_sql(state: "ShellState", sql: str) -> None:
         except KeyboardInterrupt:
             raise  # the REPL cancels it, with a short grace (close() would wait)
         except BaseException:
-            result.close()
+            result.close(grace=0.5)
             raise
-        result.close()
+        result.close(grace=0.5)  # a no-op unless the rows were left unread (a pager quit)
     elif state.settings.changes:
         state.print(f"changes: {result.rows_affected}   last insert rowid: {result.last_insert_id}")
     if state.settings.timer:

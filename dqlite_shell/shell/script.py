@@ -16,7 +16,7 @@ from dqlite_shell import sqltext
 from dqlite_shell.client.errors import ClientError, NoLeaderError, ServerError
 from dqlite_shell.client.session import LeadershipLost, TransactionLost
 from dqlite_shell.shell import engine
-from dqlite_shell.shell.commands import registry
+from dqlite_shell.shell.errors import CommandError
 from dqlite_shell.wire.errors import ProtocolError
 
 if TYPE_CHECKING:
@@ -97,6 +97,7 @@ def describe_error(error: Exception) -> str:
 def run_item(state: "ShellState", item: Item) -> None:
     """Run one statement or dot-command (errors propagate)."""
     if item.is_command:
+        from dqlite_shell.shell.commands import registry  # only scripts with dot-commands
         registry.run(state, item.text)
     else:
         engine.run_sql(state, item.text)
@@ -124,7 +125,7 @@ def run_lines(state: "ShellState", lines: Iterable[str], name: str) -> int:
         except (LeadershipLost, TransactionLost) as e:
             state.warn(f"{name}:{item.line}: error: {describe_error(e)}")
             raise ScriptAborted(1) from None
-        except (registry.CommandError, ClientError, ProtocolError, OSError, ValueError) as e:
+        except (CommandError, ClientError, ProtocolError, OSError, ValueError) as e:
             failures += 1
             state.errors += 1
             state.warn(f"{name}:{item.line}: error: {describe_error(e)}")
@@ -138,7 +139,7 @@ def run_path(state: "ShellState", path: str) -> None:
     try:
         f = open(path, encoding="utf-8")
     except OSError as e:
-        raise registry.CommandError(f"cannot open {path}: {e.strerror}") from None
+        raise CommandError(f"cannot open {path}: {e.strerror}") from None
     with f:
         run_lines(state, f, path)
 

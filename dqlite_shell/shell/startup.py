@@ -3,8 +3,6 @@ the scratch node, and running a script (with ``-1``) for an exit status."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from typing import TextIO
 
 from dqlite_shell.shell.errors import Failure
@@ -66,8 +64,11 @@ def make_state(addresses, database, **kwargs) -> ShellState:
 
 def start_scratch(state: ShellState, size: int, data_dir: str | None) -> None:
     """Start local nodes for a shell given no servers, and say so on stderr."""
-    from dqlite_shell.native import NativeError
+    import shutil
+    import tempfile
+
     from dqlite_shell.app.local import LocalCluster
+    from dqlite_shell.native import NativeError
     own = data_dir is None
     folder = tempfile.mkdtemp(prefix="dqlite-scratch-") if own else data_dir
     try:
@@ -98,6 +99,7 @@ class _Scratch:
         self.cluster, self.folder, self.own = cluster, folder, own
 
     def close(self) -> None:
+        import shutil
         self.cluster.close()
         if self.own:
             shutil.rmtree(self.folder, ignore_errors=True)

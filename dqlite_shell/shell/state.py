@@ -19,13 +19,15 @@ DEFAULT_DATABASE = "db"
 
 
 class Settings:
-    """What ``.mode``, ``.headers``, ``.nullvalue``, ``.timer``, ``.changes``
-    and ``.bail`` change."""
+    """What ``.mode``, ``.headers``, ``.nullvalue``, ``.timer``, ``.changes``,
+    ``.bail`` and ``.pager`` change."""
 
     def __init__(self, mode: str = "list", headers: bool = False, nullvalue: str = "",
-                 timer: bool = False, changes: bool = False, bail: bool = True):
+                 timer: bool = False, changes: bool = False, bail: bool = True,
+                 pager: bool = False):
         self.mode, self.headers, self.nullvalue = mode, headers, nullvalue
         self.timer, self.changes, self.bail = timer, changes, bail
+        self.pager = pager
 
     def __repr__(self) -> str:
         return f"Settings({vars(self)})"
@@ -84,6 +86,11 @@ class ShellState:
             return
         self._out_file = open(path, "w", encoding="utf-8", newline="")
         self.out = self._out_file
+
+    def paging(self) -> bool:
+        """Results go through a pager: ``.pager on``, interactive, to the terminal."""
+        return (self.settings.pager and self.interactive and self.out is self.stdout
+                and self.stdout.isatty())
 
     def print(self, text: str = "") -> None:
         """A line of output (results go where ``.output`` says)."""

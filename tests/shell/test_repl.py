@@ -186,3 +186,17 @@ def test_timer_prints_the_time(repl, node):
     child.send("SELECT 1;\r")
     child.expect(r"Run Time: real \d+\.\d{3}")
     leave(child)
+
+
+def test_pager_on_sends_results_through_the_pager(repl, node):
+    child = repl("-s", node.address, env={"PAGER": "sed 's/^/PAGED:/'"})
+    child.expect(prompt(node.address))
+    child.send(".mode list\r")
+    child.send(".pager on\r")
+    child.send("SELECT 'through' UNION ALL SELECT 'pager';\r")
+    child.expect("PAGED:through\r\n")
+    child.expect("PAGED:pager\r\n")
+    child.send(".pager off\r")
+    child.send("SELECT 'direct';\r")
+    child.expect("(?<!PAGED:)direct\r\n")
+    leave(child)

@@ -11,16 +11,10 @@ import shlex
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
+from dqlite_shell.shell.errors import CommandError, UsageError  # noqa: F401 - re-exported
+
 if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
-
-
-class CommandError(Exception):
-    """A dot-command failed; the message is one line for the user (exit 1)."""
-
-
-class UsageError(CommandError):
-    """Wrong arguments: the message is the command's usage line."""
 
 
 #: What an argument position completes to (used by the REPL and completions).
