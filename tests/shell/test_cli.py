@@ -177,3 +177,13 @@ def test_without_libdqlite_a_scratch_node_fails_in_one_line(dqlite):
 def test_version(dqlite):
     run = dqlite("--version")
     assert run.status == 0 and run.out.startswith("dqlite 0.") and "libdqlite 1." in run.out
+
+
+def test_one_shot_and_scripts_never_load_the_repl_libraries(dqlite, node):
+    for args, stdin in ((["-c", "SELECT 1"], None), ([], "SELECT 1;\n.tables\n")):
+        run = dqlite("-s", node.address, *args, stdin=stdin, env={"PYTHONPROFILEIMPORTTIME": "1"})
+        assert run.status == 0, run
+        imported = {line.rsplit("|", 1)[-1].strip().split(".")[0]
+                    for line in run.err.splitlines() if line.startswith("import time:")}
+        assert "dqlite_shell" in imported
+        assert not imported & {"prompt_toolkit", "pygments", "tabulate", "cffi"}, imported
