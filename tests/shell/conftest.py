@@ -2,6 +2,7 @@
 
 import io
 import os
+import socket
 import subprocess
 import sys
 
@@ -57,3 +58,15 @@ def run_command(state, line: str) -> str:
     state.out.truncate()
     registry.run(state, line)
     return state.out.getvalue()
+
+
+@pytest.fixture
+def listener():
+    """An address that records whether anything connected to it (a dot-command
+    with wrong arguments must connect to nothing)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.setblocking(False)
+    yield sock
+    sock.close()

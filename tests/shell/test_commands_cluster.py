@@ -170,16 +170,6 @@ BAD = [
 ]
 
 
-@pytest.fixture
-def listener():
-    """An address that records whether anything connected to it."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-    sock.setblocking(False)
-    yield sock
-    sock.close()
-
 
 @pytest.mark.parametrize("line", BAD)
 def test_wrong_arguments_give_the_usage_line_and_send_nothing(shell, listener, line):

@@ -302,15 +302,6 @@ def test_cluster_yaml_written_by_go_dqlite(go_demo_factory, tmp_path):
 
 # -- wrong arguments ----------------------------------------------------------------
 
-@pytest.fixture
-def listener():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-    sock.setblocking(False)
-    yield sock
-    sock.close()
-
 
 @pytest.mark.parametrize("line", [
     ".dump", ".dump A db extra", ".dump A db extra --force", ".dump A --force --force",

@@ -202,15 +202,6 @@ def test_quit_and_exit(shell, name):
     assert state._session is None
 
 
-@pytest.fixture
-def listener():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-    sock.setblocking(False)
-    yield sock
-    sock.close()
-
 
 @pytest.mark.parametrize("line", [
     ".tables a b", ".schema a b", ".indexes a b", ".open", ".open a b", ".open ''",
