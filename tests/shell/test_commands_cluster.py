@@ -1,7 +1,5 @@
 """Cluster dot-commands against real nodes, with Debian's Go shell as the oracle."""
 
-import io
-import socket
 import subprocess
 import time
 
@@ -9,9 +7,7 @@ import pytest
 
 from dqlite_shell.shell.commands import registry
 from dqlite_shell.shell.commands.registry import CommandError, UsageError
-from dqlite_shell.shell.state import ShellState
 from tests.shell.conftest import run_command as run
-
 
 
 def go(go_shell, servers, command, json=False) -> str:
@@ -168,7 +164,6 @@ BAD = [
     ".describe", ".describe A B",
     ".weight A", ".weight A -1", ".weight A x", ".weight A 1.5", ".weight A 18446744073709551616",
 ]
-
 
 
 @pytest.mark.parametrize("line", BAD)

@@ -1,9 +1,7 @@
 """.dump, .backup and .reconfigure against real nodes."""
 
-import io
 import os
 import shutil
-import socket
 import sqlite3
 import stat
 import subprocess
@@ -15,12 +13,10 @@ from dqlite_shell.native import nodeinfo
 from dqlite_shell.shell.commands import registry
 from dqlite_shell.shell.commands.data import parse_cluster_yaml, safe_name
 from dqlite_shell.shell.commands.registry import CommandError, UsageError
-from dqlite_shell.shell.state import ShellState
 from tests.shell.conftest import run_command as run
 
 ROWS = [(i, f"row {i}", None if i % 7 == 0 else i * 1.5, bytes([i % 256]) * (i % 5))
         for i in range(300)]
-
 
 
 def fill(state, table="t"):

@@ -1,15 +1,12 @@
 """Schema and session dot-commands against a real node."""
 
-import io
 import os
-import socket
 
 import pytest
 
 from dqlite_shell.shell import output
 from dqlite_shell.shell.commands import registry
 from dqlite_shell.shell.commands.registry import CommandError, UsageError
-from dqlite_shell.shell.state import ShellState
 from tests.shell.conftest import run_command as run
 
 SCHEMA = [
@@ -20,7 +17,6 @@ SCHEMA = [
     "CREATE INDEX other_c ON other (c)",
     "CREATE VIEW v AS SELECT x FROM t1",
 ]
-
 
 
 @pytest.fixture
@@ -200,7 +196,6 @@ def test_quit_and_exit(shell, name):
     assert run(state, name) == ""
     assert state.quit_requested is True
     assert state._session is None
-
 
 
 @pytest.mark.parametrize("line", [
