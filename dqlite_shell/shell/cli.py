@@ -62,8 +62,8 @@ def _formats() -> list[str]:
                    "tabular means list). Default: table on a terminal, else list.")
 @click.option("--headers/--no-headers", default=None,
               help="Print column names (list, csv); table always has them.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-              metavar="SECONDS", help="How long to look for the leader, and wait for each answer.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS",
+              help="How long to look for the leader, and wait for each answer (default 10).")
 @click.option("--bail/--keep-going", default=True, show_default=True,
               help="Stop a script at its first error, or go on (the exit status is 1 either way).")
 @click.option("-1", "--single-transaction", is_flag=True,
@@ -87,6 +87,8 @@ def command(**options):
 
     DATABASE defaults to "db". COMMAND (or -c SQL) runs and exits; SQL piped
     on standard input runs as a script; otherwise an interactive prompt opens.
+    Defaults come from ~/.config/dqlite/config.toml and the DQLITE_SERVERS and
+    DQLITE_DATABASE environment variables.
     """
     sys.exit(run(**options))
 
@@ -95,8 +97,23 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
         single_transaction, data_dir, scratch, cert, key, ca, no_color=False,
         no_history=False) -> int:
     """Everything after option parsing; returns the exit status."""
-    from dqlite_shell.shell import startup
+    from dqlite_shell.shell import config, startup
     from dqlite_shell.shell.state import DEFAULT_DATABASE
+
+    # Command line, then DQLITE_SERVERS / DQLITE_DATABASE, then the config file.
+    try:
+        cfg = config.load()
+    except config.ConfigError as e:
+        raise Failure(str(e)) from None
+    env_servers = os.environ.get("DQLITE_SERVERS")
+    servers = servers or ((env_servers,) if env_servers else tuple(cfg.get("servers", ())))
+    database = database or os.environ.get("DQLITE_DATABASE") or cfg.get("database")
+    fmt = fmt or cfg.get("format")
+    headers = cfg.get("headers") if headers is None else headers
+    timeout = float(cfg.get("timeout", 10.0)) if timeout is None else timeout
+    cert, key, ca = cert or cfg.get("cert"), key or cfg.get("key"), ca or cfg.get("ca")
+    no_color = no_color or not cfg.get("color", True)
+    no_history = no_history or not cfg.get("history", True)
 
     if command_arg is not None and command_opt is not None:
         raise Failure("give the command either as an argument or with -c, not both")

@@ -26,9 +26,13 @@ class Run:
 
 def run_dqlite(*args, stdin: str | None = None, env=None, timeout=120, cwd=None) -> Run:
     """Run ``dqlite ARGS`` (stdin a pipe, stdout a pipe: not a terminal)."""
+    # No developer's own config file or DQLITE_* variables leak into the tests.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DQLITE_")}
+    environment["XDG_CONFIG_HOME"] = os.path.join(os.path.dirname(__file__), "no-such-config")
+    environment.update(env or {})
     result = subprocess.run(DQLITE + [str(a) for a in args], input=stdin if stdin is not None
                             else "", capture_output=True, text=True, timeout=timeout,
-                            env={**os.environ, **(env or {})}, cwd=cwd)
+                            env=environment, cwd=cwd)
     return Run(result)
 
 

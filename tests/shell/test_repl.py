@@ -18,6 +18,7 @@ def repl(tmp_path):
 
     def start(*args, env=None):
         environment = dict(os.environ, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1",
+                           XDG_CONFIG_HOME=str(tmp_path / "config"),
                            XDG_STATE_HOME=str(tmp_path / "state"), NO_COLOR="1")
         environment.update(env or {})
         child = pexpect.spawn(sys.executable, ["-m", "dqlite_shell", *args], env=environment,
