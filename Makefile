@@ -6,10 +6,10 @@ VENV        ?= .venv
 PYTHON      ?= python3
 PY          := $(VENV)/bin/python
 PIP         := $(PY) -m pip --disable-pip-version-check -q
-APT_PACKAGES := libdqlite0 libdqlite-dev go-dqlite groff-base man-db
+APT_PACKAGES := libdqlite0 libdqlite-dev go-dqlite groff-base man-db zsh fish
 PYTEST_ARGS ?=
 
-.PHONY: run test bench system-deps venv install install-test clean
+.PHONY: run test bench system-deps venv install install-test install-completions clean
 
 # The shell on a scratch node (deleted on exit). DQLITE_ARGS passes options,
 # e.g. make run DQLITE_ARGS="--scratch 3" or DQLITE_ARGS="-s 127.0.0.1:9001".
@@ -65,6 +65,16 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
+
+# Completions for the current user's bash, zsh and fish (zsh: add
+# ~/.local/share/zsh/site-functions to fpath before compinit).
+install-completions:
+	install -D -m 644 completions/bash/dqlite $(HOME)/.local/share/bash-completion/completions/dqlite
+	install -D -m 644 completions/bash/dqlite-node $(HOME)/.local/share/bash-completion/completions/dqlite-node
+	install -D -m 644 completions/zsh/_dqlite $(HOME)/.local/share/zsh/site-functions/_dqlite
+	install -D -m 644 completions/zsh/_dqlite-node $(HOME)/.local/share/zsh/site-functions/_dqlite-node
+	install -D -m 644 completions/fish/dqlite.fish $(HOME)/.config/fish/completions/dqlite.fish
+	install -D -m 644 completions/fish/dqlite-node.fish $(HOME)/.config/fish/completions/dqlite-node.fish
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

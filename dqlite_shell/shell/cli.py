@@ -47,17 +47,31 @@ def _formats() -> list[str]:
     return list(FORMATS) + sorted(ALIASES)
 
 
+# Shell completion (click's protocol; the scripts in completions/ call back here).
+def _complete_formats(_ctx, _param, incomplete: str):
+    return [f for f in _formats() if f.startswith(incomplete)]
+
+
+def _complete_servers(_ctx, _param, incomplete: str):
+    from dqlite_shell.shell import config
+    try:
+        servers = config.load().get("servers", [])
+    except config.ConfigError:
+        return []
+    return [s for s in servers if s.startswith(incomplete)]
+
+
 @click.command(name=PROG, context_settings={"help_option_names": ["-h", "--help"],
                                             "max_content_width": 100})
 @click.argument("database", required=False)
 @click.argument("command_arg", metavar="[COMMAND]", required=False)
-@click.option("-s", "--servers", multiple=True, metavar="ADDRS",
+@click.option("-s", "--servers", multiple=True, metavar="ADDRS", shell_complete=_complete_servers,
               help="Node addresses, comma-separated and repeatable (host:port, [v6]:port, "
                    "@name), or file://STORE (a go-dqlite .yaml or SQLite node store). "
                    "Without it a scratch node is started.")
 @click.option("-c", "--command", "command_opt", metavar="SQL",
               help="Run SQL (and dot-commands) and exit.")
-@click.option("-f", "--format", "fmt", metavar="FORMAT",
+@click.option("-f", "--format", "fmt", metavar="FORMAT", shell_complete=_complete_formats,
               help="Output format: table, list, csv, json, jsonl, markdown, line (go's "
                    "tabular means list). Default: table on a terminal, else list.")
 @click.option("--headers/--no-headers", default=None,
