@@ -77,7 +77,8 @@ def _complete_servers(_ctx, _param, incomplete: str):
 @click.option("--headers/--no-headers", default=None,
               help="Print column names (list, csv); table always has them.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS",
-              help="How long to look for the leader, and wait for each answer (default 10).")
+              help="How long to look for the leader (default 10); statements run as long as "
+                   "they take (Ctrl-C stops them).")
 @click.option("--bail/--keep-going", default=True, show_default=True,
               help="Stop a script at its first error, or go on (the exit status is 1 either way).")
 @click.option("-1", "--single-transaction", is_flag=True,

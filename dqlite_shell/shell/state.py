@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 DEFAULT_DATABASE = "db"
 
+#: How long the shell waits for one answer: practically as long as it takes.
+STATEMENT_TIMEOUT = 24 * 3600.0
+
 
 class Settings:
     """What ``.mode``, ``.headers``, ``.nullvalue``, ``.timer``, ``.changes``,
@@ -61,7 +64,10 @@ class ShellState:
     def session(self) -> Session:
         """The client session (connects to the leader on first use)."""
         if self._session is None:
+            # --timeout bounds finding the leader; a statement may run as long
+            # as it takes, as in sqlite3 and psql (Ctrl-C stops it).
             self._session = Session(self.servers, self.database, timeout=self.timeout,
+                                    request_timeout=STATEMENT_TIMEOUT,
                                     ssl_context=self.ssl_context)
         return self._session
 

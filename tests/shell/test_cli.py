@@ -187,3 +187,10 @@ def test_one_shot_and_scripts_never_load_the_repl_libraries(dqlite, node):
                     for line in run.err.splitlines() if line.startswith("import time:")}
         assert "dqlite_shell" in imported
         assert not imported & {"prompt_toolkit", "pygments", "tabulate", "cffi"}, imported
+
+
+def test_a_statement_may_run_longer_than_the_timeout(dqlite, node):
+    run = dqlite("-s", node.address, "--timeout", "0.5", "-c",
+                 "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                 "WHERE x < 3000000) SELECT count(*) FROM c")
+    assert (run.status, run.out) == (0, "3000000\n"), run
