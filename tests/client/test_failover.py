@@ -19,6 +19,20 @@ def _kill_leader(cluster, session) -> str:
     return leader
 
 
+def _kill_leader_before_next_answer(cluster, session) -> str:
+    """SIGKILL the leader after the next request is sent, before its answer is read."""
+    conn = session.connection
+    leader = session.leader_address
+    original = conn._transport.read_frame
+
+    def kill_then_read():
+        cluster.kill(cluster.addresses.index(leader))
+        return original()
+
+    conn._transport.read_frame = kill_then_read
+    return leader
+
+
 def test_next_statement_runs_on_the_new_leader(cluster):
     session = Session(cluster.addresses, "db", timeout=15)
     try:
@@ -90,14 +104,7 @@ def test_write_in_flight_has_an_unknown_fate(cluster):
     try:
         session.execute("CREATE TABLE w (n)")
         session.execute("INSERT INTO w VALUES (?)", (0,))  # prepared: the next send is EXEC
-        conn = session.connection
-        leader = session.leader_address
-        # Send the write, kill the leader before reading the answer.
-        original = conn._transport.read_frame
-        def kill_then_read():
-            cluster.kill(cluster.addresses.index(leader))
-            return original()
-        conn._transport.read_frame = kill_then_read
+        _kill_leader_before_next_answer(cluster, session)  # before the EXEC's answer
         with pytest.raises(LeadershipLost, match="may or may not have been applied"):
             session.execute("INSERT INTO w VALUES (?)", (1,))
         count = session.execute("SELECT count(*) FROM w").fetchall()[0][0]
@@ -110,13 +117,7 @@ def test_connection_lost_while_preparing_is_retried(cluster):
     session = Session(cluster.addresses, "db", timeout=15)
     try:
         session.execute("CREATE TABLE p (n)")
-        conn = session.connection
-        leader = session.leader_address
-        original = conn._transport.read_frame
-        def kill_then_read():
-            cluster.kill(cluster.addresses.index(leader))
-            return original()
-        conn._transport.read_frame = kill_then_read  # the PREPARE's answer never comes
+        leader = _kill_leader_before_next_answer(cluster, session)  # the PREPARE's answer
         session.execute("INSERT INTO p VALUES (1)")
         assert session.leader_address != leader
         assert session.execute("SELECT count(*) FROM p").fetchall() == [(1,)]
