@@ -6,7 +6,7 @@ VENV        ?= .venv
 PYTHON      ?= python3
 PY          := $(VENV)/bin/python
 PIP         := $(PY) -m pip --disable-pip-version-check -q
-APT_PACKAGES := libdqlite0 libdqlite-dev go-dqlite groff-base man-db zsh fish
+APT_PACKAGES := libdqlite0 libdqlite-dev go-dqlite groff-base man-db zsh fish openssl curl
 PYTEST_ARGS ?=
 
 .PHONY: run test bench system-deps venv install install-test install-completions clean

@@ -43,7 +43,10 @@ class Node:
     ``dial(address) -> socket`` replaces libdqlite's connect function for
     Raft traffic to peers (it must return a connected, blocking socket whose
     fd libdqlite then owns); IPv6 nodes get a Python dialer by default, since
-    libdqlite's own dials IPv4 only.. ``node_id`` defaults to
+    libdqlite's own dials IPv4 only. ``bind_address`` makes the node listen
+    there instead of on ``address`` (which stays its identity in the Raft
+    configuration): the app's TLS proxy serves ``address`` and forwards to an
+    abstract ``bind_address``. ``node_id`` defaults to
     :data:`BOOTSTRAP_ID`, so a node started on a new dir forms a new cluster.
 
     :meth:`start`, :meth:`stop` and :meth:`close` are idempotent; a stopped
@@ -55,12 +58,16 @@ class Node:
                  network_latency_ms: int | None = None,
                  failure_domain: int | None = None,
                  snapshot_params: tuple[int, int] | None = None,
-                 dial: Callable[[str], socket.socket] | None = None):
+                 dial: Callable[[str], socket.socket] | None = None,
+                 bind_address: str | None = None):
         self._parsed = _bindable(address)
         self.address = str(self._parsed)
         self._bind = self._parsed
         self._proxy = None
-        if self._parsed.family == socket.AF_INET6:
+        if bind_address is not None:
+            # Someone else (the app's TLS proxy) serves ``address``.
+            self._bind = _bindable(bind_address)
+        elif self._parsed.family == socket.AF_INET6:
             self._bind = _private_abstract()
             self._proxy = Proxy(self._parsed, self._bind)
             dial = dial or default_dial
@@ -82,6 +89,11 @@ class Node:
         return f"<Node {self.id:#x} {self.address} {self.data_dir} {state}>"
 
     @property
+    def bind_address(self) -> str:
+        """Where libdqlite itself listens (``address`` unless a proxy serves it)."""
+        return str(self._bind)
+
+    @property
     def running(self) -> bool:
         return self._running
 
@@ -96,7 +108,7 @@ class Node:
                                 code=errno.ENOENT)
             if not os.access(self.data_dir, os.W_OK | os.X_OK):
                 raise NodeError(f"data dir {self.data_dir} is not writable", code=errno.EACCES)
-            _check_free(self._parsed)
+            _check_free(self._bind)
             self._create(ffi, lib)
             try:
                 self._configure(ffi, lib)
