@@ -1,0 +1,56 @@
+"""The files an app keeps in its data dir besides ``info.yaml``, named as
+go-dqlite's app names them: ``cluster.yaml`` (the members last seen) and
+``join`` (present while a new node has yet to be added to the cluster)."""
+
+from __future__ import annotations
+
+import os
+
+from dqlite_shell.client.nodestore import NodeStoreError, read_yaml
+
+STORE_FILE = "cluster.yaml"
+JOIN_FILE = "join"
+
+
+def read_store(data_dir: str) -> list[str]:
+    """Addresses in ``cluster.yaml``, or [] when there is none (or it is unreadable:
+    it only says where to look for a leader, and the cluster is asked again)."""
+    path = os.path.join(data_dir, STORE_FILE)
+    if not os.path.exists(path):
+        return []
+    try:
+        return [n.address for n in read_yaml(path)]
+    except NodeStoreError:
+        return []
+
+
+def write_store(data_dir: str, members: list[tuple[int, str, int]]) -> None:
+    """Replace ``cluster.yaml`` with ``members`` (id, address, role), atomically."""
+    text = "".join(f"- Address: {address}\n  ID: {node_id}\n  Role: {role}\n"
+                   for node_id, address, role in members)
+    _write(os.path.join(data_dir, STORE_FILE), text or "[]\n")
+
+
+def mark_joining(data_dir: str) -> None:
+    _write(os.path.join(data_dir, JOIN_FILE), "")
+
+
+def joining(data_dir: str) -> bool:
+    return os.path.exists(os.path.join(data_dir, JOIN_FILE))
+
+
+def joined(data_dir: str) -> None:
+    try:
+        os.remove(os.path.join(data_dir, JOIN_FILE))
+    except FileNotFoundError:
+        pass
+
+
+def _write(path: str, text: str) -> None:
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
