@@ -1,10 +1,13 @@
-"""Fixtures for App tests: in-process Apps with quick Raft timeouts."""
+"""Fixtures for App and ``dqlite-demo`` tests."""
+
+import shutil
 
 import pytest
 
+from dqlite_shell.native import available
 from dqlite_shell.native.ports import release_port, reserve_address
-from tests.conftest import TEST_LATENCY_MS, _require
-from dqlite_shell.native.library import available
+from tests.app.demo_support import Demos
+from tests.conftest import TEST_LATENCY_MS, _go_tools_present, _require
 
 
 @pytest.fixture
@@ -33,3 +36,20 @@ def app_factory(tmp_path):
         app.close(handover=False)
     for address in addresses.values():
         release_port(int(address.rsplit(":", 1)[1]))
+
+
+@pytest.fixture
+def demos(tmp_path):
+    """Start demo nodes: ``demos.start(go=False, join=[db address])`` -> Demo."""
+    _require(available(), "libdqlite")
+    _require(shutil.which("curl") is not None, "curl")
+    made = Demos(tmp_path)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def go_demos(demos):
+    """:func:`demos`, and Debian's Go demo is installed."""
+    _require(_go_tools_present(), "go-dqlite")
+    return demos
