@@ -173,7 +173,7 @@ def peer_closed(transport: Transport) -> bool:
     sock = transport.sock
     ssl = sys.modules.get("ssl")  # no ssl module loaded: no TLS socket
     if ssl is not None and isinstance(sock, ssl.SSLSocket):
-        return False  # no MSG_PEEK on TLS sockets; the request will tell
+        return _tls_peer_closed(transport, ssl)
     try:
         # select first: recv on a socket with a timeout would wait for it.
         readable, _, _ = select.select([sock], [], [], 0)
@@ -185,3 +185,28 @@ def peer_closed(transport: Transport) -> bool:
     except (OSError, ValueError):
         return True
     return data == b""
+
+
+def _tls_peer_closed(transport: Transport, ssl) -> bool:
+    """:func:`peer_closed` for TLS, which has no MSG_PEEK: a readable idle
+    socket carries either TLS housekeeping (TLS 1.3 session tickets, read and
+    dropped here), the end of the connection, or stray data, which leaves the
+    connection unusable."""
+    sock = transport.sock
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        if not readable and not sock.pending():
+            return False
+        timeout = sock.gettimeout()
+        sock.setblocking(False)
+        try:
+            data = sock.recv(1)
+        finally:
+            sock.settimeout(timeout)
+    except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+        return False
+    except (OSError, ValueError):
+        transport.close()
+        return True
+    transport.close()  # b"" (closed) or a byte nobody asked for
+    return True
