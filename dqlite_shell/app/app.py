@@ -87,23 +87,36 @@ class App:
             os.makedirs(self.data_dir, exist_ok=True)
         except OSError as e:
             raise NodeError(f"cannot use data dir {self.data_dir}: {e.strerror}", code=2) from None
+        self._ready = threading.Event()
+        self._stopping = threading.Event()
+        self._closed = False
+        self._close_lock = threading.Lock()
+        new = not os.path.exists(nodeinfo.path_in(self.data_dir))
         info, joining = self._identity(address, cluster)
         self.id, self.address = info.id, info.address
+        try:
+            self._start(cluster, tls, dict(
+                node_id=self.id, failure_domain=failure_domain,
+                network_latency_ms=network_latency_ms, snapshot_params=snapshot_params))
+        except BaseException:
+            if new:  # leave the dir as it was: the next try may use another address
+                files.forget(self.data_dir)
+            raise
+        self._thread = threading.Thread(target=self._run, args=(joining,), daemon=True,
+                                        name=f"dqlite-app {self.address}")
+        self._thread.start()
+        log.info("node %#x serving %s (data in %s)", self.id, self.address, self.data_dir)
+
+    def _start(self, cluster: list[str], tls, node_options: dict) -> None:
+        """Write the store, set up TLS, start the proxy and the node."""
         self._store = NodeStore(files.read_store(self.data_dir) or [self.address, *cluster])
         files.write_store(self.data_dir, self._members_of(self._store.addresses()))
-
         self.tls = None
         if tls is not None:
             from dqlite_shell.app.tls import TLSConfig
             self.tls = TLSConfig.coerce(tls)
         self._ssl = self.tls.client_context() if self.tls else None
         self._front = None
-        self._ready = threading.Event()
-        self._stopping = threading.Event()
-        self._closed = False
-        self._close_lock = threading.Lock()
-        node_options = dict(node_id=self.id, failure_domain=failure_domain,
-                            network_latency_ms=network_latency_ms, snapshot_params=snapshot_params)
         if self.tls:
             from dqlite_shell.app.tlsproxy import TLSFront
             self._front = TLSFront(self.address, self.tls)
@@ -117,10 +130,6 @@ class App:
             if self._front is not None:
                 self._front.stop()
             raise
-        self._thread = threading.Thread(target=self._run, args=(joining,), daemon=True,
-                                        name=f"dqlite-app {self.address}")
-        self._thread.start()
-        log.info("node %#x serving %s (data in %s)", self.id, self.address, self.data_dir)
 
     def __repr__(self) -> str:
         return f"<App {self.id:#x} {self.address} {self.data_dir}>"

@@ -46,6 +46,15 @@ def joined(data_dir: str) -> None:
         pass
 
 
+def forget(data_dir: str) -> None:
+    """Remove what a failed first start wrote (``info.yaml`` too)."""
+    for name in ("info.yaml", STORE_FILE, JOIN_FILE):
+        try:
+            os.remove(os.path.join(data_dir, name))
+        except FileNotFoundError:
+            pass
+
+
 def _write(path: str, text: str) -> None:
     tmp = path + ".tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -155,6 +155,8 @@ def test_bad_options_are_refused_in_one_line(app_factory, tmp_path):
     taken = app_factory("n2")
     with pytest.raises(NodeError, match="address already in use"):
         app_factory("n3", address=taken.address)
+    # The failed first start left nothing behind: another address works.
+    assert app_factory("n3").address != taken.address
 
 
 def test_app_logs_through_logging_and_works_as_a_context_manager(app_factory, tmp_path, caplog,
