@@ -1,4 +1,4 @@
-"""Write the shell completion scripts of ``dqlite`` and ``dqlite-node``.
+"""Write the shell completion scripts of ``dqlite``, ``dqlite-node`` and ``dqlite-demo``.
 
 They come from the click commands (click's completion protocol: the script
 asks the program itself for candidates), so they cannot drift from the
@@ -16,6 +16,7 @@ from click.shell_completion import get_completion_class
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
+from dqlite_shell.app.demo import command as demo_command  # noqa: E402
 from dqlite_shell.app.node_cli import command as node_command  # noqa: E402
 from dqlite_shell.shell.cli import command as shell_command  # noqa: E402
 
@@ -25,7 +26,7 @@ LAYOUT = {
     "zsh": ("zsh", "_{prog}"),
     "fish": ("fish", "{prog}.fish"),
 }
-PROGRAMS = {"dqlite": shell_command, "dqlite-node": node_command}
+PROGRAMS = {"dqlite": shell_command, "dqlite-node": node_command, "dqlite-demo": demo_command}
 
 
 def scripts() -> dict[str, str]:

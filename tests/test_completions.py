@@ -112,3 +112,12 @@ def test_dqlite_node_options(tmp_path):
                              "complete -C 'dqlite-node --ro'"],
                             capture_output=True, text=True, timeout=60, env=env)
     assert result.stdout.split("\t")[0].strip() == "--role"
+
+
+def test_dqlite_demo_options(tmp_path):
+    env = _env(tmp_path)
+    result = subprocess.run([_shell("fish"), "--no-config", "-c",
+                             f"source {COMPLETIONS}/fish/dqlite-demo.fish; "
+                             "complete -C 'dqlite-demo --netw'"],
+                            capture_output=True, text=True, timeout=60, env=env)
+    assert result.stdout.split("\t")[0].strip() == "--network-latency-ms"

@@ -9,6 +9,7 @@ import subprocess
 import click
 import pytest
 
+from dqlite_shell.app.demo import command as demo_command
 from dqlite_shell.app.node_cli import command as node_command
 from dqlite_shell.shell.cli import command as shell_command
 from dqlite_shell.shell.commands import registry
@@ -41,7 +42,8 @@ def _page_options(section: str) -> set[str]:
 
 
 @pytest.mark.parametrize("page,command", [("dqlite.1", shell_command),
-                                          ("dqlite-node.1", node_command)])
+                                          ("dqlite-node.1", node_command),
+                                          ("dqlite-demo.1", demo_command)])
 def test_options_match(page, command):
     listed = _page_options(_section(_page(page), "OPTIONS"))
     assert listed == _options(command)
@@ -53,7 +55,7 @@ def test_dot_commands_match_the_registry():
     assert listed == {c.name for c in registry.commands()}
 
 
-@pytest.mark.parametrize("page", ["dqlite.1", "dqlite-node.1"])
+@pytest.mark.parametrize("page", ["dqlite.1", "dqlite-node.1", "dqlite-demo.1"])
 def test_sections_and_no_groff_warnings(page):
     text = _page(page)
     for title in ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS", "SEE ALSO"):
