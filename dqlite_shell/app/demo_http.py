@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import logging
 import queue
+import random
 import re
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 from urllib.parse import unquote_to_bytes, urlsplit
@@ -34,6 +36,7 @@ UPDATE = "INSERT OR REPLACE INTO model(key, value) VALUES(?, ?)"
 # UTF-8 text, so other bytes go as a blob that SQLite casts to the same TEXT.
 _QUERY_RAW_KEY = "SELECT value FROM model WHERE key = CAST(? AS TEXT)"
 _QUERY_RAW_VALUE = "SELECT CAST(value AS BLOB) FROM model WHERE key = CAST(? AS TEXT)"
+_SQLITE_BUSY = 5
 _UPDATE_RAW = "INSERT OR REPLACE INTO model(key, value) VALUES(CAST(? AS TEXT), CAST(? AS TEXT))"
 
 log = logging.getLogger("dqlite_shell.demo")
@@ -44,7 +47,7 @@ class ConnectionPool:
     """Driver connections for request threads: one per request in flight,
     reused afterwards (at most ``max_idle`` are kept)."""
 
-    def __init__(self, connect: Callable[[], object], max_idle: int = 8):
+    def __init__(self, connect: Callable[[], object], max_idle: int = 16):
         self._connect = connect
         self._idle: queue.LifoQueue = queue.LifoQueue()
         self._max_idle = max_idle
@@ -109,8 +112,9 @@ def _text(data: bytes) -> str | None:
 class Store:
     """The demo's two statements over a :class:`ConnectionPool`."""
 
-    def __init__(self, pool: ConnectionPool):
+    def __init__(self, pool: ConnectionPool, busy_timeout: float = 5.0):
         self.pool = pool
+        self.busy_timeout = busy_timeout
 
     def get(self, key: bytes) -> bytes:
         """The value of ``key`` as Go's ``Scan`` into a string gives it;
@@ -131,13 +135,30 @@ class Store:
         return gohttp.as_string(rows[0][0])
 
     def put(self, key: bytes, value: bytes) -> None:
-        """Store ``value`` under ``key`` (one autocommit statement)."""
+        """Store ``value`` under ``key`` (one autocommit statement).
+
+        libdqlite 1.11 answers a write that arrives while another one is
+        being replicated with SQLITE_BUSY at once ("database is locked": the
+        Go demo passes that on to its client); we try again for up to
+        ``busy_timeout`` seconds, as SQLite's own busy timeout would.
+        """
         tkey, tvalue = _text(key), _text(value)
         if tkey is not None and tvalue is not None:
-            self.pool.run(lambda conn: conn.execute(UPDATE, (tkey, tvalue)))
+            sql, params = UPDATE, (tkey, tvalue)
         else:
-            params = (key.split(b"\0", 1)[0], value.split(b"\0", 1)[0])
-            self.pool.run(lambda conn: conn.execute(_UPDATE_RAW, params))
+            sql, params = _UPDATE_RAW, (key.split(b"\0", 1)[0], value.split(b"\0", 1)[0])
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.001
+        while True:
+            try:
+                self.pool.run(lambda conn: conn.execute(sql, params))
+                return
+            except Exception as e:
+                code = getattr(e, "sqlite_errorcode", None)
+                if code is None or code & 0xff != _SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+            time.sleep(delay * (0.5 + random.random()))  # jitter: writers do not collide again
+            delay = min(delay * 2, 0.02)
 
 
 class DemoHandler(BaseHTTPRequestHandler):
@@ -264,6 +285,9 @@ class DemoServer(ThreadingHTTPServer):
     port fails early) and listening only after :meth:`activate`."""
 
     daemon_threads = True
+    # socketserver's default backlog is 5: a burst of new clients beyond it
+    # has its SYNs dropped and waits a second to retry (Go listens with 4096).
+    request_queue_size = socket.SOMAXCONN
     # Connections live as long as their clients keep them alive.
     block_on_close = False
 
