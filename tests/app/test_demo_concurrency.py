@@ -106,3 +106,21 @@ def test_parallel_puts_all_succeed(demos):
     assert time.perf_counter() - started < 5
     assert [get(first.api, f"par{i}") for i in range(PARALLEL)] == \
         [f"{i}\n".encode() for i in range(PARALLEL)]
+
+
+def test_keep_alive_round_trips_are_fast(demos):
+    # Headers and body in two writes would wait for the client's delayed ACK
+    # (~40 ms each); one connection carries every request.
+    import http.client
+    import statistics
+    demo = demos.start()
+    host, port = demo.api.rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    times = []
+    for i in range(30):
+        started = time.perf_counter()
+        assert request(demo.api, "PUT", f"/k{i}", b"v", conn=conn)[2] == b"done\n"
+        assert request(demo.api, "GET", f"/k{i}", conn=conn)[2] == b"v\n"
+        times.append(time.perf_counter() - started)
+    conn.close()
+    assert statistics.median(times) < 0.02, times
