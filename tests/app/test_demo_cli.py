@@ -90,3 +90,22 @@ def test_clean_path(path, clean):
     (b"\xff\xfeab", "text/plain; charset=utf-16le"), (b"GIF89a", "image/gif")])
 def test_detect_content_type(body, kind):
     assert gohttp.detect_content_type(body) == kind
+
+
+def test_tls_cluster(demos, go_shell, tmp_path):
+    cert, key = str(tmp_path / "cluster.crt"), str(tmp_path / "cluster.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-sha256", "-days", "30", "-nodes",
+                    "-keyout", key, "-out", cert, "-subj", "/CN=dqlite", "-addext",
+                    "subjectAltName=DNS:dqlite,IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=30)
+    tls = ["--cert", cert, "--key", key]
+    first = demos.start(extra=tls)
+    second = demos.start(join=[first.db], extra=tls + ["--ca", cert])
+    assert put(first.api, "k", "over TLS") == b"done\n"  # the HTTP API stays plain
+    assert get(second.api, "k") == b"over TLS\n"
+    # Go's shell, with the cluster's certificate, reads what the demo wrote.
+    shown = subprocess.run([go_shell, "-s", first.db, "-c", cert, "-k", key, "demo",
+                            "SELECT * FROM model"], capture_output=True, text=True, timeout=30)
+    assert shown.stdout == "k|over TLS\n", shown.stderr
+    assert first.signal() == 0
