@@ -94,7 +94,7 @@ def test_ours_joins_a_go_cluster(go_demos):
 def test_go_joins_ours_and_survives_our_stop(go_demos):
     ours1 = go_demos.start()
     go2 = go_demos.start(go=True, join=[ours1.db])  # Go joins our cluster
-    ours3 = go_demos.start(join=[ours1.db])
+    ours3 = go_demos.start(join=[f"{ours1.db},{go2.db}"])  # cobra's StringSlice: a,b
     assert put(ours1.api, "k", "v") == b"done\n"
     assert get(go2.api, "k") == b"v\n"
     cluster = subprocess.run([OUR_SHELL, "-s", ours1.db, "-c", ".cluster"],
