@@ -7,7 +7,7 @@ import ssl as _ssl
 import time
 from typing import Iterable
 
-from dqlite_shell.client.errors import ClientError
+from dqlite_shell.client.errors import ClientError, TLSError
 from dqlite_shell.client.leader import NodeStore, connect_leader
 from dqlite_shell.wire.constants import Role
 
@@ -46,7 +46,9 @@ def join(node_id: int, address: str, cluster: Iterable[str], role: str | int | N
                     conn.assign(node_id, int(target))
                 return
         except ClientError as e:
-            if time.monotonic() + delay >= deadline or "is a member at" in str(e):
+            # A TLS mismatch or a refused certificate does not heal by waiting.
+            if (time.monotonic() + delay >= deadline or "is a member at" in str(e)
+                    or isinstance(e, TLSError)):
                 raise ClientError(f"cannot join {address} to the cluster: {e}") from None
             log.debug("join attempt failed: %s", e)
         time.sleep(delay)

@@ -27,6 +27,12 @@ class LocalCluster:
     default). ``network_latency_ms`` tunes Raft timeouts (election timeout
     is 15 times it); the tests use a small one for quick failovers.
 
+    ``tls`` (a :class:`~dqlite_shell.app.tls.TLSConfig` or a ``(cert, key[,
+    ca])`` tuple) makes every node speak mutual TLS only: in-process nodes
+    get a :class:`~dqlite_shell.app.tlsproxy.TLSFront` each, process nodes
+    ``--cert/--key/--ca``; clients then need :meth:`client_context` (or the
+    same files).
+
     ``addresses`` lists the nodes (in start order); :meth:`kill`,
     :meth:`stop` and :meth:`start` act on one node by index; :meth:`close`
     (also on leaving a ``with`` block) stops everything and, when the
@@ -35,9 +41,11 @@ class LocalCluster:
 
     def __init__(self, size: int = 3, data_dir: str | None = None, *, processes: bool = False,
                  host: str = "127.0.0.1", timeout: float = 30.0,
-                 network_latency_ms: int | None = None):
+                 network_latency_ms: int | None = None, tls=None):
         if size < 1:
             raise ValueError("a cluster needs at least one node")
+        from dqlite_shell.app.tls import TLSConfig
+        self.tls = TLSConfig.coerce(tls)
         self._own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="dqlite-cluster-")
         self.processes = processes
@@ -49,6 +57,7 @@ class LocalCluster:
         fresh = iter(self._reserved)
         self.addresses = [a or next(fresh) for a in stored]
         self._nodes: list = [None] * size
+        self._fronts: list = [None] * size  # TLSFront of in-process TLS nodes
         try:
             for index in range(size):
                 self.start(index)
@@ -80,6 +89,8 @@ class LocalCluster:
                 args += ["--join", ",".join(others)]
             if self.network_latency_ms:
                 args += ["--network-latency-ms", str(self.network_latency_ms)]
+            if self.tls is not None:
+                args += ["--cert", self.tls.cert, "--key", self.tls.key, "--ca", self.tls.ca]
             proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     text=True)
             line = proc.stdout.readline()  # the ready line, printed once joined
@@ -90,12 +101,30 @@ class LocalCluster:
             self._nodes[index] = proc
             return
         node_id = self._node_id(index, address)
+        front = None
+        if self.tls is not None:
+            from dqlite_shell.app.tlsproxy import TLSFront
+            front = TLSFront(address, self.tls)
         node = Node(address, data_dir, node_id=node_id,
-                    network_latency_ms=self.network_latency_ms)
-        node.start()
+                    network_latency_ms=self.network_latency_ms,
+                    bind_address=front and front.bind_address, dial=front and front.dial)
+        if front is not None:
+            front.start()
+        try:
+            node.start()
+        except BaseException:
+            if front is not None:
+                front.stop()
+            raise
         self._nodes[index] = node
+        self._fronts[index] = front
         if index and first_time:
-            join(node.id, address, others, timeout=self.timeout)
+            join(node.id, address, others, timeout=self.timeout,
+                 ssl_context=self.client_context())
+
+    def client_context(self):
+        """An ``ssl`` context for clients of a TLS cluster (None without TLS)."""
+        return None if self.tls is None else self.tls.client_context()
 
     def _node_id(self, index: int, address: str) -> int:
         from dqlite_shell.native import nodeinfo
@@ -120,6 +149,9 @@ class LocalCluster:
             return
         if isinstance(node, Node):
             node.close()
+            front, self._fronts[index] = self._fronts[index], None
+            if front is not None:
+                front.stop()
             return
         if node.poll() is None:
             node.send_signal(sig)

@@ -1,7 +1,12 @@
 """``dqlite-node``: run one dqlite node in the foreground until SIGTERM/SIGINT.
 
 Exit status: 0 after a clean stop, 2 for bad flags, an unusable dir, a taken
-address, a failed join or a missing libdqlite (one line on stderr each).
+address, a failed join, unusable certificate files or a missing libdqlite (one
+line on stderr each).
+
+With ``--cert``/``--key`` the node speaks TLS only (mutual, as go-dqlite's
+app): libdqlite binds a private abstract socket behind a :class:`TLSFront` on
+``--address``, peers are dialed over TLS and the join goes over TLS.
 """
 
 from __future__ import annotations
@@ -40,10 +45,16 @@ PROG = "dqlite-node"
               help="Role to take when joining (default: voter; on a restart, the role kept).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               metavar="SECONDS", help="How long joining may take.")
+@click.option("--cert", type=click.Path(dir_okay=False), metavar="FILE",
+              help="TLS certificate of the node (with --key: TLS for clients and peers).")
+@click.option("--key", type=click.Path(dir_okay=False), metavar="FILE",
+              help="TLS private key of the node.")
+@click.option("--ca", type=click.Path(dir_okay=False), metavar="FILE",
+              help="CA that signs the certificates of peers and clients (default: --cert).")
 @click.option("-v", "--verbose", is_flag=True, help="Log what the node does.")
 @click.version_option(__version__, "--version", prog_name=PROG)
 def command(address, data_dir, network_latency_ms, failure_domain, join_addresses, role, timeout,
-            verbose):
+            cert, key, ca, verbose):
     """Run one dqlite node in the foreground.
 
     A new DIR bootstraps a single-node cluster, or with --join becomes a
@@ -53,6 +64,7 @@ def command(address, data_dir, network_latency_ms, failure_domain, join_addresse
     if verbose:
         import logging
         logging.basicConfig(level=logging.DEBUG, format=f"{PROG}: %(message)s")
+    tls = _tls(cert, key, ca)
     try:
         os.makedirs(data_dir, exist_ok=True)
     except OSError as e:
@@ -71,23 +83,51 @@ def command(address, data_dir, network_latency_ms, failure_domain, join_addresse
         node_id = generate_node_id(address)
     else:
         node_id = BOOTSTRAP_ID
+    front = None
+    if tls is not None:
+        from dqlite_shell.app.tlsproxy import TLSFront
+        front = TLSFront(address, tls)
     node = Node(address, data_dir, node_id=node_id,
-                network_latency_ms=network_latency_ms, failure_domain=failure_domain)
+                network_latency_ms=network_latency_ms, failure_domain=failure_domain,
+                bind_address=front and front.bind_address, dial=front and front.dial)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    node.start()
+    if front is not None:
+        front.start()  # first: a taken address fails here, before the node exists
+    try:
+        node.start()
+    except BaseException:
+        if front is not None:
+            front.stop()
+        raise
     try:
         if info is None:
             nodeinfo.write(data_dir, nodeinfo.NodeInfo(node.id, node.address))
         if cluster:
-            join(node.id, node.address, cluster, role=role, timeout=timeout)
+            join(node.id, node.address, cluster, role=role, timeout=timeout,
+                 ssl_context=tls and tls.client_context())
         click.echo(f"{PROG}: node {node.id:#x} serving {node.address} (data in {data_dir})")
         sys.stdout.flush()
         while not stop.wait(3600):
             pass
     finally:
         node.stop()
+        if front is not None:
+            front.stop()
+
+
+def _tls(cert, key, ca):
+    """A TLSConfig for --cert/--key/--ca, None without them; bad files exit 2."""
+    if not (cert or key or ca):
+        return None
+    if not (cert and key):
+        raise UsageFailure("TLS needs both --cert and --key")
+    from dqlite_shell.app.tls import TLSConfig, TLSConfigError
+    try:
+        return TLSConfig(cert, key, ca)
+    except TLSConfigError as e:
+        raise UsageFailure(str(e)) from None
 
 
 class UsageFailure(Exception):

@@ -10,7 +10,7 @@ from dqlite_shell.wire.errors import ProtocolError
 
 __all__ = [
     "ClientError", "ConnectError", "ConnectionLost", "NoLeaderError", "ProtocolError",
-    "RequestTimeout", "ServerError", "SQLITE_IOERR_LEADERSHIP_LOST", "SQLITE_IOERR_NOT_LEADER",
+    "RequestTimeout", "TLSError", "ServerError", "SQLITE_IOERR_LEADERSHIP_LOST", "SQLITE_IOERR_NOT_LEADER",
 ]
 
 #: Extended SQLite codes libdqlite answers with (src/leader.h).
@@ -26,6 +26,11 @@ class ClientError(Exception):
 
 class ConnectError(ClientError):
     """A node could not be dialed, or did not speak the dqlite protocol."""
+
+
+class TLSError(ConnectError):
+    """TLS could not be agreed with a node: one side speaks TLS and the other
+    does not, or a certificate was refused. Retrying will not help."""
 
 
 class NoLeaderError(ConnectError):

@@ -5,6 +5,10 @@ node that names itself is confirmed with a CLIENT request on the same socket,
 a node that names another sends us there (and that one must name itself
 too). Rounds repeat with capped exponential backoff until the deadline; then
 one :class:`NoLeaderError` says what each node last answered.
+
+TLS mismatches (a plaintext client and TLS nodes, or the reverse, or a refused
+certificate) do not heal by waiting: when two rounds in a row got nothing but
+such failures (and refused connections), the search stops at once.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from dqlite_shell._log import debug
 from dqlite_shell.client.connection import Connection
-from dqlite_shell.client.errors import ClientError, NoLeaderError
+from dqlite_shell.client.errors import ClientError, ConnectError, NoLeaderError, TLSError
 from dqlite_shell.wire.errors import ProtocolError
 
 if TYPE_CHECKING:
@@ -24,6 +28,10 @@ if TYPE_CHECKING:
 MAX_PARALLEL = 8
 BACKOFF_START = 0.05
 BACKOFF_CAP = 1.0
+#: Rounds of nothing but TLS failures after which the search gives up early.
+TLS_ROUNDS = 2
+
+_LEADER, _ANSWER, _DOWN, _TLS = "leader", "answer", "down", "tls"
 
 
 class NodeStore:
@@ -52,28 +60,30 @@ class NodeStore:
         return len(self._addresses)
 
 
-def _probe(address: str, timeout: float, ssl_context, server_hostname) -> tuple[Connection | None, str]:
-    """Ask one node; return (confirmed leader connection or None, what it said)."""
+def _probe(address: str, timeout: float, ssl_context, server_hostname) -> tuple[Connection | None, str, str]:
+    """Ask one node; return (confirmed leader connection or None, what it
+    said, and which kind of outcome: leader, answer, down or tls)."""
     conn = None
     try:
         conn = Connection.connect(address, timeout, ssl_context, server_hostname)
         leader = conn.leader()
         if leader is None:
             conn.close()
-            return None, "no known leader"
+            return None, "no known leader", _ANSWER
         if leader.address != address:
             conn.close()
             conn = Connection.connect(leader.address, timeout, ssl_context, server_hostname)
             again = conn.leader()
             if again is None or again.address != leader.address:
                 conn.close()
-                return None, f"named {leader.address} as leader, which does not agree"
+                return None, f"named {leader.address} as leader, which does not agree", _ANSWER
         conn.register()
-        return conn, "leader"
+        return conn, "leader", _LEADER
     except (ClientError, ProtocolError, OSError) as e:
         if conn is not None:
             conn.close()
-        return None, str(e)
+        kind = _TLS if isinstance(e, TLSError) else _DOWN if isinstance(e, ConnectError) else _ANSWER
+        return None, str(e), kind
 
 
 def connect_leader(store: NodeStore, timeout: float = 10.0, request_timeout: float | None = None,
@@ -87,26 +97,46 @@ def connect_leader(store: NodeStore, timeout: float = 10.0, request_timeout: flo
     deadline = time.monotonic() + timeout
     answers: dict[str, str] = {}
     delay = BACKOFF_START
+    tls_rounds = 0
     while True:
         addresses = store.addresses()
         if not addresses:
             raise NoLeaderError({}, timeout)
         remaining = max(0.05, deadline - time.monotonic())
-        conn = _round(addresses, min(remaining, 5.0), answers, ssl_context, server_hostname)
+        kinds: dict[str, str] = {}
+        conn = _round(addresses, min(remaining, 5.0), answers, kinds, ssl_context, server_hostname)
         if conn is not None:
             conn.timeout = request_timeout or timeout
             debug(__name__, "leader is %s", conn.address)
             return conn
+        outcomes = set(kinds.values())
+        tls_rounds = tls_rounds + 1 if _TLS in outcomes and outcomes <= {_TLS, _DOWN} else 0
+        if tls_rounds >= TLS_ROUNDS:
+            raise TLSMismatch({a: answers[a] for a, k in kinds.items() if k == _TLS})
         if time.monotonic() + delay >= deadline:
             raise NoLeaderError(answers, timeout)
         time.sleep(delay)
         delay = min(delay * 2, BACKOFF_CAP)
 
 
-def _round(addresses, timeout, answers, ssl_context, server_hostname) -> Connection | None:
+class TLSMismatch(NoLeaderError, TLSError):
+    """No node could be reached because TLS could not be agreed with any.
+
+    The message is what the nodes' handshakes said (they usually agree).
+    """
+
+    def __init__(self, answers: dict[str, str]):
+        self.answers = dict(answers)
+        # Each answer already names its node ("ADDR: TLS handshake failed: ...").
+        messages = list(dict.fromkeys(answers.values()))
+        ConnectError.__init__(self, "; ".join(messages))
+
+
+def _round(addresses, timeout, answers, kinds, ssl_context, server_hostname) -> Connection | None:
     if len(addresses) == 1:  # no threads for the common single-node case
-        conn, what = _probe(addresses[0], timeout, ssl_context, server_hostname)
+        conn, what, kind = _probe(addresses[0], timeout, ssl_context, server_hostname)
         answers[addresses[0]] = what
+        kinds[addresses[0]] = kind
         return conn
     import concurrent.futures  # only clusters need threads
     winner: Connection | None = None
@@ -115,8 +145,9 @@ def _round(addresses, timeout, answers, ssl_context, server_hostname) -> Connect
     futures = {pool.submit(_probe, a, timeout, ssl_context, server_hostname): a for a in addresses}
     try:
         for future in concurrent.futures.as_completed(futures):
-            conn, what = future.result()
+            conn, what, kind = future.result()
             answers[futures[future]] = what
+            kinds[futures[future]] = kind
             if conn is not None:
                 winner = conn
                 break
@@ -130,7 +161,7 @@ def _round(addresses, timeout, answers, ssl_context, server_hostname) -> Connect
 
 def _close_loser(winner):
     def done(future):
-        conn, _ = future.result()
+        conn, _, _ = future.result()
         if conn is not None and conn is not winner:
             conn.close()
     return done

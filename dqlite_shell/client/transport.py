@@ -14,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from dqlite_shell.address import Address, AddressError, parse_address
-from dqlite_shell.client.errors import ConnectError, ConnectionLost, RequestTimeout
+from dqlite_shell.client.errors import ConnectError, ConnectionLost, RequestTimeout, TLSError
 from dqlite_shell.wire.constants import MAX_BODY_SIZE, PROTOCOL_VERSION
 from dqlite_shell.wire.errors import ProtocolError
 
@@ -38,6 +38,8 @@ class Transport:
         self._end = 0  # end of the bytes received
         self._timeout: float | None = None
         self.closed = False
+        self.tls = False
+        self._answered = False  # any byte received yet (TLS mismatches show before)
 
     @classmethod
     def dial(cls, address: str, timeout: float = 5.0,
@@ -53,17 +55,14 @@ class Transport:
         except OSError as e:
             raise ConnectError(f"cannot connect to {address}: {_reason(e)}") from None
         if ssl_context is not None:
-            import ssl as _ssl  # loaded already: the context is an ssl object
             try:
                 sock = ssl_context.wrap_socket(
                     sock, server_hostname=server_hostname or (None if addr.is_abstract else addr.host))
-            except _ssl.SSLError as e:
-                sock.close()
-                raise ConnectError(f"TLS handshake with {address} failed: {e.reason or e}") from None
             except OSError as e:
                 sock.close()
-                raise ConnectError(f"TLS handshake with {address} failed: {_reason(e)}") from None
+                raise TLSError(f"{address}: TLS handshake failed: {_tls_reason(e)}") from None
         transport = cls(sock, address)
+        transport.tls = ssl_context is not None
         transport.send(_HANDSHAKE)
         return transport
 
@@ -80,6 +79,8 @@ class Transport:
             raise RequestTimeout(f"{self.address} did not accept the request in time") from None
         except OSError as e:
             self.close()
+            if not self._answered:
+                self._first_read_failed(e)
             raise ConnectionLost(f"connection to {self.address} lost: {_reason(e)}") from None
 
     def read_frame(self) -> tuple[int, int, bytes]:
@@ -122,13 +123,35 @@ class Transport:
             raise RequestTimeout(f"{self.address} did not answer within {self._timeout:g} s") from None
         except OSError as e:
             self.close()
+            if not self._answered:
+                self._first_read_failed(e)
             raise ConnectionLost(f"connection to {self.address} lost: {_reason(e)}") from None
         if n == 0:
             partial = self._end - self._start
             self.close()
+            if not self._answered:
+                self._first_read_failed(None)
             where = f" in the middle of a message ({partial} bytes read)" if partial else ""
             raise ConnectionLost(f"{self.address} closed the connection{where}")
         self._end += n
+        self._answered = True
+
+    def _first_read_failed(self, error: OSError | None) -> None:
+        """Name a TLS mismatch when the node hangs up before its first answer.
+
+        A TLS node drops a plaintext client after failing the handshake (it
+        read our protocol version as a ClientHello); with TLS 1.3 a node that
+        refuses our certificate says so only after our handshake returned,
+        in an alert on the first read.
+        """
+        ssl = sys.modules.get("ssl")
+        if self.tls:
+            if ssl is not None and isinstance(error, ssl.SSLError) and "ALERT" in (error.reason or ""):
+                raise TLSError(f"{self.address}: TLS handshake failed: the node refused our "
+                               f"certificate ({_tls_reason(error)})")
+        elif error is None or error.errno in (errno.ECONNRESET, errno.EPIPE):
+            raise TLSError(f"{self.address}: connection closed during the handshake: "
+                           f"the node may require TLS (use --cert and --key)")
 
     def close(self) -> None:
         if not self.closed:
@@ -152,6 +175,21 @@ def _connect(addr: Address, timeout: float) -> socket.socket:
     sock = socket.create_connection((addr.host, addr.port), timeout=timeout)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
+
+
+def _tls_reason(e: OSError) -> str:
+    """Why a TLS handshake failed, for people."""
+    ssl = sys.modules["ssl"]
+    if isinstance(e, ssl.SSLCertVerificationError):
+        return f"certificate verify failed: {e.verify_message}"
+    if isinstance(e, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionResetError,
+                      BrokenPipeError)) or (
+            isinstance(e, ssl.SSLError) and e.reason == "WRONG_VERSION_NUMBER"):
+        # A plain node reads our ClientHello as a protocol version and hangs up.
+        return "the node does not speak TLS (drop --cert/--key?)"
+    if isinstance(e, ssl.SSLError) and e.reason:
+        return e.reason.lower().replace("_", " ")
+    return _reason(e)
 
 
 def _reason(e: OSError) -> str:
