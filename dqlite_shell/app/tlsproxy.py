@@ -167,6 +167,7 @@ class TLSFront:
                 # A plaintext client, a wrong CA, a port scanner: drop it only.
                 log.debug("TLS front %s: handshake with %s failed: %s", self.address, peer,
                           e or "timed out")
+                await _linger(reader, writer)
                 return
             try:
                 node = await asyncio.open_unix_connection(path="\0" + self.bind_address[1:],
@@ -368,6 +369,26 @@ async def _pipe(tls: TLSStream, reader: asyncio.StreamReader,
             log.debug("TLS link ended: %s", task.exception())
     await tls.close()
     writer.close()
+
+
+async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Hang up after a failed handshake so that the peer reads our alert.
+
+    Closing with unread bytes pending sends a reset, which makes the peer's
+    kernel drop the alert before it is read; so send FIN and discard what
+    still comes, for a moment.
+    """
+    try:
+        if writer.can_write_eof():
+            writer.write_eof()
+        await asyncio.wait_for(_discard(reader), 1.0)
+    except (OSError, asyncio.TimeoutError):
+        pass
+
+
+async def _discard(reader: asyncio.StreamReader) -> None:
+    while await reader.read(_CHUNK):
+        pass
 
 
 def _nodelay(writer: asyncio.StreamWriter) -> None:

@@ -10,7 +10,7 @@ from dqlite_shell.wire.errors import ProtocolError
 
 __all__ = [
     "ClientError", "ConnectError", "ConnectionLost", "NoLeaderError", "ProtocolError",
-    "RequestTimeout", "TLSError", "ServerError", "SQLITE_IOERR_LEADERSHIP_LOST", "SQLITE_IOERR_NOT_LEADER",
+    "RequestTimeout", "TLSError", "TLSRequired", "ServerError", "SQLITE_IOERR_LEADERSHIP_LOST", "SQLITE_IOERR_NOT_LEADER",
 ]
 
 #: Extended SQLite codes libdqlite answers with (src/leader.h).
@@ -50,6 +50,11 @@ class ConnectionLost(ClientError):
 
     Whether the request was applied is unknown.
     """
+
+
+class TLSRequired(TLSError, ConnectionLost):
+    """A plaintext client's first request was met with a hang-up, as TLS nodes
+    answer one (also a :class:`ConnectionLost`, which it is on the wire)."""
 
 
 class RequestTimeout(ClientError):

@@ -14,7 +14,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from dqlite_shell.address import Address, AddressError, parse_address
-from dqlite_shell.client.errors import ConnectError, ConnectionLost, RequestTimeout, TLSError
+from dqlite_shell.client.errors import (ConnectError, ConnectionLost, RequestTimeout, TLSError,
+                                         TLSRequired)
 from dqlite_shell.wire.constants import MAX_BODY_SIZE, PROTOCOL_VERSION
 from dqlite_shell.wire.errors import ProtocolError
 
@@ -149,9 +150,13 @@ class Transport:
             if ssl is not None and isinstance(error, ssl.SSLError) and "ALERT" in (error.reason or ""):
                 raise TLSError(f"{self.address}: TLS handshake failed: the node refused our "
                                f"certificate ({_tls_reason(error)})")
+            if ssl is not None and isinstance(error, ssl.SSLEOFError):
+                # Hung up without close_notify, the alert lost on the way.
+                raise TLSError(f"{self.address}: TLS handshake failed: the node hung up "
+                               f"(does it accept our certificate? check --cert and --ca)")
         elif error is None or error.errno in (errno.ECONNRESET, errno.EPIPE):
-            raise TLSError(f"{self.address}: connection closed during the handshake: "
-                           f"the node may require TLS (use --cert and --key)")
+            raise TLSRequired(f"{self.address} closed the connection before answering: "
+                              f"the node may require TLS (use --cert and --key)")
 
     def close(self) -> None:
         if not self.closed:
