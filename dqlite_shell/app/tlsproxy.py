@@ -156,6 +156,7 @@ class TLSFront:
         self._track()
         peer = writer.get_extra_info("peername")
         node = None
+        cut = False
         try:
             # asyncio sets TCP_NODELAY on TCP transports already; dqlite's
             # small requests depend on it, so make sure.
@@ -177,13 +178,13 @@ class TLSFront:
                 return
             await _pipe(tls, *node)
         except asyncio.CancelledError:
-            pass  # stop(): the connections are cut below
+            cut = True  # stop()
         except Exception as e:  # noqa: BLE001 - never let one connection hurt the loop
             log.debug("TLS front %s: connection from %s failed: %s", self.address, peer, e)
         finally:
-            writer.transport.abort()
+            _end(writer, cut)
             if node is not None:
-                node[1].transport.abort()
+                _end(node[1], cut)
 
     # -- dialing peers --------------------------------------------------
 
@@ -219,6 +220,7 @@ class TLSFront:
     async def _dial(self, addr: Address, local: socket.socket, result: "_Result") -> None:
         self._track()
         remote = pipe = None
+        cut = False
         try:
             try:
                 remote = await asyncio.wait_for(
@@ -236,13 +238,13 @@ class TLSFront:
             result.succeed()
             await _pipe(tls, *pipe)
         except asyncio.CancelledError:
-            pass
+            cut = True
         except Exception as e:  # noqa: BLE001
             log.debug("TLS front %s: link to %s failed: %s", self.address, addr, e)
         finally:
             for conn in (remote, pipe):
                 if conn is not None:
-                    conn[1].transport.abort()
+                    _end(conn[1], cut)
             if pipe is None:
                 local.close()
 
@@ -389,6 +391,14 @@ async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
 async def _discard(reader: asyncio.StreamReader) -> None:
     while await reader.read(_CHUNK):
         pass
+
+
+def _end(writer: asyncio.StreamWriter, now: bool) -> None:
+    """Close a connection: flushing what is queued, or with ``now`` at once."""
+    if now:
+        writer.transport.abort()
+    elif not writer.transport.is_closing():
+        writer.close()
 
 
 def _nodelay(writer: asyncio.StreamWriter) -> None:
