@@ -109,6 +109,8 @@ class Node:
             if not os.access(self.data_dir, os.W_OK | os.X_OK):
                 raise NodeError(f"data dir {self.data_dir} is not writable", code=errno.EACCES)
             _check_free(self._bind)
+            if self._proxy is not None:  # our own proxy will bind the public address
+                _check_free(self._parsed)
             self._create(ffi, lib)
             try:
                 self._configure(ffi, lib)
