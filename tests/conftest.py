@@ -36,6 +36,9 @@ def pytest_sessionstart(session):
             missing.append("libdqlite (apt-get install libdqlite0)")
         if not _go_tools_present():
             missing.append(f"go-dqlite tools {GO_SHELL}, {GO_DEMO} (apt-get install go-dqlite)")
+        for tool in ("curl", "openssl"):  # the demo walk-through, test certificates
+            if shutil.which(tool) is None:
+                missing.append(f"{tool} (apt-get install {tool})")
         if missing:
             raise pytest.UsageError("CI must run every test, but these are missing: "
                                     + "; ".join(missing))
