@@ -88,6 +88,7 @@ class App:
         except OSError as e:
             raise NodeError(f"cannot use data dir {self.data_dir}: {e.strerror}", code=2) from None
         self._ready = threading.Event()
+        self._joined_ok = False  # ready because it joined, not because it closed
         self._stopping = threading.Event()
         self._closed = False
         self._close_lock = threading.Lock()
@@ -265,8 +266,6 @@ class App:
         self.close()
 
     # -- background work --------------------------------------------------
-
-    _joined_ok = False
 
     def _run(self, joining: bool) -> None:
         """Join if new, take a role, then (as leader) keep roles balanced."""
