@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.client
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -15,7 +14,7 @@ import tempfile
 import time
 
 from benchmarks.run import Row
-from dqlite_shell.native.ports import release_port, reserve_address
+from dqlite_shell.native.ports import release_port, reserve_address, wait_for_listener
 
 GO_DEMO = os.environ.get("DQLITE_SHELL_GO_DEMO", "/usr/bin/dqlite-demo")
 OUR_DEMO = os.path.join(os.path.dirname(sys.executable), "dqlite-demo")
@@ -41,7 +40,7 @@ class DemoCluster:
                     args += ["--join", self.addresses[1]]
                 self.procs.append(subprocess.Popen(args, stdout=subprocess.DEVNULL,
                                                    stderr=subprocess.DEVNULL))
-                _wait_for_port(api)
+                wait_for_listener(api, 30.0)
                 self.apis.append(api)
         except BaseException:
             self.close()
@@ -65,19 +64,6 @@ class DemoCluster:
 
     def __exit__(self, *exc):
         self.close()
-
-
-def _wait_for_port(address: str, timeout: float = 30.0) -> None:
-    host, port = address.rsplit(":", 1)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection((host, int(port)), timeout=0.5).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"no demo API on {address} after {timeout} s") from None
-            time.sleep(0.05)
 
 
 def _round_trips(api: str, n: int = ROUND_TRIPS) -> list[float]:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import time
 
 import pytest
 
 from dqlite_shell.native import Node, available, release_port, reserve_address
+from dqlite_shell.native.ports import wait_for_listener
 from tests.support.processes import NodeProcess
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -128,19 +127,6 @@ def go_shell() -> str:
     return GO_SHELL
 
 
-def wait_for_port(address: str, timeout: float = 10.0) -> None:
-    host, port = address.rsplit(":", 1)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection((host, int(port)), timeout=0.5).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"nothing listens on {address} after {timeout} s") from None
-            time.sleep(0.05)
-
-
 @pytest.fixture
 def go_demo_factory(tmp_path):
     """Start Debian's Go ``dqlite-demo`` nodes: ``go_demo_factory(join=[...])``.
@@ -160,7 +146,7 @@ def go_demo_factory(tmp_path):
             args += ["--join", address]
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         started.append(proc)
-        wait_for_port(api)
+        wait_for_listener(api)
         return proc, api, db
 
     yield make

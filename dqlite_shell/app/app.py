@@ -24,13 +24,14 @@ from typing import Iterable
 
 from dqlite_shell.app import files
 from dqlite_shell.app.roles import Member, RolesConfig, RolesPlan
+from dqlite_shell.app.serving import start_node, stop_node
 from dqlite_shell.client.connection import Connection
 from dqlite_shell.client.errors import ClientError
 from dqlite_shell.client.leader import NodeStore, connect_leader
 from dqlite_shell.native import nodeinfo
 from dqlite_shell.native.errors import NodeError
 from dqlite_shell.native.library import generate_node_id
-from dqlite_shell.native.node import BOOTSTRAP_ID, Node
+from dqlite_shell.native.node import BOOTSTRAP_ID
 from dqlite_shell.wire.constants import Role
 
 log = logging.getLogger(__name__)
@@ -117,20 +118,8 @@ class App:
             from dqlite_shell.app.tls import TLSConfig
             self.tls = TLSConfig.coerce(tls)
         self._ssl = self.tls.client_context() if self.tls else None
-        self._front = None
-        if self.tls:
-            from dqlite_shell.app.tlsproxy import TLSFront
-            self._front = TLSFront(self.address, self.tls)
-            node_options.update(bind_address=self._front.bind_address, dial=self._front.dial)
-        self.node = Node(self.address, self.data_dir, **node_options)
-        try:
-            if self._front is not None:
-                self._front.start()  # first: a taken port fails here, cleanly
-            self.node.start()
-        except BaseException:
-            if self._front is not None:
-                self._front.stop()
-            raise
+        self.node, self._front = start_node(self.address, self.data_dir, self.tls,
+                                            **node_options)
 
     def __repr__(self) -> str:
         return f"<App {self.id:#x} {self.address} {self.data_dir}>"
@@ -255,9 +244,7 @@ class App:
             self._stopping.set()
             self._thread.join(PROBE_TIMEOUT * 3 + 30)
             self._ready.set()  # unblock waiters
-            if self._front is not None:
-                self._front.stop()
-            self.node.stop()
+            stop_node(self.node, self._front)
 
     def __enter__(self) -> "App":
         return self

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
 
 import click
 
 from dqlite_shell import __version__
+from dqlite_shell.app import entry
 
 PROG = "dqlite-demo"
 DEFAULT_DIR = "/tmp/dqlite-demo"
@@ -145,20 +145,8 @@ def _one_line(e: BaseException) -> str:
 
 
 def main(argv=None) -> None:
-    """Entry point of ``dqlite-demo``."""
-    try:
-        command.main(args=argv, prog_name=PROG, standalone_mode=False)
-    except click.exceptions.Abort:
-        sys.exit(0)
-    except click.ClickException as e:
-        click.echo(f"{PROG}: error: {e.format_message()}", err=True)
-        sys.exit(1)
-    except DemoError as e:
-        click.echo(f"{PROG}: error: {e}", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        sys.exit(0)
-    sys.exit(0)
+    """Entry point of ``dqlite-demo`` (exit 1 on errors, as Go's)."""
+    entry.run(command, PROG, argv, (DemoError,), 1)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import sys
 import tempfile
 
 from dqlite_shell.app.join import join
+from dqlite_shell.app.serving import start_node, stop_node
 from dqlite_shell.native.library import generate_node_id
 from dqlite_shell.native.node import BOOTSTRAP_ID, Node
 from dqlite_shell.native.ports import release_port, reserve_address
@@ -101,21 +102,8 @@ class LocalCluster:
             self._nodes[index] = proc
             return
         node_id = self._node_id(index, address)
-        front = None
-        if self.tls is not None:
-            from dqlite_shell.app.tlsproxy import TLSFront
-            front = TLSFront(address, self.tls)
-        node = Node(address, data_dir, node_id=node_id,
-                    network_latency_ms=self.network_latency_ms,
-                    bind_address=front and front.bind_address, dial=front and front.dial)
-        if front is not None:
-            front.start()
-        try:
-            node.start()
-        except BaseException:
-            if front is not None:
-                front.stop()
-            raise
+        node, front = start_node(address, data_dir, self.tls, node_id=node_id,
+                                 network_latency_ms=self.network_latency_ms)
         self._nodes[index] = node
         self._fronts[index] = front
         if index and first_time:
@@ -148,10 +136,8 @@ class LocalCluster:
         if node is None:
             return
         if isinstance(node, Node):
-            node.close()
             front, self._fronts[index] = self._fronts[index], None
-            if front is not None:
-                front.stop()
+            stop_node(node, front)
             return
         if node.poll() is None:
             node.send_signal(sig)

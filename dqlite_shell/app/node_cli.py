@@ -19,12 +19,14 @@ import threading
 import click
 
 from dqlite_shell import __version__
+from dqlite_shell.app import entry
 from dqlite_shell.app.join import join
+from dqlite_shell.app.serving import start_node, stop_node
 from dqlite_shell.client.errors import ClientError
 from dqlite_shell.native import nodeinfo
 from dqlite_shell.native.errors import NativeError
 from dqlite_shell.native.library import generate_node_id
-from dqlite_shell.native.node import BOOTSTRAP_ID, Node
+from dqlite_shell.native.node import BOOTSTRAP_ID
 
 PROG = "dqlite-node"
 
@@ -83,24 +85,12 @@ def command(address, data_dir, network_latency_ms, failure_domain, join_addresse
         node_id = generate_node_id(address)
     else:
         node_id = BOOTSTRAP_ID
-    front = None
-    if tls is not None:
-        from dqlite_shell.app.tlsproxy import TLSFront
-        front = TLSFront(address, tls)
-    node = Node(address, data_dir, node_id=node_id,
-                network_latency_ms=network_latency_ms, failure_domain=failure_domain,
-                bind_address=front and front.bind_address, dial=front and front.dial)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    if front is not None:
-        front.start()  # first: a taken address fails here, before the node exists
-    try:
-        node.start()
-    except BaseException:
-        if front is not None:
-            front.stop()
-        raise
+    node, front = start_node(address, data_dir, tls, node_id=node_id,
+                             network_latency_ms=network_latency_ms,
+                             failure_domain=failure_domain)
     try:
         if info is None:
             nodeinfo.write(data_dir, nodeinfo.NodeInfo(node.id, node.address))
@@ -112,9 +102,7 @@ def command(address, data_dir, network_latency_ms, failure_domain, join_addresse
         while not stop.wait(3600):
             pass
     finally:
-        node.stop()
-        if front is not None:
-            front.stop()
+        stop_node(node, front)
 
 
 def _tls(cert, key, ca):
@@ -136,17 +124,7 @@ class UsageFailure(Exception):
 
 def main(argv=None) -> None:
     """Entry point of ``dqlite-node``."""
-    try:
-        command.main(args=argv, prog_name=PROG, standalone_mode=False)
-    except click.exceptions.Abort:
-        sys.exit(0)
-    except click.ClickException as e:
-        click.echo(f"{PROG}: error: {e.format_message()}", err=True)
-        sys.exit(2)
-    except (UsageFailure, NativeError, ClientError) as e:
-        click.echo(f"{PROG}: error: {e}", err=True)
-        sys.exit(2)
-    sys.exit(0)
+    entry.run(command, PROG, argv, (UsageFailure, NativeError, ClientError), 2)
 
 
 if __name__ == "__main__":

@@ -81,3 +81,20 @@ def reserve_address(host: str = "127.0.0.1") -> str:
     """A reserved ``host:port`` (``[host]:port`` for IPv6) string."""
     port = reserve_port(host)
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def wait_for_listener(address: str, timeout: float = 10.0) -> None:
+    """Return once something accepts TCP connections on ``host:port``
+    (raises TimeoutError after ``timeout`` s): for a server started as a
+    child process, which has no other way to say it listens."""
+    import time
+    host, port = address.rsplit(":", 1)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection((host, int(port)), timeout=0.5).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing listens on {address} after {timeout} s") from None
+            time.sleep(0.05)

@@ -10,8 +10,8 @@ import subprocess
 import sys
 import time
 
-from dqlite_shell.native.ports import release_port, reserve_address
-from tests.conftest import GO_DEMO, TEST_LATENCY_MS, wait_for_port
+from dqlite_shell.native.ports import release_port, reserve_address, wait_for_listener
+from tests.conftest import GO_DEMO, TEST_LATENCY_MS
 
 BIN = os.path.dirname(sys.executable)
 OUR_DEMO = os.path.join(BIN, "dqlite-demo")
@@ -37,7 +37,7 @@ class Demo:
     def wait(self, timeout: float = 30.0) -> "Demo":
         """Until the API listens (both demos listen once the node is ready)."""
         try:
-            wait_for_port(self.api, timeout)
+            wait_for_listener(self.api, timeout)
         except TimeoutError:
             self.proc.kill()
             raise AssertionError(f"demo {self.api} not up: {self.proc.stderr.read().decode()}")
