@@ -99,20 +99,44 @@ def test_list_multiline_and_pipes_are_not_escaped():
 # -- csv ------------------------------------------------------------------------
 
 def test_csv():
-    assert render("csv", COLUMNS, ROWS) == "1,alice,3.5\r\n2,,-0.25\r\n10,bob,\r\n"
+    # LF line ends, as `sqlite3 -csv` (tests/shell/test_output_sqlite3.py
+    # compares with sqlite3 itself).
+    assert render("csv", COLUMNS, ROWS) == "1,alice,3.5\n2,,-0.25\n10,bob,\n"
 
 
 def test_csv_headers_quoting_nullvalue():
-    rows = [(1, 'say "hi"', "a,b"), (2, "two\nlines", None), (3, " pad ", b"\x01")]
+    rows = [(1, 'say "hi"', "a,b"), (2, "two\nlines", None), (3, " pad ", b"\x01"),
+            (4, "", "it's")]
     assert render("csv", ["id", "text, too", "x"], rows, headers=True, nullvalue="NULL") == (
-        'id,"text, too",x\r\n'
-        '1,"say ""hi""","a,b"\r\n'
-        '2,"two\nlines",NULL\r\n'
-        "3, pad ,X'01'\r\n")
+        'id,"text, too",x\n'
+        '1,"say ""hi""","a,b"\n'
+        '2,"two\nlines",NULL\n'
+        '3," pad ","X\'01\'"\n'
+        '4,"","it\'s"\n')
+
+
+def test_csv_null_and_empty_string_differ():
+    assert render("csv", ["a", "b"], [(None, ""), ("", None)]) == ',""\n"",\n'
+    # NULL is nullvalue as it is, even where a text would be quoted.
+    assert render("csv", ["a"], [(None,), ("a,b",)], nullvalue="a,b") == 'a,b\n"a,b"\n'
+
+
+def test_csv_crlf_option():
+    assert resolve_format("CSV  --CRLF") == "csv --crlf"
+    assert render("csv --crlf", ["a", "b"], [(1, None), ("x\ny", "")], headers=True) == (
+        'a,b\r\n1,\r\n"x\ny",""\r\n')
+
+
+@pytest.mark.parametrize("name", ["csv --lf", "list --crlf", "json --crlf"])
+def test_unknown_format_option(name):
+    with pytest.raises(ValueError) as error:
+        resolve_format(name)
+    message = str(error.value)
+    assert "\n" not in message and name.split()[1] in message
 
 
 def test_csv_floats_and_bools():
-    assert render("csv", ["a", "b", "c"], [(0.1, True, 1e-7)]) == "0.1,1,1.0e-07\r\n"
+    assert render("csv", ["a", "b", "c"], [(0.1, True, 1e-7)]) == "0.1,1,1.0e-07\n"
 
 
 text_values = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
@@ -404,3 +428,115 @@ def test_one_shot_path_does_not_import_the_heavy_modules():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+# -- control characters: escaped for terminals, kept for machines --------------
+
+HOSTILE = ["tab\there", "bell\x07", "\x1b[31mred\x1b[0m", "cr\rover", "nul\x00", "del\x7f",
+           "c1\x85\x9b", "ls\u2028ps\u2029", "two\nlines", "日本\tx", "e\u0301\t|"]
+
+
+def _cells_line_up(table: str) -> None:
+    """Every line of a drawn table has its bars at the same display columns."""
+    from wcwidth import wcswidth
+    lines = table.splitlines()
+    for line in lines:
+        assert line.isprintable(), repr(line)
+    widths = {wcswidth(line) for line in lines}
+    assert len(widths) == 1, lines
+
+
+def test_table_escapes_control_characters_as_psql():
+    text = render("table", ["v"], [(v,) for v in HOSTILE])
+    assert "\x1b" not in text and "\x07" not in text and "\t" not in text
+    assert "| \\x1B[31mred\\x1B[0m |" in text.replace("  ", "")
+    assert "| cr\\rover" in text and "| nul\\x00" in text and "| del\\x7F" in text
+    assert "| c1\\u0085\\u009B" in text and "| ls\\u2028ps\\u2029" in text
+    assert "| tab     here" in text and "| bell\\x07" in text       # tab stops of 8
+    assert "| two " in text and "| lines " in text                # a line feed: two lines
+    _cells_line_up(text)
+
+
+def test_table_escapes_column_names_and_nullvalue():
+    text = render("table", ["a\tb", "c\x1b"], [(None, 1)], nullvalue="\x07")
+    assert "| a       b | c\\x1B |" in text and "| \\x07" in text
+    _cells_line_up(text)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.text(max_size=8), st.text(max_size=8)), min_size=1,
+                max_size=6))
+def test_table_lines_up_whatever_the_text(rows):
+    # Any text, control characters included: no raw control character is
+    # left and every line has the same display width (when wcwidth knows
+    # every character's width).
+    from wcwidth import wcswidth
+    text = render("table", ["a", "b"], rows)
+    lines = text.splitlines()
+    assert all(ch == "\n" or not ("\x00" <= ch < "\x20" or "\x7f" <= ch <= "\x9f")
+               for ch in text)
+    if all(wcswidth(line) >= 0 for line in lines):
+        assert len({wcswidth(line) for line in lines}) == 1, lines
+
+
+def render_to(fmt, out, columns, rows, **options):
+    renderer = make_renderer(fmt, out, columns, headers=True, nullvalue="", **options)
+    renderer.rows(rows)
+    renderer.close()
+
+
+def pty_output(fmt, columns, rows) -> str:
+    """What a renderer writes to a real terminal (a pty), as text."""
+    import os
+    import pty
+    leader, follower = pty.openpty()
+    try:
+        with open(follower, "w", encoding="utf-8", closefd=False) as out:
+            assert out.isatty()
+            render_to(fmt, out, columns, rows)
+        chunks = []
+        import select
+        while select.select([leader], [], [], 0.5)[0]:
+            chunk = os.read(leader, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    # The terminal's line discipline turns LF into CRLF.
+    return b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("fmt", ["list", "line", "markdown"])
+def test_text_formats_escape_on_a_terminal_only(fmt):
+    rows = [("\x1b]0;title\x07", "a\tb"), ("cr\r", None)]
+    on_tty = pty_output(fmt, ["x", "y\x1b"], rows)
+    assert "\x1b" not in on_tty and "\x07" not in on_tty and "\t" not in on_tty
+    # A tab becomes the spaces up to the stop the terminal would have used.
+    assert "\\x1B]0;title\\x07" in on_tty and re.search("a +b", on_tty)
+    to_pipe = io.StringIO()
+    render_to(fmt, to_pipe, ["x", "y\x1b"], rows)
+    assert "\x1b]0;title\x07" in to_pipe.getvalue() and "a\tb" in to_pipe.getvalue()
+    # terminal= overrides what the stream says (the shell's pager is a pipe).
+    forced = io.StringIO()
+    render_to(fmt, forced, ["x", "y\x1b"], rows, terminal=True)
+    assert forced.getvalue() == on_tty
+
+
+def test_list_on_a_terminal_keeps_line_feeds():
+    assert pty_output("list", ["a"], [("one\ntwo\x1b",)]) == "a\none\ntwo\\x1B\n"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl"])
+def test_machine_formats_keep_control_characters_on_a_terminal(fmt):
+    rows = [("\x1b[1m\tb\x07",)]
+    out = io.StringIO()
+    render_to(fmt, out, ["a"], rows, terminal=True)
+    plain = io.StringIO()
+    render_to(fmt, plain, ["a"], rows, terminal=False)
+    assert out.getvalue() == plain.getvalue()
+    if fmt == "csv":
+        assert out.getvalue() == 'a\n"\x1b[1m\tb\x07"\n'
+    else:  # JSON escapes them itself
+        assert "\\u001b[1m\\tb\\u0007" in out.getvalue()

@@ -5,6 +5,15 @@ from __future__ import annotations
 from typing import Sequence, TextIO
 
 
+def is_terminal(out: TextIO) -> bool:
+    """True when ``out`` is a terminal (False for files, pipes, StringIO and
+    closed or odd streams)."""
+    try:
+        return bool(out.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 class Renderer:
     """Prints one result set in one format, batch by batch.
 
@@ -12,14 +21,19 @@ class Renderer:
     server, then :meth:`close` exactly once at the end, also when the query
     failed half-way.  A renderer keeps at most one batch in memory (``table``
     keeps a bounded block) and writes to ``out`` once per batch.
+
+    ``terminal`` says whether a person reads ``out`` on a terminal (``None``:
+    ask ``out.isatty()``); the formats meant for people then escape control
+    characters (:func:`~.values.terminal_text`).
     """
 
     def __init__(self, out: TextIO, columns: Sequence[str], *, headers: bool,
-                 nullvalue: str):
+                 nullvalue: str, terminal: bool | None = None):
         self.out = out
         self.columns = [str(c) for c in columns]
         self.headers = headers
         self.nullvalue = nullvalue
+        self.terminal = is_terminal(out) if terminal is None else terminal
         self.count = 0          # rows printed so far
         self.closed = False
 

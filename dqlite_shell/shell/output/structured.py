@@ -55,9 +55,8 @@ def json_value(value) -> str:
 class JsonlRenderer(Renderer):
     """``jsonl``: one JSON object per line; nothing for no rows."""
 
-    def __init__(self, out: TextIO, columns: Sequence[str], *, headers: bool,
-                 nullvalue: str):
-        super().__init__(out, columns, headers=headers, nullvalue=nullvalue)
+    def __init__(self, out: TextIO, columns: Sequence[str], **options):
+        super().__init__(out, columns, **options)
         self._keys = [_quote(name) + ":" for name in self.columns]
 
     def _objects(self, batch: Sequence[Sequence]) -> list[str]:

@@ -10,8 +10,12 @@
 
 The header is always printed.  Values are printed as SQLite prints them
 (:mod:`.values`), NULL as ``nullvalue``; tabulate's own number parsing is
-off, so text such as ``007`` or ``1e5`` stays as it is.  A column whose
-non-NULL values are all numbers is right-aligned, others are left-aligned.
+off, so text such as ``007`` or ``1e5`` stays as it is.  A table is meant
+for people, so control characters in values and names are always escaped as
+psql does (:func:`~.values.terminal_text`: ``\\x1B``, ``\\r``, tabs as
+spaces) and widths are measured on the escaped text; a line feed starts a
+new line inside the cell.  A column whose non-NULL values are all numbers
+is right-aligned, others are left-aligned.
 
 Column widths need the rows first, so this format (and only this one)
 buffers: up to :data:`BLOCK_ROWS` rows.  A result with more rows is printed
@@ -30,7 +34,7 @@ from __future__ import annotations
 from typing import Sequence, TextIO
 
 from .base import Renderer
-from .values import is_number, text_rows
+from .values import is_number, terminal_text, text_rows
 
 #: Rows per table block (the most rows this renderer holds at once).
 BLOCK_ROWS = 1000
@@ -40,13 +44,13 @@ def draw_table(columns: Sequence[str], rows: Sequence[Sequence], nullvalue: str)
     """One block of rows as a psql-style table (no final newline)."""
     import tabulate as _tabulate
 
-    texts = text_rows(rows, nullvalue)
+    texts = [tuple(map(terminal_text, row)) for row in text_rows(rows, nullvalue)]
     align = []
     for i in range(len(columns)):
         values = [row[i] for row in rows if row[i] is not None]
         numeric = bool(values) and all(map(is_number, values))
         align.append("right" if numeric else "left")
-    options = dict(headers=list(columns), tablefmt="psql", disable_numparse=True,
+    options = dict(headers=list(map(terminal_text, columns)), tablefmt="psql", disable_numparse=True,
                    colalign=align)
     # tabulate widens every column by 2 when there are headers (MIN_PADDING);
     # like sqlite3's and litecli's tables, ours are not: switch it off for
@@ -68,9 +72,8 @@ class TableRenderer(Renderer):
 
     block_rows = BLOCK_ROWS
 
-    def __init__(self, out: TextIO, columns: Sequence[str], *, headers: bool,
-                 nullvalue: str):
-        super().__init__(out, columns, headers=headers, nullvalue=nullvalue)
+    def __init__(self, out: TextIO, columns: Sequence[str], **options):
+        super().__init__(out, columns, **options)
         self._held: list[Sequence] = []
 
     def rows(self, batch: Sequence[Sequence]) -> None:

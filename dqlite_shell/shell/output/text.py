@@ -4,20 +4,25 @@ Values are printed as SQLite prints them (:mod:`.values`), NULL as the
 ``nullvalue`` setting.  Each renderer writes once per batch and keeps no
 rows.  Like the ``sqlite3`` CLI, a result with no rows prints nothing at all,
 not even the header line (the header is written with the first row).
+
+``list``, ``line`` and ``markdown`` written to a terminal show control
+characters escaped (:func:`~.values.terminal_text`); written to a file or a
+pipe they keep every character, as ``csv`` always does.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from itertools import chain
+import re
 from operator import add
 from typing import Sequence, TextIO
 
 from .base import Renderer
-from .values import PLAIN_OR_NULL_TYPES, PLAIN_TYPES, text_rows
+from .values import text_column, text_rows, terminal_text
 
-_flatten = chain.from_iterable
+_NONE = type(None)
+#: Columns of these types never hold a value CSV must quote (digits, ``-``,
+#: ``.``, ``e``, ``+``, ``Inf``, ``NaN``), and their NULLs are ``nullvalue``.
+_NUMBERS_OR_NULL = frozenset((int, float, _NONE))
 
 
 class ListRenderer(Renderer):
@@ -40,38 +45,62 @@ class ListRenderer(Renderer):
             lines.insert(0, join(self.columns))
         self.count += len(batch)
         lines.append("")
-        self.out.write("\n".join(lines))
+        text = "\n".join(lines)
+        self.out.write(terminal_text(text) if self.terminal else text)
+
+
+# sqlite3's shell quotes a CSV field holding a control character, a space,
+# '"', "'", ',' or any byte >= 0x7f (its needCsvQuote table), and an empty one.
+_CSV_NEEDS_QUOTES = re.compile("[\x00-\x20\"',\x7f-\U0010ffff]").search
+
+
+def csv_field(text: str) -> str:
+    """One field as ``sqlite3 -csv`` writes it: as is, or between double
+    quotes with inner ones doubled when it is empty or holds a character
+    ``sqlite3`` quotes (see ``_CSV_NEEDS_QUOTES``)."""
+    if text and _CSV_NEEDS_QUOTES(text) is None:
+        return text
+    return '"' + text.replace('"', '""') + '"'
 
 
 class CsvRenderer(Renderer):
-    """``.mode csv``: RFC 4180 through the :mod:`csv` module.
+    """``.mode csv``: byte for byte what ``sqlite3 -csv`` prints.
 
-    Fields are quoted only when they need it (a comma, a quote or a line
-    break); lines end with CRLF, as in RFC 4180 and the ``sqlite3`` CLI.
+    NULL is ``nullvalue`` as it is (nothing by default) and an empty string
+    is ``""``, so the two differ.  A field is quoted when ``sqlite3`` quotes
+    it (:func:`csv_field`), so the output reads back with any RFC 4180
+    reader.  Lines end with LF, as ``sqlite3 -csv`` writes them; ``crlf``
+    (``.mode csv --crlf``) ends them with CRLF, as RFC 4180 and ``sqlite3``'s
+    ``.mode csv`` do.  A BLOB is its ``X'..'`` literal, quoted (``sqlite3``
+    writes its raw bytes, cut at the first NUL).
     """
 
-    def __init__(self, out: TextIO, columns: Sequence[str], *, headers: bool,
-                 nullvalue: str):
-        super().__init__(out, columns, headers=headers, nullvalue=nullvalue)
-        self._buffer = io.StringIO()
-        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
+    def __init__(self, out: TextIO, columns: Sequence[str], *, crlf: bool = False,
+                 **options):
+        super().__init__(out, columns, **options)
+        self.line_end = "\r\n" if crlf else "\n"
+
+    def _fields(self, column: Sequence) -> Sequence[str]:
+        texts = text_column(column, self.nullvalue)
+        if set(map(type, column)) <= _NUMBERS_OR_NULL:
+            return texts
+        nullvalue, needs = self.nullvalue, _CSV_NEEDS_QUOTES
+        return [nullvalue if value is None
+                else text if text and needs(text) is None
+                else '"' + text.replace('"', '""') + '"'
+                for value, text in zip(column, texts)]
 
     def rows(self, batch: Sequence[Sequence]) -> None:
         """Print a batch as CSV records (after the header record, if on)."""
         if not batch:
             return
+        end = self.line_end
+        lines = [",".join(fields) for fields in zip(*map(self._fields, zip(*batch)))] \
+            if batch[0] else [""] * len(batch)
         if self.count == 0 and self.headers:
-            self._writer.writerow(self.columns)
-        kinds = set(map(type, _flatten(batch)))
-        # The csv module writes str() of an int and "" for None itself.
-        if kinds <= PLAIN_TYPES or (kinds <= PLAIN_OR_NULL_TYPES and self.nullvalue == ""):
-            self._writer.writerows(batch)
-        else:
-            self._writer.writerows(text_rows(batch, self.nullvalue))
+            lines.insert(0, ",".join(map(csv_field, self.columns)))
         self.count += len(batch)
-        self.out.write(self._buffer.getvalue())
-        self._buffer.seek(0)
-        self._buffer.truncate()
+        self.out.write(end.join(lines) + end)
 
 
 class LineRenderer(Renderer):
@@ -82,9 +111,8 @@ class LineRenderer(Renderer):
     names line up.  ``headers`` does not apply.
     """
 
-    def __init__(self, out: TextIO, columns: Sequence[str], *, headers: bool,
-                 nullvalue: str):
-        super().__init__(out, columns, headers=headers, nullvalue=nullvalue)
+    def __init__(self, out: TextIO, columns: Sequence[str], **options):
+        super().__init__(out, columns, **options)
         width = max(map(len, self.columns), default=0)
         self._prefixes = [name.rjust(width) + " = " for name in self.columns]
 
@@ -96,6 +124,8 @@ class LineRenderer(Renderer):
         blocks = ["\n".join(map(add, prefixes, texts))
                   for texts in text_rows(batch, self.nullvalue)]
         text = "\n\n".join(blocks) + "\n"
+        if self.terminal:
+            text = terminal_text(text)
         self.out.write("\n" + text if self.count else text)
         self.count += len(batch)
 
@@ -131,4 +161,5 @@ class MarkdownRenderer(Renderer):
             parts.append("|" + "|".join(["---"] * len(self.columns)) + "|\n")
         parts.extend(self._line(row) for row in text_rows(batch, self.nullvalue))
         self.count += len(batch)
-        self.out.write("".join(parts))
+        text = "".join(parts)
+        self.out.write(terminal_text(text) if self.terminal else text)

@@ -13,12 +13,16 @@ exception for BLOBs:
 * BLOB -> ``X'0A1B'``, the SQL literal (uppercase hex).  ``sqlite3`` writes
   the raw bytes, which a text stream cannot carry.
 
+:func:`terminal_text` then makes text safe for a terminal (formats meant for
+people, see :mod:`dqlite_shell.shell.output`).
+
 This module imports nothing from the rest of the package: the tagged
 subclasses are handled through ``isinstance``.
 """
 
 from __future__ import annotations
 
+import re
 from itertools import repeat
 from typing import Sequence
 
@@ -127,32 +131,71 @@ def to_text(value, nullvalue: str = "") -> str:
     return str(value)
 
 
-def text_rows(batch: Sequence[Sequence], nullvalue: str) -> list[tuple[str, ...]]:
-    """Every value of ``batch`` as text (NULL as ``nullvalue``), row by row.
+def text_column(column: Sequence, nullvalue: str) -> Sequence[str]:
+    """Every value of one column as text (NULL as ``nullvalue``).
 
-    Works column by column: a column holding only text, integers and NULLs
-    (the usual case) is converted by C-level ``map`` calls, with no Python
-    function call per value; other columns go through :func:`to_text`.
+    A column holding only text, integers and NULLs (the usual case) is
+    converted by C-level ``map`` calls, with no Python function call per
+    value; other columns go through :func:`to_text`.
     """
+    kinds = set(map(type, column))
+    if kinds == _STR_ONLY:
+        return column
+    if kinds <= PLAIN_TYPES:
+        return list(map(str, column))
+    if kinds <= PLAIN_OR_NULL_TYPES:
+        return list(map(str, map({None: nullvalue}.get, column, column)))
+    if kinds <= _FLOAT_OR_NULL_TYPES:
+        return _real_column(column, nullvalue)
+    return list(map(to_text, column, repeat(nullvalue)))
+
+
+def text_rows(batch: Sequence[Sequence], nullvalue: str) -> list[tuple[str, ...]]:
+    """Every value of ``batch`` as text (NULL as ``nullvalue``), row by row,
+    converted column by column (:func:`text_column`)."""
     if not batch:
         return []
     if not batch[0]:
         return [() for _ in batch]
-    nulls = {None: nullvalue}
-    columns = []
-    for column in zip(*batch):
-        kinds = set(map(type, column))
-        if kinds == _STR_ONLY:
-            columns.append(column)
-        elif kinds <= PLAIN_TYPES:
-            columns.append(map(str, column))
-        elif kinds <= PLAIN_OR_NULL_TYPES:
-            columns.append(map(str, map(nulls.get, column, column)))
-        elif kinds <= _FLOAT_OR_NULL_TYPES:
-            columns.append(_real_column(column, nullvalue))
-        else:
-            columns.append(map(to_text, column, repeat(nullvalue)))
-    return list(zip(*columns))
+    return list(zip(*[text_column(column, nullvalue) for column in zip(*batch)]))
+
+
+# -- text for a terminal ----------------------------------------------------------
+#
+# What psql does in its aligned format (fe_utils/mbprint.c): a line feed
+# stays a line break, CR is shown as \r, a tab becomes spaces up to the next
+# multiple of 8, other C0 controls and DEL as \xHH, other control characters
+# (C1) as \uHHHH.  U+2028/U+2029 are escaped too: Python (and so tabulate)
+# splits lines at them and a terminal does not, which misaligns a table.
+_NOT_FOR_TERMINALS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPED = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    if code == 0x0D:
+        return "\\r"
+    if code < 0x80:
+        return "\\x%02X" % code
+    return "\\u%04X" % code
+
+
+def terminal_text(text: str) -> str:
+    """``text`` as a terminal should show it: control characters escaped as
+    psql does (``\\x1B``, ``\\r``, ``\\u0085``), tabs expanded to spaces
+    (stops every 8 columns from each line start), line feeds kept.
+
+    Nothing from the data can then move the cursor, change colours or ring
+    the bell, and every character left has a display width, so columns
+    computed on the result line up.  Text with none of these characters is
+    returned as it is (one regex search).
+    """
+    if _NOT_FOR_TERMINALS.search(text) is None:
+        return text
+    text = _ESCAPED.sub(_escape, text)
+    if "\t" in text:  # stops counted in characters (psql counts display width)
+        text = text.expandtabs(8)
+    return text
 
 
 def is_number(value) -> bool:
