@@ -110,7 +110,8 @@ def run(api: str, db: str, node_dir: str, cluster: list[str], tls, network_laten
             except TimeoutError:
                 if stop.is_set():
                     return
-        pool = ConnectionPool(lambda: app.open(DATABASE, autocommit=True))
+        pool = ConnectionPool(lambda: app.open(DATABASE, autocommit=True,
+                                                check_same_thread=False))
         pool.run(lambda conn: conn.execute(SCHEMA))
         server.store.pool = pool
         server.activate()

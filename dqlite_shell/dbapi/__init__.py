@@ -26,7 +26,7 @@ from dqlite_shell.dbapi.types import (BINARY, DATETIME, NUMBER, ROWID, STRING, B
                                       TimestampFromTicks)
 
 apilevel = "2.0"
-threadsafety = 1  # threads may share the module, not connections
+threadsafety = 1  # threads may share the module, not connections (check_same_thread)
 paramstyle = "qmark"  # named (:name, @name, $name) and numeric (?NNN) work too
 
 DEFAULT_DATABASE = "db"
@@ -36,14 +36,16 @@ def connect(servers: str | Iterable[str], database: str = DEFAULT_DATABASE, *,
             timeout: float = 10.0, request_timeout: float | None = None,
             autocommit=LEGACY_TRANSACTION_CONTROL, isolation_level: str | None = "",
             parse_datetimes: bool = False, cert: str | None = None, key: str | None = None,
-            ca: str | None = None, ssl_context: _ssl.SSLContext | None = None) -> Connection:
+            ca: str | None = None, ssl_context: _ssl.SSLContext | None = None,
+            check_same_thread: bool = True) -> Connection:
     """Connect to the leader of the cluster that ``servers`` belong to.
 
     ``servers`` is an address or a list (or a comma-separated string) of
     ``host:port``, ``[v6]:port`` or ``@name``. ``timeout`` bounds finding the
     leader; ``request_timeout`` (default ``timeout``) each request. With
     ``cert``/``key`` (and optionally ``ca``), or an ``ssl_context``, the
-    connection uses TLS.
+    connection uses TLS. ``check_same_thread`` means what it means in
+    sqlite3: False lets other threads use the connection, one at a time.
     """
     if isinstance(servers, str):
         servers = [s for s in servers.split(",") if s.strip()]
@@ -55,7 +57,7 @@ def connect(servers: str | Iterable[str], database: str = DEFAULT_DATABASE, *,
     session = Session(servers, database, timeout=timeout, request_timeout=request_timeout,
                       ssl_context=ssl_context)
     return Connection(session, autocommit=autocommit, isolation_level=isolation_level,
-                      parse_datetimes=parse_datetimes)
+                      parse_datetimes=parse_datetimes, check_same_thread=check_same_thread)
 
 
 def _client_tls(cert, key, ca) -> _ssl.SSLContext:

@@ -14,9 +14,19 @@
 
 ``isolation_level`` (legacy mode only) is None, ``""``, ``"DEFERRED"``,
 ``"IMMEDIATE"`` or ``"EXCLUSIVE"``; setting it to None commits, as in sqlite3.
+
+``check_same_thread`` (True by default, as in sqlite3): a connection and its
+cursors are used only by the thread that created the connection; any other
+thread gets ``ProgrammingError`` from the methods that check in sqlite3
+(``cursor``, ``execute*``, ``commit``, ``rollback``, ``close``, the cursor's
+``execute*``, ``fetch*``, iteration and ``close``). With False, any thread may
+use it, one call at a time (a lock serialises them); a cursor whose rows are
+still being read loses them when another statement runs, as in one thread.
 """
 
 from __future__ import annotations
+
+import threading
 
 from dqlite_shell.client.session import Session
 from dqlite_shell.dbapi.cursor import Cursor
@@ -61,10 +71,15 @@ class Connection:
     del _exc
 
     def __init__(self, session: Session, *, autocommit=LEGACY_TRANSACTION_CONTROL,
-                 isolation_level: str | None = "", parse_datetimes: bool = False):
+                 isolation_level: str | None = "", parse_datetimes: bool = False,
+                 check_same_thread: bool = True):
         _check_autocommit(autocommit)
         _check_isolation_level(isolation_level)
         self._session = session
+        self._owner = threading.get_ident()
+        self._check_same_thread = bool(check_same_thread)
+        # One call at a time: a Session is a socket and a protocol state.
+        self._lock = threading.RLock()
         self._isolation_level = isolation_level
         self.parse_datetimes = parse_datetimes
         self._autocommit = autocommit
@@ -88,12 +103,13 @@ class Connection:
     @autocommit.setter
     def autocommit(self, value) -> None:
         _check_autocommit(value)
-        self._check()
-        if value is True and self.in_transaction:
-            self._run("COMMIT")  # as sqlite3: switching to autocommit commits
-        self._autocommit = value
-        if value is False and not self.in_transaction:
-            self._run("BEGIN")
+        with self._use():
+            self._check()
+            if value is True and self.in_transaction:
+                self._run("COMMIT")  # as sqlite3: switching to autocommit commits
+            self._autocommit = value
+            if value is False and not self.in_transaction:
+                self._run("BEGIN")
 
     @property
     def isolation_level(self) -> str | None:
@@ -102,9 +118,12 @@ class Connection:
     @isolation_level.setter
     def isolation_level(self, value: str | None) -> None:
         _check_isolation_level(value)
-        if value is None and self._autocommit == LEGACY_TRANSACTION_CONTROL \
-                and not self.closed and self.in_transaction:
-            self._run("COMMIT")  # as sqlite3: back to autocommit
+        if value is None and not self.closed:
+            with self._use():  # as sqlite3: None commits, so it checks the thread
+                if self._autocommit == LEGACY_TRANSACTION_CONTROL and self.in_transaction:
+                    self._run("COMMIT")  # as sqlite3: back to autocommit
+                self._isolation_level = value
+            return
         self._isolation_level = value
 
     @property
@@ -120,6 +139,21 @@ class Connection:
     def session(self) -> Session:
         """The client session underneath (cluster admin, raw streaming)."""
         return self._session
+
+    @property
+    def check_same_thread(self) -> bool:
+        """Whether only the creating thread may use this connection."""
+        return self._check_same_thread
+
+    def _use(self) -> threading.RLock:
+        """The lock to hold while using the session, after checking that this
+        thread may use the connection at all."""
+        if self._check_same_thread and threading.get_ident() != self._owner:
+            raise ProgrammingError(
+                "dqlite connections created in a thread can only be used in that same thread "
+                "(connect with check_same_thread=False to share one). The object was created "
+                f"in thread id {self._owner} and this is thread id {threading.get_ident()}.")
+        return self._lock
 
     def _check(self) -> None:
         if self.closed:
@@ -168,8 +202,9 @@ class Connection:
             raise
 
     def cursor(self) -> Cursor:
-        self._check()
-        return Cursor(self)
+        with self._use():
+            self._check()
+            return Cursor(self)
 
     def execute(self, sql: str, parameters=()) -> Cursor:
         """Shortcut: a new cursor's ``execute``."""
@@ -179,30 +214,33 @@ class Connection:
         return self.cursor().executemany(sql, seq_of_parameters)
 
     def commit(self) -> None:
-        self._check()
-        if self._autocommit is True:
-            return
-        if self.in_transaction:
-            self._end("COMMIT")
-        if self._autocommit is False:
-            self._run("BEGIN")
+        with self._use():
+            self._check()
+            if self._autocommit is True:
+                return
+            if self.in_transaction:
+                self._end("COMMIT")
+            if self._autocommit is False:
+                self._run("BEGIN")
 
     def rollback(self) -> None:
-        self._check()
-        if self._autocommit is True:
-            return
-        if self.in_transaction:
-            self._end("ROLLBACK")
-        if self._autocommit is False:
-            self._run("BEGIN")
+        with self._use():
+            self._check()
+            if self._autocommit is True:
+                return
+            if self.in_transaction:
+                self._end("ROLLBACK")
+            if self._autocommit is False:
+                self._run("BEGIN")
 
     def close(self) -> None:
         """Close; an open transaction is rolled back (never committed)."""
-        if self.closed:
-            return
-        self.closed = True
-        self._reading = None
-        self._session.close()  # the server rolls back what the socket held
+        with self._use():
+            if self.closed:
+                return
+            self.closed = True
+            self._reading = None
+            self._session.close()  # the server rolls back what the socket held
 
     def __enter__(self) -> "Connection":
         return self

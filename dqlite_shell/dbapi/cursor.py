@@ -1,4 +1,11 @@
-"""PEP 249 Cursor: one statement at a time, rows streamed as they are fetched."""
+"""PEP 249 Cursor: one statement at a time, rows streamed as they are fetched.
+
+``fetchone``/``fetchmany``/``fetchall`` (and iteration) raise
+``ProgrammingError`` when no statement was executed yet, or when the last one
+produced no result set (DDL, DML without RETURNING, ``executemany``), as PEP
+249 requires. This differs from sqlite3, which returns None or ``[]`` then. A
+query that matched no rows has a result set: fetching gives None or ``[]``.
+"""
 
 from __future__ import annotations
 
@@ -62,6 +69,7 @@ class Cursor:
         self.rowcount = -1
         self.lastrowid: int | None = None
         self.closed = False
+        self._executed = False  # tells "nothing executed yet" from "no result set"
 
     @property
     def connection(self) -> "Connection":
@@ -71,6 +79,16 @@ class Cursor:
         if self.closed:
             raise ProgrammingError("cannot operate on a closed cursor")
         self._connection._check()
+
+    def _result(self) -> Iterator[tuple]:
+        """The rows to fetch from; PEP 249 wants an error when there are none."""
+        self._check()
+        if self._rows is None:
+            if not self._executed:
+                raise ProgrammingError("no result set to fetch from: nothing was executed yet")
+            raise ProgrammingError("no result set to fetch from: the last statement "
+                                   "returned no rows (only queries and RETURNING do)")
+        return self._rows
 
     def _finish(self) -> None:
         if self._stream is not None:
@@ -95,8 +113,13 @@ class Cursor:
 
     def execute(self, operation: str, parameters=()) -> "Cursor":
         """Run one statement with ``?`` (or named) parameters."""
+        with self._connection._use():
+            return self._execute(operation, parameters)
+
+    def _execute(self, operation: str, parameters) -> "Cursor":
         self._check()
         self._finish()
+        self._executed = True
         self.description = None
         self.rowcount = -1
         statement, names, keyword = _analyse(operation)
@@ -155,45 +178,42 @@ class Cursor:
         Anything but INSERT/UPDATE/DELETE/REPLACE is refused before it runs;
         rows of a RETURNING clause are read and dropped.
         """
-        self._check()
-        statement, _names, keyword = _analyse(operation)
-        if not _is_dml(statement, keyword):
-            raise ProgrammingError("executemany() can only execute DML statements")
-        total = 0
-        for parameters in seq_of_parameters:
-            self.execute(operation, parameters)
-            if self._rows is not None:
-                self.fetchall()
-                self._finish()
-            if self.rowcount > 0:
-                total += self.rowcount
-        self.rowcount = total
-        self.description = None
-        return self
+        with self._connection._use():
+            self._check()
+            statement, _names, keyword = _analyse(operation)
+            if not _is_dml(statement, keyword):
+                raise ProgrammingError("executemany() can only execute DML statements")
+            total = 0
+            for parameters in seq_of_parameters:
+                self._execute(operation, parameters)
+                if self._rows is not None:
+                    list(self._rows)  # RETURNING rows are dropped
+                    self._finish()
+                if self.rowcount > 0:
+                    total += self.rowcount
+            self._executed = True
+            self.rowcount = total
+            self.description = None
+            return self
 
     def fetchone(self) -> tuple | None:
-        self._check()
-        if self._rows is None:
-            return None
-        return next(self._rows, None)
+        with self._connection._use():
+            return next(self._result(), None)
 
     def fetchmany(self, size: int | None = None) -> list[tuple]:
-        self._check()
-        if self._rows is None:
-            return []
-        size = self.arraysize if size is None else size
-        out = []
-        for row in self._rows:
-            out.append(row)
-            if len(out) >= size:
-                break
-        return out
+        with self._connection._use():
+            rows = self._result()
+            size = self.arraysize if size is None else size
+            out = []
+            for row in rows:
+                out.append(row)
+                if len(out) >= size:
+                    break
+            return out
 
     def fetchall(self) -> list[tuple]:
-        self._check()
-        if self._rows is None:
-            return []
-        return list(self._rows)
+        with self._connection._use():
+            return list(self._result())
 
     def __iter__(self) -> "Cursor":
         return self
@@ -206,9 +226,10 @@ class Cursor:
 
     def close(self) -> None:
         """Stop any result being read; the cursor cannot be used again."""
-        if not self.closed:
-            self._finish()
-            self.closed = True
+        with self._connection._use():
+            if not self.closed:
+                self._finish()
+                self.closed = True
 
     def setinputsizes(self, sizes) -> None:
         """Does nothing (PEP 249 allows it)."""

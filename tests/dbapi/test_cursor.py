@@ -46,12 +46,31 @@ def test_no_description_for_statements_without_rows(filled, sql):
     cur.execute("SELECT 1")  # a previous description is cleared
     cur.execute(sql)
     assert cur.description is None
-    assert cur.fetchone() is None
-    assert cur.fetchmany(5) == []
-    assert cur.fetchall() == []
-    assert list(cur) == []
+    # PEP 249: an error, where sqlite3 returns None and [].
+    for fetch in (cur.fetchone, lambda: cur.fetchmany(5), cur.fetchall, lambda: list(cur)):
+        with pytest.raises(dbapi.ProgrammingError, match="^no result set to fetch from: the "
+                                                          "last statement returned no rows"):
+            fetch()
     if sql == "BEGIN":
         filled.execute("ROLLBACK")
+
+
+def test_fetching_before_any_execute_is_an_error(filled):
+    cur = filled.cursor()
+    for fetch in (cur.fetchone, cur.fetchmany, cur.fetchall, lambda: next(cur)):
+        with pytest.raises(dbapi.ProgrammingError,
+                           match="^no result set to fetch from: nothing was executed yet$"):
+            fetch()
+    # A failed statement leaves no result set either; a query that matched
+    # nothing has one, and fetching it is not an error.
+    with pytest.raises(dbapi.OperationalError):
+        cur.execute("SELECT nope FROM t")
+    with pytest.raises(dbapi.ProgrammingError, match="^no result set"):
+        cur.fetchall()
+    cur.execute("SELECT n FROM t WHERE n < 0")
+    assert (cur.fetchone(), cur.fetchmany(3), cur.fetchall(), list(cur)) == (None, [], [], [])
+    cur.execute("SELECT n FROM t WHERE n = 1")
+    assert cur.fetchall() == [(1,)] and cur.fetchone() is None and cur.fetchall() == []
 
 
 def test_rowcount(filled):

@@ -119,7 +119,9 @@ def test_pragma_read_and_write(conn, other):
     assert names(cur) == ["user_version"]
     assert cur.fetchall() == [(0,)]
     cur = conn.execute("PRAGMA user_version = 42")
-    assert cur.description is None and cur.fetchall() == []
+    assert cur.description is None
+    with pytest.raises(dbapi.ProgrammingError, match="^no result set"):
+        cur.fetchall()
     assert scalar(conn, "PRAGMA user_version") == 42
     assert scalar(other, "PRAGMA user_version") == 42
 
@@ -259,7 +261,9 @@ def test_comments_and_trailing_semicolon(conn, people):
 
 def test_blank_statement(conn):
     cur = conn.execute("  -- nothing\n ")
-    assert cur.description is None and cur.fetchall() == [] and cur.rowcount == -1
+    assert cur.description is None and cur.rowcount == -1
+    with pytest.raises(dbapi.ProgrammingError, match="^no result set"):
+        cur.fetchall()
 
 
 def test_each_statement_kind_through_one_cursor(conn, people):
@@ -269,7 +273,7 @@ def test_each_statement_kind_through_one_cursor(conn, people):
     cur.execute("INSERT INTO people (name) VALUES ('x') RETURNING id")
     assert cur.fetchone() == (4,)
     cur.execute("PRAGMA user_version = 3")
-    assert cur.fetchone() is None
+    assert cur.description is None
     cur.execute("PRAGMA user_version")
     assert cur.fetchone() == (3,)
     cur.execute("DELETE FROM people")

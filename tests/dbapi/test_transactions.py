@@ -35,7 +35,9 @@ def test_legacy_is_default(connect, table):
 ])
 def test_legacy_implicit_begin_before_dml(connect, table, sql):
     conn = connect()
-    conn.execute(sql).fetchall()
+    cur = conn.execute(sql)
+    if cur.description is not None:
+        cur.fetchall()
     assert conn.in_transaction
 
 
@@ -45,7 +47,9 @@ def test_legacy_implicit_begin_before_dml(connect, table, sql):
 ])
 def test_legacy_no_implicit_begin(connect, table, sql):
     conn = connect()
-    conn.execute(sql).fetchall()
+    cur = conn.execute(sql)
+    if cur.description is not None:
+        cur.fetchall()
     assert not conn.in_transaction
 
 
