@@ -491,18 +491,19 @@ def pty_output(fmt, columns, rows) -> str:
     import pty
     leader, follower = pty.openpty()
     try:
-        with open(follower, "w", encoding="utf-8", closefd=False) as out:
+        with open(follower, "w", encoding="utf-8") as out:   # closes the follower
             assert out.isatty()
             render_to(fmt, out, columns, rows)
         chunks = []
-        import select
-        while select.select([leader], [], [], 0.5)[0]:
-            chunk = os.read(leader, 65536)
+        while True:  # the follower is closed: the rest, then EIO (Linux) or EOF
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
             if not chunk:
                 break
             chunks.append(chunk)
     finally:
-        os.close(follower)
         os.close(leader)
     # The terminal's line discipline turns LF into CRLF.
     return b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
