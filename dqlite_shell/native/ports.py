@@ -4,23 +4,32 @@ Asking the kernel for port 0 and closing the socket races: the port is free
 again and the same number can go to an outgoing connection or to another
 caller before the node binds it. Instead we pick ports *below* the kernel's
 ephemeral range (outgoing connections never get those), check that the port
-binds, and hold a lock on it: an in-process set plus an ``flock`` on a file
-per port, so other processes using this module skip it too. The lock lives
-until :func:`release_port` or the end of the process.
+binds, and hold a lock on it: an in-process set plus a Unix socket bound to
+the abstract name ``dqlite-shell-port-PORT``, so other processes using this
+module skip it too. Only one socket can hold a name; the name lives in no
+file system (nothing is left behind, not even after SIGKILL) and is free
+again as soon as :func:`release_port` closes the socket or the process ends.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
 import random
 import socket
-import tempfile
 import threading
 
-_LOCK_DIR = os.path.join(tempfile.gettempdir(), "dqlite-shell-ports")
 _lock = threading.Lock()
-_held: dict[int, int] = {}  # port -> fd of its lock file
+_held: dict[int, socket.socket] = {}  # port -> the socket holding its name
+
+
+def _claim(port: int) -> socket.socket | None:
+    """The socket that now holds ``port``'s name, or None if a process does."""
+    holder = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        holder.bind(f"\0dqlite-shell-port-{port}")
+    except OSError:  # EADDRINUSE: another process holds it
+        holder.close()
+        return None
+    return holder
 
 
 def _candidate_range() -> range:
@@ -48,23 +57,19 @@ def _binds(host: str, port: int) -> bool:
 
 def reserve_port(host: str = "127.0.0.1", attempts: int = 200) -> int:
     """Return a free TCP port on ``host`` reserved for the caller."""
-    os.makedirs(_LOCK_DIR, exist_ok=True)
     candidates = _candidate_range()
     for _ in range(attempts):
         port = random.choice(candidates)
         with _lock:
             if port in _held:
                 continue
-            fd = os.open(os.path.join(_LOCK_DIR, f"{port}.lock"), os.O_CREAT | os.O_RDWR, 0o666)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
+            holder = _claim(port)
+            if holder is None:
                 continue
             if not _binds(host, port):
-                os.close(fd)
+                holder.close()
                 continue
-            _held[port] = fd
+            _held[port] = holder
             return port
     raise RuntimeError(f"no free port found on {host} after {attempts} attempts")
 
@@ -72,9 +77,9 @@ def reserve_port(host: str = "127.0.0.1", attempts: int = 200) -> int:
 def release_port(port: int) -> None:
     """Give a reserved port back (a no-op for ports not reserved here)."""
     with _lock:
-        fd = _held.pop(port, None)
-    if fd is not None:
-        os.close(fd)
+        holder = _held.pop(port, None)
+    if holder is not None:
+        holder.close()
 
 
 def reserve_address(host: str = "127.0.0.1") -> str:
