@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from dqlite_shell.client.errors import ClientError, ConnectError, ConnectionLost, ServerError
+from dqlite_shell.client.errors import (BrokenPeer, ClientError, ConnectError, ConnectionLost,
+                                        RequestTimeout, ServerError, StatementLost, lost_message)
 from dqlite_shell.client.result import RowStream
 from dqlite_shell.client.transport import Transport
 from dqlite_shell.wire import requests
@@ -58,6 +59,14 @@ class Connection:
     @property
     def address(self) -> str:
         return self._transport.address
+
+    def watch(self, on_silence, every: float = 1.0, stall: float | None = None) -> None:
+        """Call ``on_silence(seconds)`` every ``every`` s while an answer has
+        not begun (it may raise to give up); ``stall`` bounds silence inside
+        a message (see :class:`Transport`)."""
+        if stall is not None:
+            self._transport.stall_timeout = stall
+        self._transport.watch(on_silence, every)
 
     @property
     def closed(self) -> bool:
@@ -191,6 +200,11 @@ class Connection:
         except ServerError:
             self._stream = None  # the query failed mid-way; the server is done with it
             raise
+        except (ConnectionLost, RequestTimeout) as e:
+            self._stream = None
+            if isinstance(e, BrokenPeer):
+                raise
+            raise StatementLost(lost_message(self.address, e, False)) from None
         except ClientError:
             self._stream = None
             raise
@@ -208,9 +222,10 @@ class Connection:
     def _interrupt_stream(self, stream: RowStream, grace: float | None) -> None:
         """Send INTERRUPT and discard rows until its EMPTY, within ``grace`` s.
 
-        libdqlite 1.11 reads the INTERRUPT only once the query has streamed
-        its last batch; newer servers stop at once. Past the grace period the
-        socket is closed, which frees the server immediately.
+        libdqlite reads the INTERRUPT only once the request it is running has
+        finished (1.11 only after the query's last batch; measured the same on
+        1.18). Past the grace period the socket is closed, which frees the
+        server immediately.
         """
         if self._stream is not stream:
             return

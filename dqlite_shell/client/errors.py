@@ -9,9 +9,15 @@ from __future__ import annotations
 from dqlite_shell.wire.errors import ProtocolError
 
 __all__ = [
-    "ClientError", "ConnectError", "ConnectionLost", "NoLeaderError", "ProtocolError",
-    "RequestTimeout", "TLSError", "TLSRequired", "ServerError", "SQLITE_IOERR_LEADERSHIP_LOST", "SQLITE_IOERR_NOT_LEADER",
+    "BrokenPeer", "ClientError", "ConnectError", "ConnectionLost", "LeadershipLost",
+    "NoLeaderError", "NotDqlite", "ProtocolError", "StatementLost", "TransactionLost", "RequestNotSent", "RequestTimeout", "TLSError", "TLSRequired", "ServerError",
+    "SQLITE_IOERR_LEADERSHIP_LOST", "SQLITE_IOERR_NOT_LEADER", "lost_message", "seconds",
 ]
+
+
+def seconds(value: float) -> str:
+    """A duration for people: ``3`` rather than ``2.99999``, ``0.5`` stays."""
+    return f"{round(value, 1):g}"
 
 #: Extended SQLite codes libdqlite answers with (src/leader.h).
 SQLITE_IOERR_NOT_LEADER = 10 | (40 << 8)
@@ -33,6 +39,11 @@ class TLSError(ConnectError):
     does not, or a certificate was refused. Retrying will not help."""
 
 
+class NotDqlite(ConnectError, ProtocolError):
+    """The peer's first answer is not the dqlite protocol (an HTTP server,
+    say). Retrying will not help."""
+
+
 class NoLeaderError(ConnectError):
     """No node named a reachable leader before the deadline.
 
@@ -42,7 +53,7 @@ class NoLeaderError(ConnectError):
     def __init__(self, answers: dict[str, str], timeout: float):
         self.answers = dict(answers)
         detail = "; ".join(f"{addr}: {what}" for addr, what in answers.items()) or "no servers"
-        super().__init__(f"no leader found within {timeout:g} s ({detail})")
+        super().__init__(f"no leader found within {seconds(timeout)} s ({detail})")
 
 
 class ConnectionLost(ClientError):
@@ -50,6 +61,17 @@ class ConnectionLost(ClientError):
 
     Whether the request was applied is unknown.
     """
+
+
+class RequestNotSent(ConnectionLost):
+    """The connection failed before the whole request was handed over: the
+    node never had it, so it cannot have run (safe to send elsewhere)."""
+
+
+class BrokenPeer(ConnectionLost):
+    """The peer stopped in the middle of a message: once a message has begun,
+    its bytes arrive together, so a long stall there is a broken peer, not a
+    long statement."""
 
 
 class TLSRequired(TLSError, ConnectionLost):
@@ -92,3 +114,31 @@ class ServerError(ClientError):
     def leadership_lost(self) -> bool:
         """Leadership was lost while the statement committed: its fate is unknown."""
         return self.code == SQLITE_IOERR_LEADERSHIP_LOST
+
+
+class LeadershipLost(ClientError):
+    """The statement may or may not have been applied: the leader went away
+    (or lost leadership) after it was sent. It is never re-sent."""
+
+
+class StatementLost(LeadershipLost, ConnectionLost):
+    """The statement was sent and its answer never came whole: the node
+    crashed, hung up or stopped answering while it ran it. A read that kills
+    a node would kill the next leader too, so not even reads are re-sent."""
+
+
+class TransactionLost(ClientError):
+    """The leader changed while a transaction was open; it was rolled back."""
+
+
+def lost_message(address: str, error: Exception, may_write: bool) -> str:
+    """One line for a statement sent to ``address`` whose answer never came."""
+    if isinstance(error, RequestTimeout):
+        what = str(error) if type(error) is not RequestTimeout else \
+            f"{address} did not answer in time while it ran this statement"
+    else:
+        what = (f"the connection to {address} was lost while it ran this statement "
+                "(the node may have crashed)")
+    if may_write:
+        what += "; it may or may not have been applied"
+    return what

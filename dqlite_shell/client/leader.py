@@ -7,19 +7,22 @@ too). Rounds repeat with capped exponential backoff until the deadline; then
 one :class:`NoLeaderError` says what each node last answered.
 
 TLS mismatches (a plaintext client and TLS nodes, or the reverse, or a refused
-certificate) do not heal by waiting: when two rounds in a row got nothing but
-such failures (and refused connections), the search stops at once.
+certificate) and peers that do not speak dqlite (an HTTP port) do not heal by
+waiting: when two rounds in a row got nothing but such failures (and refused
+connections), the search stops at once.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from typing import TYPE_CHECKING, Iterable
 
 from dqlite_shell._log import debug
 from dqlite_shell.client.connection import Connection
-from dqlite_shell.client.errors import ClientError, ConnectError, NoLeaderError, TLSError
+from dqlite_shell.client.errors import (ClientError, ConnectError, NoLeaderError, NotDqlite,
+                                        TLSError)
 from dqlite_shell.wire.errors import ProtocolError
 
 if TYPE_CHECKING:
@@ -31,7 +34,7 @@ BACKOFF_CAP = 1.0
 #: Rounds of nothing but TLS failures after which the search gives up early.
 TLS_ROUNDS = 2
 
-_LEADER, _ANSWER, _DOWN, _TLS = "leader", "answer", "down", "tls"
+_LEADER, _ANSWER, _DOWN, _TLS, _WRONG = "leader", "answer", "down", "tls", "not dqlite"
 
 
 class NodeStore:
@@ -82,7 +85,8 @@ def _probe(address: str, timeout: float, ssl_context, server_hostname) -> tuple[
     except (ClientError, ProtocolError, OSError) as e:
         if conn is not None:
             conn.close()
-        kind = _TLS if isinstance(e, TLSError) else _DOWN if isinstance(e, ConnectError) else _ANSWER
+        kind = (_TLS if isinstance(e, TLSError) else _WRONG if isinstance(e, NotDqlite)
+                else _DOWN if isinstance(e, ConnectError) else _ANSWER)
         return None, str(e), kind
 
 
@@ -110,9 +114,12 @@ def connect_leader(store: NodeStore, timeout: float = 10.0, request_timeout: flo
             debug(__name__, "leader is %s", conn.address)
             return conn
         outcomes = set(kinds.values())
-        tls_rounds = tls_rounds + 1 if _TLS in outcomes and outcomes <= {_TLS, _DOWN} else 0
+        hopeless = outcomes & {_TLS, _WRONG} and outcomes <= {_TLS, _WRONG, _DOWN}
+        tls_rounds = tls_rounds + 1 if hopeless else 0
         if tls_rounds >= TLS_ROUNDS:
-            raise TLSMismatch({a: answers[a] for a, k in kinds.items() if k == _TLS})
+            if _TLS in outcomes:
+                raise TLSMismatch({a: answers[a] for a, k in kinds.items() if k == _TLS})
+            raise NotDqliteNodes({a: answers[a] for a, k in kinds.items() if k == _WRONG})
         if time.monotonic() + delay >= deadline:
             raise NoLeaderError(answers, timeout)
         time.sleep(delay)
@@ -132,36 +139,67 @@ class TLSMismatch(NoLeaderError, TLSError):
         ConnectError.__init__(self, "; ".join(messages))
 
 
+class NotDqliteNodes(NoLeaderError, NotDqlite):
+    """Every node that answered spoke something other than dqlite."""
+
+    def __init__(self, answers: dict[str, str]):
+        self.answers = dict(answers)
+        ConnectError.__init__(self, "; ".join(dict.fromkeys(answers.values())))
+
+
 def _round(addresses, timeout, answers, kinds, ssl_context, server_hostname) -> Connection | None:
     if len(addresses) == 1:  # no threads for the common single-node case
         conn, what, kind = _probe(addresses[0], timeout, ssl_context, server_hostname)
         answers[addresses[0]] = what
         kinds[addresses[0]] = kind
         return conn
-    import concurrent.futures  # only clusters need threads
+    # Daemon threads, never joined: a frozen node must not hold up the
+    # answer, nor the process's exit (a pool's workers are joined at exit).
+    results: queue.Queue = queue.Queue()
+    addresses = list(addresses)
+    late = _Late()
+    pending = list(addresses)
+
+    def ask():
+        while True:
+            with late.lock:
+                if not pending:
+                    return
+                address = pending.pop(0)
+            outcome = _probe(address, timeout, ssl_context, server_hostname)
+            with late.lock:
+                if late.done and outcome[0] is not None:
+                    outcome[0].close()  # a late leader connection nobody will use
+                    continue
+                results.put((address, outcome))
+
+    for _ in range(min(MAX_PARALLEL, len(addresses))):
+        threading.Thread(target=ask, daemon=True, name="dqlite-leader").start()
     winner: Connection | None = None
-    pool = concurrent.futures.ThreadPoolExecutor(min(MAX_PARALLEL, len(addresses)),
-                                                 thread_name_prefix="dqlite-leader")
-    futures = {pool.submit(_probe, a, timeout, ssl_context, server_hostname): a for a in addresses}
     try:
-        for future in concurrent.futures.as_completed(futures):
-            conn, what, kind = future.result()
-            answers[futures[future]] = what
-            kinds[futures[future]] = kind
+        for _ in addresses:
+            address, (conn, what, kind) = results.get()
+            answers[address], kinds[address] = what, kind
             if conn is not None:
                 winner = conn
                 break
     finally:
-        # Late probes must not leak sockets: close what they return.
-        for future in futures:
-            future.add_done_callback(_close_loser(winner))
-        pool.shutdown(wait=False)
+        with late.lock:
+            late.done = True
+            pending.clear()
+        while True:  # answers that came in meanwhile
+            try:
+                _, (conn, _, _) = results.get_nowait()
+            except queue.Empty:
+                break
+            if conn is not None and conn is not winner:
+                conn.close()
     return winner
 
 
-def _close_loser(winner):
-    def done(future):
-        conn, _, _ = future.result()
-        if conn is not None and conn is not winner:
-            conn.close()
-    return done
+class _Late:
+    """Whether a round has its answer (later leader connections are closed)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.done = False

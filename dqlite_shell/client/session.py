@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING, Iterable
 from dqlite_shell import sqltext
 from dqlite_shell._log import debug
 from dqlite_shell.client.connection import DEFAULT_TIMEOUT, Connection
-from dqlite_shell.client.errors import (ClientError, ConnectionLost, RequestTimeout, ServerError)
+from dqlite_shell.client.errors import (BrokenPeer, ClientError, ConnectionLost, LeadershipLost,
+                                        RequestNotSent, RequestTimeout, ServerError,
+                                        StatementLost, TransactionLost, lost_message)
 from dqlite_shell.client.leader import NodeStore, connect_leader
+from dqlite_shell.client.liveness import PROBE_EVERY, watcher
 from dqlite_shell.client.result import RowStream
 from dqlite_shell.client.transaction import TransactionState
 from dqlite_shell.client.transport import peer_closed
@@ -33,16 +36,9 @@ SQLITE_ERROR = 1
 NO_COLUMNS_MESSAGE = "not an error"
 
 
-class LeadershipLost(ClientError):
-    """The statement may or may not have been applied: the leader went away
-    (or lost leadership) after it was sent."""
-
-
-class TransactionLost(ClientError):
-    """The leader changed while a transaction was open; it was rolled back."""
-
-
 _ENDS_TRANSACTION = frozenset({"COMMIT", "END", "RELEASE"})
+#: How many not-leader refusals of one statement are followed to a new leader.
+MAX_REFUSALS = 5
 
 
 class Prepared:
@@ -98,6 +94,9 @@ class Session:
         self._prepared: OrderedDict[str, Prepared] = OrderedDict()
         self._kinds: dict[str, str] = {}  # statement text -> sqltext kind
         self._queried = False
+        #: None: the connection has run no statement yet; True: learn the
+        #: members before the next one; False: learnt.
+        self._learn_members: bool | None = None
 
     # -- connection management ----------------------------------------
 
@@ -116,18 +115,37 @@ class Session:
         return None if self._conn is None else self._conn.address
 
     def _connect(self) -> Connection:
+        # LEADER + CLIENT + OPEN, as go-dqlite's connector: the members are
+        # learnt later, only by sessions that outlive their first statement.
         conn = connect_leader(self.store, self.timeout, self.request_timeout,
                               self.ssl_context, self.server_hostname)
         try:
-            self.store.learn(node.address for node in conn.cluster())
             conn.open(self.database)
         except BaseException:
             conn.close()
             raise
+        if self.request_timeout > PROBE_EVERY:
+            conn.watch(watcher(conn.address, self.store, self.timeout, self._dial),
+                       PROBE_EVERY, stall=self.timeout)
         self._conn = conn
         self._prepared.clear()
         self._queried = False  # a new connection loads the schema when first used
+        self._learn_members = None  # learnt before this connection's second statement
         return conn
+
+    def _dial(self, address: str, timeout: float) -> Connection:
+        """A new connection to ``address`` with this session's TLS settings."""
+        return Connection.connect(address, timeout, self.ssl_context, self.server_hostname)
+
+    def _learn(self, conn: Connection) -> None:
+        """Learn the cluster's members once per connection, from its second
+        statement on: a later failover can then reach nodes the user did not
+        list, and a one-shot command pays no extra round trip."""
+        if self._learn_members is None:
+            self._learn_members = True
+            return
+        self._learn_members = False
+        self.store.learn(node.address for node in conn.cluster())
 
     def _drop(self) -> None:
         if self._conn is not None:
@@ -169,16 +187,18 @@ class Session:
 
         Goes on on a new leader (transparently) only when nothing can have
         run: the old leader refused the statement as not-leader, or the
-        connection failed before the statement was sent to run, or while
-        reading rows of a read-only statement; and never inside a
-        transaction, which is lost with its leader (:class:`TransactionLost`).
-        When a write may have run, :class:`LeadershipLost` says its fate is
-        unknown.
+        connection failed before the whole request was handed over; and never
+        inside a transaction, which is lost with its leader
+        (:class:`TransactionLost`). A statement that was sent and whose
+        answer never came is never re-sent, not even a read (a statement that
+        crashed one node would crash the next): :class:`StatementLost` says
+        so, and the next statement connects afresh.
         """
         refused = sqltext.is_refused(sql)
         if refused:
             raise ClientError(refused)
         deadline = time.monotonic() + self.timeout
+        refusals = 0
         while True:
             in_transaction = self.transaction.active
             before = self._conn
@@ -188,6 +208,8 @@ class Session:
                                       "transaction was rolled back")
             attempt = _Attempt()
             try:
+                if self._learn_members is not False:
+                    self._learn(conn)  # runs nothing of the statement
                 result = self._run(conn, sql, params, attempt)
             except ServerError as e:
                 if e.not_leader:
@@ -195,7 +217,11 @@ class Session:
                     if in_transaction:
                         raise TransactionLost("leadership changed; the open transaction "
                                               "was rolled back") from None
-                    if time.monotonic() < deadline:
+                    refusals += 1
+                    if refusals <= MAX_REFUSALS:
+                        # Nothing ran. The search for the new leader has its
+                        # own timeout (a long wait on a frozen leader that
+                        # finally refused must not use it up).
                         debug(__name__, "%s is not the leader any more; retrying", conn.address)
                         continue
                 if e.leadership_lost:
@@ -209,13 +235,14 @@ class Session:
                 self._drop()
                 if in_transaction and sqltext.first_keyword(sql) not in _ENDS_TRANSACTION:
                     raise TransactionLost(f"{e}; the open transaction was rolled back") from None
-                if attempt.sent and attempt.kind != sqltext.READ:
-                    raise LeadershipLost(f"{e}; this statement may or may not have been "
-                                         "applied") from None
-                if isinstance(e, ConnectionLost) and time.monotonic() < deadline:
-                    debug(__name__, "%s; nothing ran, retrying", e)
-                    continue
-                raise
+                if isinstance(e, BrokenPeer):
+                    raise
+                if not attempt.sent or isinstance(e, RequestNotSent):
+                    if time.monotonic() < deadline:
+                        debug(__name__, "%s; nothing ran, retrying", e)
+                        continue
+                    raise
+                raise StatementLost(lost_message(conn.address, e, attempt.kind != sqltext.READ)) from None
             self.transaction.observe(sql)
             return result
 
@@ -228,24 +255,24 @@ class Session:
         reset statements after their last row (an EXPLAIN would stay active).
         Writes go through cached prepared statements and EXEC.
         """
+        # From the first request that carries the statement (even EXPLAIN or
+        # PREPARE) a lost answer means it may have run, or crashed the node.
+        attempt.sent = True
         kind = attempt.kind = self._kind(conn, sql)  # may EXPLAIN: runs nothing
         stmt = None
         if kind == sqltext.WRITE:
             stmt = self._prepare(conn, sql)  # runs nothing
             if stmt.params != len(params):
                 raise ParameterCountError(stmt.params, len(params))
-        if peer_closed(conn._transport):
-            # The node went away after answering the last request: what we
-            # are about to send could not run. Say so, so it is retried.
-            raise ConnectionLost(f"{conn.address} closed the connection")
-        attempt.sent = True
-        self._queried = True  # from now on the connection's schema may go stale
+        # A connection that has answered a query may hold a schema that
+        # another connection changed since; a new one loads it when first used.
+        stale_schema, self._queried = self._queried, True
         if stmt is not None:
             return conn.exec(stmt.id, params)
         if kind == sqltext.WRITE_ROWS:
             return self._write_rows(conn, sql, params)
         try:
-            fresh = self._queried and sqltext.expands_star(sql)
+            fresh = stale_schema and sqltext.expands_star(sql)
             return conn.query_sql(sql, params, fresh_schema=fresh)
         except ServerError as e:
             # A statement without result columns is refused before it runs
@@ -327,12 +354,17 @@ class Session:
 
     def execute_script(self, sql: str) -> Result:
         """EXEC_SQL: every statement of ``sql`` in one request, no rows."""
+        refused = sqltext.is_refused(sql)
+        if refused:
+            raise ClientError(refused)
         conn = self.connection
         try:
             result = conn.exec_sql(sql)
         except (ConnectionLost, RequestTimeout) as e:
             self._drop()
-            raise LeadershipLost(f"{e}; the script may or may not have been applied") from None
+            if isinstance(e, (BrokenPeer, RequestNotSent)):
+                raise
+            raise StatementLost(lost_message(conn.address, e, True)) from None
         self.transaction.observe(sql)
         return result
 
@@ -388,4 +420,5 @@ class ParameterCountError(ClientError, ValueError):
                          f"{'' if expected == 1 else 's'}, {given} given")
 
 
-__all__ = ["LeadershipLost", "ParameterCountError", "Session", "TransactionLost"]
+__all__ = ["LeadershipLost", "ParameterCountError", "Session", "StatementLost",
+           "TransactionLost"]

@@ -11,12 +11,14 @@ import select
 import socket
 import struct
 import sys
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Callable
 
 from dqlite_shell.address import Address, AddressError, parse_address
-from dqlite_shell.client.errors import (ConnectError, ConnectionLost, RequestTimeout, TLSError,
-                                         TLSRequired)
-from dqlite_shell.wire.constants import MAX_BODY_SIZE, PROTOCOL_VERSION
+from dqlite_shell.client.errors import (BrokenPeer, ConnectError, ConnectionLost, NotDqlite,
+                                         RequestNotSent, RequestTimeout, TLSError, TLSRequired,
+                                         seconds)
+from dqlite_shell.wire.constants import MAX_BODY_SIZE, PROTOCOL_VERSION, ResponseType
 from dqlite_shell.wire.errors import ProtocolError
 
 if TYPE_CHECKING:
@@ -25,6 +27,10 @@ if TYPE_CHECKING:
 _HEADER = struct.Struct("<IBBH")
 _HANDSHAKE = struct.pack("<Q", PROTOCOL_VERSION)
 _RECV_SIZE = 256 * 1024
+_MAX_RESPONSE_TYPE = max(ResponseType)
+#: Once a message has begun, its bytes arrive together; this long a stall
+#: inside one is a broken peer (callers may set a tighter bound).
+DEFAULT_STALL_TIMEOUT = 10.0
 
 
 class Transport:
@@ -37,10 +43,19 @@ class Transport:
         self._buf = bytearray(_RECV_SIZE)
         self._start = 0  # first unread byte
         self._end = 0  # end of the bytes received
-        self._timeout: float | None = None
+        self._timeout: float | None = None  # silence allowed before an answer begins
+        self._tick: float | None = None  # the socket's own timeout (see set_timeout)
+        self._quiet_since: float | None = None  # when the current silence began
+        #: Silence allowed inside a message once it has begun.
+        self.stall_timeout = DEFAULT_STALL_TIMEOUT
+        #: Called as ``on_silence(seconds)`` every ``probe_every`` s of waiting
+        #: for an answer to begin; may raise to give up (the socket is closed).
+        self.on_silence: Callable[[float], None] | None = None
+        self.probe_every = 1.0
         self.closed = False
         self.tls = False
         self._answered = False  # any byte received yet (TLS mismatches show before)
+        self._frames = 0  # frames read (the first one tells whether the peer speaks dqlite)
 
     @classmethod
     def dial(cls, address: str, timeout: float = 5.0,
@@ -68,21 +83,43 @@ class Transport:
         return transport
 
     def set_timeout(self, timeout: float | None) -> None:
+        """How long an answer may take to begin (None: for ever).
+
+        The socket itself wakes up more often (the stall bound, the silence
+        probe), so that a broken peer is noticed; see :meth:`_waited`.
+        """
         if timeout != self._timeout:
-            self.sock.settimeout(timeout)
             self._timeout = timeout
+            self._set_tick()
+
+    def _set_tick(self) -> None:
+        tick = self._timeout
+        for bound in (self.stall_timeout, self.probe_every if self.on_silence else None):
+            if bound is not None and (tick is None or bound < tick):
+                tick = bound
+        if tick != self._tick:
+            self.sock.settimeout(tick)
+            self._tick = tick
+
+    def watch(self, on_silence: Callable[[float], None] | None, every: float = 1.0) -> None:
+        """Call ``on_silence(seconds)`` every ``every`` s while an answer has
+        not begun (None stops it)."""
+        self.on_silence, self.probe_every = on_silence, every
+        self._set_tick()
 
     def send(self, data: bytes) -> None:
         try:
             self.sock.sendall(data)
         except socket.timeout:
+            # Part of the request may be in the socket: the connection is
+            # unusable, but the node never had the whole request.
             self.close()
-            raise RequestTimeout(f"{self.address} did not accept the request in time") from None
+            raise RequestNotSent(f"{self.address} did not accept the request in time") from None
         except OSError as e:
             self.close()
             if not self._answered:
                 self._first_read_failed(e)
-            raise ConnectionLost(f"connection to {self.address} lost: {_reason(e)}") from None
+            raise RequestNotSent(f"connection to {self.address} lost: {_reason(e)}") from None
 
     def read_frame(self) -> tuple[int, int, bytes]:
         """Read one whole frame: ``(type, schema, body)``."""
@@ -92,6 +129,8 @@ class Transport:
             if avail >= 8:
                 words, msg_type, schema, _ = _HEADER.unpack_from(buf, self._start)
                 size = words * 8
+                if not self._frames and (size > self.max_body or msg_type > _MAX_RESPONSE_TYPE):
+                    self._not_dqlite(msg_type, size)
                 if size > self.max_body:
                     self.close()
                     raise ProtocolError(f"{self.address} announced a {size}-byte message "
@@ -99,6 +138,7 @@ class Transport:
                 if avail >= 8 + size:
                     begin = self._start + 8
                     self._start = begin + size
+                    self._frames += 1
                     return msg_type, schema, bytes(buf[begin:self._start])
                 self._make_room(8 + size)
             self._fill()
@@ -120,8 +160,8 @@ class Transport:
         try:
             n = self.sock.recv_into(memoryview(self._buf)[self._end:])
         except socket.timeout:
-            self.close()
-            raise RequestTimeout(f"{self.address} did not answer within {self._timeout:g} s") from None
+            self._waited()
+            return
         except OSError as e:
             self.close()
             if not self._answered:
@@ -136,6 +176,40 @@ class Transport:
             raise ConnectionLost(f"{self.address} closed the connection{where}")
         self._end += n
         self._answered = True
+        self._quiet_since = None
+
+    def _waited(self) -> None:
+        """The socket's timeout passed with nothing received: decide whether
+        to go on waiting (return) or give up (close and raise)."""
+        now = time.monotonic()
+        if self._quiet_since is None:
+            self._quiet_since = now - (self._tick or 0.0)
+        quiet = now - self._quiet_since
+        partial = self._end - self._start
+        try:
+            if partial and quiet >= self.stall_timeout:
+                raise BrokenPeer(f"{self.address} stopped sending in the middle of a message "
+                                 f"({partial} bytes read, then nothing for {seconds(quiet)} s): "
+                                 "a broken peer")
+            if self._timeout is not None and quiet >= self._timeout:
+                raise RequestTimeout(f"{self.address} did not answer within "
+                                     f"{seconds(self._timeout)} s")
+            if self.on_silence is not None and not partial:
+                self.on_silence(quiet)
+        except BaseException:
+            self.close()
+            raise
+
+    def _not_dqlite(self, msg_type: int, size: int) -> None:
+        """The first answer's header makes no sense: name what is there."""
+        head = bytes(self._buf[self._start:min(self._end, self._start + 32)])
+        self.close()
+        text = head.split(b"\r")[0].split(b"\n")[0].decode("ascii", "replace")
+        if len(text) >= 4 and text.isprintable():
+            shown = f"it answered {text!r}"
+        else:
+            shown = f"message type {msg_type}, {size} bytes announced, limit {self.max_body}"
+        raise NotDqlite(f"{self.address} does not speak the dqlite protocol ({shown})")
 
     def _first_read_failed(self, error: OSError | None) -> None:
         """Name a TLS mismatch when the node hangs up before its first answer.
@@ -179,7 +253,17 @@ def _connect(addr: Address, timeout: float) -> socket.socket:
         return sock
     sock = socket.create_connection((addr.host, addr.port), timeout=timeout)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    # A host that vanished (power, network) is noticed in about 11 s even
+    # when nothing else would notice it.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for option, value in _KEEPALIVE:
+        sock.setsockopt(socket.IPPROTO_TCP, option, value)
     return sock
+
+
+_KEEPALIVE = [(getattr(socket, name), value) for name, value in
+              (("TCP_KEEPIDLE", 5), ("TCP_KEEPINTVL", 2), ("TCP_KEEPCNT", 3))
+              if hasattr(socket, name)]
 
 
 def _tls_reason(e: OSError) -> str:

@@ -50,7 +50,10 @@ def test_session_learns_members_it_was_not_given(shared_cluster):
     follower = shared_cluster.addresses[(leader + 1) % 3]
     session = Session([follower], "db")
     try:
-        session.connection
+        session.execute("SELECT 1").fetchall()
+        # A one-shot connect is LEADER + CLIENT + OPEN, as go-dqlite's: no CLUSTER.
+        assert session.store.addresses() == [follower]
+        session.execute("SELECT 2").fetchall()
         assert sorted(session.store.addresses()) == sorted(shared_cluster.addresses)
     finally:
         session.close()

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from dqlite_shell.client.connection import Connection
-from dqlite_shell.client.errors import (ConnectError, ConnectionLost, ProtocolError,
-                                        RequestTimeout)
+from dqlite_shell.client.errors import (BrokenPeer, ConnectError, ConnectionLost, NotDqlite,
+                                        ProtocolError, RequestTimeout)
 from dqlite_shell.wire.rows import encode_rows
 
 HEADER = struct.Struct("<IBBH")
@@ -65,17 +65,34 @@ def test_garbage_instead_of_a_response(fake):
         _read_request(sock)
         sock.sendall(HEADER.pack(1, 99, 0, 0) + b"\xff" * 8)  # unknown type 99
     conn = Connection.connect(fake(script).address, timeout=5)
-    with pytest.raises(ProtocolError, match="99"):
+    with pytest.raises(NotDqlite, match="does not speak the dqlite protocol .*message type 99"):
         conn.leader()
+    assert conn.closed
+
+
+def test_garbage_after_a_good_answer_is_a_protocol_error(fake):
+    def script(sock):
+        _read_request(sock)
+        sock.sendall(HEADER.pack(2, 1, 0, 0) + bytes(16))  # SERVER: no leader
+        _read_request(sock)
+        sock.sendall(HEADER.pack(1, 99, 0, 0) + b"\xff" * 8)  # unknown type 99
+    conn = Connection.connect(fake(script).address, timeout=5)
+    assert conn.leader() is None
+    with pytest.raises(ProtocolError, match="99") as info:
+        conn.leader()
+    assert not isinstance(info.value, NotDqlite)
     assert conn.closed
 
 
 def test_server_that_is_not_dqlite(fake):
     def script(sock):
         sock.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
-    conn = Connection.connect(fake(script).address, timeout=5)
-    with pytest.raises((ProtocolError, ConnectionLost)):
+    address = fake(script).address
+    conn = Connection.connect(address, timeout=5)
+    with pytest.raises(NotDqlite) as info:
         conn.leader()
+    assert str(info.value) == (f"{address} does not speak the dqlite protocol "
+                               "(it answered 'HTTP/1.1 400 Bad Request')")
 
 
 def test_closed_mid_frame(fake):
@@ -111,6 +128,7 @@ def test_oversized_frame_is_refused_without_reading_it(fake):
     conn = Connection.connect(fake(script).address, timeout=5)
     with pytest.raises(ProtocolError, match="limit"):
         conn.leader()
+    assert conn.closed
 
 
 def test_truncated_rows_batch_is_an_error_not_a_short_result(fake):
@@ -153,3 +171,80 @@ def test_nothing_listening_is_a_connect_error(free_address):
 def test_bad_address_is_a_connect_error():
     with pytest.raises(ConnectError, match="port must be"):
         Connection.connect("127.0.0.1:notaport")
+
+
+# -- a fake leader: it answers the session's connect, then misbehaves ------------
+
+def _fake_leader(script):
+    """A FakeServer that plays leader for LEADER, CLIENT and OPEN, then hands
+    the socket to ``script(sock)`` for the statement."""
+    from dqlite_shell.wire.messages import Db, Server, Welcome
+    from dqlite_shell.wire.serverside import encode_response
+
+    holder = {}
+
+    def serve(sock):
+        _read_request(sock)  # LEADER
+        sock.sendall(encode_response(Server(1, holder["address"])))
+        _read_request(sock)  # CLIENT
+        sock.sendall(encode_response(Welcome(15000)))
+        _read_request(sock)  # OPEN
+        sock.sendall(encode_response(Db(0)))
+        script(sock)
+
+    server = FakeServer(serve)
+    holder["address"] = server.address
+    return server
+
+
+def test_a_stall_inside_a_message_is_a_broken_peer_even_with_a_long_statement_timeout():
+    from dqlite_shell.client.session import Session
+    release = threading.Event()
+
+    def script(sock):
+        _read_request(sock)  # QUERY_SQL
+        part = encode_rows(["n"], [(1,)], done=True)
+        sock.sendall(HEADER.pack(len(part) // 8, 7, 0, 0) + part[:5])  # then nothing
+        release.wait(30)
+
+    server = _fake_leader(script)
+    # Statements may take a day to begin answering; a message that has begun
+    # may not stall for longer than the session's timeout.
+    session = Session([server.address], "db", timeout=1, request_timeout=24 * 3600)
+    started = time.monotonic()
+    try:
+        with pytest.raises(BrokenPeer, match="stopped sending in the middle of a message"):
+            session.execute("SELECT 1")
+        assert time.monotonic() - started < 5
+    finally:
+        release.set()
+        session.close()
+        server.close()
+
+
+def test_a_read_whose_connection_dies_is_not_sent_again(fake):
+    """The answer never came: the read may have crashed the node, and would
+    crash the next leader too. It is reported, never re-sent."""
+    from dqlite_shell.client.errors import StatementLost
+    from dqlite_shell.client.session import Session
+    seen = []
+
+    def script(sock):
+        words, msg_type, _, _ = HEADER.unpack(sock.recv(8))
+        sock.recv(words * 8)
+        seen.append(msg_type)
+        sock.shutdown(socket.SHUT_RDWR)  # as a crashed node: no answer
+
+    server = _fake_leader(script)
+    session = Session([server.address], "db", timeout=2)
+    try:
+        with pytest.raises(StatementLost) as info:
+            session.execute("SELECT ts FROM d1")
+        # (A retry would have dialed again and met a NoLeaderError: the fake
+        # accepts one connection.)
+        assert str(info.value) == (f"the connection to {server.address} was lost while it "
+                                   "ran this statement (the node may have crashed)")
+        assert seen == [9]  # one QUERY_SQL
+    finally:
+        session.close()
+        server.close()
