@@ -203,7 +203,7 @@ class SchemaCache:
             try:
                 names = [r[0] for r in session.execute(
                     "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
-                    "AND name NOT LIKE 'sqlite_%' ORDER BY name").fetchall()]
+                    "AND substr(name, 1, 7) <> 'sqlite_' ORDER BY name").fetchall()]
                 columns: set[str] = set()
                 for name in names:
                     columns.update(r[1] for r in session.execute(

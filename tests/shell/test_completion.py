@@ -23,6 +23,7 @@ SCHEMA = [
     'CREATE VIEW "it\'s a view" AS SELECT 7 AS seven',
     'INSERT INTO "odd name" VALUES (1, \'hi\', \'crème\', \'bracket\')',
     "INSERT INTO MixedCase VALUES (42)",
+    "CREATE TABLE sqlitely (a)",  # not an internal sqlite_ table ('_' is a LIKE wildcard)
 ]
 
 
@@ -35,9 +36,9 @@ def completer(shell, node):
     cache = SchemaCache(state)
     cache.refresh()
     deadline = time.monotonic() + 10
-    while len(cache.tables) < 3 and time.monotonic() < deadline:
+    while len(cache.tables) < 4 and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert sorted(cache.tables) == ["MixedCase", "it's a view", "odd name"]
+    assert sorted(cache.tables) == ["MixedCase", "it's a view", "odd name", "sqlitely"]
     return state, ShellCompleter(cache, ["table", "csv"])
 
 
