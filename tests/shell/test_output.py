@@ -541,3 +541,21 @@ def test_machine_formats_keep_control_characters_on_a_terminal(fmt):
         assert out.getvalue() == 'a\n"\x1b[1m\tb\x07"\n'
     else:  # JSON escapes them itself
         assert "\\u001b[1m\\tb\\u0007" in out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_json_on_a_terminal_escapes_c1_controls_and_del(fmt):
+    # U+009B is a CSI to some terminals; JSON leaves it raw. Escaped, it is
+    # the same JSON value.
+    rows = [("\x9b31mred\x7f", "é\u2028")]
+    out = io.StringIO()
+    render_to(fmt, out, ["k\x85", "u"], rows, terminal=True)
+    text = out.getvalue()
+    assert not re.search("[\x7f-\x9f]", text)
+    assert "\\u009b31mred\\u007f" in text and '"k\\u0085"' in text and "é\u2028" in text
+    plain = io.StringIO()
+    render_to(fmt, plain, ["k\x85", "u"], rows, terminal=False)
+    assert "\x9b31mred\x7f" in plain.getvalue()
+    parse = json.loads if fmt == "json" else lambda t: [json.loads(t)]
+    assert parse(text) == parse(plain.getvalue()) == [{"k\x85": "\x9b31mred\x7f",
+                                                       "u": "é\u2028"}]

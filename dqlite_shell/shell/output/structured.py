@@ -14,19 +14,31 @@ Values:
 * BLOB -> a string holding the bytes in standard base64 (RFC 4648 with
   padding), as Go's ``encoding/json`` and so the Go shell's ``-f json`` do.
 
-``headers`` and ``nullvalue`` do not apply.
+``headers`` and ``nullvalue`` do not apply.  JSON escapes the C0 control
+characters itself; on a terminal, DEL and the C1 controls (U+0080-U+009F,
+e.g. U+009B, a CSI to some terminals) are escaped too (``\\u009b``): the
+same JSON value, and nothing from the data drives the terminal.
 """
 
 from __future__ import annotations
 
 import base64
 import json.encoder
+import re
 from typing import Sequence, TextIO
 
 from .base import Renderer
 
 _quote = json.encoder.encode_basestring      # the C version when available
 _INF = float("inf")
+# Outside strings JSON text is ASCII, so these only ever occur inside one.
+_RAW_CONTROLS = re.compile(r"[\x7f-\x9f]")
+
+
+def _escape_controls(text: str) -> str:
+    if _RAW_CONTROLS.search(text) is None:
+        return text
+    return _RAW_CONTROLS.sub(lambda m: "\\u%04x" % ord(m.group()), text)
 
 
 def json_value(value) -> str:
@@ -61,8 +73,9 @@ class JsonlRenderer(Renderer):
 
     def _objects(self, batch: Sequence[Sequence]) -> list[str]:
         keys = self._keys
-        return ["{" + ",".join([k + json_value(v) for k, v in zip(keys, row)]) + "}"
-                for row in batch]
+        objects = ["{" + ",".join([k + json_value(v) for k, v in zip(keys, row)]) + "}"
+                   for row in batch]
+        return list(map(_escape_controls, objects)) if self.terminal else objects
 
     def rows(self, batch: Sequence[Sequence]) -> None:
         """Print a batch, one object a line."""
