@@ -135,3 +135,20 @@ def test_keywords_are_sqlites():
         assert lib.sqlite3_keyword_name(i, ctypes.byref(name), ctypes.byref(size)) == 0
         library.add(name.value[:size.value].decode())
     assert SQL_KEYWORDS == library
+
+
+def test_file_names_are_quoted_as_the_command_line_reads_them(tmp_path, monkeypatch):
+    (tmp_path / "my file.sql").write_text("SELECT 1;\n")
+    (tmp_path / "it's.sql").write_text("SELECT 2;\n")
+    (tmp_path / "plain.sql").write_text("SELECT 3;\n")
+    monkeypatch.chdir(tmp_path)
+
+    class NoSchema:
+        tables = columns = addresses = ()
+
+    comp = ShellCompleter(NoSchema(), ["table"])
+    assert set(offers(comp, ".read my")) == {".read 'my file.sql'"}
+    assert set(offers(comp, ".read 'my f")) == {".read 'my file.sql'"}
+    assert set(offers(comp, ".read pl")) == {".read plain.sql"}
+    (line,) = offers(comp, ".read it")
+    assert registry.split_args(line) == [".read", "it's.sql"]
