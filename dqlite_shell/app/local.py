@@ -149,6 +149,11 @@ class LocalCluster:
         node.stdout.close()
         node.stderr.close()
 
+    def pid(self, index: int) -> int | None:
+        """The process id of process node ``index`` (None in-process or stopped)."""
+        node = self._nodes[index]
+        return None if node is None or isinstance(node, Node) else node.pid
+
     def running(self, index: int) -> bool:
         node = self._nodes[index]
         if node is None:

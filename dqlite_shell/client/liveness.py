@@ -3,18 +3,17 @@
 A statement may run long before its answer begins, so silence alone proves
 nothing. While a session waits, every ``PROBE_EVERY`` seconds of silence we
 ask the node itself on a second connection (LEADER). A node that answers is
-alive and we go on waiting. A node that does not answer is frozen, cut off,
-or (libdqlite 1.11 only, whose one thread runs every statement) busy with one
-long step of a statement. Then we ask the other known nodes who leads:
+alive, and we go on waiting as long as the statement takes. A node that
+answers nothing at all, neither the statement nor a probe, for ``bound``
+seconds (the session's timeout) is given up: frozen, cut off, or (libdqlite
+1.11 only, whose one thread runs every statement) busy with one long step.
+The other nodes are then asked who leads, for the message.
 
-* another node is the confirmed leader: ours was deposed while it held our
-  statement; waiting longer cannot give a trustworthy answer, so we give up
-  (detection takes an election: about 1-3 s with default Raft settings);
-* no other leader, and the node has been silent for ``bound`` seconds (the
-  session's timeout): we give up too, for the cluster cannot answer now.
-
-Giving up raises :class:`NodeSilent`; the session reports the statement's
-fate as unknown and never re-sends it. TCP keepalive (set on every socket in
+We wait the whole bound even when another node already leads: a deposed
+leader that wakes up in time answers "not leader", which proves the statement
+did not run, and the session then goes on through the new leader. Giving up
+raises :class:`NodeSilent`; the session reports the statement's fate as
+unknown and never re-sends it. TCP keepalive (set on every socket in
 ``transport``) covers a dead host when no probe runs.
 """
 
@@ -22,10 +21,11 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from typing import TYPE_CHECKING, Callable
 
 from dqlite_shell._log import debug
-from dqlite_shell.client.errors import ClientError, RequestTimeout, seconds
+from dqlite_shell.client.errors import ClientError, ConnectError, RequestTimeout, seconds
 from dqlite_shell.wire.errors import ProtocolError
 
 if TYPE_CHECKING:
@@ -42,33 +42,43 @@ class NodeSilent(RequestTimeout):
 
 def watcher(address: str, store: "NodeStore", bound: float, dial: Callable,
             probe: float = PROBE_EVERY) -> Callable[[float], None]:
-    """An ``on_silence(seconds)`` callback for the connection to ``address``.
+    """An ``on_silence(quiet)`` callback for the connection to ``address``
+    (``quiet``: seconds since its last byte).
 
     ``dial(address, timeout)`` returns a new :class:`Connection` (so TLS
-    settings follow); ``bound`` is how long a node that answers nothing, with
-    no other leader in sight, is waited for.
+    settings follow); ``bound`` is how long a node that shows no life at all
+    is waited for.
     """
+    alive_at: list[float] = []  # when a probe last got an answer
 
     def on_silence(quiet: float) -> None:
-        if _answers(address, dial, probe):
+        if answers(address, dial, probe):
+            alive_at[:] = [time.monotonic()]
+            return
+        silent = quiet if not alive_at else min(quiet, time.monotonic() - alive_at[0])
+        if silent < bound:
+            debug(__name__, "%s silent for %.1f s; still waiting", address, silent)
             return
         other = _other_leader(address, store, dial, probe)
-        if other is not None:
-            raise NodeSilent(f"{address} stopped answering while it ran this statement and "
-                             f"{other} leads now (the node may be frozen or cut off)")
-        if quiet >= bound:
-            raise NodeSilent(f"{address} answered nothing for {seconds(quiet)} s, neither this "
-                             "statement nor a probe on a second connection, and no other node "
-                             "leads (frozen, cut off, or busy with one long step)")
-        debug(__name__, "%s silent for %.1f s; still waiting", address, quiet)
+        now = (f"{other} leads now" if other else "no other node leads")
+        raise NodeSilent(f"{address} answered nothing for {seconds(silent)} s, neither this "
+                         f"statement nor a probe on a second connection, and {now} (the node "
+                         "may be frozen, cut off, or busy with one long step)")
 
     return on_silence
 
 
-def _answers(address: str, dial: Callable, timeout: float) -> bool:
-    """True when ``address`` answers LEADER on a new connection in time."""
+def answers(address: str, dial: Callable, timeout: float) -> bool | None:
+    """True when ``address`` answers LEADER on a new connection in time;
+    False when it is silent; None when it cannot be reached at all."""
     try:
-        with dial(address, timeout) as conn:
+        conn = dial(address, timeout)
+    except ConnectError:
+        return None
+    except (ClientError, ProtocolError, OSError):
+        return False
+    try:
+        with conn:
             conn.leader()
         return True
     except (ClientError, ProtocolError, OSError):

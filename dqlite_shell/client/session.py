@@ -19,7 +19,7 @@ from dqlite_shell.client.errors import (BrokenPeer, ClientError, ConnectionLost,
                                         RequestNotSent, RequestTimeout, ServerError,
                                         StatementLost, TransactionLost, lost_message)
 from dqlite_shell.client.leader import NodeStore, connect_leader
-from dqlite_shell.client.liveness import PROBE_EVERY, watcher
+from dqlite_shell.client.liveness import PROBE_EVERY, answers, watcher
 from dqlite_shell.client.result import RowStream
 from dqlite_shell.client.transaction import TransactionState
 from dqlite_shell.client.transport import peer_closed
@@ -37,7 +37,8 @@ NO_COLUMNS_MESSAGE = "not an error"
 
 
 _ENDS_TRANSACTION = frozenset({"COMMIT", "END", "RELEASE"})
-#: How many not-leader refusals of one statement are followed to a new leader.
+#: How many times one statement that provably did not run (refused as
+#: not-leader, or lost before it was sent) is taken to a new leader.
 MAX_REFUSALS = 5
 
 
@@ -94,6 +95,8 @@ class Session:
         self._prepared: OrderedDict[str, Prepared] = OrderedDict()
         self._kinds: dict[str, str] = {}  # statement text -> sqltext kind
         self._queried = False
+        #: The node still running a statement we abandoned (see :meth:`cancel`).
+        self.busy_address: str | None = None
         #: None: the connection has run no statement yet; True: learn the
         #: members before the next one; False: learnt.
         self._learn_members: bool | None = None
@@ -169,16 +172,23 @@ class Session:
 
         True when the connection is usable at once; False when the socket was
         abandoned (the next statement reconnects; a statement the server was
-        still running goes on there until it ends — libdqlite 1.11 cannot
-        stop one mid-way).
+        still running goes on there until it ends — libdqlite cannot stop one
+        mid-way — and :attr:`busy_address` names that node).
         """
         conn = self._conn
         if conn is None or conn.closed:
             return True
         usable = conn.cancel(grace)
         if not usable:
+            self.busy_address = conn.address
             self._drop()
         return usable
+
+    def node_answers(self, address: str, timeout: float) -> bool | None:
+        """True when ``address`` answers a LEADER request on a new connection
+        within ``timeout`` s (libdqlite 1.11 answers nothing while it runs a
+        statement), False when it is silent, None when it cannot be reached."""
+        return answers(address, self._dial, timeout)
 
     # -- statements ---------------------------------------------------
 
@@ -238,7 +248,10 @@ class Session:
                 if isinstance(e, BrokenPeer):
                     raise
                 if not attempt.sent or isinstance(e, RequestNotSent):
-                    if time.monotonic() < deadline:
+                    refusals += 1
+                    if refusals <= MAX_REFUSALS and (time.monotonic() < deadline
+                                                     or not isinstance(e, RequestNotSent)):
+                        # Nothing ran; the leader search has its own timeout.
                         debug(__name__, "%s; nothing ran, retrying", e)
                         continue
                     raise

@@ -140,6 +140,7 @@ def _run_one(state: "ShellState", item: Item, cache: SchemaCache) -> bool:
     """Run one item; False stops the rest of the input (after an error)."""
     started = time.perf_counter()
     try:
+        _wait_for_busy_node(state)
         script.run_item(state, item)
     except KeyboardInterrupt:
         _interrupted(state, started)
@@ -168,3 +169,21 @@ def _interrupted(state: "ShellState", started: float) -> None:
         state.warn("Interrupted; the server may still be busy finishing the statement "
                    "(libdqlite cannot stop it mid-way): the next one runs when it is done")
     sys.stdout.flush()
+
+
+def _wait_for_busy_node(state: "ShellState") -> None:
+    """Keep the promise made on Ctrl-C: before the next statement, wait for
+    the node that is still finishing the interrupted one (libdqlite 1.11
+    answers nothing meanwhile, not even a leader search), saying so once.
+    Ctrl-C stops the wait."""
+    session = state._session
+    address = session.busy_address if session is not None else None
+    if address is None:
+        return
+    session.busy_address = None
+    if session.node_answers(address, 0.5) is False:
+        state.warn(f"waiting for {address} to finish the interrupted statement "
+                   "(Ctrl-C stops waiting)")
+        # Each probe waits up to 1 s; a node that went away ends the wait.
+        while session.node_answers(address, 1.0) is False:
+            pass

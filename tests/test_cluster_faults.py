@@ -1,0 +1,259 @@
+"""Faults on real 3-node clusters of dqlite-node processes: a statement that
+crashes its node, frozen (SIGSTOPped) leaders and followers.
+
+A statement whose answer never came is reported and never re-sent, so one
+statement can take down at most one node; a node that shows no life at all
+is given up after the shell's --timeout.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from dqlite_shell import dbapi
+from dqlite_shell.client.connection import Connection
+from dqlite_shell.client.session import Session
+from tests.shell.conftest import DQLITE, run_dqlite
+
+#: libdqlite 1.11 aborts the node that reads a REAL from a TIMESTAMP column
+#: (src/query.c: value_type: Assertion).
+CRASHER = "SELECT ts FROM d1"
+
+
+@pytest.fixture
+def cluster(cluster_factory):
+    cluster = cluster_factory(3, processes=True)
+    yield cluster
+    for index in range(3):  # a stopped process cannot take SIGTERM
+        if cluster.running(index):
+            os.kill(cluster.pid(index), signal.SIGCONT)
+
+
+def _session(cluster, timeout=15) -> Session:
+    return Session(cluster.addresses, "db", timeout=timeout)
+
+
+def _leader_index(cluster) -> int:
+    session = _session(cluster)
+    try:
+        session.connection
+        return cluster.addresses.index(session.leader_address)
+    finally:
+        session.close()
+
+
+def _alive(cluster) -> list[int]:
+    return [i for i in range(3) if cluster.running(i)]
+
+
+def _wait_dead(cluster, index, timeout=10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while cluster.running(index):
+        assert time.monotonic() < deadline, f"node {index} is still running"
+        time.sleep(0.02)
+
+
+def _cluster_writes(cluster, value) -> None:
+    session = _session(cluster)
+    try:
+        session.execute("INSERT INTO w VALUES (?)", (value,))
+        assert (value,) in session.execute("SELECT n FROM w").fetchall()
+    finally:
+        session.close()
+
+
+def _make_crasher_table(cluster) -> None:
+    session = _session(cluster)
+    try:
+        session.execute("CREATE TABLE d1 (ts TIMESTAMP)")
+        session.execute("INSERT INTO d1 VALUES (1.5)")
+        session.execute("CREATE TABLE w (n INTEGER)")
+    finally:
+        session.close()
+
+
+def _freeze(cluster, index) -> None:
+    os.kill(cluster.pid(index), signal.SIGSTOP)
+
+
+def _thaw(cluster, index) -> None:
+    os.kill(cluster.pid(index), signal.SIGCONT)
+
+
+def test_a_statement_that_crashes_its_node_takes_down_one_node_only(cluster):
+    _make_crasher_table(cluster)
+    leader = _leader_index(cluster)
+    run = run_dqlite("-s", ",".join(cluster.addresses), "-c", CRASHER, timeout=60)
+    assert run.status == 1, run
+    assert run.err == (f"<command>:1: error: the connection to {cluster.addresses[leader]} was "
+                       "lost while it ran this statement (the node may have crashed)\n")
+    _wait_dead(cluster, leader)
+    assert len(_alive(cluster)) == 2
+    _cluster_writes(cluster, 1)
+
+    # The driver, after the crashed node came back.
+    cluster.start(leader)
+    leader = _leader_index(cluster)
+    conn = dbapi.connect(cluster.addresses, timeout=15)
+    try:
+        with pytest.raises(dbapi.OperationalError, match="was lost while it ran this statement"):
+            conn.cursor().execute(CRASHER).fetchall()
+    finally:
+        conn.close()
+    _wait_dead(cluster, leader)
+    assert len(_alive(cluster)) == 2
+    _cluster_writes(cluster, 2)
+
+
+def test_a_frozen_leader_and_follower_end_the_statement_after_the_timeout(cluster):
+    _make_crasher_table(cluster)
+    leader = _leader_index(cluster)
+    follower = (leader + 1) % 3
+    proc = subprocess.Popen(DQLITE + ["-s", ",".join(cluster.addresses), "--timeout", "3"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        proc.stdin.write("SELECT 'first';\nSELECT 'second';\n")
+        proc.stdin.flush()
+        # Connected to the leader, members learnt (before the second statement).
+        assert proc.stdout.readline() == "first\n"
+        assert proc.stdout.readline() == "second\n"
+        _freeze(cluster, leader)
+        _freeze(cluster, follower)
+        started = time.monotonic()
+        proc.stdin.write("INSERT INTO w VALUES (1);\nSELECT 'never';\n")
+        proc.stdin.close()
+        status = proc.wait(30)
+        took = time.monotonic() - started
+        err = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert status == 1, err
+    (line,) = err.splitlines()
+    assert line.startswith(f"<stdin>:3: error: {cluster.addresses[leader]} answered nothing for ")
+    assert "no other node leads" in line and line.endswith("may or may not have been applied")
+    assert 3 <= took < 8, took
+
+
+def test_a_frozen_single_node_ends_a_select_after_the_timeout(process_factory):
+    node = process_factory()
+    proc = subprocess.Popen(DQLITE + ["-s", node.address, "--timeout", "2"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        proc.stdin.write("SELECT 'first';\nSELECT 'second';\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline() == "first\n"
+        assert proc.stdout.readline() == "second\n"
+        os.kill(node.proc.pid, signal.SIGSTOP)
+        started = time.monotonic()
+        proc.stdin.write("SELECT 'third';\n")
+        proc.stdin.close()
+        status = proc.wait(30)
+        took = time.monotonic() - started
+        err = proc.stderr.read()
+    finally:
+        os.kill(node.proc.pid, signal.SIGCONT)
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert status == 1, err
+    assert re.fullmatch(
+        f"<stdin>:3: error: {re.escape(node.address)} answered nothing for [0-9.]+ s, "
+        "neither this statement nor a probe on a second connection, and no other "
+                   "node leads \\(the node may be frozen, cut off, or busy with one long step\\)\n", err)
+    assert 2 <= took < 6, took
+
+
+def test_a_frozen_follower_does_not_delay_the_exit(cluster):
+    leader = _leader_index(cluster)
+    follower = (leader + 1) % 3
+    _freeze(cluster, follower)
+    # The frozen follower is listed first: its probe thread must not be waited for.
+    servers = [cluster.addresses[follower]] + [a for a in cluster.addresses
+                                               if a != cluster.addresses[follower]]
+    started = time.monotonic()
+    run = run_dqlite("-s", ",".join(servers), "--timeout", "5", "-c", "SELECT 1", timeout=30)
+    took = time.monotonic() - started
+    assert (run.status, run.out, run.err) == (0, "1\n", "")
+    assert took < 2.5, took
+
+
+def test_a_leader_frozen_mid_script_never_applies_twice_or_skips(cluster):
+    """A bounded chaos run: the leader freezes for a while in the middle of a
+    piped script. Either every row lands once, or the script stops at the
+    one statement whose fate is unknown, with everything before it applied
+    and nothing after it."""
+    session = _session(cluster)
+    session.execute("CREATE TABLE k (n INTEGER)")  # no UNIQUE: duplicates would show
+    leader = cluster.addresses.index(session.leader_address)
+    session.close()
+    lines = 1500
+    script = "".join(f"INSERT INTO k VALUES ({i});\n" for i in range(1, lines + 1))
+    proc = subprocess.Popen(DQLITE + ["-s", ",".join(cluster.addresses), "--timeout", "10"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        proc.stdin.write(script[:len(script) // 3])
+        proc.stdin.flush()
+        watcher = _session(cluster)
+        deadline = time.monotonic() + 60
+        while watcher.execute("SELECT count(*) FROM k").fetchall()[0][0] < 100:
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.01)
+        watcher.close()
+        _freeze(cluster, leader)
+        proc.stdin.write(script[len(script) // 3:])
+        proc.stdin.close()
+        # Thaw once the others have a new leader (well inside the shell's 10 s).
+        other = Session([a for i, a in enumerate(cluster.addresses) if i != leader], "db",
+                        timeout=15)
+        other.connection
+        other.close()
+        _thaw(cluster, leader)
+        status = proc.wait(120)
+        err = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    session = _session(cluster)
+    try:
+        values = [n for (n,) in session.execute("SELECT n FROM k ORDER BY n").fetchall()]
+    finally:
+        session.close()
+    assert len(values) == len(set(values)), "a statement was applied twice"
+    if status == 0:
+        assert err == "" and values == list(range(1, lines + 1))
+    else:
+        assert status == 1, err
+        (message,) = err.splitlines()
+        prefix, _, text = message.partition(": error: ")
+        assert text.endswith("may or may not have been applied"), message
+        line = int(prefix.split(":")[1])
+        assert values[:line - 1] == list(range(1, line)), "a statement before it is missing"
+        assert set(values) - set(range(1, line + 1)) == set(), "a statement after it ran"
+
+
+def test_probes_find_a_busy_node_alive(node):
+    """The liveness probe itself: a node that answers LEADER on a second
+    connection is alive (what keeps a long statement waiting)."""
+    session = Session([node.address], "db")
+    try:
+        assert session.node_answers(node.address, 1.0) is True
+    finally:
+        session.close()
+    with Connection.connect(node.address, 2) as conn:
+        assert conn.leader().address == node.address
