@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from itertools import repeat
-from typing import Sequence
+from typing import Iterable, Sequence
 
 _INF = float("inf")
 _TWO64 = 1 << 64
@@ -131,8 +131,9 @@ def to_text(value, nullvalue: str = "") -> str:
     return str(value)
 
 
-def text_column(column: Sequence, nullvalue: str) -> Sequence[str]:
-    """Every value of one column as text (NULL as ``nullvalue``).
+def text_column(column: Sequence, nullvalue: str) -> Iterable[str]:
+    """Every value of one column as text (NULL as ``nullvalue``), in order;
+    iterate once.
 
     A column holding only text, integers and NULLs (the usual case) is
     converted by C-level ``map`` calls, with no Python function call per
@@ -142,12 +143,12 @@ def text_column(column: Sequence, nullvalue: str) -> Sequence[str]:
     if kinds == _STR_ONLY:
         return column
     if kinds <= PLAIN_TYPES:
-        return list(map(str, column))
+        return map(str, column)
     if kinds <= PLAIN_OR_NULL_TYPES:
-        return list(map(str, map({None: nullvalue}.get, column, column)))
+        return map(str, map({None: nullvalue}.get, column, column))
     if kinds <= _FLOAT_OR_NULL_TYPES:
         return _real_column(column, nullvalue)
-    return list(map(to_text, column, repeat(nullvalue)))
+    return map(to_text, column, repeat(nullvalue))
 
 
 def text_rows(batch: Sequence[Sequence], nullvalue: str) -> list[tuple[str, ...]]:
