@@ -12,7 +12,6 @@ import prompt_toolkit or pygments.
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import sys
@@ -69,8 +68,8 @@ def _complete_servers(_ctx, _param, incomplete: str):
               help="Node addresses, comma-separated and repeatable (host:port, [v6]:port, "
                    "@name), or file://STORE (a go-dqlite .yaml or SQLite node store). "
                    "Without it a scratch node is started.")
-@click.option("-c", "--command", "command_opt", metavar="SQL",
-              help="Run SQL (and dot-commands) and exit.")
+@click.option("-c", "--command", "command_opt", metavar="SQL", multiple=True,
+              help="Run SQL (and dot-commands) and exit; repeatable: each runs in turn.")
 @click.option("-f", "--format", "fmt", metavar="FORMAT", shell_complete=_complete_formats,
               help="Output format: table, list, csv, json, jsonl, markdown, line (go's "
                    "tabular means list). Default: table on a terminal, else list.")
@@ -105,7 +104,11 @@ def command(**options):
     Defaults come from ~/.config/dqlite/config.toml and the DQLITE_SERVERS and
     DQLITE_DATABASE environment variables.
     """
-    sys.exit(run(**options))
+    try:
+        status = run(**options)
+    except KeyboardInterrupt:  # before click, which would print an empty line
+        status = 128 + signal.SIGINT
+    sys.exit(status)
 
 
 def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail,
@@ -130,10 +133,10 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
     no_color = no_color or not cfg.get("color", True)
     no_history = no_history or not cfg.get("history", True)
 
-    if command_arg is not None and command_opt is not None:
+    if command_arg is not None and command_opt:
         raise Failure("give the command either as an argument or with -c, not both")
-    text = command_opt if command_opt is not None else command_arg
-    interactive = text is None and sys.stdin.isatty()
+    texts = list(command_opt) if command_opt else [] if command_arg is None else [command_arg]
+    interactive = not texts and sys.stdin.isatty()
     settings = startup.settings(fmt, headers, bail, sys.stdout.isatty())
     ssl_context = startup.tls(cert, key, ca)
     addresses = startup.servers(servers)
@@ -147,17 +150,28 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
         if interactive:
             from dqlite_shell.shell import repl
             return repl.run(state)
-        if text is not None:
-            return startup.run_script(state, io.StringIO(text), "<command>", single_transaction)
-        return startup.run_script(state, sys.stdin, "<stdin>", single_transaction)
+        from dqlite_shell.shell import script
+        if texts:
+            names = ["<command>"] if len(texts) == 1 else [
+                f"<command {i}>" for i in range(1, len(texts) + 1)]
+            sources = [(script.command_text(t), n) for t, n in zip(texts, names)]
+        else:
+            sources = [(script.open_stdin(), "<stdin>")]
+        return startup.run_script(state, sources, single_transaction)
     finally:
         state.close()
 
 
+def _terminate(*_) -> None:
+    from dqlite_shell.shell.script import Terminated
+    raise Terminated(128 + signal.SIGTERM)
+
+
 def main(argv=None) -> None:
     """Entry point of ``dqlite``."""
-    # A SIGTERM unwinds like Ctrl-C, so scratch nodes are removed.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    # A SIGTERM unwinds like Ctrl-C, so scratch nodes are removed (and a
+    # script says where it stopped).
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         command.main(args=argv, prog_name=PROG, standalone_mode=False)
     except click.exceptions.Abort:

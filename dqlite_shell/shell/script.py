@@ -1,77 +1,36 @@
 """Scripts: SQL and dot-commands read line by line, run as they complete.
 
-Statements end where SQLite says they do (``sqlite3.complete_statement``), so
-strings, quoted identifiers, comments, triggers and several statements on one
-line all work; a dot-command counts only at the start of a line with no
-statement pending. Input is read and run one statement at a time, so a script
-of any size runs in constant memory.
+Splitting is :mod:`.script_input`'s job. Input is read and run one statement
+at a time, so a script of any size runs in constant memory, and an error, an
+unusable line or a signal is reported as ``NAME:LINE: ...``: everything before
+that line ran.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from typing import TYPE_CHECKING, Iterable, Iterator, NamedTuple, TextIO
+import io
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Iterable, TextIO
 
-from dqlite_shell import sqltext
 from dqlite_shell.client.errors import ClientError, NoLeaderError, ServerError
 from dqlite_shell.client.session import LeadershipLost, TransactionLost
 from dqlite_shell.shell import engine
 from dqlite_shell.shell.errors import CommandError
+from dqlite_shell.shell.script_input import (InputError, Item, checked_lines,  # noqa: F401
+                                             split_script)
 from dqlite_shell.wire.errors import ProtocolError
 
 if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
 
+#: How deep ``.read`` may nest (sqlite3's limit): a file that reads itself stops there.
+MAX_READ_DEPTH = 25
+_read_depth: ContextVar[int] = ContextVar("read_depth", default=0)
 
-class Item(NamedTuple):
-    """One unit of a script: a statement or a dot-command, with its line."""
-    line: int
-    text: str
-    is_command: bool
-
-
-def split_script(lines: Iterable[str]) -> Iterator[Item]:
-    """Yield the statements and dot-commands of ``lines`` as they complete."""
-    pending: list[str] = []
-    start = 0  # line number of pending[0]
-    for lineno, line in enumerate(lines, 1):
-        if not pending or sqltext.is_blank("".join(pending)):
-            if line.lstrip().startswith("."):
-                pending = []
-                yield Item(lineno, line.strip(), True)
-                continue
-            if not pending:
-                start = lineno
-        pending.append(line)
-        if ";" not in line:
-            continue
-        text = "".join(pending)
-        if not sqlite3.complete_statement(text):
-            continue
-        rest, start = yield from _statements(text, start)
-        pending = [rest] if rest else []
-    text = "".join(pending)
-    rest, start = yield from _statements(text, start)
-    if rest:  # the last statement may lack its semicolon, as in sqlite3
-        yield _item(rest, start)
-
-
-def _statements(text: str, line: int):
-    """Yield each complete statement of ``text``; return (the rest, its line)."""
-    while True:
-        statement, rest = sqltext.split_first(text)
-        if not sqlite3.complete_statement(statement):
-            break
-        if not sqltext.is_blank(statement):
-            yield _item(statement, line)
-        line += statement.count("\n")
-        text = rest
-    return ("" if sqltext.is_blank(text) else text), line
-
-
-def _item(statement: str, line: int) -> Item:
-    first = sqltext.skip_blank(statement)
-    return Item(line + statement.count("\n", 0, first), statement.strip(), False)
+#: The errors a statement or a dot-command raises for its own failure; any
+#: other exception is a bug or a stop (EPIPE, a signal) and is not disguised
+#: as a statement's error.
+STATEMENT_ERRORS = (CommandError, ClientError, ProtocolError)
 
 
 class ScriptAborted(Exception):
@@ -86,10 +45,16 @@ class ConnectionFailed(Exception):
     """No leader could be reached: exit status 2."""
 
 
-def describe_error(error: Exception) -> str:
+class Terminated(SystemExit):
+    """SIGTERM, raised by the handler ``dqlite`` installs: exit status 143."""
+
+
+def describe_error(error: BaseException) -> str:
     """One line for the user."""
     if isinstance(error, ServerError):
         return error.message
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
     text = str(error) or type(error).__name__
     return text.splitlines()[0] if text else text
 
@@ -108,48 +73,134 @@ def run_lines(state: "ShellState", lines: Iterable[str], name: str) -> int:
 
     Errors print ``NAME:LINE: error: MESSAGE``. With ``.bail on`` (the
     default for scripts) the first error stops the script (ScriptAborted);
-    a statement whose fate is unknown, or a lost transaction, always stops
-    it. No reachable leader raises ConnectionFailed.
+    a line that is not UTF-8 text, a statement whose fate is unknown, or a
+    lost transaction always stops it. No reachable leader raises
+    ConnectionFailed. A closed output pipe (BrokenPipeError) ends it quietly;
+    SIGINT and SIGTERM end it after saying where.
     """
     failures = 0
-    for item in split_script(lines):
-        if state.quit_requested:
+    items = split_script(checked_lines(lines))
+    next_line = 1  # the first line of what has not run yet
+    while not state.quit_requested:
+        try:
+            item = next(items, None)
+        except InputError as e:
+            state.warn(f"{name}:{e.line}: error: {e}")
+            raise ScriptAborted(1) from None
+        except (KeyboardInterrupt, Terminated) as e:
+            _interrupted(state, e, name, next_line)
+            raise
+        if item is None:
             break
         try:
             run_item(state, item)
-        except ScriptAborted:
-            raise
-        except NoLeaderError as e:
+        except STATEMENT_ERRORS as e:
+            if isinstance(e, NoLeaderError):
+                state.warn(f"{name}:{item.line}: error: {describe_error(e)}")
+                raise ConnectionFailed(str(e)) from None
             state.warn(f"{name}:{item.line}: error: {describe_error(e)}")
-            raise ConnectionFailed(str(e)) from None
-        except (LeadershipLost, TransactionLost) as e:
-            state.warn(f"{name}:{item.line}: error: {describe_error(e)}")
-            raise ScriptAborted(1) from None
-        except (CommandError, ClientError, ProtocolError, OSError, ValueError) as e:
+            if isinstance(e, (LeadershipLost, TransactionLost)):
+                raise ScriptAborted(1) from None
             failures += 1
             state.errors += 1
-            state.warn(f"{name}:{item.line}: error: {describe_error(e)}")
             if state.settings.bail:
                 raise ScriptAborted(1) from None
+        except BrokenPipeError:
+            raise  # the reader of the results left: stop quietly (cli), as sqlite3
+        except OSError as e:  # the results cannot be written (a full disk under .output)
+            state.warn(f"{name}:{item.line}: error: cannot write the results: "
+                       f"{describe_error(e)}")
+            raise ScriptAborted(1) from None
+        except (KeyboardInterrupt, Terminated) as e:
+            _interrupted(state, e, name, item.line)
+            raise
+        next_line = item.line + item.text.count("\n") + 1
     return failures
+
+
+def _interrupted(state: "ShellState", error: BaseException, name: str, line: int) -> None:
+    """Say once (nested ``.read`` scripts re-raise) where a signal stopped the script."""
+    if getattr(error, "reported", False):
+        return
+    error.reported = True
+    if state.connected_to is not None and state.session.transaction.active:
+        what = "the open transaction is rolled back"
+    else:
+        what = "statements before this line were applied"
+    state.warn(f"{name}:{line}: interrupted; {what}")
 
 
 def run_path(state: "ShellState", path: str) -> None:
     """``.read FILE``: run a script file; errors name FILE and LINE."""
+    depth = _read_depth.get()
+    if depth >= MAX_READ_DEPTH:
+        raise CommandError(f"cannot read {path}: .read is nested {MAX_READ_DEPTH} deep "
+                           "(does a file read itself?)")
     try:
-        f = open(path, encoding="utf-8")
+        f = open(path, encoding="utf-8", errors="surrogateescape")
     except OSError as e:
         raise CommandError(f"cannot open {path}: {e.strerror}") from None
-    with f:
-        run_lines(state, f, path)
-
-
-def run_stream(state: "ShellState", stream: TextIO, name: str = "<stdin>") -> int:
-    """Run a whole input stream; returns the exit status (0, 1 or 2)."""
+    token = _read_depth.set(depth + 1)
     try:
-        failures = run_lines(state, stream, name)
+        with f:
+            run_lines(state, f, path)
+    except OSError as e:  # reading the file failed (EISDIR, EIO): not the results
+        if isinstance(e, BrokenPipeError):
+            raise
+        raise CommandError(f"cannot read {path}: {describe_error(e)}") from None
+    finally:
+        _read_depth.reset(token)
+
+
+def open_stdin() -> TextIO:
+    """Standard input as script text: UTF-8 whatever the locale, the bytes
+    that are not UTF-8 kept (as surrogates) so that their line is reported."""
+    return open(0, encoding="utf-8", errors="surrogateescape", closefd=False)
+
+
+def command_text(text: str) -> TextIO:
+    """A ``-c`` argument as script text (bytes of argv that were not UTF-8
+    arrive as surrogates, and are reported with their line)."""
+    return io.StringIO(text, newline=None)
+
+
+def run_sources(state: "ShellState", sources: list[tuple[TextIO, str]]) -> int:
+    """Run scripts one after the other (``-c A -c B``) for an exit status
+    (0, 1 or 2): an error that stops one stops them all."""
+    failures = 0
+    try:
+        for stream, name in sources:
+            failures += run_lines(state, stream, name)
+            if state.quit_requested:
+                break
     except ScriptAborted as e:
         return e.status
     except ConnectionFailed:
         return 2
     return 1 if failures else 0
+
+
+def refused_in_transaction(sources: list[tuple[TextIO, str]]) -> str | None:
+    """``NAME:LINE: error: ...`` for the first dot-command of the in-memory
+    sources (``-c`` text) that cannot run inside a transaction, or None.
+    Other streams (stdin) are not read ahead: their commands are refused when
+    met, inside the transaction, which is then rolled back."""
+    from dqlite_shell.shell.commands.registry import lookup, split_args, transaction_refusal
+    for stream, name in sources:
+        if not isinstance(stream, io.StringIO):
+            continue
+        try:
+            for item in split_script(checked_lines(io.StringIO(stream.getvalue(), newline=None))):
+                words = split_args(item.text) if item.is_command else []
+                cmd = lookup(words[0]) if words else None
+                refusal = transaction_refusal(cmd.name) if cmd else None
+                if refusal:
+                    return f"{name}:{item.line}: error: {refusal}"
+        except (InputError, CommandError):
+            continue  # reported when the text runs
+    return None
+
+
+def run_stream(state: "ShellState", stream: TextIO, name: str = "<stdin>") -> int:
+    """Run a whole input stream; returns the exit status (0, 1 or 2)."""
+    return run_sources(state, [(stream, name)])

@@ -105,18 +105,25 @@ class _Scratch:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def run_script(state: ShellState, stream: TextIO, name: str, single_transaction: bool) -> int:
-    """Run a script for an exit status; with ``single_transaction`` all or nothing."""
+def run_script(state: ShellState, sources: list[tuple[TextIO, str]],
+               single_transaction: bool) -> int:
+    """Run scripts (stdin, or each ``-c``) for an exit status; with
+    ``single_transaction`` all or nothing."""
     from dqlite_shell.shell import script
     if not single_transaction:
-        return script.run_stream(state, stream, name)
+        return script.run_sources(state, sources)
+    refused = script.refused_in_transaction(sources)
+    if refused:  # -c text is known in full: refuse before anything runs
+        state.warn(f"{refused}; nothing was run")
+        return 1
     state.settings.bail = True  # nothing applied unless everything is
     try:
         state.session.execute("BEGIN")
     except Exception as e:  # noqa: BLE001 - reported as the connection failure it is
-        state.warn(f"{name}: error: {script.describe_error(e)}")
+        state.warn(f"{sources[0][1]}: error: {script.describe_error(e)}")
         return 2
-    status = script.run_stream(state, stream, name)
+    status = script.run_sources(state, sources)
+    name = sources[-1][1]
     session = state.session
     if status == 0 and session.transaction.active:
         try:

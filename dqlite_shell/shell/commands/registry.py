@@ -37,6 +37,22 @@ class Command:
 
 COMMANDS: dict[str, Command] = {}
 
+#: Dot-commands refused inside a transaction (a BEGIN, or the whole script
+#: under -1): .open and .transfer would end it (a new connection, a new
+#: leader), and the cluster changes would not be part of it (a ROLLBACK
+#: could not undo them), as psql refuses \c in a transaction block.
+NOT_IN_TRANSACTION = frozenset({".open", ".transfer", ".add", ".assign", ".remove", ".weight"})
+
+
+def transaction_refusal(name: str) -> str | None:
+    """Why dot-command ``name`` cannot run inside a transaction, or None."""
+    if name not in NOT_IN_TRANSACTION:
+        return None
+    why = ("it would end the transaction" if name in (".open", ".transfer")
+           else "its change would not be part of it")
+    return (f"{name} cannot run inside a transaction (after BEGIN, or anywhere under -1): "
+            f"{why}")
+
 
 def command(usage: str, summary: str, *, args: tuple[int, int | None] = (0, 0),
             complete: tuple[str, ...] = (), aliases: tuple[str, ...] = ()):
@@ -85,6 +101,9 @@ def run(state: "ShellState", line: str) -> None:
     if cmd is None:
         raise CommandError(f"unknown command {words[0]}; .help lists the commands")
     args = words[1:]
+    refusal = transaction_refusal(cmd.name)
+    if refusal and state.connected_to is not None and state.session.transaction.active:
+        raise CommandError(refusal)
     if len(args) < cmd.min_args or (cmd.max_args is not None and len(args) > cmd.max_args):
         raise UsageError(f"usage: {cmd.usage}")
     cmd.func(state, args)

@@ -125,10 +125,7 @@ def output_(state: "ShellState", args: list[str]) -> None:
 @command(".read FILE", "Run the statements and commands of FILE", args=(1, 1), complete=(FILE,))
 def read(state: "ShellState", args: list[str]) -> None:
     from dqlite_shell.shell.script import run_path
-    try:
-        run_path(state, args[0])
-    except OSError as e:
-        raise CommandError(f"cannot read {args[0]}: {e.strerror or e}") from None
+    run_path(state, args[0])  # errors name the file (and its line)
 
 
 @command(".help [COMMAND]", "List the commands, or say more about one",
