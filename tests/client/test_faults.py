@@ -248,3 +248,81 @@ def test_a_read_whose_connection_dies_is_not_sent_again(fake):
     finally:
         session.close()
         server.close()
+
+
+class SlowDeposedLeader:
+    """A fake node for any number of connections: it plays leader, answers
+    probes at once (alive), but holds its first QUERY_SQL for ``hold`` s and
+    then refuses it as not-leader ("no database opened"), as a deposed 1.11
+    leader does; the next QUERY_SQL gets rows."""
+
+    def __init__(self, hold: float):
+        self.hold = hold
+        self.queries = 0
+        self.lock = threading.Lock()
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.address = "127.0.0.1:%d" % self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                sock, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
+
+    def _serve(self, sock):
+        from dqlite_shell.wire.constants import RequestType
+        from dqlite_shell.wire.messages import Db, Failure, Rows, Server, Welcome
+        from dqlite_shell.wire.serverside import encode_response
+        with sock:
+            try:
+                sock.recv(8)  # handshake
+                while True:
+                    head = sock.recv(8)
+                    if len(head) < 8:
+                        return
+                    words, msg_type, _, _ = HEADER.unpack(head)
+                    if words:
+                        sock.recv(words * 8, socket.MSG_WAITALL)
+                    if msg_type == RequestType.LEADER:
+                        answer = Server(1, self.address)
+                    elif msg_type == RequestType.CLIENT:
+                        answer = Welcome(15000)
+                    elif msg_type == RequestType.OPEN:
+                        answer = Db(0)
+                    elif msg_type == RequestType.QUERY_SQL:
+                        with self.lock:
+                            self.queries += 1
+                            first = self.queries == 1
+                        if first:
+                            time.sleep(self.hold)
+                            answer = Failure(12, "no database opened")
+                        else:
+                            answer = Rows(["n"], [(7,)], True)
+                    else:
+                        answer = Failure(1, f"unexpected request {msg_type}")
+                    sock.sendall(encode_response(answer))
+            except OSError:
+                return
+
+    def close(self):
+        self.listener.close()
+
+
+def test_a_refusal_that_comes_after_the_timeout_still_goes_to_the_new_leader():
+    """The wait on a slow node must not use up the retry of a statement it
+    finally refused without running it (it used to re-raise "no database
+    opened" once the statement's deadline had passed)."""
+    from dqlite_shell.client.session import Session
+    server = SlowDeposedLeader(hold=2.5)
+    session = Session([server.address], "db", timeout=1, request_timeout=60)
+    try:
+        assert session.execute("SELECT n FROM t").fetchall() == [(7,)]
+        assert server.queries == 2
+    finally:
+        session.close()
+        server.close()
