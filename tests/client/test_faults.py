@@ -112,9 +112,9 @@ def test_closed_before_answering(fake):
 
 def test_silence_hits_the_request_timeout(fake):
     done = threading.Event()
-    conn = Connection.connect(fake(lambda s: done.wait(10)).address, timeout=0.3)
+    conn = Connection.connect(fake(lambda s: done.wait(10)).address, timeout=0.29999)
     started = time.monotonic()
-    with pytest.raises(RequestTimeout):
+    with pytest.raises(RequestTimeout, match=r"did not answer within 0\.3 s$"):
         conn.leader()
     assert time.monotonic() - started < 2
     done.set()
