@@ -46,7 +46,9 @@ def _show_paged(state: "ShellState", columns, batches) -> int:
     pager = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE)
     out = io.TextIOWrapper(pager.stdin, encoding="utf-8", errors="replace", newline="")
     s = state.settings
-    renderer = make_renderer(s.mode, out, columns, headers=s.headers, nullvalue=s.nullvalue)
+    # The pager shows it on the terminal: escape as for one.
+    renderer = make_renderer(s.mode, out, columns, headers=s.headers, nullvalue=s.nullvalue,
+                             terminal=True)
     count = 0
     try:
         for batch in batches:

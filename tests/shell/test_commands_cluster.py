@@ -51,8 +51,8 @@ def test_cluster_in_other_modes_goes_through_the_renderer(shell, shared_cluster)
     rows = [tuple(line.split("|")) for line in run(state, ".cluster").splitlines()]
     run(state, ".mode csv")
     run(state, ".headers on")
-    assert run(state, ".cluster") == "id,address,role\r\n" + "".join(",".join(r) + "\r\n"
-                                                                      for r in rows)
+    assert run(state, ".cluster") == "id,address,role\n" + "".join(",".join(r) + "\n"
+                                                                    for r in rows)
     reference = shell(shared_cluster.addresses)
     for mode in ("table", "line", "markdown"):
         run(state, f".mode {mode}")
