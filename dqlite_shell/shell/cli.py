@@ -84,8 +84,8 @@ def _complete_servers(_ctx, _param, incomplete: str):
               help="Run the whole script in one transaction: nothing is applied unless all is.")
 @click.option("--data-dir", type=click.Path(file_okay=False), metavar="DIR",
               help="Keep (and reuse) the scratch node's data in DIR.")
-@click.option("--scratch", type=click.IntRange(min=1, max=9), default=1, show_default=True,
-              metavar="N", help="Start N local nodes as one cluster when no -s is given.")
+@click.option("--scratch", type=click.IntRange(min=1, max=9), metavar="N",
+              help="Start N local nodes as one cluster (default 1) when no -s is given.")
 @click.option("--cert", type=click.Path(dir_okay=False), metavar="FILE",
               help="TLS client certificate (go's -c/--cert).")
 @click.option("--key", type=click.Path(dir_okay=False), metavar="FILE",
@@ -124,7 +124,12 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
     except config.ConfigError as e:
         raise Failure(str(e)) from None
     env_servers = os.environ.get("DQLITE_SERVERS")
+    origin = "-s" if servers else "DQLITE_SERVERS" if env_servers else config.path()
     servers = servers or ((env_servers,) if env_servers else tuple(cfg.get("servers", ())))
+    if servers and (scratch is not None or data_dir is not None):
+        option = "--scratch" if scratch is not None else "--data-dir"
+        raise Failure(f"{option} is for a local scratch node: it cannot be used with servers "
+                      f"(given by {origin})")
     database = database or os.environ.get("DQLITE_DATABASE") or cfg.get("database")
     fmt = fmt or cfg.get("format")
     headers = cfg.get("headers") if headers is None else headers
@@ -146,7 +151,7 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
     state.color, state.history = not no_color, not no_history
     try:
         if not addresses:
-            startup.start_scratch(state, scratch, data_dir)
+            startup.start_scratch(state, scratch or 1, data_dir)
         if interactive:
             from dqlite_shell.shell import repl
             return repl.run(state)

@@ -77,9 +77,25 @@ def load(file: str | None = None) -> dict:
         if key == "servers" and isinstance(value, list) and not all(
                 isinstance(v, str) for v in value):
             raise ConfigError(f"{file}:{line}: servers must be {expected}")
+        problem = _check_value(key, value)
+        if problem:
+            raise ConfigError(f"{file}:{line}: {problem}")
     if isinstance(data.get("servers"), str):
         data["servers"] = [s.strip() for s in data["servers"].split(",") if s.strip()]
     return data
+
+
+def _check_value(key: str, value) -> str | None:
+    """What is wrong with a value of the right type, as the command line would say it."""
+    if key == "format":
+        from dqlite_shell.shell.output import resolve_format
+        try:
+            resolve_format(value)
+        except ValueError as e:
+            return str(e)
+    if key == "timeout" and value < 0.1:
+        return "timeout must be at least 0.1 (seconds)"
+    return None
 
 
 def _line_of(text: str, key: str) -> int:

@@ -23,6 +23,10 @@ def tls(cert: str | None, key: str | None, ca: str | None):
     """An ``ssl`` context for --cert/--key/--ca, or None."""
     if not (cert or key or ca):
         return None
+    if bool(cert) != bool(key):  # else OpenSSL's "[SSL] PEM lib"
+        given, missing = ("--cert", "--key") if cert else ("--key", "--cert")
+        raise Failure(f"{given} needs {missing} too: the client certificate and its key "
+                      "go together")
     from dqlite_shell.client.tls import TLSConfigError, client_context
     try:
         return client_context(cert, key, ca)
@@ -51,9 +55,13 @@ def servers(values: tuple[str, ...]) -> list[str]:
                 return [n.address for n in nodes]
             from dqlite_shell.address import AddressError, parse_address
             try:
-                parse_address(part)
+                address = parse_address(part, default_port=0)
             except AddressError as e:
                 raise Failure(str(e)) from None
+            if not address.is_abstract and address.port == 0:
+                # go-dqlite has no default either (its shell retries "missing port" forever)
+                raise Failure(f"{part!r} has no port: write HOST:PORT (dqlite has no "
+                              "standard port)")
             addresses.append(part)
     return addresses
 

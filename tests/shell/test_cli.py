@@ -110,6 +110,11 @@ def test_unreachable_server_exits_2_within_the_timeout(dqlite):
     (["-f", "nope", "-c", "SELECT 1"], "nope"),
     (["-s", "127.0.0.1:notaport", "-c", "SELECT 1"], "port"),
     (["--timeout", "x"], "timeout"),
+    (["--cert", "/etc/hostname", "-s", "127.0.0.1:1", "-c", "SELECT 1"], "--cert needs --key"),
+    (["--key", "/etc/hostname", "-s", "127.0.0.1:1", "-c", "SELECT 1"], "--key needs --cert"),
+    (["-s", "127.0.0.1", "-c", "SELECT 1"], "'127.0.0.1' has no port: write HOST:PORT"),
+    (["-s", "127.0.0.1:1", "--scratch", "3", "-c", "SELECT 1"], "--scratch is for a local"),
+    (["-s", "127.0.0.1:1", "--data-dir", "/tmp", "-c", "SELECT 1"], "--data-dir is for a local"),
 ])
 def test_usage_errors_exit_2_in_one_line(dqlite, args, word):
     run = dqlite(*args)
@@ -194,3 +199,16 @@ def test_a_statement_may_run_longer_than_the_timeout(dqlite, node):
                  "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
                  "WHERE x < 3000000) SELECT count(*) FROM c")
     assert (run.status, run.out) == (0, "3000000\n"), run
+
+
+@pytest.mark.parametrize("line,message", [
+    ('format = "xml"', ":2: unknown output format 'xml'"),
+    ("timeout = 0", ":2: timeout must be at least 0.1"),
+])
+def test_config_values_that_cannot_be_used_name_the_file_and_line(dqlite, tmp_path, line, message):
+    config = tmp_path / "dqlite" / "config.toml"
+    config.parent.mkdir()
+    config.write_text(f"# mine\n{line}\n")
+    run = dqlite("-s", "127.0.0.1:1", "-c", "SELECT 1", env={"XDG_CONFIG_HOME": str(tmp_path)})
+    assert run.status == 2 and run.err.count("\n") == 1
+    assert run.err.startswith(f"dqlite: error: {config}{message}"), run
