@@ -81,3 +81,48 @@ def generate_node_id(address: str) -> int:
     """``dqlite_generate_node_id``: a random node id (the address seeds it)."""
     _, lib = load()
     return int(lib.dqlite_generate_node_id(address.encode()))
+
+
+def loaded_file() -> str | None:
+    """The file the loaded libdqlite was mapped from (from /proc/self/maps,
+    so Linux only), or None when that cannot be told."""
+    load()
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                fields = line.split(None, 5)
+                if len(fields) == 6 and "libdqlite" in fields[5]:
+                    return fields[5].strip()
+    except OSError:
+        pass
+    return None
+
+
+def debian_package(path: str, dpkg: str = "/var/lib/dpkg") -> tuple[str, str] | None:
+    """``(package, version)`` of the installed Debian package that holds
+    ``path``, from dpkg's own files (fast: no dpkg-query), or None.
+
+    libdqlite's own number is not the package's (1.11.1 says 1.10.0), so this
+    is what tells which release is loaded.
+    """
+    import glob
+    for listing in glob.glob(os.path.join(dpkg, "info", "*dqlite*.list")):
+        try:
+            with open(listing, encoding="utf-8", errors="replace") as f:
+                if path + "\n" not in f.read():
+                    continue
+        except OSError:
+            continue
+        package = os.path.basename(listing)[:-len(".list")].split(":")[0]
+        try:
+            with open(os.path.join(dpkg, "status"), encoding="utf-8", errors="replace") as f:
+                status = f.read()
+        except OSError:
+            return None
+        for paragraph in status.split("\n\n"):
+            if f"Package: {package}\n" in paragraph + "\n" and "ok installed" in paragraph:
+                for field in paragraph.splitlines():
+                    if field.startswith("Version: "):
+                        return package, field[len("Version: "):]
+        return None
+    return None

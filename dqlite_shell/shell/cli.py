@@ -28,11 +28,21 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 def _version_message() -> str:
     # Imported here so that --help and the client paths never load cffi.
     from dqlite_shell.native import LibraryNotFound, version
+    from dqlite_shell.native.library import debian_package, loaded_file
     try:
-        lib = f"libdqlite {version()}"
+        number = version()
     except LibraryNotFound:
         lib = "libdqlite not found"
-    return f"{PROG} {__version__} ({lib}, Python {sys.version.split()[0]})"
+    else:
+        # The library's own number lags its releases (1.11.1 says 1.10.0):
+        # the package that installed the loaded file says which it is.
+        path = loaded_file()
+        package = debian_package(os.path.realpath(path)) if path else None
+        if package:
+            lib = f"{package[0]} {package[1]} at {path}, which reports {number}"
+        else:
+            lib = f"libdqlite {number} by its own number" + (f" at {path}" if path else "")
+    return f"{PROG} {__version__} ({lib}; Python {sys.version.split()[0]})"
 
 
 def _print_version(ctx, _param, value):

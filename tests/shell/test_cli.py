@@ -181,7 +181,23 @@ def test_without_libdqlite_a_scratch_node_fails_in_one_line(dqlite):
 
 def test_version(dqlite):
     run = dqlite("--version")
-    assert run.status == 0 and run.out.startswith("dqlite 0.") and "libdqlite 1." in run.out
+    assert run.status == 0 and run.out.startswith("dqlite 0."), run
+    # The package's version, not only the library's own number (1.11.1 says 1.10.0).
+    import shutil
+    import subprocess
+    if shutil.which("dpkg-query"):
+        packaged = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "libdqlite0"],
+                                  capture_output=True, text=True)
+        if packaged.returncode == 0:
+            assert f"(libdqlite0 {packaged.stdout} at /" in run.out, run
+            assert ", which reports 1." in run.out
+            return
+    assert "libdqlite 1." in run.out and "by its own number" in run.out
+
+
+def test_version_without_libdqlite(dqlite):
+    run = dqlite("--version", env={"DQLITE_SHELL_LIBDQLITE": "/nonexistent.so"})
+    assert run.status == 0 and "(libdqlite not found; Python 3." in run.out
 
 
 def test_one_shot_and_scripts_never_load_the_repl_libraries(dqlite, node):
