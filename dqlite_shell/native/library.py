@@ -83,15 +83,31 @@ def generate_node_id(address: str) -> int:
     return int(lib.dqlite_generate_node_id(address.encode()))
 
 
-def loaded_file() -> str | None:
-    """The file the loaded libdqlite was mapped from (from /proc/self/maps,
-    so Linux only), or None when that cannot be told."""
-    load()
+def version_and_file() -> tuple[str, str | None]:
+    """libdqlite's own version number and the file it was loaded from (None
+    when that cannot be told: /proc/self/maps is Linux only), without cffi:
+    ``dqlite --version`` stays fast (ctypes loads in a few ms, cffi's cdef in
+    a hundred and more). Raises LibraryNotFound."""
+    import ctypes
+    override = os.environ.get("DQLITE_SHELL_LIBDQLITE")
+    for name in (override,) if override else LIBRARY_NAMES:
+        try:
+            lib = ctypes.CDLL(name)
+            break
+        except OSError:
+            continue
+    else:
+        raise LibraryNotFound(NOT_FOUND)
+    n = lib.dqlite_version_number()
+    return f"{n // 10000}.{n // 100 % 100}.{n % 100}", _mapped_file("libdqlite")
+
+
+def _mapped_file(part: str) -> str | None:
     try:
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
             for line in f:
                 fields = line.split(None, 5)
-                if len(fields) == 6 and "libdqlite" in fields[5]:
+                if len(fields) == 6 and part in fields[5]:
                     return fields[5].strip()
     except OSError:
         pass
@@ -119,10 +135,13 @@ def debian_package(path: str, dpkg: str = "/var/lib/dpkg") -> tuple[str, str] | 
                 status = f.read()
         except OSError:
             return None
-        for paragraph in status.split("\n\n"):
-            if f"Package: {package}\n" in paragraph + "\n" and "ok installed" in paragraph:
-                for field in paragraph.splitlines():
-                    if field.startswith("Version: "):
-                        return package, field[len("Version: "):]
+        at = status.find(f"Package: {package}\n")
+        while at >= 0:
+            end = status.find("\n\n", at)
+            paragraph = status[at:end if end >= 0 else len(status)]
+            version = paragraph.find("\nVersion: ")
+            if "ok installed" in paragraph and version >= 0:
+                return package, paragraph[version + 10:].split("\n", 1)[0]
+            at = status.find(f"Package: {package}\n", at + 1)
         return None
     return None

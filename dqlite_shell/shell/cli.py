@@ -26,17 +26,15 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
 def _version_message() -> str:
-    # Imported here so that --help and the client paths never load cffi.
-    from dqlite_shell.native import LibraryNotFound, version
-    from dqlite_shell.native.library import debian_package, loaded_file
+    from dqlite_shell.native.errors import LibraryNotFound
+    from dqlite_shell.native.library import debian_package, version_and_file
     try:
-        number = version()
+        number, path = version_and_file()
     except LibraryNotFound:
         lib = "libdqlite not found"
     else:
         # The library's own number lags its releases (1.11.1 says 1.10.0):
         # the package that installed the loaded file says which it is.
-        path = loaded_file()
         package = debian_package(os.path.realpath(path)) if path else None
         if package:
             lib = f"{package[0]} {package[1]} at {path}, which reports {number}"
