@@ -140,7 +140,8 @@ class _Pending:
 
     def statements(self) -> Iterator[Item]:
         """Scan the lines not scanned yet and yield the statements that are complete."""
-        chunk = "".join(self.lines[self.scanned:])
+        new = len(self.lines) - self.scanned
+        chunk = self.lines[-1] if new == 1 else "".join(self.lines[self.scanned:])
         found, self.closer = _semicolons(chunk, self.closer)
         base, self.scanned, self.size = self.size, len(self.lines), self.size + len(chunk)
         if not found:
