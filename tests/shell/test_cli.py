@@ -228,3 +228,36 @@ def test_config_values_that_cannot_be_used_name_the_file_and_line(dqlite, tmp_pa
     run = dqlite("-s", "127.0.0.1:1", "-c", "SELECT 1", env={"XDG_CONFIG_HOME": str(tmp_path)})
     assert run.status == 2 and run.err.count("\n") == 1
     assert run.err.startswith(f"dqlite: error: {config}{message}"), run
+
+
+def _launcher(tmp_path):
+    """bin/dqlite as pip installs it: beside the `dqlite-python` entry point."""
+    import shutil
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    shutil.copy(os.path.join(root, "bin", "dqlite"), folder / "dqlite")
+    entry = folder / "dqlite-python"
+    entry.write_text(f"#!/bin/sh\nexec {sys.executable} -m dqlite_shell \"$@\"\n")
+    entry.chmod(0o755)
+    return folder / "dqlite"
+
+
+def test_a_directory_as_stdin_is_one_line_from_the_launcher(node, tmp_path):
+    import subprocess
+    launcher = _launcher(tmp_path)
+    directory = os.open("/", os.O_RDONLY)  # CPython itself cannot start with it
+    try:
+        run = subprocess.run([str(launcher), "-s", node.address], stdin=directory,
+                             capture_output=True, text=True, timeout=60, cwd=os.getcwd())
+    finally:
+        os.close(directory)
+    assert (run.returncode, run.stdout, run.stderr) == (
+        2, "", "dqlite: error: standard input is a directory\n")
+    link = tmp_path / "elsewhere"
+    link.mkdir()
+    (link / "dqlite").symlink_to(launcher)
+    run = subprocess.run([str(link / "dqlite"), "-s", node.address], input="SELECT 'via';\n",
+                         capture_output=True, text=True, timeout=60, cwd=os.getcwd())
+    assert (run.returncode, run.stdout, run.stderr) == (0, "via\n", "")
