@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
 from dqlite_shell.app import files
-from dqlite_shell.app.roles import Member, RolesConfig, RolesPlan
+from dqlite_shell.app.roles import LEAVING, Member, RolesConfig, RolesPlan
 from dqlite_shell.app.serving import start_node, stop_node
 from dqlite_shell.client.connection import Connection
 from dqlite_shell.client.errors import ClientError
@@ -93,6 +93,10 @@ class App:
         self._stopping = threading.Event()
         self._closed = False
         self._close_lock = threading.Lock()
+        # This node's own role changes (taking a role, adjusting as leader)
+        # and a handover never interleave: an adjustment would act on the
+        # handover's half-done state (demote the node it transfers to).
+        self._roles_lock = threading.Lock()
         new = not os.path.exists(nodeinfo.path_in(self.data_dir))
         info, joining = self._identity(address, cluster)
         self.id, self.address = info.id, info.address
@@ -194,55 +198,86 @@ class App:
         return Connection.connect(self.address, timeout, ssl_context=self._ssl)
 
     def handover(self, timeout: float = 60.0) -> None:
-        """Pass this node's duties on before it goes away: promote another
-        node to its role (voter or stand-by), transfer leadership if it
-        leads, then demote itself to spare, so the rest keeps a quorum.
+        """Pass this node's duties on before it goes away: transfer
+        leadership if it leads, promote another node to its role (voter or
+        stand-by), then demote itself to spare, so the rest keeps a quorum.
+
+        The node first marks itself as leaving (weight
+        :data:`~dqlite_shell.app.roles.LEAVING`), so that leaders neither
+        promote it again while it is still online nor keep it over another
+        node when the promotion makes one voter too many for a moment.
 
         Raises :class:`ClientError` when no leader can be found or no node
         could take the role within ``timeout``.
         """
         deadline = time.monotonic() + timeout
-        conn = self.leader(timeout)
-        try:
-            role, candidates = self._plan(conn.cluster()).handover(self.id)
-            if role is not None:
-                self._assign_first(conn, candidates, role)
-            leader = conn.leader()
-            if leader is not None and leader.id == self.id:
-                voters = [m for m in self._plan(conn.cluster()).holders(Role.VOTER)
-                          if m.id != self.id]
-                for i, voter in enumerate(voters):
-                    try:
-                        conn.transfer(voter.id)
-                    except ClientError as e:
-                        log.warning("transfer leadership to %s: %s", voter.address, e)
-                        if i == len(voters) - 1:
-                            raise
-                        continue
-                    log.debug("leadership transferred to %s", voter.address)
-                    break
+        with self._roles_lock:
+            self._mark_leaving()
+            conn = self.leader(timeout)
+            try:
+                conn = self._lead_elsewhere(conn, deadline)
+                role, candidates = self._plan(conn.cluster()).handover(self.id)
+                if role is not None:
+                    self._assign_first(conn, candidates, role)
+                    # A 2-node cluster had no other voter before the promotion.
+                    conn = self._lead_elsewhere(conn, deadline)
+                    self._demote_self(conn)
+            finally:
                 conn.close()
-                conn = self.leader(max(0.5, deadline - time.monotonic()))
-            if role is not None:
-                conn.assign(self.id, Role.SPARE)
-                log.debug("demoted ourselves to spare")
-        finally:
-            conn.close()
+
+    def _mark_leaving(self) -> None:
+        try:
+            with self.client(PROBE_TIMEOUT) as mine:
+                mine.weight(LEAVING)
+        except (ClientError, OSError) as e:  # leaders may then promote it again: not fatal
+            log.warning("mark %s as leaving: %s", self.address, e)
+
+    def _lead_elsewhere(self, conn: Connection, deadline: float) -> Connection:
+        """Transfer leadership to another online voter if this node leads
+        (and one exists); a connection to the leader afterwards."""
+        leader = conn.leader()
+        if leader is None or leader.id != self.id:
+            return conn
+        voters = [m for m in self._plan(conn.cluster()).holders(Role.VOTER) if m.id != self.id]
+        if not voters:
+            return conn
+        for i, voter in enumerate(voters):
+            try:
+                conn.transfer(voter.id)
+            except ClientError as e:
+                log.warning("transfer leadership to %s: %s", voter.address, e)
+                if i == len(voters) - 1:
+                    raise
+                continue
+            log.debug("leadership transferred to %s", voter.address)
+            break
+        conn.close()
+        return self.leader(max(0.5, deadline - time.monotonic()))
+
+    def _demote_self(self, conn: Connection) -> None:
+        try:
+            conn.assign(self.id, Role.SPARE)
+        except ClientError:
+            # The leader may have demoted this leaving node first.
+            if any(m.id == self.id and Role(m.role) == Role.SPARE for m in conn.cluster()):
+                return
+            raise
+        log.debug("demoted ourselves to spare")
 
     def close(self, handover: bool = True) -> None:
-        """Hand over (unless ``handover`` is false; failures are logged),
-        stop the background work, the TLS proxy and the node. Idempotent."""
+        """Stop the background work, hand over (unless ``handover`` is false;
+        failures are logged), stop the TLS proxy and the node. Idempotent."""
         with self._close_lock:
             if self._closed:
                 return
+            self._stopping.set()
+            self._thread.join(PROBE_TIMEOUT * 3 + 30)
             if handover and self.node.running:
                 try:
                     self.handover(timeout=HANDOVER_ON_CLOSE)
                 except (ClientError, OSError) as e:
                     log.warning("handover: %s", e)
             self._closed = True
-            self._stopping.set()
-            self._thread.join(PROBE_TIMEOUT * 3 + 30)
             self._ready.set()  # unblock waiters
             stop_node(self.node, self._front)
 
@@ -270,13 +305,16 @@ class App:
                     joining = False
                 members = conn.cluster()
                 self._remember(members)
-                if not self._ready.is_set():
-                    self._assume_role(conn, members)
-                    self._joined_ok = True
-                    self._ready.set()
-                    log.info("node %#x ready", self.id)
-                else:
-                    self._adjust_roles(conn)
+                with self._roles_lock:
+                    if self._stopping.is_set():
+                        break
+                    if not self._ready.is_set():
+                        self._assume_role(conn, members)
+                        self._joined_ok = True
+                        self._ready.set()
+                        log.info("node %#x ready", self.id)
+                    else:
+                        self._adjust_roles(conn)
                 delay = self.frequency
             except (ClientError, OSError) as e:
                 log.warning("%s", e)

@@ -9,6 +9,11 @@ the snapshot and carries the decisions out through the leader.
 Candidates for a promotion are ordered as go-dqlite orders them: nodes in a
 failure domain that the current holders of the role do not cover first,
 then lower weight first.
+
+A node handing over (``App.handover``) first sets its weight to
+:data:`LEAVING`: a leader never promotes it (it is still online until it
+stops) and demotes it before any other when the handover's promotion leaves
+a surplus of voters or stand-bys for a moment.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from dqlite_shell.wire.constants import Role
 
 #: Below this many nodes the cluster keeps one voter (the leader).
 MIN_VOTERS = 3
+#: The weight of a node that is going away (the largest the wire carries).
+LEAVING = 2**64 - 1
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,10 @@ class Member:
     online: bool = True
     failure_domain: int = 0
     weight: int = 0
+
+    @property
+    def leaving(self) -> bool:
+        return self.weight == LEAVING
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,10 @@ class RolesPlan:
     def holders(self, role: Role, online: bool = True) -> list[Member]:
         return [m for m in self.members if m.role == role and m.online == online]
 
+    def _candidates(self, *roles: Role) -> list[Member]:
+        """Online holders of ``roles`` that may be promoted (not leaving)."""
+        return [m for role in roles for m in self.holders(role) if not m.leaving]
+
     def assume(self, node_id: int) -> Role | None:
         """The role a spare starting up should take itself, if the cluster is
         short of online voters or stand-bys (and has at least 3 nodes)."""
@@ -83,9 +98,9 @@ class RolesPlan:
         if me is None or me.role not in (Role.VOTER, Role.STANDBY):
             return NO_CHANGE
         peers = [m for m in self.holders(me.role) if m.id != node_id]
-        candidates = self.holders(Role.SPARE)
+        candidates = self._candidates(Role.SPARE)
         if me.role == Role.VOTER:
-            candidates = self.holders(Role.STANDBY) + candidates
+            candidates = self._candidates(Role.STANDBY) + candidates
         if not candidates:
             return NO_CHANGE
         return me.role, self._ranked(candidates, peers)
@@ -100,15 +115,14 @@ class RolesPlan:
             extra = [m for m in self.members if m.role == Role.VOTER and m.id != leader_id]
             return (Role.SPARE, extra[:1]) if extra else NO_CHANGE
         for role, wanted, candidates in (
-                (Role.VOTER, self.config.voters,
-                 self.holders(Role.STANDBY) + self.holders(Role.SPARE)),
-                (Role.STANDBY, self.config.standbys, self.holders(Role.SPARE))):
+                (Role.VOTER, self.config.voters, self._candidates(Role.STANDBY, Role.SPARE)),
+                (Role.STANDBY, self.config.standbys, self._candidates(Role.SPARE))):
             online, offline = self.holders(role), self.holders(role, online=False)
             if len(online) < wanted:
                 return (role, self._ranked(candidates, online)) if candidates else NO_CHANGE
             if len(online) > wanted:
                 surplus = [m for m in online if m.id != leader_id]
-                return Role.SPARE, surplus
+                return Role.SPARE, sorted(surplus, key=lambda m: not m.leaving)
             if offline:
                 return Role.SPARE, offline
         return NO_CHANGE

@@ -101,6 +101,38 @@ def test_close_hands_leadership_and_vote_over(app_factory):
     leader.close()  # idempotent
 
 
+def test_handover_holds_while_leaders_adjust_roles(app_factory, caplog, monkeypatch):
+    # As under CPU load: leadership moves and nodes stop slowly, and leaders
+    # check roles every 20 ms, so they see each half-done state of the
+    # handover (one voter too many after the promotion, the leaving node an
+    # online spare before it stops). Neither may undo the handover.
+    from dqlite_shell.app import app as app_module
+    from dqlite_shell.client.connection import Connection
+    transfer, stop_node = Connection.transfer, app_module.stop_node
+
+    def slow_transfer(self, node_id):
+        time.sleep(0.3)
+        transfer(self, node_id)
+
+    def slow_stop(*args):
+        time.sleep(0.3)
+        stop_node(*args)
+
+    caplog.set_level(logging.WARNING, logger="dqlite_shell.app")
+    apps = cluster(app_factory, 4, roles_adjustment_frequency=0.02)
+    leader = next(a for a in apps if a.address == leader_address(apps[0]))
+    others = [a for a in apps if a is not leader]
+    monkeypatch.setattr(Connection, "transfer", slow_transfer)
+    monkeypatch.setattr(app_module, "stop_node", slow_stop)
+    leader.close()
+    roles = roles_of(others[0])
+    assert roles[leader.address] == Role.SPARE
+    assert sorted(roles[a.address] for a in others) == [Role.VOTER] * 3
+    assert [r.getMessage() for r in caplog.records
+            if r.name == "dqlite_shell.app.app" and r.levelno >= logging.WARNING
+            and ("transfer" in r.getMessage() or "handover" in r.getMessage())] == []
+
+
 def test_leader_replaces_a_lost_voter(app_factory):
     apps = cluster(app_factory, 4)
     lead = leader_address(apps[0])

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dqlite_shell.app.roles import Member, RolesConfig, RolesPlan
+from dqlite_shell.app.roles import LEAVING, Member, RolesConfig, RolesPlan
 from dqlite_shell.wire.constants import Role
 
 V, S, P = Role.VOTER, Role.STANDBY, Role.SPARE
@@ -102,3 +102,20 @@ def test_adjust_balanced_cluster_needs_nothing():
     plan = RolesPlan(members((V, True), (V, True), (V, True), (S, True), (P, True)),
                      RolesConfig(standbys=1))
     assert plan.adjust(1) == (None, [])
+
+
+def test_a_leaving_node_is_never_promoted_and_is_demoted_first():
+    # Node 5 handed its vote to node 4 and is about to demote itself.
+    surplus = RolesPlan(members((V, True), (V, True), (V, True), (V, True), (V, True, 0, LEAVING)),
+                        RolesConfig(standbys=1))
+    role, candidates = surplus.adjust(1)
+    assert role == P and candidates[0].id == 5 and candidates[0].leaving
+    # Demoted, still online: short of stand-bys, the leader still leaves it be.
+    spare = RolesPlan(members((V, True), (V, True), (V, True), (P, True, 0, LEAVING)),
+                      RolesConfig(standbys=1))
+    assert spare.adjust(1) == (None, [])
+    short = RolesPlan(members((V, True), (V, True), (P, True, 0, LEAVING), (S, True)))
+    assert short.adjust(1) == (V, [short.get(4)])
+    # Nor does another node's handover pick it.
+    handing = RolesPlan(members((V, True), (V, True), (V, True), (P, True, 0, LEAVING), (P, True)))
+    assert handing.handover(1) == (V, [handing.get(5)])
