@@ -219,3 +219,17 @@ def test_wrong_arguments_give_the_usage_line_and_send_nothing(shell, listener, t
     assert os.listdir(tmp_path) == []
     with pytest.raises(BlockingIOError):
         listener.accept()
+
+
+def test_open_and_cluster_changes_are_refused_inside_a_transaction(db):
+    db.session.execute("BEGIN")
+    db.session.execute("INSERT INTO other VALUES (7)")
+    for line in (".open elsewhere", ".transfer 127.0.0.1:1", ".add 127.0.0.1:1", ".weight x 1"):
+        with pytest.raises(CommandError) as info:
+            run(db, line)
+        assert "cannot run inside a transaction" in str(info.value)
+    assert db.database == "db" and db.session.transaction.active  # nothing dropped
+    db.session.execute("COMMIT")
+    assert db.session.execute("SELECT c FROM other").fetchall() == [(7,)]
+    run(db, ".open elsewhere")
+    assert db.database == "elsewhere"
