@@ -8,6 +8,7 @@ that line ran.
 
 from __future__ import annotations
 
+import errno
 import io
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Iterable, TextIO
@@ -31,6 +32,8 @@ _read_depth: ContextVar[int] = ContextVar("read_depth", default=0)
 #: other exception is a bug or a stop (EPIPE, a signal) and is not disguised
 #: as a statement's error.
 STATEMENT_ERRORS = (CommandError, ClientError, ProtocolError)
+#: How writing the results can fail (to a file of .output): the script stops.
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 
 
 class ScriptAborted(Exception):
@@ -107,15 +110,27 @@ def run_lines(state: "ShellState", lines: Iterable[str], name: str) -> int:
                 raise ScriptAborted(1) from None
         except BrokenPipeError:
             raise  # the reader of the results left: stop quietly (cli), as sqlite3
-        except OSError as e:  # the results cannot be written (a full disk under .output)
+        except OSError as e:
+            if e.errno not in _OUTPUT_ERRNOS:
+                raise  # a bug: the client reports its socket errors as ClientError
             state.warn(f"{name}:{item.line}: error: cannot write the results: "
                        f"{describe_error(e)}")
+            _back_to_stdout(state)
             raise ScriptAborted(1) from None
         except (KeyboardInterrupt, Terminated) as e:
             _interrupted(state, e, name, item.line)
             raise
         next_line = item.line + item.text.count("\n") + 1
     return failures
+
+
+def _back_to_stdout(state: "ShellState") -> None:
+    """Leave an .output file that cannot be written (its close fails again,
+    but closes it: the error was reported)."""
+    try:
+        state.set_output(None)
+    except OSError:
+        pass
 
 
 def _interrupted(state: "ShellState", error: BaseException, name: str, line: int) -> None:

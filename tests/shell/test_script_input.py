@@ -286,3 +286,11 @@ def _feed(pipe, rows):
         pipe.close()
     except (BrokenPipeError, ValueError):
         pass
+
+
+def test_results_that_cannot_be_written_stop_the_script_at_their_line(node):
+    run = _run("-s", node.address, "--keep-going", stdin=b"CREATE TABLE f (n);\n.output /dev/full\n"
+               b"SELECT 1;\nINSERT INTO f VALUES (1);\n")
+    assert (run.returncode, run.stderr) == (
+        1, b"<stdin>:3: error: cannot write the results: No space left on device\n")
+    assert _rows(node.address, "SELECT count(*) FROM f") == [(0,)]

@@ -119,7 +119,8 @@ def output_(state: "ShellState", args: list[str]) -> None:
         state.set_output(path)
     except OSError as e:
         state.set_output(None)  # never leave results going to a closed file
-        raise CommandError(f"cannot write {path}: {e.strerror or e}") from None
+        raise CommandError(f"cannot write {path or 'the .output file'}: "
+                           f"{e.strerror or e}") from None
 
 
 @command(".read FILE", "Run the statements and commands of FILE", args=(1, 1), complete=(FILE,))
