@@ -9,8 +9,7 @@ import sys
 import pytest
 
 from dqlite_shell.native import available, ports
-
-BIN = os.path.dirname(sys.executable)
+from tests.shell.conftest import DQLITE
 HOLDER = """
 import sys
 from dqlite_shell.native.ports import reserve_port
@@ -64,7 +63,7 @@ def test_scratch_nodes_leave_nothing_in_tmpdir(tmp_path):
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.split()) == 3
     # The shell's own scratch node, as a user starts it.
-    done = subprocess.run([os.path.join(BIN, "dqlite"), "-c", "SELECT 1"], env=env,
+    done = subprocess.run(DQLITE + ["-c", "SELECT 1"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout) == (0, "1\n"), done.stderr
     assert sorted(os.listdir(tmp)) == []
