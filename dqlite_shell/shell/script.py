@@ -13,7 +13,8 @@ import io
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Iterable, TextIO
 
-from dqlite_shell.client.errors import ClientError, NoLeaderError, ServerError
+from dqlite_shell.client.errors import (BrokenPeer, ClientError, NoLeaderError, NotDqlite,
+                                        ServerError)
 from dqlite_shell.client.session import LeadershipLost, TransactionLost
 from dqlite_shell.shell import engine
 from dqlite_shell.shell.errors import CommandError
@@ -32,6 +33,9 @@ _read_depth: ContextVar[int] = ContextVar("read_depth", default=0)
 #: other exception is a bug or a stop (EPIPE, a signal) and is not disguised
 #: as a statement's error.
 STATEMENT_ERRORS = (CommandError, ClientError, ProtocolError)
+#: The cluster cannot be reached or talked to (exit status 2): no leader, a
+#: peer that is not dqlite, or one that broke off in the middle of a message.
+PEER_FAILURES = (NoLeaderError, NotDqlite, BrokenPeer)
 #: How writing the results can fail (to a file of .output): the script stops.
 _OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 
@@ -98,7 +102,7 @@ def run_lines(state: "ShellState", lines: Iterable[str], name: str) -> int:
         try:
             run_item(state, item)
         except STATEMENT_ERRORS as e:
-            if isinstance(e, NoLeaderError):
+            if isinstance(e, PEER_FAILURES):
                 state.warn(f"{name}:{item.line}: error: {describe_error(e)}")
                 raise ConnectionFailed(str(e)) from None
             state.warn(f"{name}:{item.line}: error: {describe_error(e)}")
