@@ -26,6 +26,7 @@ from dqlite_shell import __version__
 from dqlite_shell.shell import script
 from dqlite_shell.shell.completion import SchemaCache, ShellCompleter, history_path
 from dqlite_shell.shell.script import Item, split_script
+from dqlite_shell.shell.script_input import InputError, checked_lines
 
 if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
@@ -43,8 +44,10 @@ class DqliteLexer(SqlLexer):
 def is_complete(text: str) -> bool:
     """Enter runs the input when it is a dot-command or complete SQL."""
     stripped = text.strip()
+    # A NUL cannot reach SQLite's check: Enter then runs the input, which is
+    # refused with one line.
     return (not stripped or stripped.startswith(".") and "\n" not in stripped
-            or sqlite3.complete_statement(text))
+            or "\x00" in text or sqlite3.complete_statement(text))
 
 
 def _key_bindings() -> KeyBindings:
@@ -128,11 +131,14 @@ def run(state: "ShellState") -> int:
             continue  # Ctrl-C on the prompt clears the input
         except EOFError:
             break
-        for item in split_script(text.splitlines(keepends=True)):
-            if not _run_one(state, item, cache):
-                break
-            if state.quit_requested:
-                break
+        try:
+            for item in split_script(checked_lines(text.splitlines(keepends=True))):
+                if not _run_one(state, item, cache):
+                    break
+                if state.quit_requested:
+                    break
+        except InputError as e:
+            state.warn(f"error: line {e.line}: {e}")
     return 0
 
 

@@ -86,8 +86,9 @@ class ShellState:
         """Send results to ``path`` (truncated), or back to stdout with None."""
         self.out = self.stdout  # also when opening the new file fails
         if self._out_file is not None:
-            self._out_file.close()
-            self._out_file = None
+            # Forgotten first: a close that fails (a full disk) still leaves it.
+            out_file, self._out_file = self._out_file, None
+            out_file.close()
         if path is None:
             return
         self._out_file = open(path, "w", encoding="utf-8", newline="")

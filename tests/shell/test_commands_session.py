@@ -77,11 +77,27 @@ def test_mode_resolves_formats_and_aliases(shell):
     with pytest.raises(UsageError) as info:
         run(state, ".mode nosuch")
     message = str(info.value)
-    assert message.startswith("usage: .mode FORMAT (FORMAT is one of: ")
+    assert message.startswith("usage: .mode FORMAT [--crlf] (unknown output format 'nosuch': "
+                              "choose one of ")
     for name in (*output.FORMATS, *output.ALIASES):
         assert name in message
     assert state.settings.mode == output.resolve_format("CSV")  # unchanged
+    with pytest.raises(UsageError, match="unknown option '--nosuch' for output format csv"):
+        run(state, ".mode csv --nosuch")
+    run(state, ".mode csv --crlf")
+    assert state.settings.mode == "csv --crlf"
     assert state._session is None
+
+
+def test_mode_csv_crlf_ends_lines_with_crlf(shell, node):
+    state = shell([node.address])
+    run(state, ".mode csv --crlf")
+    run(state, ".headers on")
+    from dqlite_shell.shell import engine
+    state.out.seek(0)
+    state.out.truncate()
+    engine.run_sql(state, "SELECT 1 AS a, NULL AS b, '' AS c")
+    assert state.out.getvalue() == 'a,b,c\r\n1,,""\r\n'
 
 
 @pytest.mark.parametrize("name, field", [(".headers", "headers"), (".timer", "timer"),
@@ -200,7 +216,7 @@ def test_quit_and_exit(shell, name):
 
 @pytest.mark.parametrize("line", [
     ".tables a b", ".schema a b", ".indexes a b", ".open", ".open a b", ".open ''",
-    ".mode", ".mode a b", ".headers", ".headers on off", ".nullvalue", ".nullvalue a b",
+    ".mode", ".mode a b c", ".headers", ".headers on off", ".nullvalue", ".nullvalue a b",
     ".timer", ".changes", ".bail", ".bail x", ".output a b", ".output ''", ".read",
     ".read a b", ".help a b", ".quit now", ".exit 1",
 ])

@@ -33,7 +33,14 @@ def _column(state: "ShellState", sql: str, pattern: str) -> list:
          args=(0, 1), complete=(TABLE,))
 def tables(state: "ShellState", args: list[str]) -> None:
     for name in _column(state, _TABLES, args[0] if args else "%"):
-        state.print(name)
+        state.print(_shown(state, name))
+
+
+def _shown(state: "ShellState", name: str) -> str:
+    """A name as the terminal may show it (control characters escaped)."""
+    from dqlite_shell.shell.output.base import is_terminal
+    from dqlite_shell.shell.output.values import terminal_text
+    return terminal_text(name) if is_terminal(state.out) else name
 
 
 @command(".schema [PATTERN]",
@@ -48,7 +55,7 @@ def schema(state: "ShellState", args: list[str]) -> None:
          args=(0, 1), complete=(TABLE,))
 def indexes(state: "ShellState", args: list[str]) -> None:
     for name in _column(state, _INDEXES, args[0] if args else "%"):
-        state.print(name)
+        state.print(_shown(state, name))
 
 
 # -- session ------------------------------------------------------------------
@@ -62,15 +69,14 @@ def open_(state: "ShellState", args: list[str]) -> None:
         state.open(args[0])
 
 
-@command(".mode FORMAT", "Print results in FORMAT (an unknown FORMAT lists them all)",
-         args=(1, 1), complete=(FORMAT,))
+@command(".mode FORMAT [--crlf]", "Print results in FORMAT (an unknown FORMAT lists them all; "
+         "csv --crlf ends lines with CRLF)", args=(1, 2), complete=(FORMAT,))
 def mode(state: "ShellState", args: list[str]) -> None:
     from dqlite_shell.shell import output
     try:
-        state.settings.mode = output.resolve_format(args[0])
-    except ValueError:
-        names = sorted(set(output.FORMATS) | set(output.ALIASES))
-        raise usage_error(".mode", f"FORMAT is one of: {', '.join(names)}") from None
+        state.settings.mode = output.resolve_format(" ".join(args))
+    except ValueError as e:
+        raise usage_error(".mode", str(e)) from None
 
 
 @command(".headers on|off", "Print column names before the rows, or not",
