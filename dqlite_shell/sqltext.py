@@ -6,6 +6,7 @@ this module only adds skipping comments and reading the leading keyword.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 
@@ -340,19 +341,24 @@ def _pragma(sql: str, pos: int) -> tuple[bool, str | None, str, str | None] | No
     return explained, schema, _unquote(name).upper(), value
 
 
+_STATEMENT_END_OR_LITERAL = re.compile(r"[;'\"`\[]|--|/\*")
+
+
 def _statement_starts(sql: str):
     """Where each statement of ``sql`` starts: 0 and after each ``;`` that is
     not in a string, quoted name or comment (linear in the text)."""
     yield 0
-    i, n = 0, len(sql)
-    while i < n:
-        after = _skip_literal(sql, i)
-        if after:
-            i = after
-            continue
-        if sql[i] == ";":
-            yield i + 1
-        i += 1
+    pos = 0
+    while True:
+        found = _STATEMENT_END_OR_LITERAL.search(sql, pos)
+        if found is None:
+            return
+        pos = found.start()
+        if sql[pos] == ";":
+            pos += 1
+            yield pos
+        else:
+            pos = _skip_literal(sql, pos)
 
 
 def is_refused(sql: str) -> str | None:
