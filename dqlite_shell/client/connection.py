@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT = 10.0
 
+#: Batches in a row without rows, and not the last, after which a stream is
+#: taken for libdqlite 1.11's endless loop (a real result never sends one).
+MAX_EMPTY_BATCHES = 16
+
 #: Steps a read of the schema table: reloads a schema changed elsewhere.
 _SCHEMA_CHECK = "SELECT 1 FROM sqlite_master WHERE 0"
 
@@ -47,6 +51,7 @@ class Connection:
         self.database: str | None = None
         self._stream: RowStream | None = None
         self._waiting = False  # a request was sent and its answer not yet read
+        self._empty_batches = 0  # batches in a row with no rows (see _empty_batch)
 
     @classmethod
     def connect(cls, address: str, timeout: float = DEFAULT_TIMEOUT,
@@ -188,8 +193,11 @@ class Connection:
             self._transport.close()
             raise ProtocolError(f"expected Rows from {self.address}, got {type(first).__name__}")
         stream = RowStream(self, first)
+        self._empty_batches = 0
         if not first.done:
             self._stream = stream
+            if not first.rows:
+                self._empty_batch()
         return stream
 
     def _next_batch(self, stream: RowStream) -> Rows:
@@ -213,7 +221,21 @@ class Connection:
             raise ProtocolError(f"expected Rows from {self.address}, got {type(rows).__name__}")
         if rows.done:
             self._stream = None
+        elif not rows.rows:
+            self._empty_batch()
         return rows
+
+    def _empty_batch(self) -> None:
+        """libdqlite 1.11 checks whether a row fits its 4 KB batch before the
+        first step: when the column names alone fill it, it sends empty
+        batches for ever. A run of them is that, not a result."""
+        self._empty_batches += 1
+        if self._empty_batches >= MAX_EMPTY_BATCHES:
+            self._stream = None
+            self._transport.close()
+            raise ClientError(f"{self.address} cannot return this result: its column names "
+                              "fill the server's 4 KB batch (libdqlite 1.11 then sends empty "
+                              "batches for ever); select fewer or shorter-named columns")
 
     def _stream_finished(self, stream: RowStream) -> None:
         if self._stream is stream:

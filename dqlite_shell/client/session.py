@@ -83,6 +83,9 @@ class Session:
                  timeout: float = DEFAULT_TIMEOUT, request_timeout: float | None = None,
                  ssl_context: _ssl.SSLContext | None = None, server_hostname: str | None = None,
                  statement_cache: int = 64):
+        refused = sqltext.refused_database(database)
+        if refused:
+            raise ClientError(refused)
         self.store = NodeStore(servers)
         self.database = database
         self.timeout = timeout
@@ -159,7 +162,13 @@ class Session:
             self.transaction.reset()
 
     def use(self, database: str) -> None:
-        """Switch to another database (reconnects: one database per connection)."""
+        """Switch to another database (reconnects: one database per connection).
+
+        Names that crash libdqlite 1.11 nodes are refused (ClientError) before
+        anything changes."""
+        refused = sqltext.refused_database(database)
+        if refused:
+            raise ClientError(refused)
         if database != self.database:
             self._drop()
             self.database = database

@@ -77,10 +77,16 @@ class ShellState:
         return None if self._session is None else self._session.leader_address
 
     def open(self, database: str) -> None:
-        """Switch to another database (``.open``)."""
-        self.database = database
+        """Switch to another database (``.open``); a name that crashes
+        libdqlite nodes raises ClientError and changes nothing."""
+        from dqlite_shell import sqltext
+        from dqlite_shell.client.errors import ClientError
+        refused = sqltext.refused_database(database)
+        if refused:
+            raise ClientError(refused)
         if self._session is not None:
             self._session.use(database)
+        self.database = database
 
     def set_output(self, path: str | None) -> None:
         """Send results to ``path`` (truncated), or back to stdout with None."""
