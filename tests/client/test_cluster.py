@@ -183,3 +183,27 @@ def test_writes_reach_every_node(shared_cluster, tmp_path):
                 break
             time.sleep(0.05)
         assert rows == [(7,), (8,)], address
+
+
+def test_star_queries_check_the_schema_only_on_a_used_connection(shared_cluster, monkeypatch):
+    """A new connection loads the schema when first used: its first SELECT *
+    needs no schema check (it used to send one every time)."""
+    from dqlite_shell.client.connection import Connection
+    checks = []
+    original = Connection.exec_sql
+
+    def counting(self, sql, params=()):
+        checks.append(sql)
+        return original(self, sql, params)
+
+    session = Session(shared_cluster.addresses, "db")
+    try:
+        session.execute("CREATE TABLE IF NOT EXISTS star_check (n)")
+        session.close()
+        monkeypatch.setattr(Connection, "exec_sql", counting)
+        session.execute("SELECT * FROM star_check").fetchall()  # a fresh connection
+        assert checks == []
+        session.execute("SELECT * FROM star_check").fetchall()
+        assert checks == ["SELECT 1 FROM sqlite_master WHERE 0"]
+    finally:
+        session.close()
