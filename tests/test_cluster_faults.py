@@ -257,3 +257,105 @@ def test_probes_find_a_busy_node_alive(node):
         session.close()
     with Connection.connect(node.address, 2) as conn:
         assert conn.leader().address == node.address
+
+
+def test_driver_threads_lose_no_acknowledged_row_when_the_leader_dies(cluster):
+    """A bounded chaos run: 4 driver threads write while the leader is
+    SIGKILLed. Every acknowledged row is there once; a row whose fate was
+    reported unknown may be there (once); no other row is."""
+    import threading
+    session = _session(cluster)
+    session.execute("CREATE TABLE c (thread INTEGER, n INTEGER)")  # no UNIQUE on purpose
+    leader = cluster.addresses.index(session.leader_address)
+    session.close()
+    per_thread = 150
+    acked, unknown, refused = set(), set(), set()
+    lock = threading.Lock()
+    progress = threading.Semaphore(0)
+
+    def write(thread):
+        conn = dbapi.connect(cluster.addresses, timeout=15, autocommit=True)
+        try:
+            for n in range(per_thread):
+                outcome = _insert(conn, thread, n, acked, unknown, refused)
+                with lock:
+                    outcome.add((thread, n))
+                progress.release()
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=write, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for _ in range(100):  # a quarter of the writes are in
+        assert progress.acquire(timeout=60)
+    cluster.kill(leader)
+    for t in threads:
+        t.join(120)
+        assert not t.is_alive()
+    session = _session(cluster)
+    try:
+        rows = session.execute("SELECT thread, n FROM c").fetchall()
+    finally:
+        session.close()
+    assert len(rows) == len(set(rows)), "a row was written twice"
+    present = set(rows)
+    assert acked <= present, f"acknowledged rows missing: {sorted(acked - present)[:5]}"
+    assert present <= acked | unknown, "a refused write was applied"
+    assert len(acked | unknown | refused) == 4 * per_thread
+    assert len(acked) >= 4 * per_thread - 20  # the cluster went on
+
+
+def _insert(conn, thread, n, acked, unknown, refused):
+    """One write; which set it belongs to. libdqlite 1.11 refuses a write
+    while another connection's is replicated (SQLITE_BUSY, nothing applied):
+    that one is tried again, for up to 10 s."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            conn.execute("INSERT INTO c VALUES (?, ?)", (thread, n))
+            return acked
+        except dbapi.OperationalError as e:
+            if "may or may not have been applied" in str(e):
+                return unknown
+            if str(e) != "database is locked" or time.monotonic() > deadline:
+                return refused
+        time.sleep(0.002)
+
+
+def test_single_transaction_script_is_all_or_nothing_when_the_leader_dies(cluster):
+    session = _session(cluster)
+    session.execute("CREATE TABLE s (n INTEGER)")
+    leader = cluster.addresses.index(session.leader_address)
+    session.close()
+    first = "".join(f"INSERT INTO s VALUES ({i});\n" for i in range(1, 301))
+    rest = "".join(f"INSERT INTO s VALUES ({i});\n" for i in range(301, 601))
+    proc = subprocess.Popen(DQLITE + ["-s", ",".join(cluster.addresses), "--timeout", "10",
+                                      "-1"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        proc.stdin.write(first + "SELECT 'half';\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline() == "half\n"  # 300 rows in, not committed
+        cluster.kill(leader)
+        proc.stdin.write(rest)
+        proc.stdin.close()
+        status = proc.wait(60)
+        err = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    session = _session(cluster)
+    try:
+        count = session.execute("SELECT count(*) FROM s").fetchall()[0][0]
+    finally:
+        session.close()
+    assert status == 1, err
+    assert count == 0
+    (line,) = err.splitlines()
+    assert line.startswith("<stdin>:302: error: ") and line.endswith(
+        "the open transaction was rolled back"), line
