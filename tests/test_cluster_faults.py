@@ -9,7 +9,6 @@ is given up after the shell's --timeout.
 import os
 import re
 import signal
-import subprocess
 import time
 
 import pytest
@@ -17,7 +16,8 @@ import pytest
 from dqlite_shell import dbapi
 from dqlite_shell.client.connection import Connection
 from dqlite_shell.client.session import Session
-from tests.shell.conftest import DQLITE, run_dqlite
+from tests.shell.conftest import run_dqlite
+from tests.support.shell_process import ShellProcess, check_script_outcome
 
 #: libdqlite 1.11 aborts the node that reads a REAL from a TIMESTAMP column
 #: (src/query.c: value_type: Assertion).
@@ -113,60 +113,37 @@ def test_a_frozen_leader_and_follower_end_the_statement_after_the_timeout(cluste
     _make_crasher_table(cluster)
     leader = _leader_index(cluster)
     follower = (leader + 1) % 3
-    proc = subprocess.Popen(DQLITE + ["-s", ",".join(cluster.addresses), "--timeout", "3"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        proc.stdin.write("SELECT 'first';\nSELECT 'second';\n")
-        proc.stdin.flush()
-        # Connected to the leader, members learnt (before the second statement).
-        assert proc.stdout.readline() == "first\n"
-        assert proc.stdout.readline() == "second\n"
+    with ShellProcess("-s", ",".join(cluster.addresses), "--timeout", "3") as shell:
+        # Connected to the leader, members learnt (before the second
+        # statement), the INSERT prepared: the frozen request is its EXEC.
+        shell.send("SELECT 'first';\nINSERT INTO w VALUES (1);\nSELECT 'second';\n")
+        assert (shell.read_line(), shell.read_line()) == ("first\n", "second\n")
         _freeze(cluster, leader)
         _freeze(cluster, follower)
         started = time.monotonic()
-        proc.stdin.write("INSERT INTO w VALUES (1);\nSELECT 'never';\n")
-        proc.stdin.close()
-        status = proc.wait(30)
+        shell.send("INSERT INTO w VALUES (1);\nSELECT 'never';\n")
+        status, err = shell.finish(30)
         took = time.monotonic() - started
-        err = proc.stderr.read()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
     assert status == 1, err
     (line,) = err.splitlines()
-    assert line.startswith(f"<stdin>:3: error: {cluster.addresses[leader]} answered nothing for ")
+    assert line.startswith(f"<stdin>:4: error: {cluster.addresses[leader]} answered nothing for ")
     assert "no other node leads" in line and line.endswith("may or may not have been applied")
     assert 3 <= took < 8, took
 
 
 def test_a_frozen_single_node_ends_a_select_after_the_timeout(process_factory):
     node = process_factory()
-    proc = subprocess.Popen(DQLITE + ["-s", node.address, "--timeout", "2"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        proc.stdin.write("SELECT 'first';\nSELECT 'second';\n")
-        proc.stdin.flush()
-        assert proc.stdout.readline() == "first\n"
-        assert proc.stdout.readline() == "second\n"
+    with ShellProcess("-s", node.address, "--timeout", "2") as shell:
+        shell.send("SELECT 'first';\nSELECT 'second';\n")
+        assert (shell.read_line(), shell.read_line()) == ("first\n", "second\n")
         os.kill(node.proc.pid, signal.SIGSTOP)
-        started = time.monotonic()
-        proc.stdin.write("SELECT 'third';\n")
-        proc.stdin.close()
-        status = proc.wait(30)
-        took = time.monotonic() - started
-        err = proc.stderr.read()
-    finally:
-        os.kill(node.proc.pid, signal.SIGCONT)
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        try:
+            started = time.monotonic()
+            shell.send("SELECT 'third';\n")
+            status, err = shell.finish(30)
+            took = time.monotonic() - started
+        finally:
+            os.kill(node.proc.pid, signal.SIGCONT)
     assert status == 1, err
     assert re.fullmatch(
         f"<stdin>:3: error: {re.escape(node.address)} answered nothing for [0-9.]+ s, "
@@ -200,51 +177,29 @@ def test_a_leader_frozen_mid_script_never_applies_twice_or_skips(cluster):
     session.close()
     lines = 1500
     script = "".join(f"INSERT INTO k VALUES ({i});\n" for i in range(1, lines + 1))
-    proc = subprocess.Popen(DQLITE + ["-s", ",".join(cluster.addresses), "--timeout", "10"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        proc.stdin.write(script[:len(script) // 3])
-        proc.stdin.flush()
+    with ShellProcess("-s", ",".join(cluster.addresses), "--timeout", "10") as shell:
+        shell.send(script[:len(script) // 3])
         watcher = _session(cluster)
         deadline = time.monotonic() + 60
         while watcher.execute("SELECT count(*) FROM k").fetchall()[0][0] < 100:
-            assert time.monotonic() < deadline and proc.poll() is None
+            assert time.monotonic() < deadline and shell.proc.poll() is None
             time.sleep(0.01)
         watcher.close()
         _freeze(cluster, leader)
-        proc.stdin.write(script[len(script) // 3:])
-        proc.stdin.close()
+        shell.send(script[len(script) // 3:])
         # Thaw once the others have a new leader (well inside the shell's 10 s).
         other = Session([a for i, a in enumerate(cluster.addresses) if i != leader], "db",
                         timeout=15)
         other.connection
         other.close()
         _thaw(cluster, leader)
-        status = proc.wait(120)
-        err = proc.stderr.read()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        status, err = shell.finish(120)
     session = _session(cluster)
     try:
         values = [n for (n,) in session.execute("SELECT n FROM k ORDER BY n").fetchall()]
     finally:
         session.close()
-    assert len(values) == len(set(values)), "a statement was applied twice"
-    if status == 0:
-        assert err == "" and values == list(range(1, lines + 1))
-    else:
-        assert status == 1, err
-        (message,) = err.splitlines()
-        prefix, _, text = message.partition(": error: ")
-        assert text.endswith("may or may not have been applied"), message
-        line = int(prefix.split(":")[1])
-        assert values[:line - 1] == list(range(1, line)), "a statement before it is missing"
-        assert set(values) - set(range(1, line + 1)) == set(), "a statement after it ran"
+    check_script_outcome(values, lines, status, err)
 
 
 def test_probes_find_a_busy_node_alive(node):
@@ -330,25 +285,12 @@ def test_single_transaction_script_is_all_or_nothing_when_the_leader_dies(cluste
     session.close()
     first = "".join(f"INSERT INTO s VALUES ({i});\n" for i in range(1, 301))
     rest = "".join(f"INSERT INTO s VALUES ({i});\n" for i in range(301, 601))
-    proc = subprocess.Popen(DQLITE + ["-s", ",".join(cluster.addresses), "--timeout", "10",
-                                      "-1"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        proc.stdin.write(first + "SELECT 'half';\n")
-        proc.stdin.flush()
-        assert proc.stdout.readline() == "half\n"  # 300 rows in, not committed
+    with ShellProcess("-s", ",".join(cluster.addresses), "--timeout", "10", "-1") as shell:
+        shell.send(first + "SELECT 'half';\n")
+        assert shell.read_line() == "half\n"  # 300 rows in, not committed
         cluster.kill(leader)
-        proc.stdin.write(rest)
-        proc.stdin.close()
-        status = proc.wait(60)
-        err = proc.stderr.read()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        shell.send(rest)
+        status, err = shell.finish(60)
     session = _session(cluster)
     try:
         count = session.execute("SELECT count(*) FROM s").fetchall()[0][0]

@@ -131,14 +131,18 @@ class TransactionLost(ClientError):
     """The leader changed while a transaction was open; it was rolled back."""
 
 
-def lost_message(address: str, error: Exception, may_write: bool) -> str:
-    """One line for a statement sent to ``address`` whose answer never came."""
+def lost_message(address: str, error: Exception, may_write: bool, preparing: bool = False) -> str:
+    """One line for a statement sent to ``address`` whose answer never came
+    (``preparing``: only EXPLAIN or PREPARE of it had gone out)."""
+    doing = "prepared" if preparing else "ran"
     if isinstance(error, RequestTimeout):
         what = str(error) if type(error) is not RequestTimeout else \
-            f"{address} did not answer in time while it ran this statement"
+            f"{address} did not answer in time while it {doing} this statement"
     else:
-        what = (f"the connection to {address} was lost while it ran this statement "
+        what = (f"the connection to {address} was lost while it {doing} this statement "
                 "(the node may have crashed)")
-    if may_write:
+    if preparing:
+        what += "; nothing was applied"
+    elif may_write:
         what += "; it may or may not have been applied"
     return what

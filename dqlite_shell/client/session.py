@@ -8,7 +8,6 @@ before running it, outside a transaction) and when its fate is unknown.
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Iterable
 
@@ -52,11 +51,12 @@ class Prepared:
 
 class _Attempt:
     """How far one try of a statement got (what a failure means)."""
-    __slots__ = ("kind", "sent")
+    __slots__ = ("kind", "sent", "running")
 
     def __init__(self):
         self.kind: str | None = None
-        self.sent = False  # the request that runs it went out: it may have run
+        self.sent = False  # a request carrying it went out (even EXPLAIN, PREPARE)
+        self.running = False  # the request that runs it went out: it may have run
 
 
 def _explain(conn: Connection, sql: str) -> str:
@@ -216,7 +216,6 @@ class Session:
         refused = sqltext.is_refused(sql)
         if refused:
             raise ClientError(refused)
-        deadline = time.monotonic() + self.timeout
         refusals = 0
         while True:
             in_transaction = self.transaction.active
@@ -258,13 +257,13 @@ class Session:
                     raise
                 if not attempt.sent or isinstance(e, RequestNotSent):
                     refusals += 1
-                    if refusals <= MAX_REFUSALS and (time.monotonic() < deadline
-                                                     or not isinstance(e, RequestNotSent)):
+                    if refusals <= MAX_REFUSALS:
                         # Nothing ran; the leader search has its own timeout.
                         debug(__name__, "%s; nothing ran, retrying", e)
                         continue
                     raise
-                raise StatementLost(lost_message(conn.address, e, attempt.kind != sqltext.READ)) from None
+                raise StatementLost(lost_message(conn.address, e, attempt.kind != sqltext.READ,
+                                                 preparing=not attempt.running)) from None
             self.transaction.observe(sql)
             return result
 
@@ -278,7 +277,8 @@ class Session:
         Writes go through cached prepared statements and EXEC.
         """
         # From the first request that carries the statement (even EXPLAIN or
-        # PREPARE) a lost answer means it may have run, or crashed the node.
+        # PREPARE: some statements crash libdqlite 1.11 as they are compiled)
+        # a lost answer is never followed by sending it again.
         attempt.sent = True
         kind = attempt.kind = self._kind(conn, sql)  # may EXPLAIN: runs nothing
         stmt = None
@@ -286,6 +286,11 @@ class Session:
             stmt = self._prepare(conn, sql)  # runs nothing
             if stmt.params != len(params):
                 raise ParameterCountError(stmt.params, len(params))
+        if peer_closed(conn._transport):
+            # The node went away after it answered: what runs the statement
+            # cannot reach it, so it cannot have run. Say so, so it is retried.
+            raise RequestNotSent(f"{conn.address} closed the connection")
+        attempt.running = True
         # A connection that has answered a query may hold a schema that
         # another connection changed since; a new one loads it when first used.
         stale_schema, self._queried = self._queried, True

@@ -214,22 +214,20 @@ class Connection:
         return self.cursor().executemany(sql, seq_of_parameters)
 
     def commit(self) -> None:
-        with self._use():
-            self._check()
-            if self._autocommit is True:
-                return
-            if self.in_transaction:
-                self._end("COMMIT")
-            if self._autocommit is False:
-                self._run("BEGIN")
+        self._finish("COMMIT")
 
     def rollback(self) -> None:
+        self._finish("ROLLBACK")
+
+    def _finish(self, word: str) -> None:
+        """COMMIT or ROLLBACK the open transaction (as autocommit says), and
+        with ``autocommit=False`` open the next one."""
         with self._use():
             self._check()
             if self._autocommit is True:
                 return
             if self.in_transaction:
-                self._end("ROLLBACK")
+                self._end(word)
             if self._autocommit is False:
                 self._run("BEGIN")
 

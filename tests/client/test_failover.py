@@ -5,6 +5,7 @@ import time
 import pytest
 
 from dqlite_shell.client.errors import ConnectionLost
+from dqlite_shell.client.transport import peer_closed
 from dqlite_shell.client.session import LeadershipLost, Session, TransactionLost
 
 
@@ -113,11 +114,28 @@ def test_write_in_flight_has_an_unknown_fate(cluster):
         session.close()
 
 
-def test_connection_lost_while_preparing_is_retried(cluster):
+def test_a_leader_gone_after_preparing_is_left_before_the_statement_runs(cluster):
+    """The node answered PREPARE and then died: the EXEC that would run the
+    statement is never sent into the closed socket, and the statement goes
+    to the new leader (it cannot have run)."""
     session = Session(cluster.addresses, "db", timeout=15)
     try:
         session.execute("CREATE TABLE p (n)")
-        leader = _kill_leader_before_next_answer(cluster, session)  # the PREPARE's answer
+        session.execute("SELECT 1").fetchall()  # the members are learnt
+        conn = session.connection
+        leader = session.leader_address
+        prepare = conn.prepare
+
+        def prepare_then_die(sql):
+            stmt = prepare(sql)
+            cluster.kill(cluster.addresses.index(leader))
+            deadline = time.monotonic() + 10
+            while not peer_closed(conn._transport):
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            return stmt
+
+        conn.prepare = prepare_then_die
         session.execute("INSERT INTO p VALUES (1)")
         assert session.leader_address != leader
         assert session.execute("SELECT count(*) FROM p").fetchall() == [(1,)]

@@ -326,3 +326,30 @@ def test_a_refusal_that_comes_after_the_timeout_still_goes_to_the_new_leader():
     finally:
         session.close()
         server.close()
+
+
+def test_a_connection_lost_while_preparing_is_reported_and_not_retried():
+    """Some statements crash libdqlite 1.11 as they are compiled: a PREPARE
+    whose answer never came is not sent anywhere else either."""
+    from dqlite_shell.client.errors import StatementLost
+    from dqlite_shell.client.session import Session
+    seen = []
+
+    def script(sock):
+        words, msg_type, _, _ = HEADER.unpack(sock.recv(8))
+        sock.recv(words * 8)
+        seen.append(msg_type)
+        sock.shutdown(socket.SHUT_RDWR)
+
+    server = _fake_leader(script)
+    session = Session([server.address], "db", timeout=2)
+    try:
+        with pytest.raises(StatementLost) as info:
+            session.execute("INSERT INTO t VALUES (1)")
+        assert str(info.value) == (f"the connection to {server.address} was lost while it "
+                                   "prepared this statement (the node may have crashed); "
+                                   "nothing was applied")
+        assert seen == [4]  # one PREPARE
+    finally:
+        session.close()
+        server.close()

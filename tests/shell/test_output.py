@@ -489,24 +489,18 @@ def pty_output(fmt, columns, rows) -> str:
     """What a renderer writes to a real terminal (a pty), as text."""
     import os
     import pty
+
+    from tests.support.terminal import read_terminal
     leader, follower = pty.openpty()
     try:
         with open(follower, "w", encoding="utf-8") as out:   # closes the follower
             assert out.isatty()
             render_to(fmt, out, columns, rows)
-        chunks = []
-        while True:  # the follower is closed: the rest, then EIO (Linux) or EOF
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
+        shown = read_terminal(leader)
     finally:
         os.close(leader)
     # The terminal's line discipline turns LF into CRLF.
-    return b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+    return shown.decode("utf-8").replace("\r\n", "\n")
 
 
 @pytest.mark.parametrize("fmt", ["list", "line", "markdown"])

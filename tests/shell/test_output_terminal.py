@@ -8,6 +8,8 @@ import pty
 import subprocess
 import sys
 
+from tests.support.terminal import read_terminal
+
 CONTROL = "SELECT char(27) || '[31mred' AS \"e\x1bsc\", 'a' || char(9) || 'b' AS t, char(7) AS bel"
 
 
@@ -21,21 +23,13 @@ def on_a_terminal(*args: str) -> tuple[int, str]:
                                  stdin=subprocess.DEVNULL, stdout=follower,
                                  stderr=subprocess.PIPE, env=env)
         os.close(follower)
-        chunks = []
-        while True:  # until the child closes the terminal: EIO (Linux) or EOF
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
+        shown = read_terminal(leader)  # until the child closes the terminal
         status = child.wait(timeout=60)
         assert child.stderr.read() == b""
         child.stderr.close()
     finally:
         os.close(leader)
-    return status, b"".join(chunks).decode().replace("\r\n", "\n")
+    return status, shown.decode().replace("\r\n", "\n")
 
 
 def test_table_on_a_terminal_shows_control_characters_escaped(node):

@@ -9,6 +9,7 @@ import time
 from dqlite_shell.client.session import Session
 from tests.shell.conftest import DQLITE
 from tests.support.chinook import TABLES, make_script
+from tests.support.shell_process import check_script_outcome
 
 
 def _all_rows(session, table):
@@ -72,14 +73,4 @@ def test_leader_killed_mid_script_never_applies_twice_or_skips(cluster_factory):
         values = [n for (n,) in session.execute("SELECT n FROM k ORDER BY n").fetchall()]
     finally:
         session.close()
-    assert len(values) == len(set(values)), "a statement was applied twice"
-    if proc.returncode == 0:
-        assert err == "" and values == list(range(1, lines + 1))
-    else:
-        assert proc.returncode == 1
-        (message,) = err.splitlines()
-        prefix, _, text = message.partition(": error: ")
-        assert text.endswith("may or may not have been applied"), message
-        line = int(prefix.split(":")[1])
-        assert values[:line - 1] == list(range(1, line)), "a statement before it is missing"
-        assert set(values) - set(range(1, line + 1)) == set(), "a statement after it ran"
+    check_script_outcome(values, lines, proc.returncode, err)
