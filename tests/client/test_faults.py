@@ -222,9 +222,16 @@ def test_a_stall_inside_a_message_is_a_broken_peer_even_with_a_long_statement_ti
         server.close()
 
 
-def test_a_read_whose_connection_dies_is_not_sent_again(fake):
-    """The answer never came: the read may have crashed the node, and would
-    crash the next leader too. It is reported, never re-sent."""
+@pytest.mark.parametrize("sql, request_type, message", [
+    # The answer never came: the read may have crashed the node, and would
+    # crash the next leader too.
+    ("SELECT ts FROM d1", 9, "was lost while it ran this statement (the node may have crashed)"),
+    # Some statements crash libdqlite 1.11 as they are compiled.
+    ("INSERT INTO t VALUES (1)", 4, "was lost while it prepared this statement (the node may "
+                                    "have crashed); nothing was applied"),
+])
+def test_a_statement_whose_connection_dies_is_reported_and_not_sent_again(sql, request_type,
+                                                                          message):
     from dqlite_shell.client.errors import StatementLost
     from dqlite_shell.client.session import Session
     seen = []
@@ -239,16 +246,14 @@ def test_a_read_whose_connection_dies_is_not_sent_again(fake):
     session = Session([server.address], "db", timeout=2)
     try:
         with pytest.raises(StatementLost) as info:
-            session.execute("SELECT ts FROM d1")
+            session.execute(sql)
         # (A retry would have dialed again and met a NoLeaderError: the fake
         # accepts one connection.)
-        assert str(info.value) == (f"the connection to {server.address} was lost while it "
-                                   "ran this statement (the node may have crashed)")
-        assert seen == [9]  # one QUERY_SQL
+        assert str(info.value) == f"the connection to {server.address} {message}"
+        assert seen == [request_type]
     finally:
         session.close()
         server.close()
-
 
 class SlowDeposedLeader:
     """A fake node for any number of connections: it plays leader, answers
@@ -327,29 +332,3 @@ def test_a_refusal_that_comes_after_the_timeout_still_goes_to_the_new_leader():
         session.close()
         server.close()
 
-
-def test_a_connection_lost_while_preparing_is_reported_and_not_retried():
-    """Some statements crash libdqlite 1.11 as they are compiled: a PREPARE
-    whose answer never came is not sent anywhere else either."""
-    from dqlite_shell.client.errors import StatementLost
-    from dqlite_shell.client.session import Session
-    seen = []
-
-    def script(sock):
-        words, msg_type, _, _ = HEADER.unpack(sock.recv(8))
-        sock.recv(words * 8)
-        seen.append(msg_type)
-        sock.shutdown(socket.SHUT_RDWR)
-
-    server = _fake_leader(script)
-    session = Session([server.address], "db", timeout=2)
-    try:
-        with pytest.raises(StatementLost) as info:
-            session.execute("INSERT INTO t VALUES (1)")
-        assert str(info.value) == (f"the connection to {server.address} was lost while it "
-                                   "prepared this statement (the node may have crashed); "
-                                   "nothing was applied")
-        assert seen == [4]  # one PREPARE
-    finally:
-        session.close()
-        server.close()

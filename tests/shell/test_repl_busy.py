@@ -24,7 +24,8 @@ def _wait_until_busy(address: str, timeout: float = 30.0) -> None:
         time.sleep(0.01)
 
 
-def test_after_ctrl_c_the_next_statement_waits_for_the_busy_node(repl, node):  # noqa: F811
+def _interrupt_a_long_statement(repl, node):  # noqa: F811
+    """A REPL whose long statement was interrupted while the node runs it."""
     child = repl("-s", node.address, "--timeout", "1")
     child.expect(prompt(node.address))
     child.send(LONG + "\r")
@@ -32,6 +33,11 @@ def test_after_ctrl_c_the_next_statement_waits_for_the_busy_node(repl, node):  #
     child.sendcontrol("c")
     child.expect("Interrupted", timeout=5)
     child.expect(prompt(node.address), timeout=5)
+    return child
+
+
+def test_after_ctrl_c_the_next_statement_waits_for_the_busy_node(repl, node):  # noqa: F811
+    child = _interrupt_a_long_statement(repl, node)
     child.send(".mode list\r")
     child.send("SELECT 'after';\r")
     child.expect(re.escape(f"waiting for {node.address} to finish the interrupted statement"),
@@ -43,12 +49,7 @@ def test_after_ctrl_c_the_next_statement_waits_for_the_busy_node(repl, node):  #
 
 
 def test_ctrl_c_stops_the_wait_for_the_busy_node(repl, node):  # noqa: F811
-    child = repl("-s", node.address, "--timeout", "1")
-    child.expect(prompt(node.address))
-    child.send(LONG + "\r")
-    _wait_until_busy(node.address)
-    child.sendcontrol("c")
-    child.expect(prompt(node.address), timeout=5)
+    child = _interrupt_a_long_statement(repl, node)
     child.send("SELECT 'after';\r")
     child.expect("waiting for", timeout=10)
     child.sendcontrol("c")
