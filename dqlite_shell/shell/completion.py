@@ -329,6 +329,12 @@ class ShellCompleter(Completer):
             return self.formats
         if kind == registry.ONOFF:
             return ON_OFF
+        if kind == registry.BLOB:
+            from dqlite_shell.shell.output.blobs import BLOB_MODES
+            return BLOB_MODES
+        if kind == registry.KINE:
+            from dqlite_shell.shell.commands.kine import SUBCOMMANDS
+            return SUBCOMMANDS
         if kind == registry.TABLE:
             return self.cache.tables
         if kind == registry.COMMAND:

@@ -23,14 +23,20 @@ STATEMENT_TIMEOUT = 24 * 3600.0
 
 class Settings:
     """What ``.mode``, ``.headers``, ``.nullvalue``, ``.timer``, ``.changes``,
-    ``.bail`` and ``.pager`` change."""
+    ``.bail``, ``.pager`` and ``.blob`` change.
+
+    ``blob`` is how the formats meant for people show a BLOB: ``hex``
+    (``X'..'``, the default), ``auto``, ``text`` or ``base64``
+    (:mod:`dqlite_shell.shell.output.blobs`).
+    """
 
     def __init__(self, mode: str = "list", headers: bool = False, nullvalue: str = "",
                  timer: bool = False, changes: bool = False, bail: bool = True,
-                 pager: bool = False):
+                 pager: bool = False, blob: str = "hex"):
         self.mode, self.headers, self.nullvalue = mode, headers, nullvalue
         self.timer, self.changes, self.bail = timer, changes, bail
         self.pager = pager
+        self.blob = blob
 
     def __repr__(self) -> str:
         return f"Settings({vars(self)})"

@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 
 
 #: What an argument position completes to (used by the REPL and completions).
-ADDRESS, ROLE, FORMAT, ONOFF, FILE, TABLE, DATABASE, COMMAND, TEXT = (
-    "address", "role", "format", "on/off", "file", "table", "database", "command", "text")
+ADDRESS, ROLE, FORMAT, ONOFF, FILE, TABLE, DATABASE, COMMAND, TEXT, BLOB, KINE = (
+    "address", "role", "format", "on/off", "file", "table", "database", "command", "text",
+    "blob display", "kine subcommand")
 
 
 @dataclass(frozen=True)
@@ -111,4 +112,4 @@ def run(state: "ShellState", line: str) -> None:
 
 def _load() -> None:
     # The command modules register themselves on import.
-    from dqlite_shell.shell.commands import cluster, data, session  # noqa: F401
+    from dqlite_shell.shell.commands import cluster, data, kine, session  # noqa: F401

@@ -7,8 +7,9 @@ import inspect
 from typing import TYPE_CHECKING
 
 from dqlite_shell.shell.commands import failures, on_off, usage_error
-from dqlite_shell.shell.commands.registry import (COMMAND, DATABASE, FILE, FORMAT, ONOFF, TABLE,
-                                                  TEXT, CommandError, command, commands, lookup)
+from dqlite_shell.shell.commands.registry import (BLOB, COMMAND, DATABASE, FILE, FORMAT, ONOFF,
+                                                  TABLE, TEXT, CommandError, command, commands,
+                                                  lookup)
 
 if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
@@ -77,6 +78,30 @@ def mode(state: "ShellState", args: list[str]) -> None:
         state.settings.mode = output.resolve_format(" ".join(args))
     except ValueError as e:
         raise usage_error(".mode", str(e)) from None
+
+
+@command(".blob [auto|hex|text|base64]",
+         "Show BLOBs in table/list/line/markdown as X'hex' (hex, the default), b'text' when "
+         "printable UTF-8 (auto), lossy text, or base64; no argument: the current one",
+         args=(0, 1), complete=(BLOB,))
+def blob(state: "ShellState", args: list[str]) -> None:
+    """auto shows a BLOB holding valid, printable UTF-8 (tabs and line breaks
+    allowed) as b'...', so that it is never taken for a TEXT value, and any
+    other BLOB as X'hex'. text decodes every BLOB as UTF-8, invalid bytes as
+    U+FFFD: readable but lossy. Control characters are escaped on a terminal
+    as for any text.
+
+    csv, json and jsonl are for programs and keep one exact encoding whatever
+    .blob says: csv the X'..' literal (hex), json and jsonl a base64 string
+    (as the Go shell's -f json)."""
+    from dqlite_shell.shell.output import resolve_blob
+    if not args:
+        state.print(state.settings.blob)
+        return
+    try:
+        state.settings.blob = resolve_blob(args[0])
+    except ValueError as e:
+        raise usage_error(".blob", str(e)) from None
 
 
 @command(".headers on|off", "Print column names before the rows, or not",

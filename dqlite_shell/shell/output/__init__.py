@@ -15,6 +15,14 @@ line       ``column = value`` lines, a blank line between rows
 A format may take options after its name, as ``sqlite3``'s ``.mode``:
 ``csv --crlf`` ends CSV lines with CRLF (see :data:`OPTIONS`).
 
+BLOBs: the formats meant for people (``table``, ``list``, ``line``,
+``markdown``) show them as the ``.blob`` setting says (:mod:`.blobs`:
+``hex`` ``X'..'`` by default, ``auto``, ``text``, ``base64``).  The machine
+formats keep one exact encoding whatever ``.blob`` says, and say which by
+its form: ``csv`` the ``X'..'`` literal (hex, as SQL writes a BLOB), ``json``
+and ``jsonl`` a base64 string (as Go's ``encoding/json`` and the Go shell's
+``-f json``; a program tells it from TEXT by the column it reads).
+
 Formats meant for people escape control characters (``\\x1B``, ``\\r``)
 so that data cannot drive the terminal: ``table`` always, ``list``,
 ``line`` and ``markdown`` when they write to a terminal.  ``csv``, ``json``
@@ -37,8 +45,10 @@ from __future__ import annotations
 from typing import Sequence, TextIO
 
 from .base import Renderer
+from .blobs import BLOB_MODES, DEFAULT as DEFAULT_BLOB, resolve_blob
 
-__all__ = ["ALIASES", "FORMATS", "OPTIONS", "Renderer", "make_renderer", "resolve_format"]
+__all__ = ["ALIASES", "BLOB_MODES", "FORMATS", "OPTIONS", "Renderer", "make_renderer",
+           "resolve_blob", "resolve_format"]
 
 FORMATS: tuple[str, ...] = ("table", "list", "csv", "json", "jsonl", "markdown", "line")
 
@@ -76,7 +86,8 @@ def resolve_format(name: str) -> str:
 
 
 def make_renderer(mode: str, out: TextIO, columns: Sequence[str], *, headers: bool,
-                  nullvalue: str, terminal: bool | None = None) -> Renderer:
+                  nullvalue: str, terminal: bool | None = None,
+                  blob: str = DEFAULT_BLOB) -> Renderer:
     """A renderer printing rows with ``columns`` to ``out`` in format ``mode``
     (a format name and its options, as :func:`resolve_format` takes).
 
@@ -84,8 +95,9 @@ def make_renderer(mode: str, out: TextIO, columns: Sequence[str], *, headers: bo
     ``markdown`` always print a header; ``json``, ``jsonl`` and ``line`` name
     every value).  ``nullvalue`` is the text of NULL in the text formats
     (JSON has ``null``).  ``terminal`` says whether a person reads ``out`` on
-    a terminal (a pager counts); ``None`` asks ``out.isatty()``.  Raises
-    ``ValueError`` for an unknown ``mode``.
+    a terminal (a pager counts); ``None`` asks ``out.isatty()``.  ``blob``
+    is the ``.blob`` setting (:mod:`.blobs`), used by the formats meant for
+    people.  Raises ``ValueError`` for an unknown ``mode`` or ``blob``.
     """
     mode, *words = resolve_format(mode).split()
     options = {OPTIONS[mode][word]: True for word in words}
@@ -99,4 +111,4 @@ def make_renderer(mode: str, out: TextIO, columns: Sequence[str], *, headers: bo
         cls = {"list": text.ListRenderer, "csv": text.CsvRenderer,
                "markdown": text.MarkdownRenderer, "line": text.LineRenderer}[mode]
     return cls(out, columns, headers=headers, nullvalue=nullvalue, terminal=terminal,
-               **options)
+               blob=blob, **options)

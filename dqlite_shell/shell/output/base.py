@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence, TextIO
 
+from .blobs import DEFAULT, blob_formatter
+
 
 def is_terminal(out: TextIO) -> bool:
     """True when ``out`` is a terminal (False for files, pipes, StringIO and
@@ -25,11 +27,16 @@ class Renderer:
     ``terminal`` says whether a person reads ``out`` on a terminal (``None``:
     ask ``out.isatty()``); the formats meant for people then escape control
     characters (:func:`~.values.terminal_text`).
+
+    ``blob`` is the ``.blob`` setting (:mod:`.blobs`); :attr:`blob` is the
+    function the formats meant for people show a BLOB with.  The machine
+    formats (csv, json, jsonl) keep their one exact encoding instead.
     """
 
     def __init__(self, out: TextIO, columns: Sequence[str], *, headers: bool,
-                 nullvalue: str, terminal: bool | None = None):
+                 nullvalue: str, terminal: bool | None = None, blob: str = DEFAULT):
         self.out = out
+        self.blob = blob_formatter(blob)
         self.columns = [str(c) for c in columns]
         self.headers = headers
         self.nullvalue = nullvalue

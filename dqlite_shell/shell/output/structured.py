@@ -12,7 +12,9 @@ Values:
   writes ``1e999``, which strict parsers reject);
 * text -> a string (non-ASCII written as is, UTF-8);
 * BLOB -> a string holding the bytes in standard base64 (RFC 4648 with
-  padding), as Go's ``encoding/json`` and so the Go shell's ``-f json`` do.
+  padding), as Go's ``encoding/json`` and so the Go shell's ``-f json`` do,
+  whatever ``.blob`` says: JSON is for programs, which need one exact
+  encoding (``jq -r .value | base64 -d`` gives the bytes back).
 
 ``headers`` and ``nullvalue`` do not apply.  JSON escapes the C0 control
 characters itself; on a terminal, DEL and the C1 controls (U+0080-U+009F,
@@ -22,12 +24,12 @@ same JSON value, and nothing from the data drives the terminal.
 
 from __future__ import annotations
 
-import base64
 import json.encoder
 import re
 from typing import Sequence, TextIO
 
 from .base import Renderer
+from .blobs import base64_text
 
 _quote = json.encoder.encode_basestring      # the C version when available
 _INF = float("inf")
@@ -60,7 +62,7 @@ def json_value(value) -> str:
     if isinstance(value, int):               # bool -> 1/0, UnixTime
         return int.__repr__(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return '"' + base64.b64encode(bytes(value)).decode("ascii") + '"'
+        return '"' + base64_text(value) + '"'
     return _quote(str(value))
 
 

@@ -34,17 +34,20 @@ from __future__ import annotations
 from typing import Sequence, TextIO
 
 from .base import Renderer
+from .blobs import Formatter, hex_text
 from .values import is_number, terminal_text, text_rows
 
 #: Rows per table block (the most rows this renderer holds at once).
 BLOCK_ROWS = 1000
 
 
-def draw_table(columns: Sequence[str], rows: Sequence[Sequence], nullvalue: str) -> str:
-    """One block of rows as a psql-style table (no final newline)."""
+def draw_table(columns: Sequence[str], rows: Sequence[Sequence], nullvalue: str,
+               blob: Formatter = hex_text) -> str:
+    """One block of rows as a psql-style table (no final newline); BLOBs
+    shown through ``blob`` (:mod:`.blobs`)."""
     import tabulate as _tabulate
 
-    texts = [tuple(map(terminal_text, row)) for row in text_rows(rows, nullvalue)]
+    texts = [tuple(map(terminal_text, row)) for row in text_rows(rows, nullvalue, blob)]
     align = []
     for i in range(len(columns)):
         values = [row[i] for row in rows if row[i] is not None]
@@ -86,7 +89,7 @@ class TableRenderer(Renderer):
 
     def _print(self, block: list[Sequence]) -> None:
         if block and self.columns:
-            self.out.write(draw_table(self.columns, block, self.nullvalue) + "\n")
+            self.out.write(draw_table(self.columns, block, self.nullvalue, self.blob) + "\n")
             self.count += len(block)
 
     def close(self) -> None:

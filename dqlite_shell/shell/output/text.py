@@ -40,7 +40,7 @@ class ListRenderer(Renderer):
         if not batch:
             return
         join = self.separator.join
-        lines = list(map(join, text_rows(batch, self.nullvalue)))
+        lines = list(map(join, text_rows(batch, self.nullvalue, self.blob)))
         if self.count == 0 and self.headers:
             lines.insert(0, join(self.columns))
         self.count += len(batch)
@@ -81,6 +81,8 @@ class CsvRenderer(Renderer):
         self.line_end = "\r\n" if crlf else "\n"
 
     def _fields(self, column: Sequence) -> Sequence[str]:
+        # BLOBs as X'..' whatever .blob says: CSV is for programs (exact, and
+        # the literal says it is hex).
         texts = text_column(column, self.nullvalue)
         if set(map(type, column)) <= _NUMBERS_OR_NULL:
             return texts
@@ -122,7 +124,7 @@ class LineRenderer(Renderer):
             return
         prefixes = self._prefixes
         blocks = ["\n".join(map(add, prefixes, texts))
-                  for texts in text_rows(batch, self.nullvalue)]
+                  for texts in text_rows(batch, self.nullvalue, self.blob)]
         text = "\n\n".join(blocks) + "\n"
         if self.terminal:
             text = terminal_text(text)
@@ -159,7 +161,7 @@ class MarkdownRenderer(Renderer):
         if self.count == 0:
             parts.append(self._line(self.columns))
             parts.append("|" + "|".join(["---"] * len(self.columns)) + "|\n")
-        parts.extend(self._line(row) for row in text_rows(batch, self.nullvalue))
+        parts.extend(self._line(row) for row in text_rows(batch, self.nullvalue, self.blob))
         self.count += len(batch)
         text = "".join(parts)
         self.out.write(terminal_text(text) if self.terminal else text)

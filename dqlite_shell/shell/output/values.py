@@ -10,14 +10,16 @@ exception for BLOBs:
   plain decimal value (not its ``repr``);
 * text (including :class:`~dqlite_shell.wire.values.Iso8601`) -> as is;
 * REAL -> :func:`real_text`, exactly what ``CAST(x AS TEXT)`` gives;
-* BLOB -> ``X'0A1B'``, the SQL literal (uppercase hex).  ``sqlite3`` writes
-  the raw bytes, which a text stream cannot carry.
+* BLOB -> ``X'0A1B'``, the SQL literal (uppercase hex), by default.  ``sqlite3``
+  writes the raw bytes, which a text stream cannot carry.  The functions
+  below take ``blob``, the function that shows a BLOB (``.blob``, see
+  :mod:`.blobs`).
 
 :func:`terminal_text` then makes text safe for a terminal (formats meant for
 people, see :mod:`dqlite_shell.shell.output`).
 
-This module imports nothing from the rest of the package: the tagged
-subclasses are handled through ``isinstance``.
+This module imports nothing from the rest of the package but :mod:`.blobs`:
+the tagged subclasses are handled through ``isinstance``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from __future__ import annotations
 import re
 from itertools import repeat
 from typing import Iterable, Sequence
+
+from .blobs import Formatter, hex_text
 
 _INF = float("inf")
 _TWO64 = 1 << 64
@@ -36,9 +40,8 @@ PLAIN_OR_NULL_TYPES = frozenset((str, int, type(None)))
 _STR_ONLY = {str}
 
 
-def blob_text(value: bytes | bytearray | memoryview) -> str:
-    """A BLOB as an SQL literal: ``b"\\n\\x1b"`` -> ``"X'0A1B'"``."""
-    return "X'" + bytes(value).hex().upper() + "'"
+#: A BLOB as an SQL literal: ``b"\\n\\x1b"`` -> ``"X'0A1B'"`` (the default display).
+blob_text = hex_text
 
 
 def real_text(x: float) -> str:
@@ -109,8 +112,9 @@ def _real_column(column: Sequence, nullvalue: str) -> list[str]:
     return out
 
 
-def to_text(value, nullvalue: str = "") -> str:
-    """Any value the client returns -> its text (see the module docstring)."""
+def to_text(value, nullvalue: str = "", blob: Formatter = hex_text) -> str:
+    """Any value the client returns -> its text (see the module docstring);
+    a BLOB through ``blob``."""
     kind = type(value)
     if kind is str:
         return value
@@ -127,13 +131,14 @@ def to_text(value, nullvalue: str = "") -> str:
     if isinstance(value, float):
         return real_text(float(value))
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return blob_text(value)
+        return blob(value)
     return str(value)
 
 
-def text_column(column: Sequence, nullvalue: str) -> Iterable[str]:
-    """Every value of one column as text (NULL as ``nullvalue``), in order;
-    iterate once.
+def text_column(column: Sequence, nullvalue: str,
+                blob: Formatter = hex_text) -> Iterable[str]:
+    """Every value of one column as text (NULL as ``nullvalue``, a BLOB
+    through ``blob``), in order; iterate once.
 
     A column holding only text, integers and NULLs (the usual case) is
     converted by C-level ``map`` calls, with no Python function call per
@@ -148,17 +153,19 @@ def text_column(column: Sequence, nullvalue: str) -> Iterable[str]:
         return map(str, map({None: nullvalue}.get, column, column))
     if kinds <= _FLOAT_OR_NULL_TYPES:
         return _real_column(column, nullvalue)
-    return map(to_text, column, repeat(nullvalue))
+    return map(to_text, column, repeat(nullvalue), repeat(blob))
 
 
-def text_rows(batch: Sequence[Sequence], nullvalue: str) -> list[tuple[str, ...]]:
-    """Every value of ``batch`` as text (NULL as ``nullvalue``), row by row,
-    converted column by column (:func:`text_column`)."""
+def text_rows(batch: Sequence[Sequence], nullvalue: str,
+              blob: Formatter = hex_text) -> list[tuple[str, ...]]:
+    """Every value of ``batch`` as text (NULL as ``nullvalue``, a BLOB
+    through ``blob``), row by row, converted column by column
+    (:func:`text_column`)."""
     if not batch:
         return []
     if not batch[0]:
         return [() for _ in batch]
-    return list(zip(*[text_column(column, nullvalue) for column in zip(*batch)]))
+    return list(zip(*[text_column(column, nullvalue, blob) for column in zip(*batch)]))
 
 
 # -- text for a terminal ----------------------------------------------------------
