@@ -109,8 +109,8 @@ FROM prefixed GROUP BY prefix ORDER BY prefix"""
 
 
 @command(".kine keys [PREFIX]|get KEY|stats",
-         "k8s-dqlite's kine table: live keys (under PREFIX), one key's value decoded, "
-         "rows and compaction per prefix (reads only)",
+         "Read k8s-dqlite's kine table: live keys, a value decoded, rows and "
+         "compaction per prefix",
          args=(1, 2), complete=(KINE, TEXT))
 def kine(state: "ShellState", args: list[str]) -> None:
     """For the database of k8s-dqlite (MicroK8s, Canonical Kubernetes: "k8s")

@@ -81,8 +81,8 @@ def mode(state: "ShellState", args: list[str]) -> None:
 
 
 @command(".blob [auto|hex|text|base64]",
-         "Show BLOBs in table/list/line/markdown as X'hex' (hex, the default), b'text' when "
-         "printable UTF-8 (auto), lossy text, or base64; no argument: the current one",
+         "Show BLOBs as X'hex' (default), b'text' if printable UTF-8 (auto), lossy "
+         "text or base64; csv/json keep theirs",
          args=(0, 1), complete=(BLOB,))
 def blob(state: "ShellState", args: list[str]) -> None:
     """auto shows a BLOB holding valid, printable UTF-8 (tabs and line breaks
