@@ -139,3 +139,16 @@ def test_blob_through_the_dqlite_command(dqlite, node):
         "{\"a\":1}|{\"a\":1}|\x00\ufffd",
         '[{"CAST(\'{\\"a\\":1}\' AS BLOB)":"eyJhIjoxfQ==","\'{\\"a\\":1}\'":"{\\"a\\":1}",'
         '"x\'00ff\'":"AP8="}]']
+
+
+def test_repl_completes_the_blob_settings():
+    from tests.shell.test_completion import offers
+    from dqlite_shell.shell.completion import ShellCompleter
+
+    class NoSchema:
+        tables = columns = addresses = ()
+
+    comp = ShellCompleter(NoSchema(), ["table"])
+    assert set(offers(comp, ".blob ")) == {f".blob {mode}" for mode in BLOB_MODES}
+    assert set(offers(comp, ".blob a")) == {".blob auto"}
+    assert ".blob" in offers(comp, ".bl")

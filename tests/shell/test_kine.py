@@ -287,3 +287,15 @@ def test_prefix_end():
     assert prefix_end("/registry/pods/") == b"/registry/pods0"
     assert prefix_end("a\U0010ffff") == "a\U0010ffff".encode()[:-1] + b"\xc0"
     assert prefix_end("") is None
+
+
+def test_repl_completes_the_subcommands():
+    from tests.shell.test_completion import offers
+    from dqlite_shell.shell.completion import ShellCompleter
+
+    class NoSchema:
+        tables = columns = addresses = ()
+
+    comp = ShellCompleter(NoSchema(), ["table"])
+    assert set(offers(comp, ".kine ")) == {".kine keys", ".kine get", ".kine stats"}
+    assert set(offers(comp, ".kine s")) == {".kine stats"}
