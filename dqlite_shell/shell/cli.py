@@ -54,6 +54,32 @@ def _formats() -> list[str]:
     return list(FORMATS) + sorted(ALIASES)
 
 
+def _profile_names() -> list[str]:
+    from dqlite_shell.shell.profiles import CHOICES
+    return CHOICES
+
+
+def _profiles_epilog() -> str:
+    from dqlite_shell.shell.profiles import ROOT_VARIABLE, describe
+    lines = "\n".join(f"  {name:9} {text}" for name, text in describe())
+    return (f"\b\nProfiles (--profile NAME; {ROOT_VARIABLE}=DIR puts their paths under DIR):"
+            f"\n{lines}")
+
+
+class _Duration(click.ParamType):
+    """--timeout: 2s, 500ms, 1m, or a bare number (see config.parse_timeout)."""
+    name = "duration"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            return value
+        from dqlite_shell.shell.config import parse_timeout
+        try:
+            return parse_timeout(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
 # Shell completion (click's protocol; the scripts in completions/ call back here).
 def _complete_formats(_ctx, _param, incomplete: str):
     return [f for f in _formats() if f.startswith(incomplete)]
@@ -69,7 +95,8 @@ def _complete_servers(_ctx, _param, incomplete: str):
 
 
 @click.command(name=PROG, context_settings={"help_option_names": ["-h", "--help"],
-                                            "max_content_width": 100})
+                                            "max_content_width": 100},
+               epilog=_profiles_epilog())
 @click.argument("database", required=False)
 @click.argument("command_arg", metavar="[COMMAND]", required=False)
 @click.option("-s", "--servers", multiple=True, metavar="ADDRS", shell_complete=_complete_servers,
@@ -77,15 +104,19 @@ def _complete_servers(_ctx, _param, incomplete: str):
                    "@name), or file://STORE (a go-dqlite .yaml or SQLite node store). "
                    "Without it a scratch node is started.")
 @click.option("-c", "--command", "command_opt", metavar="SQL", multiple=True,
-              help="Run SQL (and dot-commands) and exit; repeatable: each runs in turn.")
+              help="Run SQL (and dot-commands) and exit; repeatable: each runs in turn. "
+                   "With -k KEY (and no --cert) it is go-dqlite's -c CERT: the TLS "
+                   "certificate, and the SQL goes in COMMAND.")
 @click.option("-f", "--format", "fmt", metavar="FORMAT", shell_complete=_complete_formats,
               help="Output format: table, list, csv, json, jsonl, markdown, line (go's "
                    "tabular means list). Default: table on a terminal, else list.")
 @click.option("--headers/--no-headers", default=None,
               help="Print column names (list, csv); table always has them.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS",
-              help="How long to look for the leader (default 10); statements run as long as "
-                   "they take (Ctrl-C stops them).")
+@click.option("--timeout", type=_Duration(), metavar="DURATION",
+              help="How long to look for the leader (default 10s): 2s, 500ms, 1m, 1.5s; a "
+                   "bare number below 100 is seconds, from 100 up milliseconds (go-dqlite's "
+                   "unit: its 2000 is 2s). Statements run as long as they take (Ctrl-C "
+                   "stops them).")
 @click.option("--bail/--keep-going", default=True, show_default=True,
               help="Stop a script at its first error, or go on (the exit status is 1 either way).")
 @click.option("-1", "--single-transaction", is_flag=True,
@@ -95,11 +126,17 @@ def _complete_servers(_ctx, _param, incomplete: str):
 @click.option("--scratch", type=click.IntRange(min=1, max=9), metavar="N",
               help="Start N local nodes as one cluster (default 1) when no -s is given.")
 @click.option("--cert", type=click.Path(dir_okay=False), metavar="FILE",
-              help="TLS client certificate (go's -c/--cert).")
-@click.option("--key", type=click.Path(dir_okay=False), metavar="FILE",
+              help="TLS client certificate (go's -c/--cert); it is also the only trusted "
+                   "one and nodes must present its first DNS name, as in go-dqlite.")
+@click.option("-k", "--key", type=click.Path(dir_okay=False), metavar="FILE",
               help="TLS client key (go's -k/--key).")
 @click.option("--ca", type=click.Path(dir_okay=False), metavar="FILE",
-              help="CA that signs the nodes' certificates (default: --cert itself).")
+              help="CA that signs the nodes' certificates (default: --cert itself); with it "
+                   "the chain is checked, not the name.")
+@click.option("--profile", type=click.Choice(_profile_names()), metavar="NAME",
+              help="Take the node store, certificate, key and database from where a product "
+                   "keeps them: " + ", ".join(_profile_names()) + " (see below). Options "
+                   "given here override it.")
 @click.option("--no-color", is_flag=True, help="No colours in the REPL (also: NO_COLOR=1).")
 @click.option("--no-history", is_flag=True, help="Do not read or write the REPL's history file.")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True,
@@ -111,6 +148,11 @@ def command(**options):
     on standard input runs as a script; otherwise an interactive prompt opens.
     Defaults come from ~/.config/dqlite/config.toml and the DQLITE_SERVERS and
     DQLITE_DATABASE environment variables.
+
+    go-dqlite's command lines run unchanged: "-c CERT -k KEY" (-c is the
+    certificate when -k is given without --cert, else SQL), --timeout in
+    milliseconds, -f tabular|json, and COMMAND split on ";" (as SQLite does:
+    not inside quotes).
     """
     try:
         status = run(**options)
@@ -120,17 +162,25 @@ def command(**options):
 
 
 def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail,
-        single_transaction, data_dir, scratch, cert, key, ca, no_color=False,
+        single_transaction, data_dir, scratch, cert, key, ca, profile=None, no_color=False,
         no_history=False) -> int:
     """Everything after option parsing; returns the exit status."""
     from dqlite_shell.shell import config, startup
     from dqlite_shell.shell.state import DEFAULT_DATABASE
 
-    # Command line, then DQLITE_SERVERS / DQLITE_DATABASE, then the config file.
+    cert, command_opt = startup.go_cert_option(command_opt, cert, key)
+    # Command line, then --profile, then DQLITE_SERVERS / DQLITE_DATABASE, then
+    # the config file.
     try:
         cfg = config.load()
     except config.ConfigError as e:
         raise Failure(str(e)) from None
+    chosen = None
+    if profile:
+        from dqlite_shell.shell import profiles
+        chosen = profiles.resolve(profile, need_store=not servers, need_tls=not (cert or key))
+        servers = servers or (chosen.servers,)
+        database = database or chosen.database
     env_servers = os.environ.get("DQLITE_SERVERS")
     origin = "-s" if servers else "DQLITE_SERVERS" if env_servers else config.path()
     servers = servers or ((env_servers,) if env_servers else tuple(cfg.get("servers", ())))
@@ -141,8 +191,12 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
     database = database or os.environ.get("DQLITE_DATABASE") or cfg.get("database")
     fmt = fmt or cfg.get("format")
     headers = cfg.get("headers") if headers is None else headers
-    timeout = float(cfg.get("timeout", 10.0)) if timeout is None else timeout
-    cert, key, ca = cert or cfg.get("cert"), key or cfg.get("key"), ca or cfg.get("ca")
+    timeout = config.parse_timeout(cfg.get("timeout", 10.0)) if timeout is None else timeout
+    profile_tls = chosen is not None and not (cert or key)
+    if profile_tls:  # the profile's pair, never half of the config file's
+        cert, key, ca = chosen.cert, chosen.key, ca
+    else:
+        cert, key, ca = cert or cfg.get("cert"), key or cfg.get("key"), ca or cfg.get("ca")
     no_color = no_color or not cfg.get("color", True)
     no_history = no_history or not cfg.get("history", True)
 
@@ -151,7 +205,10 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
     texts = list(command_opt) if command_opt else [] if command_arg is None else [command_arg]
     interactive = not texts and sys.stdin.isatty()
     settings = startup.settings(fmt, headers, bail, sys.stdout.isatty())
-    ssl_context = startup.tls(cert, key, ca)
+    if profile_tls and chosen.cert_pem:
+        ssl_context = startup.tls_from_pem(chosen.cert_pem, chosen.key_pem, chosen.source, ca)
+    else:
+        ssl_context = startup.tls(cert, key, ca)
     addresses = startup.servers(servers)
     state = startup.make_state(addresses, database or DEFAULT_DATABASE, timeout=timeout,
                                ssl_context=ssl_context, settings=settings,

@@ -8,7 +8,7 @@ DQLITE_DATABASE sit between the two. Example::
     database = "app"
     format = "table"
     headers = true
-    timeout = 5.0
+    timeout = "5s"          # or 5 (seconds), 5000 or "5000ms" (milliseconds)
     cert = "/etc/dqlite/cluster.crt"
     key = "/etc/dqlite/cluster.key"
     ca = "/etc/dqlite/ca.crt"
@@ -29,7 +29,7 @@ KEYS = {
     "database": ((str,), "a string"),
     "format": ((str,), "a string (table, list, csv, json, jsonl, markdown, line)"),
     "headers": ((bool,), "true or false"),
-    "timeout": ((int, float), "a number of seconds"),
+    "timeout": ((int, float, str), "a duration (2s, 500ms, 1m) or a number"),
     "cert": ((str,), "a file name"),
     "key": ((str,), "a file name"),
     "ca": ((str,), "a file name"),
@@ -93,9 +93,51 @@ def _check_value(key: str, value) -> str | None:
             resolve_format(value)
         except ValueError as e:
             return str(e)
-    if key == "timeout" and value < 0.1:
-        return "timeout must be at least 0.1 (seconds)"
+    if key == "timeout":
+        try:
+            parse_timeout(value)
+        except ValueError as e:
+            return f"timeout: {e}"
     return None
+
+
+#: A bare number from this up is milliseconds (go-dqlite's --timeout), below it seconds.
+MILLISECONDS_FROM = 100
+MIN_TIMEOUT = 0.1  # seconds
+_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+
+
+def parse_timeout(value) -> float:
+    """Seconds from ``--timeout`` or the ``timeout`` key.
+
+    A duration with units as Go writes them (``2s``, ``500ms``, ``1m``,
+    ``1.5s``, ``1m30s``), or a bare number: below 100 it is seconds (this
+    shell's unit), from 100 up milliseconds (go-dqlite's unit, whose default
+    is 2000), so that a Go command line never waits 2000 s. At least 100 ms.
+    Raises ValueError with a one-line reason.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a duration")
+    if isinstance(value, (int, float)):
+        number, text = float(value), str(value)
+        seconds = number / 1000 if number >= MILLISECONDS_FROM else number
+    else:
+        text = str(value).strip()
+        if _NUMBER.fullmatch(text):
+            number = float(text)
+            seconds = number / 1000 if number >= MILLISECONDS_FROM else number
+        else:
+            parts = _DURATION.findall(text)
+            if not parts or "".join(n + u for n, u in parts) != text:
+                raise ValueError(f"{text!r} is not a duration (write 2s, 500ms, 1m or 1.5s)")
+            seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if not seconds >= MIN_TIMEOUT:  # also NaN
+        raise ValueError(f"{text} is too short: the timeout must be at least 100ms")
+    if seconds == float("inf"):
+        raise ValueError(f"{text} is not a finite duration")
+    return seconds
 
 
 def _line_of(text: str, key: str) -> int:

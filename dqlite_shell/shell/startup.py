@@ -19,17 +19,54 @@ def settings(fmt: str | None, headers: bool | None, bail: bool, tty: bool) -> Se
     return Settings(mode=mode, headers=bool(headers), bail=bail)
 
 
+def go_cert_option(commands: tuple[str, ...], cert: str | None, key: str | None):
+    """``(cert, commands)`` once go-dqlite's ``-c CERT -k KEY`` is told from ``-c SQL``.
+
+    With -k/--key and no --cert, -c is the certificate (go's form); else it
+    is SQL, but a lone -c naming a PEM certificate is a forgotten -k.
+    """
+    from dqlite_shell.client.tls import is_pem_certificate
+    if key and not cert and commands:
+        if len(commands) > 1:
+            raise Failure("with -k KEY, -c is the TLS certificate (go-dqlite's -c CERT -k KEY): "
+                          "give it once, and the SQL as the COMMAND argument")
+        try:
+            with open(commands[0], "rb"):
+                pass
+        except (OSError, ValueError) as e:
+            from dqlite_shell.client.tls import why_unreadable
+            why = why_unreadable(e) if isinstance(e, OSError) else str(e)
+            raise Failure(f"with -k KEY, -c is the TLS certificate (go-dqlite's -c CERT -k KEY): "
+                          f"cannot read {commands[0]!r}: {why}") from None
+        return commands[0], ()
+    if not key and len(commands) == 1 and is_pem_certificate(commands[0]):
+        raise Failure(f"-c {commands[0]} is a certificate but its key is missing: add "
+                      "-k KEY (go-dqlite's -c CERT -k KEY)")
+    return cert, commands
+
+
 def tls(cert: str | None, key: str | None, ca: str | None):
     """An ``ssl`` context for --cert/--key/--ca, or None."""
     if not (cert or key or ca):
         return None
     if bool(cert) != bool(key):  # else OpenSSL's "[SSL] PEM lib"
-        given, missing = ("--cert", "--key") if cert else ("--key", "--cert")
+        given, missing = ("--cert", "-k/--key") if cert else ("-k/--key", "-c/--cert")
         raise Failure(f"{given} needs {missing} too: the client certificate and its key "
                       "go together")
     from dqlite_shell.client.tls import TLSConfigError, client_context
     try:
         return client_context(cert, key, ca)
+    except TLSConfigError as e:
+        raise Failure(str(e)) from None
+
+
+def tls_from_pem(cert_pem: str, key_pem: str, source: str, ca: str | None = None):
+    """An ``ssl`` context for a certificate and key kept as PEM text in ``source``."""
+    from dqlite_shell.client.tls import TLSConfigError, client_context_from_pem
+    if ca:
+        raise Failure(f"--ca cannot be used with the certificate of {source}")
+    try:
+        return client_context_from_pem(cert_pem, key_pem, source)
     except TLSConfigError as e:
         raise Failure(str(e)) from None
 

@@ -110,8 +110,12 @@ def test_unreachable_server_exits_2_within_the_timeout(dqlite):
     (["-f", "nope", "-c", "SELECT 1"], "nope"),
     (["-s", "127.0.0.1:notaport", "-c", "SELECT 1"], "port"),
     (["--timeout", "x"], "timeout"),
-    (["--cert", "/etc/hostname", "-s", "127.0.0.1:1", "-c", "SELECT 1"], "--cert needs --key"),
-    (["--key", "/etc/hostname", "-s", "127.0.0.1:1", "-c", "SELECT 1"], "--key needs --cert"),
+    (["--timeout", "5 s"], "'5 s' is not a duration"),
+    (["--timeout", "50ms"], "at least 100ms"),
+    (["--cert", "/etc/hostname", "-s", "127.0.0.1:1", "-c", "SELECT 1"],
+     "--cert needs -k/--key"),
+    (["--key", "/etc/hostname", "-s", "127.0.0.1:1", "db", "SELECT 1"],
+     "-k/--key needs -c/--cert"),
     (["-s", "127.0.0.1", "-c", "SELECT 1"], "'127.0.0.1' has no port: write HOST:PORT"),
     (["-s", "127.0.0.1:1", "--scratch", "3", "-c", "SELECT 1"], "--scratch is for a local"),
     (["-s", "127.0.0.1:1", "--data-dir", "/tmp", "-c", "SELECT 1"], "--data-dir is for a local"),
@@ -219,7 +223,9 @@ def test_a_statement_may_run_longer_than_the_timeout(dqlite, node):
 
 @pytest.mark.parametrize("line,message", [
     ('format = "xml"', ":2: unknown output format 'xml'"),
-    ("timeout = 0", ":2: timeout must be at least 0.1"),
+    ("timeout = 0", ":2: timeout: 0 is too short: the timeout must be at least 100ms"),
+    ('timeout = "2 s"', ":2: timeout: '2 s' is not a duration"),
+    ("timeout = true", ":2: timeout must be a duration"),
 ])
 def test_config_values_that_cannot_be_used_name_the_file_and_line(dqlite, tmp_path, line, message):
     config = tmp_path / "dqlite" / "config.toml"
@@ -261,3 +267,34 @@ def test_a_directory_as_stdin_is_one_line_from_the_launcher(node, tmp_path):
     run = subprocess.run([str(link / "dqlite"), "-s", node.address], input="SELECT 'via';\n",
                          capture_output=True, text=True, timeout=60, cwd=os.getcwd())
     assert (run.returncode, run.stdout, run.stderr) == (0, "via\n", "")
+
+
+@pytest.mark.parametrize("value,seconds", [
+    ("2s", 2.0), ("500ms", 0.5), ("1m", 60.0), ("1.5s", 1.5), ("1m30s", 90.0),
+    ("5", 5.0), ("0.5", 0.5), ("99", 99.0),        # bare, below 100: seconds (as before)
+    ("100", 0.1), ("2000", 2.0), (2000, 2.0),      # bare, from 100 up: go's milliseconds
+])
+def test_timeout_durations(value, seconds):
+    from dqlite_shell.shell.config import parse_timeout
+    assert parse_timeout(value) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("option,config", [(["--timeout", "700ms"], None),
+                                           ([], 'timeout = "700ms"'),
+                                           ([], "timeout = 700")])
+def test_timeout_with_units_bounds_the_leader_search(dqlite, tmp_path, option, config):
+    import time
+    env = {}
+    if config:
+        (tmp_path / "dqlite").mkdir()
+        (tmp_path / "dqlite" / "config.toml").write_text(config + "\n")
+        env["XDG_CONFIG_HOME"] = str(tmp_path)
+    address = reserve_address()  # nothing listens there
+    try:
+        started = time.monotonic()
+        run = dqlite("-s", address, *option, "db", ".leader", env=env, timeout=60)
+        took = time.monotonic() - started
+    finally:
+        release_port(int(address.rsplit(":", 1)[1]))
+    assert run.status == 2 and "no leader" in run.err, run
+    assert took < 8, took

@@ -1,0 +1,174 @@
+"""The command lines the products' runbooks publish for go-dqlite's shell, run
+unchanged (their exact flags, paths under a temporary root) against TLS
+clusters laid out as each product lays them out; Debian's Go shell (1.11.5)
+is the oracle wherever it can run the same line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import pytest
+
+from tests.conftest import TEST_LATENCY_MS
+from tests.support.products import make_product
+
+
+@pytest.fixture(scope="module")
+def products(tmp_path_factory):
+    """microk8s, k8s and juju layouts, one TLS node each, a kine table in k8s
+    and Juju's model table in controller."""
+    from dqlite_shell.native import available
+    if not available():
+        pytest.skip("libdqlite is not installed")
+    made = {}
+    try:
+        for name in ("microk8s", "k8s", "juju"):
+            made[name] = make_product(name, str(tmp_path_factory.mktemp(name)),
+                                      latency_ms=TEST_LATENCY_MS)
+        yield made
+    finally:
+        for product in made.values():
+            product.cluster.close()
+
+
+def _go(go_shell, *args, stdin=None, cwd=None):
+    result = subprocess.run([go_shell, *[str(a) for a in args]], capture_output=True, text=True,
+                            timeout=60, input=stdin, cwd=cwd)
+    return result.returncode, result.stdout, result.stderr
+
+
+def _store_args(product):
+    """The runbook's -s/-c/-k, with its paths under the product's root."""
+    return ["-s", f"file://{product.store}", "-c", product.cert, "-k", product.key]
+
+
+def test_microk8s_cluster_as_json(dqlite, go_shell, products):
+    line = [*_store_args(products["microk8s"]), "-f", "json", "k8s", ".cluster"]
+    ours = dqlite(*line)
+    assert ours.status == 0, ours
+    status, out, err = _go(go_shell, *line)
+    assert status == 0, err
+    assert ours.out == out
+    assert '"Address": "127.0.0.1:' in ours.out
+
+
+@pytest.mark.parametrize("command", [".leader", ".cluster", ".describe {address}"])
+@pytest.mark.parametrize("fmt", ["tabular", "json"])
+def test_microk8s_dot_commands_byte_identical(dqlite, go_shell, products, command, fmt):
+    product = products["microk8s"]
+    command = command.format(address=product.cluster.addresses[0])
+    line = [*_store_args(product), "-f", fmt, "k8s", command]
+    ours = dqlite(*line)
+    status, out, err = _go(go_shell, *line)
+    assert (ours.status, status) == (0, 0), (ours, err)
+    assert ours.out == out
+
+
+def test_microk8s_remove(dqlite, go_shell, tmp_path):
+    from dqlite_shell.native import available
+    if not available():
+        pytest.skip("libdqlite is not installed")
+    product = make_product("microk8s", str(tmp_path), size=2, latency_ms=TEST_LATENCY_MS)
+    try:
+        gone = product.cluster.addresses[1]
+        line = [*_store_args(product), "-f", "json", "k8s"]
+        ours = dqlite(*line, f".remove {gone}")
+        assert (ours.status, ours.out, ours.err) == (0, "", ""), ours
+        status, out, err = _go(go_shell, *line, ".cluster")
+        assert status == 0, err
+        assert gone not in out and product.cluster.addresses[0] in out
+        assert dqlite(*line, ".cluster").out == out
+    finally:
+        product.cluster.close()
+
+
+def test_k8s_snap_line_reads_a_script_on_stdin(dqlite, go_shell, products):
+    line = _store_args(products["k8s"]) + ["k8s"]
+    script = ("CREATE TABLE IF NOT EXISTS kine (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+              "name TEXT NOT NULL, created INTEGER, deleted INTEGER, create_revision INTEGER "
+              "NOT NULL, prev_revision INTEGER, lease INTEGER, value BLOB, old_value BLOB);\n"
+              "INSERT INTO kine (name, created, deleted, create_revision, prev_revision, lease, "
+              "value) VALUES ('/registry/a', 1, 0, 1, 0, 0, 'x');\n"
+              "SELECT name FROM kine WHERE name = '/registry/a';\n.leader\n")
+    ours = dqlite(*line, stdin=script)
+    assert ours.status == 0, ours
+    address = products["k8s"].cluster.addresses[0]
+    assert ours.out == f"/registry/a\n{address}\n"
+    status, out, err = _go(go_shell, *line, "SELECT count(*) FROM kine")
+    assert (status, out) == (0, "1\n"), err
+
+
+def test_juju_line_with_the_certificate_extracted_from_agent_conf(dqlite, go_shell, products,
+                                                                   tmp_path):
+    product = products["juju"]
+    # The runbook: the controllercert/controllerkey blocks of agent.conf
+    # into ./dqlite.cert and ./dqlite.key, then the Go shell's line.
+    import yaml
+    with open(os.path.join(product.root, "var/lib/juju/agents/machine-0/agent.conf")) as f:
+        conf = yaml.safe_load(f)
+    (tmp_path / "dqlite.cert").write_text(conf["controllercert"])
+    (tmp_path / "dqlite.key").write_text(conf["controllerkey"])
+    store = f"file://{product.store}"
+    setup = dqlite("-s", store, "--cert", product.cert, "--key", product.key, "controller",
+                   "CREATE TABLE IF NOT EXISTS model (uuid TEXT PRIMARY KEY, name TEXT); "
+                   "INSERT OR REPLACE INTO model VALUES ('0d1e', 'controller'), ('7f3a', 'prod')")
+    assert setup.status == 0, setup
+    line = ["-s", store, "-c", "./dqlite.cert", "-k", "./dqlite.key", "controller",
+            "SELECT uuid, name FROM model"]
+    ours = dqlite(*line, cwd=tmp_path)
+    status, out, err = _go(go_shell, *line, cwd=tmp_path)
+    assert (ours.status, status) == (0, 0), (ours, err)
+    assert ours.out == out == "0d1e|controller\n7f3a|prod\n"
+
+
+def test_positional_command_splits_as_sqlite_does(dqlite, go_shell, products):
+    line = [*_store_args(products["k8s"]), "k8s"]
+    ours = dqlite(*line, "SELECT 'a;b'; SELECT 2")
+    assert (ours.status, ours.out) == (0, "a;b\n2\n"), ours
+    # Go splits inside the string literal: a syntax error.
+    status, _out, _err = _go(go_shell, *line, "SELECT 'a;b'; SELECT 2")
+    assert status != 0
+
+
+def test_go_timeout_in_milliseconds_does_not_wait_2000_seconds(dqlite, tmp_path):
+    from dqlite_shell.native import release_port, reserve_address
+    address = reserve_address()  # nothing listens there
+    try:
+        started = time.monotonic()
+        run = dqlite("-s", address, "--timeout", "2000", "db", ".leader", timeout=60)
+        took = time.monotonic() - started
+    finally:
+        release_port(int(address.rsplit(":", 1)[1]))
+    assert run.status == 2 and "no leader" in run.err, run
+    assert took < 15, took
+
+
+def test_c_cert_without_k_says_the_key_is_missing(dqlite, products):
+    product = products["microk8s"]
+    run = dqlite("-s", f"file://{product.store}", "-c", product.cert, "k8s")
+    assert run.status == 2
+    assert run.err == (f"dqlite: error: -c {product.cert} is a certificate but its key is "
+                       "missing: add -k KEY (go-dqlite's -c CERT -k KEY)\n")
+
+
+def test_with_k_several_c_are_refused(dqlite, products):
+    product = products["microk8s"]
+    run = dqlite(*_store_args(product), "-c", "SELECT 1", "k8s")
+    assert run.status == 2 and run.err.count("\n") == 1
+    assert "with -k KEY, -c is the TLS certificate" in run.err
+
+
+def test_with_k_a_c_that_is_no_file_is_named(dqlite, products):
+    product = products["microk8s"]
+    run = dqlite("-s", f"file://{product.store}", "-k", product.key, "-c", "SELECT 1", "k8s")
+    assert run.status == 2 and run.err.count("\n") == 1, run
+    assert "SELECT 1" in run.err and "certificate" in run.err
+
+
+def test_long_options_and_sql_c_still_work_over_tls(dqlite, products):
+    product = products["microk8s"]
+    run = dqlite("-s", f"file://{product.store}", "--cert", product.cert, "--key", product.key,
+                 "-c", "SELECT 1", "-c", "SELECT 2", "k8s")
+    assert (run.status, run.out) == (0, "1\n2\n"), run
