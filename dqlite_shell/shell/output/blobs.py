@@ -29,8 +29,11 @@ literal and ``json``/``jsonl`` a base64 string, whatever ``.blob`` says (see
 
 from __future__ import annotations
 
-import binascii  # base64 itself costs an import at start-up; this is built in
-from typing import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # typing's Callable[...] costs milliseconds at start-up
+    from typing import Callable
+    Formatter = Callable[[bytes | bytearray | memoryview], str]
 
 __all__ = ["BLOB_MODES", "DEFAULT", "blob_formatter", "hex_text", "resolve_blob"]
 
@@ -39,8 +42,6 @@ BLOB_MODES: tuple[str, ...] = ("auto", "hex", "text", "base64")
 
 #: The default: exact, and what earlier versions printed.
 DEFAULT = "hex"
-
-Formatter = Callable[[bytes | bytearray | memoryview], str]
 
 # Tabs and line breaks are fine in text shown from a BLOB; str.isprintable()
 # says False for them, so they are removed before asking it.
@@ -74,10 +75,11 @@ def lossy_text(value: bytes | bytearray | memoryview) -> str:
 
 def base64_text(value: bytes | bytearray | memoryview) -> str:
     """The bytes in standard base64 with padding."""
+    import binascii  # here: an import at start-up costs time every run
     return binascii.b2a_base64(bytes(value), newline=False).decode("ascii")
 
 
-_FORMATTERS: dict[str, Formatter] = {"auto": auto_text, "hex": hex_text, "text": lossy_text,
+_FORMATTERS: dict[str, "Formatter"] = {"auto": auto_text, "hex": hex_text, "text": lossy_text,
                                      "base64": base64_text}
 
 
@@ -90,6 +92,6 @@ def resolve_blob(name: str) -> str:
     return key
 
 
-def blob_formatter(name: str) -> Formatter:
+def blob_formatter(name: str) -> "Formatter":
     """The function turning a BLOB into text for setting ``name``."""
     return _FORMATTERS[resolve_blob(name)]

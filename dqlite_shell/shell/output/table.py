@@ -31,10 +31,13 @@ tabulate is imported when the first block is drawn, never before.
 
 from __future__ import annotations
 
-from typing import Sequence, TextIO
+from typing import TYPE_CHECKING, Sequence, TextIO
 
 from .base import Renderer
-from .blobs import Formatter, hex_text
+from .blobs import hex_text
+
+if TYPE_CHECKING:
+    from .blobs import Formatter
 from .values import is_number, terminal_text, text_rows
 
 #: Rows per table block (the most rows this renderer holds at once).

@@ -26,9 +26,12 @@ from __future__ import annotations
 
 import re
 from itertools import repeat
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
-from .blobs import Formatter, hex_text
+from .blobs import hex_text
+
+if TYPE_CHECKING:
+    from .blobs import Formatter
 
 _INF = float("inf")
 _TWO64 = 1 << 64
