@@ -16,6 +16,7 @@ from hypothesis import example, given, settings, strategies as st
 
 from dqlite_shell.shell.output.values import (
     _sqlite_g15, blob_text, is_number, real_text, text_rows, to_text)
+from dqlite_shell.shell.output.blobs import BLOB_MODES, blob_formatter
 from dqlite_shell.wire.values import Iso8601, UnixTime
 
 SETTINGS = settings(max_examples=200, deadline=None)
@@ -128,3 +129,13 @@ def test_text_rows_equals_to_text(rows, nullvalue):
     assert text_rows(rows, nullvalue) == [tuple(to_text(v, nullvalue) for v in row)
                                           for row in rows]
     assert all(type(t) is str for row in text_rows(rows, nullvalue) for t in row)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(values, values), max_size=10), st.sampled_from(BLOB_MODES))
+def test_text_rows_show_blobs_as_the_setting_says(rows, mode):
+    show = blob_formatter(mode)
+    expected = [tuple(show(v) if isinstance(v, bytes) else to_text(v, "-") for v in row)
+                for row in rows]
+    assert text_rows(rows, "-", show) == expected
+    assert [tuple(to_text(v, "-", show) for v in row) for row in rows] == expected
