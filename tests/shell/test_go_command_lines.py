@@ -172,3 +172,47 @@ def test_long_options_and_sql_c_still_work_over_tls(dqlite, products):
     run = dqlite("-s", f"file://{product.store}", "--cert", product.cert, "--key", product.key,
                  "-c", "SELECT 1", "-c", "SELECT 2", "k8s")
     assert (run.status, run.out) == (0, "1\n2\n"), run
+
+
+def _signed(folder, ca_name, name, dns):
+    """A certificate for ``dns`` signed by the certificate ``ca_name`` (a CA)."""
+    run = lambda *a: subprocess.run(["openssl", *a], check=True, capture_output=True,  # noqa: E731
+                                    timeout=60, cwd=folder)
+    run("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={dns}")
+    with open(os.path.join(folder, f"{name}.ext"), "w") as f:
+        f.write(f"subjectAltName=DNS:{dns}\n")
+    run("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca_name}.crt", "-CAkey", f"{ca_name}.key",
+        "-CAcreateserial", "-days", "30", "-extfile", f"{name}.ext", "-out", f"{name}.crt")
+    return os.path.join(folder, f"{name}.crt"), os.path.join(folder, f"{name}.key")
+
+
+@pytest.mark.parametrize("node_dns,verifies", [("dqlite", True), ("elsewhere", False)])
+def test_server_name_is_the_certificates_first_dns_name(dqlite, go_shell, tmp_path, node_dns,
+                                                        verifies):
+    """The client's certificate is a CA here, so a node certificate it signed
+    verifies by chain: only the name (go's ServerName) tells them apart."""
+    from dqlite_shell.app.local import LocalCluster
+    from dqlite_shell.native import available
+    from tests.support.certs import make_cert
+    if not available():
+        pytest.skip("libdqlite is not installed")
+    folder = str(tmp_path)
+    client = make_cert(folder, "client")  # self-signed, first DNS name "dqlite"
+    node_cert, node_key = _signed(folder, "client", "node", node_dns)
+    with LocalCluster(1, str(tmp_path / "nodes"), tls=(node_cert, node_key, client.cert),
+                      network_latency_ms=TEST_LATENCY_MS) as cluster:
+        line = ["-s", cluster.addresses[0], "-c", client.cert, "-k", client.key, "db", ".leader"]
+        ours = dqlite(*line, timeout=60)
+        try:  # go 1.11.5 retries a failed handshake for ever: 5 s say it failed
+            go = subprocess.run([go_shell, *line], capture_output=True, text=True, timeout=5)
+            status, out = go.returncode, go.stdout
+        except subprocess.TimeoutExpired:
+            status, out = None, ""
+    if verifies:
+        assert (ours.status, ours.out) == (0, f"{cluster.addresses[0]}\n"), ours
+        assert (status, out) == (0, ours.out)
+    else:
+        assert ours.status == 2 and "not valid for 'dqlite'" in ours.err, ours
+        assert ours.err.count("\n") == 1
+        assert status != 0 and out == ""
