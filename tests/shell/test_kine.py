@@ -299,3 +299,23 @@ def test_repl_completes_the_subcommands():
     comp = ShellCompleter(NoSchema(), ["table"])
     assert set(offers(comp, ".kine ")) == {".kine keys", ".kine get", ".kine stats"}
     assert set(offers(comp, ".kine s")) == {".kine stats"}
+
+
+def test_get_a_value_stored_as_text_or_number(dqlite, shared_cluster):
+    # kine binds []byte (BLOB); a row written by hand may hold TEXT or a number.
+    database = f"k8s_{uuid.uuid4().hex[:8]}"
+    conn = dbapi.connect(shared_cluster.addresses, database, autocommit=True)
+    try:
+        for sql in SCHEMA:
+            conn.cursor().execute(sql)
+        conn.cursor().execute("INSERT INTO kine VALUES (1, '/t', 1, 0, 0, 0, 0, '{\"a\": 1}', "
+                              "NULL), (2, '/n', 1, 0, 0, 0, 0, 7, NULL)")
+    finally:
+        conn.close()
+    servers = ",".join(shared_cluster.addresses)
+    run = dqlite("-s", servers, "-f", "jsonl", database, ".kine get /t")
+    assert (run.status, run.err) == (0, ""), run
+    assert json.loads(run.out)["value"] == {"a": 1}
+    run = dqlite("-s", servers, database, ".kine get /n")
+    assert (run.status, run.err) == (0, ""), run
+    assert run.out.endswith("encoding: text\n\n7\n"), run

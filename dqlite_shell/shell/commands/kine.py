@@ -202,7 +202,7 @@ def _get(state: "ShellState", key: str) -> None:
     revision, created, deleted, create_revision, lease, value = rows[0]
     if deleted:
         raise CommandError(f"key {json.dumps(key)} was deleted at revision {revision}")
-    value = b"" if value is None else bytes(value)
+    value = _as_bytes(value)
     fields = {"key": key, "revision": revision,
               "create_revision": revision if created else create_revision,
               "lease": lease, "bytes": len(value)}
@@ -212,6 +212,17 @@ def _get(state: "ShellState", key: str) -> None:
         state.print(_as_json(fields, indent=2 if mode == "json" else None))
     else:
         _print_fields(state, fields)
+
+
+def _as_bytes(value) -> bytes:
+    """The value column as bytes: kine writes BLOBs, but SQLite lets a hand-made
+    row hold TEXT or a number there."""
+    if value is None:
+        return b""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    from dqlite_shell.shell.output.values import to_text
+    return to_text(value).encode("utf-8")
 
 
 def describe_value(value: bytes) -> dict:
