@@ -22,7 +22,8 @@ def show(state: "ShellState", columns: list[str], batches: Iterable[list[tuple]]
     if state.paging():
         return _show_paged(state, columns, batches)
     s = state.settings
-    renderer = make_renderer(s.mode, state.out, columns, headers=s.headers, nullvalue=s.nullvalue)
+    renderer = make_renderer(s.mode, state.out, columns, headers=s.headers, nullvalue=s.nullvalue,
+                             blob=s.blob)
     count = 0
     try:
         for batch in batches:
@@ -48,7 +49,7 @@ def _show_paged(state: "ShellState", columns, batches) -> int:
     s = state.settings
     # The pager shows it on the terminal: escape as for one.
     renderer = make_renderer(s.mode, out, columns, headers=s.headers, nullvalue=s.nullvalue,
-                             terminal=True)
+                             terminal=True, blob=s.blob)
     count = 0
     try:
         for batch in batches:

@@ -125,8 +125,6 @@ def test_blob_command_sets_and_shows_the_setting():
     assert state.connected_to is None  # nothing was sent anywhere
 
 
-@pytest.mark.xfail(strict=True, reason="needs engine.show to pass blob=state.settings.blob to "
-                                       "make_renderer (engine.py is not this change's file)")
 def test_blob_through_the_dqlite_command(dqlite, node):
     select = "SELECT CAST('{\"a\":1}' AS BLOB), '{\"a\":1}', x'00ff'"
     script = f".blob auto\n{select};\n.blob base64\n{select};\n.blob text\n{select};\n" \
