@@ -12,25 +12,7 @@ import time
 import pytest
 
 from tests.conftest import TEST_LATENCY_MS
-from tests.support.products import make_product
-
-
-@pytest.fixture(scope="module")
-def products(tmp_path_factory):
-    """microk8s, k8s and juju layouts, one TLS node each, a kine table in k8s
-    and Juju's model table in controller."""
-    from dqlite_shell.native import available
-    if not available():
-        pytest.skip("libdqlite is not installed")
-    made = {}
-    try:
-        for name in ("microk8s", "k8s", "juju"):
-            made[name] = make_product(name, str(tmp_path_factory.mktemp(name)),
-                                      latency_ms=TEST_LATENCY_MS)
-        yield made
-    finally:
-        for product in made.values():
-            product.cluster.close()
+from tests.support.products import make_product, products  # noqa: F401 - the fixture
 
 
 def _go(go_shell, *args, stdin=None, cwd=None):
@@ -44,7 +26,7 @@ def _store_args(product):
     return ["-s", f"file://{product.store}", "-c", product.cert, "-k", product.key]
 
 
-def test_microk8s_cluster_as_json(dqlite, go_shell, products):
+def test_microk8s_cluster_as_json(dqlite, go_shell, products):  # noqa: F811
     line = [*_store_args(products["microk8s"]), "-f", "json", "k8s", ".cluster"]
     ours = dqlite(*line)
     assert ours.status == 0, ours
@@ -56,7 +38,8 @@ def test_microk8s_cluster_as_json(dqlite, go_shell, products):
 
 @pytest.mark.parametrize("command", [".leader", ".cluster", ".describe {address}"])
 @pytest.mark.parametrize("fmt", ["tabular", "json"])
-def test_microk8s_dot_commands_byte_identical(dqlite, go_shell, products, command, fmt):
+def test_microk8s_dot_commands_byte_identical(dqlite, go_shell, products,  # noqa: F811
+                                              command, fmt):
     product = products["microk8s"]
     command = command.format(address=product.cluster.addresses[0])
     line = [*_store_args(product), "-f", fmt, "k8s", command]
@@ -84,7 +67,7 @@ def test_microk8s_remove(dqlite, go_shell, tmp_path):
         product.cluster.close()
 
 
-def test_k8s_snap_line_reads_a_script_on_stdin(dqlite, go_shell, products):
+def test_k8s_snap_line_reads_a_script_on_stdin(dqlite, go_shell, products):  # noqa: F811
     line = _store_args(products["k8s"]) + ["k8s"]
     script = ("CREATE TABLE IF NOT EXISTS kine (id INTEGER PRIMARY KEY AUTOINCREMENT, "
               "name TEXT NOT NULL, created INTEGER, deleted INTEGER, create_revision INTEGER "
@@ -100,7 +83,8 @@ def test_k8s_snap_line_reads_a_script_on_stdin(dqlite, go_shell, products):
     assert (status, out) == (0, "1\n"), err
 
 
-def test_juju_line_with_the_certificate_extracted_from_agent_conf(dqlite, go_shell, products,
+def test_juju_line_with_the_certificate_extracted_from_agent_conf(dqlite, go_shell,
+                                                                   products,  # noqa: F811
                                                                    tmp_path):
     product = products["juju"]
     # The runbook: the controllercert/controllerkey blocks of agent.conf
@@ -123,7 +107,7 @@ def test_juju_line_with_the_certificate_extracted_from_agent_conf(dqlite, go_she
     assert ours.out == out == "0d1e|controller\n7f3a|prod\n"
 
 
-def test_positional_command_splits_as_sqlite_does(dqlite, go_shell, products):
+def test_positional_command_splits_as_sqlite_does(dqlite, go_shell, products):  # noqa: F811
     line = [*_store_args(products["k8s"]), "k8s"]
     ours = dqlite(*line, "SELECT 'a;b'; SELECT 2")
     assert (ours.status, ours.out) == (0, "a;b\n2\n"), ours
@@ -145,7 +129,7 @@ def test_go_timeout_in_milliseconds_does_not_wait_2000_seconds(dqlite, tmp_path)
     assert took < 15, took
 
 
-def test_c_cert_without_k_says_the_key_is_missing(dqlite, products):
+def test_c_cert_without_k_says_the_key_is_missing(dqlite, products):  # noqa: F811
     product = products["microk8s"]
     run = dqlite("-s", f"file://{product.store}", "-c", product.cert, "k8s")
     assert run.status == 2
@@ -153,21 +137,21 @@ def test_c_cert_without_k_says_the_key_is_missing(dqlite, products):
                        "missing: add -k KEY (go-dqlite's -c CERT -k KEY)\n")
 
 
-def test_with_k_several_c_are_refused(dqlite, products):
+def test_with_k_several_c_are_refused(dqlite, products):  # noqa: F811
     product = products["microk8s"]
     run = dqlite(*_store_args(product), "-c", "SELECT 1", "k8s")
     assert run.status == 2 and run.err.count("\n") == 1
     assert "with -k KEY, -c is the TLS certificate" in run.err
 
 
-def test_with_k_a_c_that_is_no_file_is_named(dqlite, products):
+def test_with_k_a_c_that_is_no_file_is_named(dqlite, products):  # noqa: F811
     product = products["microk8s"]
     run = dqlite("-s", f"file://{product.store}", "-k", product.key, "-c", "SELECT 1", "k8s")
     assert run.status == 2 and run.err.count("\n") == 1, run
     assert "SELECT 1" in run.err and "certificate" in run.err
 
 
-def test_long_options_and_sql_c_still_work_over_tls(dqlite, products):
+def test_long_options_and_sql_c_still_work_over_tls(dqlite, products):  # noqa: F811
     product = products["microk8s"]
     run = dqlite("-s", f"file://{product.store}", "--cert", product.cert, "--key", product.key,
                  "-c", "SELECT 1", "-c", "SELECT 2", "k8s")

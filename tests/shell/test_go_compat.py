@@ -49,3 +49,14 @@ def test_rows_written_by_one_shell_read_by_the_other(dqlite, go_shell, demo):
     _go(go_shell, demo, "INSERT INTO model VALUES ('theirs', 'from go')")
     assert _go(go_shell, demo, "SELECT value FROM model WHERE key = 'ours'") == "from python\n"
     assert dqlite("-s", demo, "demo", "SELECT value FROM model WHERE key = 'theirs'").out == "from go\n"
+
+
+@pytest.mark.parametrize("fmt", ["tabular", "json"])
+def test_dot_commands_in_go_formats_match(dqlite, go_shell, demo, fmt):
+    # One node: a joining one changes role while the two shells look.
+    for statement in [".cluster", ".leader", f".describe {demo}"]:
+        ours = dqlite("-s", demo, "-f", fmt, "demo", statement)
+        go = subprocess.run([go_shell, "-s", demo, "-f", fmt, "demo", statement],
+                            capture_output=True, text=True, timeout=60)
+        assert (ours.status, go.returncode) == (0, 0), (ours, go.stderr)
+        assert ours.out == go.stdout, statement

@@ -27,6 +27,8 @@ import os
 import subprocess
 from typing import NamedTuple
 
+import pytest
+
 from dqlite_shell.app.local import LocalCluster
 from dqlite_shell.client.session import Session
 from dqlite_shell.client.tls import client_context
@@ -184,3 +186,21 @@ def make_product(name: str, root: str, size: int = 1, latency_ms: int | None = N
         cluster.close()
         raise
     return Product(name, root, folder, cert, key, cluster)
+
+
+@pytest.fixture(scope="module")
+def products(tmp_path_factory):
+    """microk8s, k8s and juju laid out under a root each, with one TLS node each."""
+    from dqlite_shell.native import available
+    from tests.conftest import TEST_LATENCY_MS
+    if not available():
+        pytest.skip("libdqlite is not installed")
+    made = {}
+    try:
+        for name in ("microk8s", "k8s", "juju"):
+            made[name] = make_product(name, str(tmp_path_factory.mktemp(name)),
+                                      latency_ms=TEST_LATENCY_MS)
+        yield made
+    finally:
+        for product in made.values():
+            product.cluster.close()
