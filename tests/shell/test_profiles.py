@@ -152,3 +152,19 @@ def test_profile_table_feeds_help_and_completion():
                                env={**os.environ, **env})
     values = [line.split(",", 1)[1] for line in completed.stdout.splitlines()]
     assert values == profiles.CHOICES
+
+
+def test_man_page_lists_the_profile_table():
+    import re
+    page = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "man", "dqlite.1")
+    with open(page, encoding="utf-8") as f:
+        text = f.read()
+    section = re.search(r"^\.SH PROFILES\n(.*?)^\.SH ", text, re.M | re.S).group(1)
+    section = section.replace("\\-", "-")
+    assert re.findall(r"^\.TP\n\.B (\S+)$", section, re.M) == profiles.CHOICES
+    for profile in profiles.PROFILES.values():
+        assert profile.store in section and profile.product in section
+        assert f"database\n.BR {profile.database} ." in section
+        for key in (profile.agent_cert_key, profile.agent_key_key):
+            assert not key or f".B {key}" in section
