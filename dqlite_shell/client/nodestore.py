@@ -52,7 +52,8 @@ def read_yaml(path: str) -> list[StoredNode]:
         with open(path, encoding="utf-8") as f:
             text = f.read()
     except OSError as e:
-        raise NodeStoreError(f"{path}: {e.strerror}") from None
+        from dqlite_shell.client.tls import why_unreadable
+        raise NodeStoreError(f"{path}: {why_unreadable(e)}") from None
     return parse_yaml(text, path)
 
 

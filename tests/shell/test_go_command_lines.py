@@ -200,3 +200,45 @@ def test_server_name_is_the_certificates_first_dns_name(dqlite, go_shell, tmp_pa
         assert ours.status == 2 and "not valid for 'dqlite'" in ours.err, ours
         assert ours.err.count("\n") == 1
         assert status != 0 and out == ""
+
+
+def test_files_only_root_reads_say_sudo(products, tmp_path):  # noqa: F811
+    """The runbook line without sudo, on files laid out as MicroK8s leaves them."""
+    import shutil
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root (to make a file that only root reads) and setpriv")
+    from tests.shell.conftest import DQLITE
+    product = products["microk8s"]
+    root = tmp_path / "root"
+    shutil.copytree(product.root, root, ignore=shutil.ignore_patterns("nodes"))
+    backend = root / "var/snap/microk8s/current/var/kubernetes/backend"
+    for path in [root, *root.parents]:
+        if str(path).startswith("/tmp/"):
+            os.chmod(path, 0o755)
+    os.chmod(backend, 0o750)  # chmod -R o-rwX, as microk8s does
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DQLITE_")}
+    env.update({"XDG_CONFIG_HOME": str(tmp_path / "none"), "HOME": str(tmp_path)})
+    line = ["-s", f"file://{backend}/cluster.yaml", "-c", f"{backend}/cluster.crt",
+            "-k", f"{backend}/cluster.key", "-f", "json", "k8s", ".cluster"]
+
+    def as_nobody():
+        return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                               *DQLITE, *line], capture_output=True, text=True, timeout=60,
+                              env=env, input="")
+
+    result = as_nobody()
+    assert (result.returncode, result.stderr) == (2, (
+        f"dqlite: error: with -k KEY, -c is the TLS certificate (go-dqlite's -c CERT -k KEY): "
+        f"cannot read '{backend}/cluster.crt': permission denied (run with sudo?)\n"))
+    os.chmod(backend, 0o755)
+    os.chmod(backend / "cluster.key", 0o644)
+    os.chmod(backend / "cluster.yaml", 0o600)
+    result = as_nobody()
+    assert (result.returncode, result.stderr) == (
+        2, f"dqlite: error: {backend}/cluster.yaml: permission denied (run with sudo?)\n")
+    os.chmod(backend / "cluster.yaml", 0o644)
+    os.chmod(backend / "cluster.key", 0o600)
+    result = as_nobody()
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert f"{backend}/cluster.key" in result.stderr
+    assert result.stderr.endswith("permission denied (run with sudo?)\n"), result.stderr
