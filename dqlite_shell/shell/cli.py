@@ -175,8 +175,8 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
         cfg = config.load()
     except config.ConfigError as e:
         raise Failure(str(e)) from None
-    chosen = None
-    if profile:
+    chosen = None  # profiles.Resolved; chosen.profile.read_only is the profile's default
+    if profile:    # for the read-only rails (issue 13, section 4)
         from dqlite_shell.shell import profiles
         chosen = profiles.resolve(profile, need_store=not servers, need_tls=not (cert or key))
         servers = servers or (chosen.servers,)

@@ -298,3 +298,13 @@ def test_timeout_with_units_bounds_the_leader_search(dqlite, tmp_path, option, c
         release_port(int(address.rsplit(":", 1)[1]))
     assert run.status == 2 and "no leader" in run.err, run
     assert took < 8, took
+
+
+def test_help_explains_both_forms_of_c(dqlite):
+    run = dqlite("--help")
+    text = " ".join(run.out.split())
+    assert run.status == 0
+    assert "Run SQL (and dot-commands) and exit; repeatable" in text
+    assert "With -k KEY (and no --cert) it is go-dqlite's -c CERT" in text
+    assert '"-c CERT -k KEY" (-c is the certificate when -k is given without --cert' in text
+    assert "-k, --key FILE" in text and "--profile NAME" in text
