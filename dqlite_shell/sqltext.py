@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from typing import NamedTuple
 
 
 def skip_blank(sql: str, pos: int = 0) -> int:
@@ -169,8 +170,10 @@ WRITE_ROWS = "write-rows"  # writes and returns rows (RETURNING)
 UNKNOWN = "unknown"  # ask the server (EXPLAIN)
 
 _DML = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE"})
-_NO_ROWS = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "CREATE",
-                      "DROP", "ALTER", "ATTACH", "DETACH", "ANALYZE", "VACUUM", "REINDEX"})
+#: First keywords of the statements that only open, end or mark a transaction.
+TRANSACTION_CONTROL = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})
+_NO_ROWS = TRANSACTION_CONTROL | frozenset({"CREATE", "DROP", "ALTER", "ATTACH", "DETACH",
+                                            "ANALYZE", "VACUUM", "REINDEX"})
 
 
 def classify(sql: str) -> str:
@@ -210,6 +213,65 @@ def classify(sql: str) -> str:
                 return WRITE_ROWS
         return WRITE
     return UNKNOWN
+
+
+class Target(NamedTuple):
+    """What a DROP, DELETE or UPDATE statement names (see :func:`target`)."""
+    verb: str             # DROP, DELETE or UPDATE
+    kind: str             # TABLE, INDEX, VIEW or TRIGGER (TABLE for DELETE and UPDATE)
+    schema: str | None    # when given
+    name: str             # unquoted
+    where: bool           # DELETE and UPDATE: a WHERE clause at the top level
+
+
+def target(sql: str) -> Target | None:
+    """The object a ``DROP``, ``DELETE`` or ``UPDATE`` statement (also after a
+    ``WITH`` clause) acts on, and whether it has a ``WHERE``; None for other
+    statements or when the text does not say."""
+    word, pos = _token(sql, 0)
+    verb = word.upper()
+    if verb == "WITH":
+        depth, verb = 0, ""
+        while not verb:  # ends: every token moves pos on, and "" ends the text
+            word, pos = _token(sql, pos)
+            upper = word.upper()
+            if not word or depth == 0 and upper in ("SELECT", "VALUES", "INSERT", "REPLACE"):
+                return None
+            depth += (word == "(") - (word == ")")
+            if depth == 0 and upper in ("DELETE", "UPDATE"):
+                verb = upper
+    if verb not in ("DROP", "DELETE", "UPDATE"):
+        return None
+    word, after = _token(sql, pos)
+    kind = "TABLE"
+    if verb == "DROP":
+        kind, pos = word.upper(), after
+        if kind not in ("TABLE", "INDEX", "VIEW", "TRIGGER"):
+            return None
+        word, after = _token(sql, pos)
+        if word.upper() == "IF":  # IF EXISTS
+            pos = _token(sql, after)[1]
+    elif verb == "DELETE":
+        if word.upper() != "FROM":
+            return None
+        pos = after
+    elif word.upper() == "OR":  # UPDATE OR ROLLBACK|ABORT|REPLACE|FAIL|IGNORE
+        pos = _token(sql, after)[1]
+    schema, (name, pos) = None, _token(sql, pos)
+    mark, after = _token(sql, pos)
+    if mark == ".":
+        schema = _unquote(name)
+        name, pos = _token(sql, after)
+    if not name or not (_ident_char(name[0]) or name[0] in "\"`['"):
+        return None
+    depth, where = 0, False
+    if verb != "DROP":
+        for token in _tokens(sql[pos:]):
+            depth += (token == "(") - (token == ")")
+            if depth == 0 and token == "WHERE":
+                where = True
+                break
+    return Target(verb, kind, schema, _unquote(name), where)
 
 
 # -- what crashes a libdqlite 1.11 node ------------------------------------
@@ -317,9 +379,18 @@ def _token(sql: str, pos: int) -> tuple[str, int]:
     return sql[pos:end], end
 
 
-def _pragma(sql: str, pos: int) -> tuple[bool, str | None, str, str | None] | None:
-    """``(explained, schema, NAME, value)`` of the PRAGMA statement starting at
-    ``pos`` (value None for a read), or None when it is not a PRAGMA."""
+class Pragma(NamedTuple):
+    """A PRAGMA statement's parts (see :func:`pragma`)."""
+    explained: bool       # under EXPLAIN [QUERY PLAN]
+    schema: str | None    # main, temp, ... when given
+    name: str             # upper-cased
+    form: str | None      # how a value is given: "=", "(", or None (a plain read)
+    value: str | None     # the value (or argument), unquoted
+
+
+def pragma(sql: str, pos: int = 0) -> Pragma | None:
+    """The parts of the PRAGMA statement starting at ``pos`` (also under
+    EXPLAIN), or None when it is not a PRAGMA."""
     word, pos = _token(sql, pos)
     explained = word.upper() == "EXPLAIN"
     if explained:
@@ -335,10 +406,10 @@ def _pragma(sql: str, pos: int) -> tuple[bool, str | None, str, str | None] | No
         schema = _unquote(name)
         name, pos = _token(sql, after)
         mark, after = _token(sql, pos)
-    value = None
+    form = value = None
     if mark in ("=", "("):
-        value = _unquote(_token(sql, after)[0])
-    return explained, schema, _unquote(name).upper(), value
+        form, value = mark, _unquote(_token(sql, after)[0])
+    return Pragma(explained, schema, _unquote(name).upper(), form, value)
 
 
 _STATEMENT_END_OR_LITERAL = re.compile(r"[;'\"`\[]|--|/\*")
@@ -371,10 +442,10 @@ def is_refused(sql: str) -> str | None:
     if "pragma" not in sql.lower():
         return None  # the only crashers found are pragmas
     for start in _statement_starts(sql):
-        parts = _pragma(sql, start)
+        parts = pragma(sql, start)
         if parts is None:
             continue
-        explained, schema, name, value = parts
+        explained, schema, name, _, value = parts
         rule = _REFUSED_PRAGMAS.get(name)
         if rule is not None:
             harms, at_prepare, reason = rule
