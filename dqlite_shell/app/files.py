@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from dqlite_shell.client.nodestore import NodeStoreError, read_yaml
+from dqlite_shell.client.nodestore import NodeStoreError, format_yaml, read_yaml
 
 STORE_FILE = "cluster.yaml"
 JOIN_FILE = "join"
@@ -25,10 +25,9 @@ def read_store(data_dir: str) -> list[str]:
 
 
 def write_store(data_dir: str, members: list[tuple[int, str, int]]) -> None:
-    """Replace ``cluster.yaml`` with ``members`` (id, address, role), atomically."""
-    text = "".join(f"- Address: {address}\n  ID: {node_id}\n  Role: {role}\n"
-                   for node_id, address, role in members)
-    _write(os.path.join(data_dir, STORE_FILE), text or "[]\n")
+    """Replace ``cluster.yaml`` with ``members`` (id, address, role), atomically,
+    byte for byte as go-dqlite's app writes it (``[]`` for none)."""
+    _write(os.path.join(data_dir, STORE_FILE), format_yaml(members))
 
 
 def mark_joining(data_dir: str) -> None:

