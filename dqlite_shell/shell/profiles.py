@@ -165,20 +165,18 @@ def _agent_conf(profile: Profile) -> str:
 
 
 def _read_agent_conf(profile: Profile, conf: str) -> tuple[str, str]:
-    try:
-        import yaml
-    except ImportError:
-        raise Failure(f"--profile {profile.name} needs PyYAML to read {conf} "
-                      "(pip install pyyaml)") from None
+    from dqlite_shell.client.nodestore import load_yaml
     try:
         with open(conf, encoding="utf-8") as f:
-            data = yaml.safe_load(f)
+            text = f.read()
     except OSError as e:
         raise Failure(_unreadable(profile, conf, e)) from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{conf}:{mark.line + 1}" if mark else conf
-        raise Failure(f"{where}: not valid YAML: {getattr(e, 'problem', None) or e}") from None
+    except UnicodeDecodeError:
+        raise Failure(f"{conf}: not valid YAML: not UTF-8 text") from None
+    try:
+        data = load_yaml(text, conf)
+    except ValueError as e:  # the message names the file and the line
+        raise Failure(str(e)) from None
     values = []
     for key in (profile.agent_cert_key, profile.agent_key_key):
         value = data.get(key) if isinstance(data, dict) else None
