@@ -85,6 +85,11 @@ def _complete_formats(_ctx, _param, incomplete: str):
     return [f for f in _formats() if f.startswith(incomplete)]
 
 
+def _complete_blobs(_ctx, _param, incomplete: str):
+    from dqlite_shell.shell.output import BLOB_MODES
+    return [b for b in BLOB_MODES if b.startswith(incomplete)]
+
+
 def _complete_servers(_ctx, _param, incomplete: str):
     from dqlite_shell.shell import config
     try:
@@ -137,6 +142,22 @@ def _complete_servers(_ctx, _param, incomplete: str):
               help="Take the node store, certificate, key and database from where a product "
                    "keeps them: " + ", ".join(_profile_names()) + " (see below). Options "
                    "given here override it.")
+@click.option("--read-only/--write", "read_only", default=None,
+              help="Refuse, before sending anything, every statement that could write and "
+                   "the dot-commands that change the cluster (.add, .assign, .remove, "
+                   ".transfer, .weight, .reconfigure); or allow them. Default: --write, but "
+                   "--read-only with --profile (also the read_only key). The prompt shows "
+                   "ro or rw.")
+@click.option("-y", "--yes", is_flag=True,
+              help="Do not ask before DROP, DELETE or UPDATE without WHERE, .remove, .assign "
+                   "and .reconfigure in the REPL (scripts and -c never ask).")
+@click.option("--audit-log", type=click.Path(dir_okay=False, readable=False), metavar="FILE",
+              help="Append each statement and dot-command, with time, user, servers, "
+                   "database and outcome, to FILE as JSON lines (created with mode 0600; one "
+                   "others may read is refused). Also the audit_log key.")
+@click.option("--blob", metavar="MODE", shell_complete=_complete_blobs,
+              help="How BLOBs show: hex (default), auto, text or base64, as .blob says "
+                   "(default auto with --profile).")
 @click.option("--no-color", is_flag=True, help="No colours in the REPL (also: NO_COLOR=1).")
 @click.option("--no-history", is_flag=True, help="Do not read or write the REPL's history file.")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True,
@@ -163,7 +184,7 @@ def command(**options):
 
 def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail,
         single_transaction, data_dir, scratch, cert, key, ca, profile=None, no_color=False,
-        no_history=False) -> int:
+        no_history=False, read_only=None, yes=False, audit_log=None, blob=None) -> int:
     """Everything after option parsing; returns the exit status."""
     from dqlite_shell.shell import config, startup
     from dqlite_shell.shell.state import DEFAULT_DATABASE
@@ -175,8 +196,8 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
         cfg = config.load()
     except config.ConfigError as e:
         raise Failure(str(e)) from None
-    chosen = None  # profiles.Resolved; chosen.profile.read_only is the profile's default
-    if profile:    # for the read-only rails (issue 13, section 4)
+    chosen = None  # profiles.Resolved
+    if profile:
         from dqlite_shell.shell import profiles
         chosen = profiles.resolve(profile, need_store=not servers, need_tls=not (cert or key))
         servers = servers or (chosen.servers,)
@@ -199,12 +220,16 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
         cert, key, ca = cert or cfg.get("cert"), key or cfg.get("key"), ca or cfg.get("ca")
     no_color = no_color or not cfg.get("color", True)
     no_history = no_history or not cfg.get("history", True)
+    read_only, read_only_source = _read_only(read_only, chosen, cfg)
+    blob = blob or (chosen.profile.blob if chosen else None) or cfg.get("blob")
+    audit_log = audit_log or (os.path.expanduser(cfg["audit_log"]) if cfg.get("audit_log")
+                              else None)
 
     if command_arg is not None and command_opt:
         raise Failure("give the command either as an argument or with -c, not both")
     texts = list(command_opt) if command_opt else [] if command_arg is None else [command_arg]
     interactive = not texts and sys.stdin.isatty()
-    settings = startup.settings(fmt, headers, bail, sys.stdout.isatty())
+    settings = startup.settings(fmt, headers, bail, sys.stdout.isatty(), blob)
     if profile_tls and chosen.cert_pem:
         ssl_context = startup.tls_from_pem(chosen.cert_pem, chosen.key_pem, chosen.source, ca)
     else:
@@ -214,7 +239,13 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
                                ssl_context=ssl_context, settings=settings,
                                interactive=interactive)
     state.color, state.history = not no_color, not no_history
+    state.read_only, state.read_only_source = read_only, read_only_source
+    state.confirm = interactive and not yes
+    state.profile_name = chosen.profile.name if chosen else None
     try:
+        if audit_log:
+            from dqlite_shell.shell.audit import AuditLog
+            state.audit = AuditLog(audit_log)
         if not addresses:
             startup.start_scratch(state, scratch or 1, data_dir)
         if interactive:
@@ -230,6 +261,17 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
         return startup.run_script(state, sources, single_transaction)
     finally:
         state.close()
+
+
+def _read_only(option: bool | None, chosen, cfg: dict) -> tuple[bool, str]:
+    """Read-only or not, and what said so: --read-only/--write, then the
+    profile's default, then the read_only key."""
+    if option is not None:
+        return option, "--read-only"
+    if chosen is not None:
+        return chosen.profile.read_only, f"the {chosen.profile.name} profile's default"
+    from dqlite_shell.shell import config
+    return bool(cfg.get("read_only", False)), f"read_only in {config.path()}"
 
 
 def _terminate(*_) -> None:

@@ -14,6 +14,9 @@ DQLITE_DATABASE sit between the two. Example::
     ca = "/etc/dqlite/ca.crt"
     history = true
     color = true
+    read_only = true        # refuse writes (--read-only); --write lifts it
+    audit_log = "~/.local/state/dqlite/audit.jsonl"   # --audit-log
+    blob = "auto"           # how BLOBs show: hex, auto, text, base64 (--blob)
 
 A broken file is one error naming the file, the line and the key.
 """
@@ -35,6 +38,9 @@ KEYS = {
     "ca": ((str,), "a file name"),
     "history": ((bool,), "true or false"),
     "color": ((bool,), "true or false"),
+    "read_only": ((bool,), "true or false"),
+    "audit_log": ((str,), "a file name"),
+    "blob": ((str,), "a string (auto, hex, text, base64)"),
 }
 
 
@@ -91,6 +97,12 @@ def _check_value(key: str, value) -> str | None:
         from dqlite_shell.shell.output import resolve_format
         try:
             resolve_format(value)
+        except ValueError as e:
+            return str(e)
+    if key == "blob":
+        from dqlite_shell.shell.output.blobs import resolve_blob
+        try:
+            resolve_blob(value)
         except ValueError as e:
             return str(e)
     if key == "timeout":

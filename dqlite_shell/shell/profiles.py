@@ -37,6 +37,7 @@ class Profile(NamedTuple):
     agent_key_key: str = ""
     database: str = "db"
     read_only: bool = True  # the default of --read-only/--write (live control planes)
+    blob: str = "auto"      # the default of --blob: kine's values are mostly text (JSON)
 
 
 _MICROK8S = "/var/snap/microk8s/current/var/kubernetes/backend"

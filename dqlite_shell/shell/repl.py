@@ -23,7 +23,7 @@ from pygments.styles import get_style_by_name
 from pygments.token import Keyword, Text
 
 from dqlite_shell import __version__
-from dqlite_shell.shell import script
+from dqlite_shell.shell import audit, rails, script
 from dqlite_shell.shell.completion import SchemaCache, ShellCompleter, history_path
 from dqlite_shell.shell.script import Item, split_script
 from dqlite_shell.shell.script_input import InputError, checked_lines
@@ -93,8 +93,13 @@ def _color_enabled(state: "ShellState") -> bool:
 
 
 def prompt_text(state: "ShellState") -> str:
+    """``MODE [CLUSTER:]DATABASE@LEADER> ``: ro (read-only) or rw, the
+    profile's name for the cluster if any, the database and the leader (the
+    first server until it is known)."""
+    from dqlite_shell.shell.rails import mode_name
     where = state.connected_to or (state.servers[0] if state.servers else "?")
-    return f"{state.database}@{where}> "
+    cluster = f"{state.profile_name}:" if state.profile_name else ""
+    return f"{mode_name(state)} {cluster}{state.database}@{where}> "
 
 
 def run(state: "ShellState") -> int:
@@ -121,6 +126,8 @@ def run(state: "ShellState") -> int:
         where = f"connected to {state.connected_to}"
     except Exception as e:  # noqa: BLE001 - the next statement tries again
         where = f"not connected ({script.describe_error(e)})"
+    if state.read_only:
+        where += f", read-only ({state.read_only_source}; --write lifts it)"
     state.warn(f"dqlite-shell {__version__}, database {state.database}, {where}. "
                "Enter .help for the commands, Ctrl-D to leave.")
     cache.refresh()
@@ -147,6 +154,11 @@ def _run_one(state: "ShellState", item: Item, cache: SchemaCache) -> bool:
     started = time.perf_counter()
     try:
         _wait_for_busy_node(state)
+        if not rails.confirmed(state, item):
+            state.warn("Not run.")
+            if state.audit is not None:
+                script.audit_item(state, item, outcome=audit.DECLINED)
+            return False
         script.run_item(state, item)
     except KeyboardInterrupt:
         _interrupted(state, started)

@@ -67,12 +67,44 @@ def describe_error(error: BaseException) -> str:
 
 
 def run_item(state: "ShellState", item: Item) -> None:
-    """Run one statement or dot-command (errors propagate)."""
-    if item.is_command:
-        from dqlite_shell.shell.commands import registry  # only scripts with dot-commands
-        registry.run(state, item.text)
-    else:
-        engine.run_sql(state, item.text)
+    """Run one statement or dot-command (errors propagate). Read-only mode
+    refuses what writes before anything is sent (``rails.Refused``); the
+    audit log, when there is one, gets the outcome."""
+    try:
+        if item.is_command:
+            from dqlite_shell.shell.commands import registry  # only scripts with dot-commands
+            registry.run(state, item.text)
+        else:
+            if state.read_only:
+                from dqlite_shell.shell import rails
+                refusal = rails.sql_refusal(state, item.text)
+                if refusal:
+                    raise rails.Refused(refusal)
+            engine.run_sql(state, item.text)
+    except BaseException as e:
+        if state.audit is not None:
+            audit_item(state, item, e)
+        raise
+    if state.audit is not None:
+        audit_item(state, item)
+
+
+def audit_item(state: "ShellState", item: Item, error: BaseException | None = None,
+               outcome: str | None = None) -> None:
+    """Record ``item`` in the audit log: ok, or what ``error`` makes of it."""
+    from dqlite_shell.shell import audit, rails
+    message = None
+    if outcome is None:
+        if error is None:
+            outcome = audit.OK
+        elif isinstance(error, rails.Refused):
+            outcome, message = audit.REFUSED, str(error)
+        elif isinstance(error, (KeyboardInterrupt, Terminated)):
+            outcome = audit.INTERRUPTED
+        else:
+            outcome, message = audit.ERROR, describe_error(error)
+    state.audit.record(state, "command" if item.is_command else "sql", item.text.strip(),
+                       outcome, message)
 
 
 def run_lines(state: "ShellState", lines: Iterable[str], name: str) -> int:

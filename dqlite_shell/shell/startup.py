@@ -9,14 +9,17 @@ from dqlite_shell.shell.errors import Failure
 from dqlite_shell.shell.state import Settings, ShellState
 
 
-def settings(fmt: str | None, headers: bool | None, bail: bool, tty: bool) -> Settings:
-    """Output settings from the options (table on a terminal, list elsewhere)."""
-    from dqlite_shell.shell.output import resolve_format
+def settings(fmt: str | None, headers: bool | None, bail: bool, tty: bool,
+             blob: str | None = None) -> Settings:
+    """Output settings from the options (table on a terminal, list elsewhere;
+    BLOBs as ``blob`` says, hex by default)."""
+    from dqlite_shell.shell.output import DEFAULT_BLOB, resolve_blob, resolve_format
     try:
         mode = resolve_format(fmt) if fmt else ("table" if tty else "list")
+        shown = resolve_blob(blob) if blob else DEFAULT_BLOB
     except ValueError as e:
         raise Failure(str(e)) from None
-    return Settings(mode=mode, headers=bool(headers), bail=bail)
+    return Settings(mode=mode, headers=bool(headers), bail=bail, blob=shown)
 
 
 def go_cert_option(commands: tuple[str, ...], cert: str | None, key: str | None):

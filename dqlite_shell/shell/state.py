@@ -62,6 +62,13 @@ class ShellState:
         self.color = True  # the REPL's highlighting (--no-color, NO_COLOR turn it off)
         self.history = True  # the REPL's history file (--no-history)
         self.scratch = None  # a LocalCluster the shell started, if any
+        # The rails (shell/rails.py): refuse writes, and what set that mode;
+        # ask before destructive statements (the REPL without --yes).
+        self.read_only = False
+        self.read_only_source = "--read-only"
+        self.confirm = False
+        self.profile_name: str | None = None  # names the cluster in the prompt
+        self.audit = None  # an audit.AuditLog (--audit-log)
         self._session: Session | None = None
         self.quit_requested = False
         self.errors = 0  # statements and commands that failed (for the exit code)
@@ -123,6 +130,8 @@ class ShellState:
     def close(self) -> None:
         """Close the session, the output file and any scratch nodes."""
         self.set_output(None)
+        if self.audit is not None:
+            self.audit.close()
         if self._session is not None:
             self._session.close()
             self._session = None

@@ -27,7 +27,7 @@ def test_profile_fills_in_store_certificate_key_and_database(products, name,  # 
                                                               database):
     product = products[name]
     table = f"written_by_{name}"
-    run = _in(product, "--profile", name, "-c",
+    run = _in(product, "--profile", name, "--write", "-c",  # profiles default to read-only
               f"CREATE TABLE IF NOT EXISTS {table} (x); INSERT INTO {table} VALUES (1)")
     assert (run.status, run.err) == (0, ""), run
     # It went to the product's default database, on the product's cluster.

@@ -115,7 +115,7 @@ def _new_id(address: str) -> int:
 
 @command(".add ADDRESS [ID]",
          "Add the node at ADDRESS as a spare; ID in hex (default: a new one); prints the id",
-         args=(1, 2), complete=(TEXT, TEXT))
+         args=(1, 2), complete=(TEXT, TEXT), changes=True)
 def add(state: "ShellState", args: list[str]) -> None:
     address = args[0]
     node_id = _node_id(".add", args[1]) if len(args) > 1 else _new_id(address)
@@ -125,7 +125,7 @@ def add(state: "ShellState", args: list[str]) -> None:
 
 
 @command(".assign ADDRESS voter|standby|spare", "Give the node at ADDRESS a role",
-         args=(2, 2), complete=(ADDRESS, ROLE))
+         args=(2, 2), complete=(ADDRESS, ROLE), changes=True, destructive=True)
 def assign(state: "ShellState", args: list[str]) -> None:
     address, name = args
     try:
@@ -140,7 +140,7 @@ def assign(state: "ShellState", args: list[str]) -> None:
 
 
 @command(".remove ADDRESS", "Remove the node at ADDRESS from the cluster",
-         args=(1, 1), complete=(ADDRESS,))
+         args=(1, 1), complete=(ADDRESS,), changes=True, destructive=True)
 def remove(state: "ShellState", args: list[str]) -> None:
     node = member(state, args[0])
     with failures(f"remove node {go_quote(args[0])}"):
@@ -148,7 +148,7 @@ def remove(state: "ShellState", args: list[str]) -> None:
 
 
 @command(".transfer ADDRESS", "Hand leadership to the (voter) node at ADDRESS",
-         args=(1, 1), complete=(ADDRESS,))
+         args=(1, 1), complete=(ADDRESS,), changes=True)
 def transfer(state: "ShellState", args: list[str]) -> None:
     node = member(state, args[0])
     with failures(f"transfer leadership to {go_quote(args[0])}"):
@@ -172,7 +172,7 @@ def describe(state: "ShellState", args: list[str]) -> None:
 
 
 @command(".weight ADDRESS N", "Set the weight (a non-negative integer) of the node at ADDRESS",
-         args=(2, 2), complete=(ADDRESS, TEXT))
+         args=(2, 2), complete=(ADDRESS, TEXT), changes=True)
 def weight(state: "ShellState", args: list[str]) -> None:
     address, text = args
     if not (text.isascii() and text.isdigit()) or int(text) > _MAX_ID:

@@ -201,7 +201,7 @@ def _accepts_connections(address: str) -> bool:
 @command(".reconfigure DIR CLUSTER_YAML",
          "Disaster recovery: force the membership kept in a STOPPED node's DIR to "
          "CLUSTER_YAML (see .help .reconfigure)",
-         args=(2, 2), complete=(FILE, FILE))
+         args=(2, 2), complete=(FILE, FILE), changes=True, destructive=True)
 def reconfigure(state: "ShellState", args: list[str]) -> None:
     """Use it to save the data of a cluster that cannot work any more (say,
     most voters are gone for good) by giving it a new membership.

@@ -34,6 +34,11 @@ class Command:
     max_args: int | None = 0  # None: any number
     complete: tuple[str, ...] = ()  # what each argument position completes to
     aliases: tuple[str, ...] = field(default=())
+    #: It changes the cluster (membership, roles, leader, weights) or a
+    #: node's data: refused under --read-only (see shell/rails.py).
+    changes: bool = False
+    #: The REPL asks before running it (pgcli's destructive_warning).
+    destructive: bool = False
 
 
 COMMANDS: dict[str, Command] = {}
@@ -56,12 +61,15 @@ def transaction_refusal(name: str) -> str | None:
 
 
 def command(usage: str, summary: str, *, args: tuple[int, int | None] = (0, 0),
-            complete: tuple[str, ...] = (), aliases: tuple[str, ...] = ()):
+            complete: tuple[str, ...] = (), aliases: tuple[str, ...] = (),
+            changes: bool = False, destructive: bool = False):
     """Register the decorated ``func(state, args)`` as the dot-command named
-    by the first word of ``usage``."""
+    by the first word of ``usage``; ``changes``: it changes the cluster (refused
+    under --read-only); ``destructive``: the REPL asks first."""
     def register(func):
         name = usage.split()[0]
-        cmd = Command(name, usage, summary, func, args[0], args[1], complete, aliases)
+        cmd = Command(name, usage, summary, func, args[0], args[1], complete, aliases,
+                      changes, destructive)
         for key in (name, *aliases):
             if key in COMMANDS:
                 raise ValueError(f"dot-command {key} registered twice")
@@ -102,6 +110,9 @@ def run(state: "ShellState", line: str) -> None:
     if cmd is None:
         raise CommandError(f"unknown command {words[0]}; .help lists the commands")
     args = words[1:]
+    if cmd.changes and state.read_only:
+        from dqlite_shell.shell import rails
+        raise rails.Refused(rails.command_refusal(state, cmd.name))
     refusal = transaction_refusal(cmd.name)
     if refusal and state.connected_to is not None and state.session.transaction.active:
         raise CommandError(refusal)
