@@ -51,7 +51,9 @@ class AuditLog:
 
     def __init__(self, path: str):
         self.path = path
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+        # O_NONBLOCK: a FIFO without a reader fails (ENXIO) instead of hanging.
+        flags = (os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK
+                 | getattr(os, "O_CLOEXEC", 0))
         try:
             self._fd = os.open(path, flags, 0o600)
         except OSError as e:
