@@ -23,6 +23,17 @@ def triples(nodes):
     return [(n.id, n.address, n.role) for n in nodes]
 
 
+@pytest.fixture(params=["libyaml", "python"])
+def either_yaml(request, monkeypatch):
+    """Each test twice: with libyaml's loader and dumper, and with PyYAML's own
+    (what a PyYAML built without libyaml has)."""
+    import yaml
+    assert yaml.__with_libyaml__, "this PyYAML has no libyaml: only half tested"
+    if request.param == "python":
+        monkeypatch.delattr(yaml, "CSafeLoader")
+        monkeypatch.delattr(yaml, "CSafeDumper")
+
+
 @pytest.mark.parametrize("text", [
     # what YAML allows beside go's layout, with the same meaning
     "[{Address: 127.0.0.1:9001, ID: 3297041220608546238},"
@@ -33,7 +44,7 @@ def triples(nodes):
     "- ADDRESS: 127.0.0.1:9003  # upper case, as go's decoder allows\n"
     "  Id: 3\n  Role: !!int 2\n  FailureDomain: [1, 2]\n  Weight: {a: 1}\n",
 ])
-def test_yaml_forms_with_go_meaning(text):
+def test_yaml_forms_with_go_meaning(either_yaml, text):
     assert triples(parse_yaml(text, "c.yaml")) == NODES
 
 
@@ -64,19 +75,25 @@ def test_an_address_is_the_text_written():
     ("- ID: 1\n  Address: \"a:1\n\n", "c.yaml:4: not valid YAML: "),
     ("- ID: 1\n  Address: @abstract\n", "c.yaml:2: not valid YAML: "),
     ("- ID: 1\n  Address: a:1\n  Role: *nowhere\n", "c.yaml:3: not valid YAML: "),
+    ("# caf\u00e9 \u00e9\u00e9\n- ID: 1\n  Address: a\x07:1\n",
+     "c.yaml:3: not valid YAML: "),  # libyaml counts bytes, PyYAML characters
 ])
-def test_errors_name_the_file_and_line(text, error):
+def test_errors_name_the_file_and_line(either_yaml, text, error):
     with pytest.raises(NodeStoreError) as info:
         parse_yaml(text, "c.yaml")
     assert str(info.value).startswith(error), str(info.value)
     assert "\n" not in str(info.value)
 
 
-def test_syntax_errors_say_where_the_broken_value_began():
+def test_syntax_errors_say_where_the_broken_value_began(either_yaml):
     with pytest.raises(NodeStoreError) as info:
         parse_yaml("- ID: 1\n  Address: 'a:1\n- ID: 2\n  Address: b:1\n", "c.yaml")
     assert str(info.value).startswith("c.yaml:5: not valid YAML: ")
     assert str(info.value).endswith(" on line 2)")
+    with pytest.raises(NodeStoreError) as info:
+        parse_yaml("- ID: 1\n  Address: a\x00:1\n", "c.yaml")
+    assert str(info.value).startswith("c.yaml:2: not valid YAML: ")
+    assert str(info.value).endswith(" (character #x0000)")
 
 
 def test_read_store_names_unreadable_files(tmp_path):
@@ -98,7 +115,7 @@ def test_load_yaml_is_safe_and_names_the_line():
 
 # -- writing: go's layout, quoted where YAML needs it ----------------------------
 
-def test_cluster_yaml_is_written_in_gos_layout_and_read_back(tmp_path):
+def test_cluster_yaml_is_written_in_gos_layout_and_read_back(either_yaml, tmp_path):
     files.write_store(str(tmp_path), NODES)
     assert (tmp_path / "cluster.yaml").read_text() == (
         "- Address: 127.0.0.1:9001\n  ID: 3297041220608546238\n  Role: 0\n"
