@@ -235,3 +235,13 @@ def test_profiles_default_to_read_only_on_a_product_cluster(products):  # noqa: 
     run = dqlite("--blob", "hex", "-c", "SELECT count(*), v FROM rails_kine")
     assert (run.status, run.out) == (0, "1|X'7B2261223A317D'\n"), run
     assert os.environ.get(profiles.ROOT_VARIABLE) is None
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completions_know_the_new_options(shell, tmp_path):
+    from tests.test_completions import _candidates
+    assert _candidates(shell, "dqlite --rea", tmp_path) == ["--read-only"]
+    assert _candidates(shell, "dqlite --au", tmp_path) == ["--audit-log"]
+    assert "--write" in _candidates(shell, "dqlite --w", tmp_path)
+    assert "--yes" in _candidates(shell, "dqlite --y", tmp_path)
+    assert _candidates(shell, "dqlite --blob ", tmp_path) == ["auto", "base64", "hex", "text"]
