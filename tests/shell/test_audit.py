@@ -93,7 +93,8 @@ def test_a_log_others_may_read_is_refused_before_anything_runs(listener, tmp_pat
     assert run.err.startswith(f"dqlite: error: --audit-log {fifo}: ")
     (tmp_path / "xdg" / "dqlite").mkdir(parents=True)
     (tmp_path / "xdg" / "dqlite" / "config.toml").write_text(f'audit_log = "{tmp_path}"\n')
-    run = run_dqlite("-s", address, "-c", "SELECT 1", env={"XDG_CONFIG_HOME": str(tmp_path / "xdg")})
+    run = run_dqlite("-s", address, "-c", "SELECT 1",
+                     env={"XDG_CONFIG_HOME": str(tmp_path / "xdg")})
     assert run.status == 2 and run.err == f"dqlite: error: --audit-log {tmp_path}: " \
         "Is a directory\n", run
     with pytest.raises(BlockingIOError):

@@ -158,7 +158,8 @@ def test_read_only_prompt_and_refusals_in_the_repl(repl, node, tmp_path):  # noq
 
 
 def test_declined_is_logged(repl, node, tmp_path):  # noqa: F811
-    setup = run_dqlite("-s", node.address, "-c", "CREATE TABLE kept (a); INSERT INTO kept VALUES (1)")
+    setup = run_dqlite("-s", node.address, "-c",
+                       "CREATE TABLE kept (a); INSERT INTO kept VALUES (1)")
     assert setup.status == 0, setup
     log = tmp_path / "audit.jsonl"
     child = repl("-s", node.address, "--audit-log", str(log))
