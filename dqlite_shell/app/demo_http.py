@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import logging
 import queue
-import random
 import re
 import socket
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 from urllib.parse import unquote_to_bytes, urlsplit
@@ -36,7 +34,6 @@ UPDATE = "INSERT OR REPLACE INTO model(key, value) VALUES(?, ?)"
 # UTF-8 text, so other bytes go as a blob that SQLite casts to the same TEXT.
 _QUERY_RAW_KEY = "SELECT value FROM model WHERE key = CAST(? AS TEXT)"
 _QUERY_RAW_VALUE = "SELECT CAST(value AS BLOB) FROM model WHERE key = CAST(? AS TEXT)"
-_SQLITE_BUSY = 5
 _UPDATE_RAW = "INSERT OR REPLACE INTO model(key, value) VALUES(CAST(? AS TEXT), CAST(? AS TEXT))"
 
 log = logging.getLogger("dqlite_shell.demo")
@@ -112,9 +109,8 @@ def _text(data: bytes) -> str | None:
 class Store:
     """The demo's two statements over a :class:`ConnectionPool`."""
 
-    def __init__(self, pool: ConnectionPool, busy_timeout: float = 5.0):
+    def __init__(self, pool: ConnectionPool):
         self.pool = pool
-        self.busy_timeout = busy_timeout
 
     def get(self, key: bytes) -> bytes:
         """The value of ``key`` as Go's ``Scan`` into a string gives it;
@@ -139,26 +135,15 @@ class Store:
 
         libdqlite 1.11 answers a write that arrives while another one is
         being replicated with SQLITE_BUSY at once ("database is locked": the
-        Go demo passes that on to its client); we try again for up to
-        ``busy_timeout`` seconds, as SQLite's own busy timeout would.
+        Go demo passes that on to its client); the pool's connections try
+        again for up to their ``busy_timeout``, as SQLite's own would.
         """
         tkey, tvalue = _text(key), _text(value)
         if tkey is not None and tvalue is not None:
             sql, params = UPDATE, (tkey, tvalue)
         else:
             sql, params = _UPDATE_RAW, (key.split(b"\0", 1)[0], value.split(b"\0", 1)[0])
-        deadline = time.monotonic() + self.busy_timeout
-        delay = 0.001
-        while True:
-            try:
-                self.pool.run(lambda conn: conn.execute(sql, params))
-                return
-            except Exception as e:
-                code = getattr(e, "sqlite_errorcode", None)
-                if code is None or code & 0xff != _SQLITE_BUSY or time.monotonic() > deadline:
-                    raise
-            time.sleep(delay * (0.5 + random.random()))  # jitter: writers do not collide again
-            delay = min(delay * 2, 0.02)
+        self.pool.run(lambda conn: conn.execute(sql, params))
 
 
 class DemoHandler(BaseHTTPRequestHandler):

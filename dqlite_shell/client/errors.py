@@ -23,6 +23,7 @@ def seconds(value: float) -> str:
 SQLITE_IOERR_NOT_LEADER = 10 | (40 << 8)
 SQLITE_IOERR_LEADERSHIP_LOST = 10 | (41 << 8)
 SQLITE_NOTFOUND = 12
+SQLITE_BUSY = 5
 NO_DATABASE_MESSAGE = "no database opened"
 
 
@@ -109,6 +110,11 @@ class ServerError(ClientError):
         """
         return self.code == SQLITE_IOERR_NOT_LEADER or (
             self.code == SQLITE_NOTFOUND and self.message == NO_DATABASE_MESSAGE)
+
+    @property
+    def busy(self) -> bool:
+        """SQLITE_BUSY ("database is locked"): refused before it was applied."""
+        return self.code & 0xFF == SQLITE_BUSY
 
     @property
     def leadership_lost(self) -> bool:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Iterable
 from dqlite_shell import sqltext
 from dqlite_shell._log import debug
 from dqlite_shell.client.connection import DEFAULT_TIMEOUT, Connection
+from dqlite_shell.client.busy import BusyWait
 from dqlite_shell.client.errors import (BrokenPeer, ClientError, ConnectionLost, LeadershipLost,
                                         RequestNotSent, RequestTimeout, ServerError,
                                         StatementLost, TransactionLost, lost_message)
@@ -75,14 +76,15 @@ class Session:
     """A connection to the leader of the cluster reachable through ``servers``.
 
     ``timeout`` bounds leader discovery (and is the default per-request
-    timeout). Use :meth:`execute` for SQL and the admin methods for the
-    cluster; all reconnect as needed.
+    timeout); ``busy_timeout`` is how long a statement refused as busy
+    ("database is locked") is tried again. Use :meth:`execute` for SQL and
+    the admin methods for the cluster; all reconnect as needed.
     """
 
     def __init__(self, servers: Iterable[str], database: str, *,
                  timeout: float = DEFAULT_TIMEOUT, request_timeout: float | None = None,
                  ssl_context: _ssl.SSLContext | None = None, server_hostname: str | None = None,
-                 statement_cache: int = 64):
+                 statement_cache: int = 64, busy_timeout: float = 0.0):
         refused = sqltext.refused_database(database)
         if refused:
             raise ClientError(refused)
@@ -90,6 +92,8 @@ class Session:
         self.database = database
         self.timeout = timeout
         self.request_timeout = request_timeout or timeout
+        #: How long a statement refused with SQLITE_BUSY is tried again.
+        self.busy_timeout = busy_timeout
         self.ssl_context = ssl_context
         self.server_hostname = server_hostname
         self.transaction = TransactionState()
@@ -217,6 +221,7 @@ class Session:
         if refused:
             raise ClientError(refused)
         refusals = 0
+        busy: BusyWait | None = None
         while True:
             in_transaction = self.transaction.active
             before = self._conn
@@ -246,6 +251,10 @@ class Session:
                     self._drop()
                     raise LeadershipLost("leadership lost; this statement may or may not "
                                          "have been applied") from None
+                if e.busy and self.busy_timeout > 0:
+                    busy = busy or BusyWait(self.busy_timeout)
+                    if busy.again():
+                        continue  # nothing was applied: as SQLite's busy handler
                 if in_transaction:
                     self._recheck_transaction(conn)
                 raise

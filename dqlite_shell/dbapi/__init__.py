@@ -38,7 +38,7 @@ def connect(servers: str | Iterable[str], database: str = DEFAULT_DATABASE, *,
             autocommit=LEGACY_TRANSACTION_CONTROL, isolation_level: str | None = "",
             parse_datetimes: bool = False, cert: str | None = None, key: str | None = None,
             ca: str | None = None, ssl_context: _ssl.SSLContext | None = None,
-            check_same_thread: bool = True) -> Connection:
+            check_same_thread: bool = True, busy_timeout: float = 5.0) -> Connection:
     """Connect to the leader of the cluster that ``servers`` belong to.
 
     ``servers`` is an address or a list (or a comma-separated string) of
@@ -47,6 +47,9 @@ def connect(servers: str | Iterable[str], database: str = DEFAULT_DATABASE, *,
     ``cert``/``key`` (and optionally ``ca``), or an ``ssl_context``, the
     connection uses TLS. ``check_same_thread`` means what it means in
     sqlite3: False lets other threads use the connection, one at a time.
+    ``busy_timeout`` is sqlite3's ``timeout``: how long a statement refused
+    as busy ("database is locked", another connection writes) is tried
+    again before OperationalError (0: at once).
     """
     if isinstance(servers, str):
         servers = [s for s in servers.split(",") if s.strip()]
@@ -59,7 +62,7 @@ def connect(servers: str | Iterable[str], database: str = DEFAULT_DATABASE, *,
     if ssl_context is None and (cert or key or ca):
         ssl_context = _client_tls(cert, key, ca)
     session = Session(servers, database, timeout=timeout, request_timeout=request_timeout,
-                      ssl_context=ssl_context)
+                      ssl_context=ssl_context, busy_timeout=busy_timeout)
     return Connection(session, autocommit=autocommit, isolation_level=isolation_level,
                       parse_datetimes=parse_datetimes, check_same_thread=check_same_thread)
 

@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import threading
 
+from dqlite_shell import sqltext
 from dqlite_shell.client.session import Session
 from dqlite_shell.dbapi.cursor import Cursor
 from dqlite_shell.dbapi.exceptions import Error, ProgrammingError, translate
 
 LEGACY_TRANSACTION_CONTROL = -1
 _IMPLICIT_BEGIN = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE"})
-_TRANSACTION_CONTROL = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})
 _ISOLATION_LEVELS = (None, "", "DEFERRED", "IMMEDIATE", "EXCLUSIVE")
 #: What SQLite answers COMMIT/ROLLBACK with when it has already ended the
 #: transaction itself (ON CONFLICT ROLLBACK, RAISE(ROLLBACK), I/O errors).
@@ -177,7 +177,7 @@ class Connection:
     def _before(self, keyword: str) -> None:
         """Open the implicit transaction of legacy mode, or the one that
         ``autocommit=False`` keeps open when it was lost."""
-        if self.in_transaction or keyword in _TRANSACTION_CONTROL:
+        if self.in_transaction or keyword in sqltext.TRANSACTION_CONTROL:
             return
         if self._autocommit is False:
             self._run("BEGIN")

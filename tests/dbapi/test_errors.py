@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -209,17 +210,65 @@ def test_bad_tls_files(servers, tmp_path):
     assert "missing.crt" in str(failed.value)
 
 
-def test_locked_database_is_operational_error(connect, conn):
+def test_locked_database_is_operational_error(connect):
+    conn = connect(busy_timeout=0)
     conn.execute("CREATE TABLE t (v)")
     writer = connect()
     writer.execute("INSERT INTO t VALUES (1)")  # holds the write lock (legacy BEGIN)
+    started = time.monotonic()
     with pytest.raises(dbapi.OperationalError, match="database is locked") as failed:
         conn.execute("INSERT INTO t VALUES (2)")
+    assert time.monotonic() - started < 1  # busy_timeout=0: at once
     assert failed.value.sqlite_errorname == "SQLITE_BUSY"
     assert failed.value.sqlite_errorcode & 0xFF == 5
     writer.rollback()
     conn.execute("INSERT INTO t VALUES (3)")
     assert rows(conn, "SELECT v FROM t") == [(3,)]
+
+
+def test_busy_timeout_waits_for_the_lock_then_gives_up(connect):
+    conn = connect(busy_timeout=0.5)
+    conn.execute("CREATE TABLE bt (v)")
+    conn.commit()
+    writer = connect(check_same_thread=False)  # committed from a timer thread
+    writer.execute("INSERT INTO bt VALUES (1)")  # holds the write lock
+    started = time.monotonic()
+    with pytest.raises(dbapi.OperationalError, match="database is locked"):
+        conn.execute("INSERT INTO bt VALUES (2)")
+    assert 0.5 <= time.monotonic() - started < 2
+    conn.rollback()
+    # Released while the other one waits: it goes through.
+    releaser = threading.Timer(0.2, writer.commit)
+    releaser.start()
+    conn.execute("INSERT INTO bt VALUES (3)")
+    conn.commit()
+    releaser.join()
+    assert rows(conn, "SELECT v FROM bt ORDER BY v") == [(1,), (3,)]
+
+
+def test_concurrent_writers_wait_instead_of_failing(connect):
+    """libdqlite 1.11 refuses a write while another is replicated; with the
+    default busy_timeout (5 s, as sqlite3's timeout) four writers all get
+    through."""
+    setup = connect(autocommit=True)
+    setup.execute("CREATE TABLE cw (thread, n)")
+    failures = []
+
+    def write(thread):
+        conn = connect(autocommit=True, check_same_thread=False)  # closed by the fixture
+        try:
+            for n in range(50):
+                conn.execute("INSERT INTO cw VALUES (?, ?)", (thread, n))
+        except dbapi.Error as e:
+            failures.append(e)
+
+    threads = [threading.Thread(target=write, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert failures == []
+    assert rows(setup, "SELECT count(*) FROM cw") == [(200,)]
 
 
 @pytest.mark.parametrize("code, cls, name", [
