@@ -5,11 +5,13 @@ compact_rev_key row and a compaction), on a real 3-node cluster."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
 
 from dqlite_shell import dbapi
+from tests.support.products import products  # noqa: F401 - the fixture
 from dqlite_shell.shell.commands.kine import (describe_value, parse_unknown, prefix_end,
                                               protobuf_fields)
 
@@ -319,3 +321,30 @@ def test_get_a_value_stored_as_text_or_number(dqlite, shared_cluster):
     run = dqlite("-s", servers, database, ".kine get /n")
     assert (run.status, run.err) == (0, ""), run
     assert run.out.endswith("encoding: text\n\n7\n"), run
+
+
+def test_kine_through_the_microk8s_profile_on_a_tls_cluster(products):  # noqa: F811
+    """The operator's way in: the profile finds the store, certificate, key
+    and database k8s; it is read-only, and .kine only reads."""
+    from dqlite_shell.shell import profiles
+    from tests.shell.conftest import run_dqlite
+    product = products["microk8s"]
+    conn = dbapi.connect(product.cluster.addresses, "k8s", autocommit=True,
+                         cert=product.cert, key=product.key)
+    try:
+        for sql in SCHEMA:
+            conn.cursor().execute(sql.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")
+                                  .replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS"))
+        conn.cursor().execute("DELETE FROM kine")
+        kine = Kine(conn)
+        kine.create("compact_rev_key", None)
+        kine.create("/registry/pods/default/web", POD)
+    finally:
+        conn.close()
+    env = {profiles.ROOT_VARIABLE: product.root}
+    run = run_dqlite("--profile", "microk8s", "-c", ".kine keys", env=env)
+    assert (run.status, run.err) == (0, ""), run
+    assert re.fullmatch(rf"/registry/pods/default/web\|(\d+)\|\1\|0\|{len(POD)}\n", run.out), run
+    run = run_dqlite("--profile", "microk8s", "-c", ".kine get /registry/pods/default/web",
+                     env=env)
+    assert run.status == 0 and "Pod" in run.out and "v1" in run.out, run
