@@ -8,8 +8,12 @@ PY          := $(VENV)/bin/python
 PIP         := $(PY) -m pip --disable-pip-version-check -q
 APT_PACKAGES := libdqlite0 libdqlite-dev go-dqlite groff-base man-db zsh fish openssl curl
 PYTEST_ARGS ?=
+# The dqlite servers of the test matrix (1.17.3, 1.18.6) are built from these
+# sources into $(SERVERS_CACHE)/<version>/ (see native/build-servers.sh).
+DQLITE_SOURCES ?= ../shared/dqlite
+SERVERS_CACHE  ?= .cache/dqlite
 
-.PHONY: run test bench system-deps venv install install-test install-completions clean
+.PHONY: run test bench servers system-deps venv install install-test install-completions clean
 
 # The shell on a scratch node (deleted on exit). DQLITE_ARGS passes options,
 # e.g. make run DQLITE_ARGS="--scratch 3" or DQLITE_ARGS="-s 127.0.0.1:9001".
@@ -18,8 +22,14 @@ DQLITE_ARGS ?=
 run: system-deps install
 	$(VENV)/bin/dqlite $(DQLITE_ARGS)
 
-test: system-deps install-test
+test: system-deps install-test servers
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# Builds each server once per tarball (about 25 s each on 2 cores), then is a
+# no-op; without the sources it says so and the tests on those servers skip
+# (with CI=true it fails).
+servers:
+	@native/build-servers.sh $(DQLITE_SOURCES) $(SERVERS_CACHE)
 
 bench: system-deps install-test
 	$(PY) -m compileall -q dqlite_shell
@@ -77,4 +87,4 @@ install-completions:
 	install -D -m 644 completions/fish/dqlite-node.fish $(HOME)/.config/fish/completions/dqlite-node.fish
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis $(SERVERS_CACHE)
