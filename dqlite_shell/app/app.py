@@ -65,6 +65,11 @@ class App:
       leader checks them.
     * ``failure_domain``, ``network_latency_ms``, ``snapshot_params``
       (``(threshold, trailing)``): passed to the native node.
+    * ``busy_timeout_ms``, ``snapshot_compression``, ``auto_recovery``,
+      ``block_size``: options of later libdqlite releases, passed to the
+      native node (see :class:`~dqlite_shell.native.node.Node`); one the
+      loaded library lacks is a :class:`NodeError` naming the release that
+      has it.
     * ``tls``: a :class:`~dqlite_shell.app.tls.TLSConfig` or a
       ``(cert, key[, ca])`` tuple: clients and peers are served over mutual
       TLS by a proxy in front of the node, and peers are dialed over TLS.
@@ -79,7 +84,9 @@ class App:
                  cluster: Iterable[str] = (), voters: int = 3, standbys: int = 3,
                  roles_adjustment_frequency: float = 30.0, failure_domain: int | None = None,
                  network_latency_ms: int | None = None,
-                 snapshot_params: tuple[int, int] | None = None, tls=None):
+                 snapshot_params: tuple[int, int] | None = None, tls=None,
+                 busy_timeout_ms: int | None = None, snapshot_compression: bool | None = None,
+                 auto_recovery: bool | None = None, block_size: int | None = None):
         self.roles = RolesConfig(voters, standbys)
         self.data_dir = os.fspath(data_dir)
         self.frequency = roles_adjustment_frequency
@@ -103,7 +110,9 @@ class App:
         try:
             self._start(cluster, tls, dict(
                 node_id=self.id, failure_domain=failure_domain,
-                network_latency_ms=network_latency_ms, snapshot_params=snapshot_params))
+                network_latency_ms=network_latency_ms, snapshot_params=snapshot_params,
+                busy_timeout_ms=busy_timeout_ms, snapshot_compression=snapshot_compression,
+                auto_recovery=auto_recovery, block_size=block_size))
         except BaseException:
             if new:  # leave the dir as it was: the next try may use another address
                 files.forget(self.data_dir)

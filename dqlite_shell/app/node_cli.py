@@ -1,8 +1,12 @@
 """``dqlite-node``: run one dqlite node in the foreground until SIGTERM/SIGINT.
 
 Exit status: 0 after a clean stop, 2 for bad flags, an unusable dir, a taken
-address, a failed join, unusable certificate files or a missing libdqlite (one
-line on stderr each).
+address, a failed join, unusable certificate files, a missing libdqlite or an
+option the loaded libdqlite lacks (one line on stderr each).
+
+``--describe-last-entry`` prints the last Raft entry stored in DIR instead of
+serving (libdqlite 1.17+): compare them across the dirs of a cluster that lost
+its quorum to find the most up-to-date node.
 
 With ``--cert``/``--key`` the node speaks TLS only (mutual, as go-dqlite's
 app): libdqlite binds a private abstract socket behind a :class:`TLSFront` on
@@ -25,14 +29,14 @@ from dqlite_shell.app.serving import start_node, stop_node
 from dqlite_shell.client.errors import ClientError
 from dqlite_shell.native import nodeinfo
 from dqlite_shell.native.errors import NativeError
-from dqlite_shell.native.library import generate_node_id
-from dqlite_shell.native.node import BOOTSTRAP_ID
+from dqlite_shell.native.library import generate_node_id, require
+from dqlite_shell.native.node import BOOTSTRAP_ID, OPTIONS, Node
 
 PROG = "dqlite-node"
 
 
 @click.command(name=PROG, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-a", "--address", required=True, metavar="HOST:PORT",
+@click.option("-a", "--address", metavar="HOST:PORT",
               help="Address to serve clients and peers on (host:port or @name).")
 @click.option("-d", "--dir", "data_dir", required=True, metavar="DIR",
               type=click.Path(file_okay=False), help="Data directory; created when missing.")
@@ -53,10 +57,24 @@ PROG = "dqlite-node"
               help="TLS private key of the node.")
 @click.option("--ca", type=click.Path(dir_okay=False), metavar="FILE",
               help="CA that signs the certificates of peers and clients (default: --cert).")
+@click.option("--busy-timeout-ms", type=click.IntRange(0, 0xFFFFFFFF), metavar="MS",
+              help="How long a write waits in the write queue before SQLITE_BUSY "
+                   "(libdqlite 1.18.2+; default 0: at once).")
+@click.option("--snapshot-compression/--no-snapshot-compression", default=None,
+              help="LZ4-compress Raft snapshots (libdqlite 1.16.2+; default on).")
+@click.option("--auto-recovery/--no-auto-recovery", default=None,
+              help="Delete data files found corrupt at start (libdqlite 1.16+; default on).")
+@click.option("--block-size", type=int, metavar="BYTES",
+              help="I/O block size of Raft log segments, 512 to 262144, a power of 2 "
+                   "(libdqlite 1.15+).")
+@click.option("--describe-last-entry", is_flag=True,
+              help="Print the index and term of the last Raft entry in DIR and exit "
+                   "(libdqlite 1.17+; the node must be stopped).")
 @click.option("-v", "--verbose", is_flag=True, help="Log what the node does.")
 @click.version_option(__version__, "--version", prog_name=PROG)
 def command(address, data_dir, network_latency_ms, failure_domain, join_addresses, role, timeout,
-            cert, key, ca, verbose):
+            cert, key, ca, busy_timeout_ms, snapshot_compression, auto_recovery, block_size,
+            describe_last_entry, verbose):
     """Run one dqlite node in the foreground.
 
     A new DIR bootstraps a single-node cluster, or with --join becomes a
@@ -66,6 +84,17 @@ def command(address, data_dir, network_latency_ms, failure_domain, join_addresse
     if verbose:
         import logging
         logging.basicConfig(level=logging.DEBUG, format=f"{PROG}: %(message)s")
+    later = dict(busy_timeout_ms=busy_timeout_ms, snapshot_compression=snapshot_compression,
+                 auto_recovery=auto_recovery, block_size=block_size)
+    for name, value in later.items():  # errors name the flag, not Node's keyword
+        if value is not None:
+            require(OPTIONS[name][0], "--" + name.replace("_", "-"))
+    if describe_last_entry:
+        require("dqlite_node_describe_last_entry", "--describe-last-entry")
+        _describe_last_entry(data_dir, auto_recovery)
+        return
+    if not address:
+        raise click.UsageError("Missing option '-a' / '--address'.")
     tls = _tls(cert, key, ca)
     try:
         os.makedirs(data_dir, exist_ok=True)
@@ -90,7 +119,7 @@ def command(address, data_dir, network_latency_ms, failure_domain, join_addresse
         signal.signal(sig, lambda *_: stop.set())
     node, front = start_node(address, data_dir, tls, node_id=node_id,
                              network_latency_ms=network_latency_ms,
-                             failure_domain=failure_domain)
+                             failure_domain=failure_domain, **later)
     try:
         if info is None:
             nodeinfo.write(data_dir, nodeinfo.NodeInfo(node.id, node.address))
@@ -103,6 +132,21 @@ def command(address, data_dir, network_latency_ms, failure_domain, join_addresse
             pass
     finally:
         stop_node(node, front)
+
+
+def _describe_last_entry(data_dir: str, auto_recovery) -> None:
+    """Print ``DIR: last entry index N, term T``; never creates DIR."""
+    if not os.path.isdir(data_dir):
+        raise UsageFailure(f"data dir {data_dir} does not exist")
+    try:
+        info = nodeinfo.read(data_dir)
+    except ValueError as e:
+        raise UsageFailure(str(e))
+    # Nothing binds: the address and id only fill in dqlite_node_create.
+    node = Node(info.address if info else "127.0.0.1:1", data_dir,
+                node_id=info.id if info else BOOTSTRAP_ID, auto_recovery=auto_recovery)
+    index, term = node.describe_last_entry()
+    click.echo(f"{data_dir}: last entry index {index}, term {term}")
 
 
 def _tls(cert, key, ca):

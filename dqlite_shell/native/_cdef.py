@@ -1,7 +1,14 @@
-"""The part of ``dqlite.h`` (libdqlite 1.11) that we call, as cffi declarations.
+"""The part of ``dqlite.h`` that we call, as cffi declarations.
 
-Kept in step with the real header by ``native/abi_check.py`` (run by the tests),
-which compiles these declarations against the installed ``dqlite.h``.
+``CDEF`` is what libdqlite 1.11 has; ``OPTIONAL`` adds the node options of
+later releases, each with the first release that has it. In ABI mode a
+declared function is looked up only when first used, so declaring symbols
+the loaded library lacks does not break loading 1.11 (``library.has`` tells
+whether one is there).
+
+Kept in step with the real headers by ``native/abi_check.py`` (run by the
+tests against each server's ``dqlite.h``), which compiles these declarations
+against a header, the optional ones where that header declares them.
 """
 
 CDEF = """
@@ -35,3 +42,24 @@ int dqlite_node_recover_ext(dqlite_node *n, dqlite_node_info_ext infos[], int n_
 const char *dqlite_node_errmsg(dqlite_node *n);
 dqlite_node_id dqlite_generate_node_id(const char *address);
 """
+
+#: symbol -> (first dqlite release that has it, its declaration), from
+#: canonical/dqlite's history of include/dqlite.h (signatures as in 1.18.6).
+OPTIONAL = {
+    "dqlite_node_set_block_size": (
+        "1.15.0", "int dqlite_node_set_block_size(dqlite_node *n, size_t size);"),
+    "dqlite_node_set_auto_recovery": (
+        "1.16.0", "int dqlite_node_set_auto_recovery(dqlite_node *n, bool enabled);"),
+    "dqlite_node_set_snapshot_compression": (
+        "1.16.2", "int dqlite_node_set_snapshot_compression(dqlite_node *n, bool enabled);"),
+    "dqlite_node_describe_last_entry": (
+        "1.17.0", "int dqlite_node_describe_last_entry(dqlite_node *n, "
+                  "uint64_t *last_entry_index, uint64_t *last_entry_term);"),
+    "dqlite_node_set_busy_timeout": (
+        "1.18.2", "int dqlite_node_set_busy_timeout(dqlite_node *n, unsigned msecs);"),
+}
+
+
+def cdef(optional=OPTIONAL) -> str:
+    """The declarations: ``CDEF`` plus those of ``optional`` (symbol names)."""
+    return CDEF + "".join(OPTIONAL[name][1] + "\n" for name in optional)

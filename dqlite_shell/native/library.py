@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import threading
 
-from dqlite_shell.native._cdef import CDEF
-from dqlite_shell.native.errors import LibraryNotFound
+from dqlite_shell.native._cdef import OPTIONAL, cdef
+from dqlite_shell.native.errors import LibraryNotFound, NodeError
 
 #: Tried in order; DQLITE_SHELL_LIBDQLITE (a path or soname) goes first.
 LIBRARY_NAMES = ("libdqlite.so.0", "libdqlite.so")
@@ -45,7 +45,7 @@ def _open():
     except ImportError:  # pragma: no cover - cffi is a hard dependency
         raise LibraryNotFound(NOT_FOUND + " (and the cffi package is missing)") from None
     ffi = cffi.FFI()
-    ffi.cdef(CDEF)
+    ffi.cdef(cdef())
     override = os.environ.get("DQLITE_SHELL_LIBDQLITE")
     names = (override,) if override else LIBRARY_NAMES
     for name in names:
@@ -63,6 +63,27 @@ def available() -> bool:
     except LibraryNotFound:
         return False
     return True
+
+
+def has(symbol: str) -> bool:
+    """True when the loaded libdqlite exports ``symbol`` (one of
+    ``_cdef.OPTIONAL``): what a library can do is read from its symbols,
+    never from its version number (Debian's 1.11.1 calls itself 1.10.0)."""
+    _, lib = load()
+    try:
+        getattr(lib, symbol)
+    except AttributeError:  # cffi's ABI mode resolves a symbol on first use
+        return False
+    return True
+
+
+def require(symbol: str, option: str) -> None:
+    """Raise :class:`NodeError` naming ``option`` and the first release that
+    has ``symbol`` when the loaded libdqlite lacks it."""
+    if not has(symbol):
+        where = _mapped_file("libdqlite") or "libdqlite"
+        raise NodeError(f"{option} needs dqlite {OPTIONAL[symbol][0]} or later "
+                        f"({symbol}); the loaded {where} lacks it", code=2)
 
 
 def version_number() -> int:

@@ -16,7 +16,7 @@ from typing import Callable
 
 from dqlite_shell.address import Address, AddressError, parse_address
 from dqlite_shell.native.errors import NodeError
-from dqlite_shell.native.library import load
+from dqlite_shell.native.library import load, require
 from dqlite_shell.native.proxy import Proxy, dial as default_dial
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,18 @@ BOOTSTRAP_ID = 0x2DC171858C3155BE
 
 #: Role numbers as libdqlite and the wire protocol use them.
 ROLES = {"voter": 0, "standby": 1, "spare": 2}
+
+#: Options of later libdqlite releases: keyword -> (symbol, what errors call it).
+#: Each is checked against the loaded library's symbols when a Node is made.
+OPTIONS = {
+    "busy_timeout_ms": ("dqlite_node_set_busy_timeout", "the busy timeout"),
+    "snapshot_compression": ("dqlite_node_set_snapshot_compression", "snapshot compression"),
+    "auto_recovery": ("dqlite_node_set_auto_recovery", "auto-recovery"),
+    "block_size": ("dqlite_node_set_block_size", "the block size"),
+}
+
+#: The sizes dqlite_node_set_block_size takes (it answers only DQLITE_ERROR).
+BLOCK_SIZES = tuple(512 << i for i in range(10))  # 512 B to 256 KiB
 
 
 class Node:
@@ -49,6 +61,19 @@ class Node:
     abstract ``bind_address``. ``node_id`` defaults to
     :data:`BOOTSTRAP_ID`, so a node started on a new dir forms a new cluster.
 
+    Options of later releases, each refused with :class:`NodeError` naming
+    the release that has it when the loaded libdqlite lacks its symbol:
+
+    * ``busy_timeout_ms`` (1.18.2+): how long a write waits in the node's
+      write queue for the database lock before failing with SQLITE_BUSY (the
+      library's default, 0, fails at once as older releases do);
+    * ``snapshot_compression`` (1.16.2+): LZ4-compress Raft snapshots on disk
+      (on by default where liblz4 was built in);
+    * ``auto_recovery`` (1.16.0+): at start, delete data files found corrupt
+      (on by default): a node starts in more cases, possibly losing data;
+    * ``block_size`` (1.15.0+): the I/O block size of Raft log segments, one
+      of :data:`BLOCK_SIZES`.
+
     :meth:`start`, :meth:`stop` and :meth:`close` are idempotent; a stopped
     node can be started again (same dir, same id). Usable as a context manager.
     """
@@ -59,7 +84,11 @@ class Node:
                  failure_domain: int | None = None,
                  snapshot_params: tuple[int, int] | None = None,
                  dial: Callable[[str], socket.socket] | None = None,
-                 bind_address: str | None = None):
+                 bind_address: str | None = None,
+                 busy_timeout_ms: int | None = None,
+                 snapshot_compression: bool | None = None,
+                 auto_recovery: bool | None = None,
+                 block_size: int | None = None):
         self._parsed = _bindable(address)
         self.address = str(self._parsed)
         self._bind = self._parsed
@@ -79,10 +108,13 @@ class Node:
         self.failure_domain = failure_domain
         self.snapshot_params = snapshot_params
         _check_options(network_latency_ms, snapshot_params)
+        load()  # fail here, in one line, when libdqlite is missing
+        self.options = _later_options(busy_timeout_ms=busy_timeout_ms,
+                                      snapshot_compression=snapshot_compression,
+                                      auto_recovery=auto_recovery, block_size=block_size)
         self._lock = threading.Lock()
         self._node = None  # the dqlite_node*, while created
         self._running = False
-        load()  # fail here, in one line, when libdqlite is missing
 
     def __repr__(self) -> str:
         state = "running" if self._running else "stopped"
@@ -153,6 +185,9 @@ class Node:
             threshold, trailing = self.snapshot_params
             check(lib.dqlite_node_set_snapshot_params(self._node, threshold, trailing),
                   "snapshot params")
+        for name, value in self.options.items():
+            symbol, what = OPTIONS[name]
+            check(getattr(lib, symbol)(self._node, value), what)
         if self.dial is not None:
             self._connect_cb = ffi.callback("int(void *, const char *, int *)",
                                             self._connect_peer)
@@ -232,6 +267,37 @@ class Node:
                 lib.dqlite_node_destroy(self._node)
                 self._node = None
 
+    def describe_last_entry(self) -> tuple[int, int]:
+        """``(index, term)`` of the last Raft log entry persisted in the data
+        dir (libdqlite 1.17.0+), for a stopped node.
+
+        Of the nodes of a cluster that lost its quorum, the most up to date
+        has the highest term, then the highest index: the one to keep in
+        :meth:`recover`. libdqlite may delete invalid segment files while
+        reading them unless the node was made with ``auto_recovery=False``.
+        """
+        require("dqlite_node_describe_last_entry", "describing the last entry")
+        with self._lock:
+            if self._running:
+                raise NodeError("describing the last entry needs a stopped node", code=2)
+            if not os.path.isdir(self.data_dir):
+                raise NodeError(f"data dir {self.data_dir} does not exist or is not a directory",
+                                code=errno.ENOENT)
+            ffi, lib = load()
+            self._create(ffi, lib)
+            try:
+                if "auto_recovery" in self.options:
+                    lib.dqlite_node_set_auto_recovery(self._node, self.options["auto_recovery"])
+                index, term = ffi.new("uint64_t *"), ffi.new("uint64_t *")
+                rv = lib.dqlite_node_describe_last_entry(self._node, index, term)
+                if rv != 0:
+                    raise NodeError(f"cannot read the last entry in {self.data_dir}", rv,
+                                    self._errmsg(ffi, lib))
+                return int(index[0]), int(term[0])
+            finally:
+                lib.dqlite_node_destroy(self._node)
+                self._node = None
+
     def __enter__(self) -> "Node":
         self.start()
         return self
@@ -264,6 +330,27 @@ def _check_options(latency_ms, snapshot_params) -> None:
         if trailing < 4 or trailing < threshold:
             raise NodeError(f"snapshot trailing ({trailing}) must be at least 4 and at least "
                             f"the threshold ({threshold})", code=2)
+
+
+def _later_options(**given) -> dict:
+    """The options given (not None), checked: the loaded library has each
+    one's symbol, and values libdqlite would only answer MISUSE/ERROR to are
+    named here."""
+    options = {name: value for name, value in given.items() if value is not None}
+    for name in options:
+        symbol, what = OPTIONS[name]
+        require(symbol, what)
+    timeout = options.get("busy_timeout_ms")
+    if timeout is not None and not 0 <= timeout <= 0xFFFFFFFF:
+        raise NodeError(f"busy timeout must be 0 to 4294967295 ms, not {timeout}", code=2)
+    size = options.get("block_size")
+    if size is not None and size not in BLOCK_SIZES:
+        raise NodeError(f"block size must be one of {', '.join(map(str, BLOCK_SIZES))}, "
+                        f"not {size}", code=2)
+    for flag in ("snapshot_compression", "auto_recovery"):
+        if flag in options:
+            options[flag] = bool(options[flag])
+    return options
 
 
 def _bindable(address: str) -> Address:
