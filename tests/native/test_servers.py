@@ -224,7 +224,8 @@ def test_describe_last_entry_on_1_11_is_one_error(tmp_path):
 
 @pytest.mark.servers("1.18")
 def test_bad_option_values_are_named(dqlite_server, tmp_path, free_address):
-    result = node_cli(dqlite_server, "-a", free_address, "-d", str(tmp_path), "--block-size", "1000")
+    result = node_cli(dqlite_server, "-a", free_address, "-d", str(tmp_path),
+                      "--block-size", "1000")
     assert result.returncode == 2
     assert result.stderr == ("dqlite-node: error: block size must be one of 512, 1024, 2048, "
                              "4096, 8192, 16384, 32768, 65536, 131072, 262144, not 1000\n")
