@@ -6,9 +6,9 @@
 #   (defaults: ../shared/dqlite and .cache/dqlite, relative to the project)
 #
 # SOURCES_DIR holds dqlite-<version>.tar.gz and build-dqlite.sh (read-only is
-# fine). A version is rebuilt only when its tarball's sha256 differs from the one
-# stamped in CACHE_DIR/<version>/.tarball-sha256 (written last, so an interrupted
-# build is redone). Quiet: one line per version built, nothing when cached, the
+# fine). A version is rebuilt only when the sha256 of its tarball plus the
+# build script differs from the one stamped in CACHE_DIR/<version>/.source-sha256
+# (written last, so an interrupted build is redone). Quiet: one line per version built, nothing when cached, the
 # tail of the build log on failure. Without the tarballs it says so in one line
 # and exits 0, except with CI=true, where their absence fails (exit 1).
 set -euo pipefail
@@ -43,7 +43,7 @@ build() {
     echo "error: building dqlite $version failed (log: ${log#"$project"/})" >&2
     return 1
   fi
-  echo "$sum" >"$prefix/.tarball-sha256"
+  echo "$sum" >"$prefix/.source-sha256"
   echo "built dqlite $version in $(( $(date +%s) - start )) s into ${prefix#"$project"/}"
 }
 
@@ -58,8 +58,8 @@ for version in $versions; do
     echo "note: $tarball not found: tests on dqlite $version will skip"
     continue
   fi
-  sum=$(sha256sum "$tarball" | cut -d' ' -f1)
-  if [ -f "$prefix/.tarball-sha256" ] && [ "$(cat "$prefix/.tarball-sha256")" = "$sum" ] \
+  sum=$(cat "$tarball" "$sources/build-dqlite.sh" | sha256sum | cut -d' ' -f1)
+  if [ -f "$prefix/.source-sha256" ] && [ "$(cat "$prefix/.source-sha256")" = "$sum" ] \
      && [ -f "$prefix/lib/libdqlite.so.0" ] && [ -f "$prefix/include/dqlite.h" ]; then
     continue
   fi
