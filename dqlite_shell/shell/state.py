@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 DEFAULT_DATABASE = "db"
 
+#: How long a statement refused as busy ("database is locked": another
+#: connection writes) is tried again, by default (``.timeout`` changes it).
+BUSY_TIMEOUT = 5.0
+
 #: How long the shell waits for one answer: practically as long as it takes.
 STATEMENT_TIMEOUT = 24 * 3600.0
 
@@ -52,6 +56,7 @@ class ShellState:
         self.servers = list(servers)
         self.database = database
         self.timeout = timeout
+        self._busy_timeout = BUSY_TIMEOUT
         self.ssl_context = ssl_context
         self.settings = settings or Settings()
         self.stdout = out or sys.stdout
@@ -81,8 +86,20 @@ class ShellState:
             # as it takes, as in sqlite3 and psql (Ctrl-C stops it).
             self._session = Session(self.servers, self.database, timeout=self.timeout,
                                     request_timeout=STATEMENT_TIMEOUT,
-                                    ssl_context=self.ssl_context)
+                                    ssl_context=self.ssl_context,
+                                    busy_timeout=self.busy_timeout)
         return self._session
+
+    @property
+    def busy_timeout(self) -> float:
+        """Seconds a statement refused as busy is tried again (``.timeout``)."""
+        return self._busy_timeout
+
+    @busy_timeout.setter
+    def busy_timeout(self, seconds: float) -> None:
+        self._busy_timeout = seconds
+        if self._session is not None:
+            self._session.busy_timeout = seconds
 
     @property
     def connected_to(self) -> str | None:

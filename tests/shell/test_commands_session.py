@@ -249,3 +249,33 @@ def test_open_and_cluster_changes_are_refused_inside_a_transaction(db):
     assert db.session.execute("SELECT c FROM other").fetchall() == [(7,)]
     run(db, ".open elsewhere")
     assert db.database == "elsewhere"
+
+
+def test_timeout_sets_how_long_busy_statements_are_tried_again(shell, node):
+    import threading
+    import time
+    from dqlite_shell.client.session import Session
+    from dqlite_shell.shell import engine
+    state = shell([node.address])
+    assert state.busy_timeout == 5.0
+    engine.run_sql(state, "CREATE TABLE busy_t (v)")
+    holder = Session([node.address], "db")
+    holder.execute("BEGIN")
+    holder.execute("INSERT INTO busy_t VALUES (1)")  # holds the write lock
+    try:
+        run(state, ".timeout 0")
+        started = time.monotonic()
+        with pytest.raises(Exception, match="database is locked"):
+            engine.run_sql(state, "INSERT INTO busy_t VALUES (2)")
+        assert time.monotonic() - started < 1
+        run(state, ".timeout 3000")
+        releaser = threading.Timer(0.3, holder.execute, ("COMMIT",))
+        releaser.start()
+        engine.run_sql(state, "INSERT INTO busy_t VALUES (3)")  # waits for the COMMIT
+        releaser.join()
+    finally:
+        holder.close()
+    _, rows = engine.query(state, "SELECT v FROM busy_t ORDER BY v")
+    assert rows == [(1,), (3,)]
+    with pytest.raises(UsageError, match="MS is a number of milliseconds"):
+        run(state, ".timeout soon")

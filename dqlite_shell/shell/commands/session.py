@@ -116,6 +116,18 @@ def nullvalue(state: "ShellState", args: list[str]) -> None:
     state.settings.nullvalue = args[0]
 
 
+@command(".timeout MS", "Try a statement refused as busy (database is locked) again for up to "
+         "MS milliseconds (default 5000; 0: fail at once)", args=(1, 1), complete=(TEXT,))
+def timeout(state: "ShellState", args: list[str]) -> None:
+    try:
+        ms = int(args[0])
+    except ValueError:
+        raise usage_error(".timeout", f"MS is a number of milliseconds, not {args[0]!r}") from None
+    if ms < 0:
+        raise usage_error(".timeout", "MS cannot be negative")
+    state.busy_timeout = ms / 1000
+
+
 @command(".timer on|off", "Print how long each statement took (on stderr), or not",
          args=(1, 1), complete=(ONOFF,))
 def timer(state: "ShellState", args: list[str]) -> None:
