@@ -2,8 +2,8 @@
 
 A test that takes ``dqlite_server`` runs once per server ("1.11", "1.17",
 "1.18"); ``@pytest.mark.servers("1.17", "1.18")`` narrows the list.
-``server_nodes(server)`` starts ``dqlite-node`` child processes loading that
-server's library.
+``server_nodes(server)`` starts ``dqlite-node`` child processes that load
+``server``'s library.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from dqlite_shell.native import release_port, reserve_address
-from tests.native.servers import SERVERS, Server, loading, require
+from tests.native.servers import SERVERS, Server, environment, require
 from tests.support.processes import NodeProcess
 
 
@@ -36,7 +36,7 @@ def dqlite_server(request) -> Server:
 @pytest.fixture
 def server_nodes(tmp_path):
     """``server_nodes(server, extra_args=(), address=None, data_dir=None)``:
-    a started ``dqlite-node`` child process loading ``server``'s library.
+    a started ``dqlite-node`` child process that loads ``server``'s library.
     All are killed at teardown, whatever their state (an abort of one fails
     only the test that caused it)."""
     procs, ports = [], []
@@ -49,10 +49,9 @@ def server_nodes(tmp_path):
             ports.append(int(address.rsplit(":", 1)[1]))
         if data_dir is None:
             data_dir = tmp_path / f"{server.name}-{len(procs)}"
-        proc = NodeProcess(address, str(data_dir), extra_args)
+        proc = NodeProcess(address, str(data_dir), extra_args, env=environment(server))
         procs.append(proc)
-        with loading(server):
-            return proc.start()
+        return proc.start()
 
     yield make
     for proc in procs:

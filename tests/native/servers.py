@@ -10,7 +10,6 @@ abort fails only its own test.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from dataclasses import dataclass
 
@@ -57,22 +56,9 @@ SERVERS = {
 BUILT = ("1.17", "1.18")
 
 
-@contextlib.contextmanager
-def loading(server: Server):
-    """Child processes started inside load ``server``'s library.
-
-    (``tests.support.processes.NodeProcess`` inherits this process's
-    environment; nothing in this process loads a library meanwhile.)
-    """
-    before = os.environ.get("DQLITE_SHELL_LIBDQLITE")
-    os.environ["DQLITE_SHELL_LIBDQLITE"] = server.library
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["DQLITE_SHELL_LIBDQLITE"]
-        else:
-            os.environ["DQLITE_SHELL_LIBDQLITE"] = before
+def environment(server: Server) -> dict:
+    """The environment of a child process that loads ``server``'s library."""
+    return dict(os.environ, DQLITE_SHELL_LIBDQLITE=server.library)
 
 
 def require(server: Server) -> Server:

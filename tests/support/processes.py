@@ -14,10 +14,11 @@ NODE_COMMAND = [sys.executable, "-m", "dqlite_shell.app.node_cli"]
 class NodeProcess:
     """A ``dqlite-node`` child process on ``address`` with data in ``data_dir``."""
 
-    def __init__(self, address: str, data_dir: str, extra_args=()):
+    def __init__(self, address: str, data_dir: str, extra_args=(), env: dict | None = None):
         self.address = address
         self.data_dir = data_dir
         self.extra_args = list(extra_args)
+        self.env = env  # the whole environment of the child (None: this one's)
         self.proc: subprocess.Popen | None = None
         self.node_id: int | None = None
 
@@ -25,7 +26,7 @@ class NodeProcess:
         """Start and wait for the ready line."""
         self.proc = subprocess.Popen(
             NODE_COMMAND + ["--address", self.address, "--dir", self.data_dir, *self.extra_args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env)
         deadline = time.monotonic() + timeout
         line = self.proc.stdout.readline()  # the node prints one line when it serves
         if not line:
