@@ -93,17 +93,19 @@ def node(node_factory) -> Node:
 
 @pytest.fixture
 def process_factory(tmp_path):
-    """Start ``dqlite-node`` child processes: ``process_factory()`` -> NodeProcess."""
+    """Start ``dqlite-node`` child processes: ``process_factory()`` -> NodeProcess
+    (``env``: the child's whole environment, e.g. another libdqlite)."""
     _require(available(), "libdqlite")
     procs, ports = [], []
 
-    def make(address: str | None = None, data_dir=None, extra_args=()) -> NodeProcess:
+    def make(address: str | None = None, data_dir=None, extra_args=(),
+             env: dict | None = None) -> NodeProcess:
         if address is None:
             address = reserve_address()
             ports.append(int(address.rsplit(":", 1)[1]))
         if data_dir is None:
             data_dir = tmp_path / f"proc{len(procs)}"
-        proc = NodeProcess(address, str(data_dir), extra_args)
+        proc = NodeProcess(address, str(data_dir), extra_args, env)
         procs.append(proc)
         return proc.start()
 

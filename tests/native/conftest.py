@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import pytest
 
-from dqlite_shell.native import release_port, reserve_address
 from tests.native.servers import SERVERS, Server, environment, require
 from tests.support.processes import NodeProcess
 
@@ -34,27 +33,15 @@ def dqlite_server(request) -> Server:
 
 
 @pytest.fixture
-def server_nodes(tmp_path):
+def server_nodes(process_factory):
     """``server_nodes(server, extra_args=(), address=None, data_dir=None)``:
     a started ``dqlite-node`` child process that loads ``server``'s library.
     All are killed at teardown, whatever their state (an abort of one fails
     only the test that caused it)."""
-    procs, ports = [], []
 
     def make(server: Server, extra_args=(), address: str | None = None,
              data_dir=None) -> NodeProcess:
         require(server)
-        if address is None:
-            address = reserve_address()
-            ports.append(int(address.rsplit(":", 1)[1]))
-        if data_dir is None:
-            data_dir = tmp_path / f"{server.name}-{len(procs)}"
-        proc = NodeProcess(address, str(data_dir), extra_args, env=environment(server))
-        procs.append(proc)
-        return proc.start()
+        return process_factory(address, data_dir, extra_args, env=environment(server))
 
-    yield make
-    for proc in procs:
-        proc.close()
-    for port in ports:
-        release_port(port)
+    return make

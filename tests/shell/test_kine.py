@@ -25,6 +25,16 @@ SCHEMA = [
 ]
 
 
+def kine_database(servers, database=None, **options):
+    """A driver connection (autocommit) to ``database`` (default: a new
+    name) holding k8s-dqlite's empty kine table, and the name."""
+    database = database or f"k8s_{uuid.uuid4().hex[:8]}"
+    conn = dbapi.connect(servers, database, autocommit=True, **options)
+    for sql in SCHEMA:
+        conn.cursor().execute(sql)
+    return conn, database
+
+
 def _field(number: int, payload: bytes) -> bytes:
     """One length-delimited protobuf field (all lengths here are < 128)."""
     assert len(payload) < 128
@@ -95,12 +105,9 @@ class Kine:
 @pytest.fixture(scope="module")
 def k8s(shared_cluster):
     """(servers, database) of a kine database; revisions in the comments."""
-    database = f"k8s_{uuid.uuid4().hex[:8]}"
-    conn = dbapi.connect(shared_cluster.addresses, database, autocommit=True)
+    conn, database = kine_database(shared_cluster.addresses)
     try:
         cur = conn.cursor()
-        for sql in SCHEMA:
-            cur.execute(sql)
         kine = Kine(conn)
         assert kine.create("compact_rev_key", None) == 1
         assert kine.create("/registry/configmaps/default/app", APP_V1) == 2
@@ -215,11 +222,8 @@ def test_stats_summary_and_prefixes(dqlite, k8s):
 
 def test_stats_overdue_when_the_compact_revision_moved_without_deleting(dqlite, shared_cluster):
     # kine #61: compact_rev_key moved on while the rows stayed.
-    database = f"k8s_{uuid.uuid4().hex[:8]}"
-    conn = dbapi.connect(shared_cluster.addresses, database, autocommit=True)
+    conn, database = kine_database(shared_cluster.addresses)
     try:
-        for sql in SCHEMA:
-            conn.cursor().execute(sql)
         kine = Kine(conn)
         kine.create("compact_rev_key", None)
         kine.create("/registry/leases/a", b"1")      # 2, replaced by 3
@@ -305,11 +309,8 @@ def test_repl_completes_the_subcommands():
 
 def test_get_a_value_stored_as_text_or_number(dqlite, shared_cluster):
     # kine binds []byte (BLOB); a row written by hand may hold TEXT or a number.
-    database = f"k8s_{uuid.uuid4().hex[:8]}"
-    conn = dbapi.connect(shared_cluster.addresses, database, autocommit=True)
+    conn, database = kine_database(shared_cluster.addresses)
     try:
-        for sql in SCHEMA:
-            conn.cursor().execute(sql)
         conn.cursor().execute("INSERT INTO kine VALUES (1, '/t', 1, 0, 0, 0, 0, '{\"a\": 1}', "
                               "NULL), (2, '/n', 1, 0, 0, 0, 0, 7, NULL)")
     finally:
@@ -329,13 +330,9 @@ def test_kine_through_the_microk8s_profile_on_a_tls_cluster(products):  # noqa: 
     from dqlite_shell.shell import profiles
     from tests.shell.conftest import run_dqlite
     product = products["microk8s"]
-    conn = dbapi.connect(product.cluster.addresses, "k8s", autocommit=True,
-                         cert=product.cert, key=product.key)
+    conn, _ = kine_database(product.cluster.addresses, "k8s", cert=product.cert,
+                            key=product.key)  # the profile's database (a fresh cluster)
     try:
-        for sql in SCHEMA:
-            conn.cursor().execute(sql.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")
-                                  .replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS"))
-        conn.cursor().execute("DELETE FROM kine")
         kine = Kine(conn)
         kine.create("compact_rev_key", None)
         kine.create("/registry/pods/default/web", POD)
