@@ -21,7 +21,7 @@ versions="1.17.3 1.18.6"
 ci=0
 case "${CI:-}" in 1|true|TRUE|True|yes) ci=1 ;; esac
 
-if [ ! -d "$sources" ] || [ ! -x "$sources/build-dqlite.sh" ]; then
+if [ ! -d "$sources" ] || [ ! -f "$sources/build-dqlite.sh" ]; then
   if [ "$ci" = 1 ]; then
     echo "error: dqlite server sources not found in $sources (CI must test 1.17 and 1.18)" >&2
     exit 1
@@ -38,7 +38,8 @@ build() {
   local log=$cache/build-$version.log start
   start=$(date +%s)
   rm -rf "$prefix"
-  if ! "$sources/build-dqlite.sh" "$tarball" "$prefix" >"$log" 2>&1; then
+  # Through bash: a copy of the sources may have lost its execute bits.
+  if ! bash "$sources/build-dqlite.sh" "$tarball" "$prefix" >"$log" 2>&1; then
     tail -30 "$log" >&2
     echo "error: building dqlite $version failed (log: ${log#"$project"/})" >&2
     return 1
