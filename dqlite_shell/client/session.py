@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Iterable
 
-from dqlite_shell import sqltext
+from dqlite_shell import refusals, sqltext
 from dqlite_shell._log import debug
 from dqlite_shell.client.connection import DEFAULT_TIMEOUT, Connection
 from dqlite_shell.client.busy import BusyWait
@@ -39,7 +39,7 @@ NO_COLUMNS_MESSAGE = "not an error"
 _ENDS_TRANSACTION = frozenset({"COMMIT", "END", "RELEASE"})
 #: How many times one statement that provably did not run (refused as
 #: not-leader, or lost before it was sent) is taken to a new leader.
-MAX_REFUSALS = 5
+MAX_RETRIES = 5
 
 
 class Prepared:
@@ -85,7 +85,7 @@ class Session:
                  timeout: float = DEFAULT_TIMEOUT, request_timeout: float | None = None,
                  ssl_context: _ssl.SSLContext | None = None, server_hostname: str | None = None,
                  statement_cache: int = 64, busy_timeout: float = 0.0):
-        refused = sqltext.refused_database(database)
+        refused = refusals.refused_database(database)
         if refused:
             raise ClientError(refused)
         self.store = NodeStore(servers)
@@ -170,7 +170,7 @@ class Session:
 
         Names that crash libdqlite 1.11 nodes are refused (ClientError) before
         anything changes."""
-        refused = sqltext.refused_database(database)
+        refused = refusals.refused_database(database)
         if refused:
             raise ClientError(refused)
         if database != self.database:
@@ -217,10 +217,10 @@ class Session:
         crashed one node would crash the next): :class:`StatementLost` says
         so, and the next statement connects afresh.
         """
-        refused = sqltext.is_refused(sql)
+        refused = refusals.is_refused(sql)
         if refused:
             raise ClientError(refused)
-        refusals = 0
+        retries = 0
         busy: BusyWait | None = None
         while True:
             in_transaction = self.transaction.active
@@ -240,8 +240,8 @@ class Session:
                     if in_transaction:
                         raise TransactionLost("leadership changed; the open transaction "
                                               "was rolled back") from None
-                    refusals += 1
-                    if refusals <= MAX_REFUSALS:
+                    retries += 1
+                    if retries <= MAX_RETRIES:
                         # Nothing ran. The search for the new leader has its
                         # own timeout (a long wait on a frozen leader that
                         # finally refused must not use it up).
@@ -265,8 +265,8 @@ class Session:
                 if isinstance(e, BrokenPeer):
                     raise
                 if not attempt.sent or isinstance(e, RequestNotSent):
-                    refusals += 1
-                    if refusals <= MAX_REFUSALS:
+                    retries += 1
+                    if retries <= MAX_RETRIES:
                         # Nothing ran; the leader search has its own timeout.
                         debug(__name__, "%s; nothing ran, retrying", e)
                         continue
@@ -390,7 +390,7 @@ class Session:
 
     def execute_script(self, sql: str) -> Result:
         """EXEC_SQL: every statement of ``sql`` in one request, no rows."""
-        refused = sqltext.is_refused(sql)
+        refused = refusals.is_refused(sql)
         if refused:
             raise ClientError(refused)
         conn = self.connection

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ssl as _ssl
 from typing import Iterable
 
-from dqlite_shell import sqltext
+from dqlite_shell import refusals
 from dqlite_shell.client.session import Session
 from dqlite_shell.dbapi.connection import LEGACY_TRANSACTION_CONTROL, Connection
 from dqlite_shell.dbapi.cursor import Cursor
@@ -56,7 +56,7 @@ def connect(servers: str | Iterable[str], database: str = DEFAULT_DATABASE, *,
     servers = [s.strip() for s in servers]
     if not servers:
         raise InterfaceError("no servers given")
-    refused = sqltext.refused_database(database)
+    refused = refusals.refused_database(database)
     if refused:  # before anything is sent: the name would crash the node
         raise ProgrammingError(refused)
     if ssl_context is None and (cert or key or ca):

@@ -109,8 +109,8 @@ def servers(values: tuple[str, ...]) -> list[str]:
 def make_state(addresses, database, **kwargs) -> ShellState:
     """The shell's state; a database name that crashes libdqlite nodes is a
     usage error, found before anything is sent."""
-    from dqlite_shell import sqltext
-    refused = sqltext.refused_database(database)
+    from dqlite_shell import refusals
+    refused = refusals.refused_database(database)
     if refused:
         raise Failure(refused)
     return ShellState(addresses, database, **kwargs)

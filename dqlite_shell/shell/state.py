@@ -109,9 +109,9 @@ class ShellState:
     def open(self, database: str) -> None:
         """Switch to another database (``.open``); a name that crashes
         libdqlite nodes raises ClientError and changes nothing."""
-        from dqlite_shell import sqltext
+        from dqlite_shell import refusals
         from dqlite_shell.client.errors import ClientError
-        refused = sqltext.refused_database(database)
+        refused = refusals.refused_database(database)
         if refused:
             raise ClientError(refused)
         if self._session is not None:

@@ -1,5 +1,5 @@
 """What crashes a libdqlite 1.11 node, proven on throwaway ``dqlite-node``
-processes, and the refusals (sqltext.is_refused / refused_database) that keep
+processes, and the refusals (refusals.is_refused / refused_database) that keep
 our client from ever sending it.
 
 Each crash test starts its own node, sends the statement with a bare
@@ -14,7 +14,7 @@ import signal
 
 import pytest
 
-from dqlite_shell import sqltext
+from dqlite_shell import refusals
 from dqlite_shell.client.connection import Connection
 from dqlite_shell.client.errors import ClientError, ConnectionLost, ServerError
 from dqlite_shell.client.session import Session
@@ -92,7 +92,7 @@ def test_crashes_a_1_11_node(process_factory, name, database, steps, status, mes
                          [case for case in CRASHES if case[0] in REFUSED],
                          ids=sorted(REFUSED, key=[case[0] for case in CRASHES].index))
 def test_every_refusable_crasher_is_refused(name, database, steps, status, message):
-    reasons = [sqltext.refused_database(database)] + [sqltext.is_refused(sql) for _, sql in steps]
+    reasons = [refusals.refused_database(database)] + [refusals.is_refused(sql) for _, sql in steps]
     refused = [r for r in reasons if r]
     assert len(refused) == 1, reasons
     assert "1.11" in refused[0] and "\n" not in refused[0]
@@ -124,11 +124,11 @@ def test_breaks_a_1_11_node(process_factory, name, sql):
             with Connection.connect(node.address, timeout=5) as other:
                 other.open("other.db")
     assert node.running
-    assert "1.11" in sqltext.is_refused(sql)
+    assert "1.11" in refusals.is_refused(sql)
 
 
 def test_too_long_database_name_loses_the_connection(node_process):
-    longest = "x" * sqltext.MAX_DATABASE_NAME
+    longest = "x" * refusals.MAX_DATABASE_NAME
     with Connection.connect(node_process.address, timeout=5) as conn:
         conn.open(longest)
         conn.exec_sql("CREATE TABLE t(x)")
@@ -136,8 +136,8 @@ def test_too_long_database_name_loses_the_connection(node_process):
         with Connection.connect(node_process.address, timeout=5) as conn:
             conn.open(longest + "x")
     assert node_process.running
-    assert sqltext.refused_database(longest) is None
-    assert "1.11" in sqltext.refused_database(longest + "x")
+    assert refusals.refused_database(longest) is None
+    assert "1.11" in refusals.refused_database(longest + "x")
 
 
 #: Forms next to the crashers that are harmless on a 1.11 node: never refused.
@@ -153,9 +153,9 @@ HARMLESS = [
 
 
 def test_harmless_neighbours_are_not_refused_and_the_node_survives(node_process):
-    assert [sql for sql in HARMLESS if sqltext.is_refused(sql)] == []
+    assert [sql for sql in HARMLESS if refusals.is_refused(sql)] == []
     for database in (":MEMORY:", " :memory:", "FILE::memory:", "a/b", "..", "é.db"):
-        assert sqltext.refused_database(database) is None
+        assert refusals.refused_database(database) is None
     with Connection.connect(node_process.address, timeout=5) as conn:
         conn.open("t.db")
         conn.exec_sql("CREATE TABLE t(x)")

@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from dqlite_shell import sqltext
+from dqlite_shell import refusals, sqltext
 from dqlite_shell.client.transaction import TransactionState
 
 
@@ -102,10 +102,10 @@ def test_expands_star(sql, expected):
 
 
 def test_refused_statements():
-    assert "crash" in sqltext.is_refused("PRAGMA wal_checkpoint(TRUNCATE)")
-    assert "crash" in sqltext.is_refused("pragma main.wal_checkpoint")
-    assert sqltext.is_refused("PRAGMA user_version") is None
-    assert sqltext.is_refused("SELECT 'PRAGMA wal_checkpoint'") is None
+    assert "crash" in refusals.is_refused("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert "crash" in refusals.is_refused("pragma main.wal_checkpoint")
+    assert refusals.is_refused("PRAGMA user_version") is None
+    assert refusals.is_refused("SELECT 'PRAGMA wal_checkpoint'") is None
 
 
 @pytest.mark.parametrize("sql,refused", [
@@ -131,7 +131,7 @@ def test_refused_statements():
     ("PRAGMA synchronous=whatever", "synchronous"),  # unknown words mean NORMAL
 ])
 def test_crashing_pragma_forms_are_refused(sql, refused):
-    reason = sqltext.is_refused(sql)
+    reason = refusals.is_refused(sql)
     assert reason.startswith(f"PRAGMA {refused}") and "1.11" in reason and "\n" not in reason
 
 
@@ -151,7 +151,7 @@ def test_crashing_pragma_forms_are_refused(sql, refused):
     "INSERT INTO t VALUES ('pragma')", "",
 ])
 def test_harmless_pragma_forms_are_not_refused(sql):
-    assert sqltext.is_refused(sql) is None
+    assert refusals.is_refused(sql) is None
 
 
 #: pragma -> (setup, read-back, is the read-back harmful on dqlite?)
@@ -193,13 +193,13 @@ def test_refusal_reads_pragmas_as_sqlite_does(tmp_path, pragma, sql):
         value = db.execute(read).fetchone()[0]
     finally:
         db.close()
-    assert bool(sqltext.is_refused(sql)) == harmful(value), value
+    assert bool(refusals.is_refused(sql)) == harmful(value), value
 
 
 @given(st.text(alphabet="pragma PRAGMA journal_mode=delete;'\"[]().-*/\n", max_size=60))
 @settings(max_examples=300, deadline=None)
 def test_is_refused_never_raises(sql):
-    assert sqltext.is_refused(sql) is None or "1.11" in sqltext.is_refused(sql)
+    assert refusals.is_refused(sql) is None or "1.11" in refusals.is_refused(sql)
 
 
 @pytest.mark.parametrize("name,fragment", [
@@ -208,7 +208,7 @@ def test_is_refused_never_raises(sql):
     ("a\0b", "NUL"), ("\udcff.db", "UTF-8"), ("x" * 505, "505 bytes"), ("é" * 253, "506 bytes"),
 ])
 def test_refused_database_names(name, fragment):
-    reason = sqltext.refused_database(name)
+    reason = refusals.refused_database(name)
     assert fragment in reason and "\n" not in reason
 
 
@@ -217,4 +217,4 @@ def test_refused_database_names(name, fragment):
     "x" * 504, "é" * 252,
 ])
 def test_usable_database_names_are_not_refused(name):
-    assert sqltext.refused_database(name) is None
+    assert refusals.refused_database(name) is None
