@@ -35,7 +35,8 @@ def pytest_sessionstart(session):
             missing.append("libdqlite (apt-get install libdqlite0)")
         if not _go_tools_present():
             missing.append(f"go-dqlite tools {GO_SHELL}, {GO_DEMO} (apt-get install go-dqlite)")
-        for tool in ("curl", "openssl"):  # the demo walk-through, test certificates
+        # The demo walk-through, test certificates, sqlite3 as the output oracle.
+        for tool in ("curl", "openssl", "sqlite3"):
             if shutil.which(tool) is None:
                 missing.append(f"{tool} (apt-get install {tool})")
         if missing:
