@@ -35,10 +35,12 @@ def pytest_sessionstart(session):
             missing.append("libdqlite (apt-get install libdqlite0)")
         if not _go_tools_present():
             missing.append(f"go-dqlite tools {GO_SHELL}, {GO_DEMO} (apt-get install go-dqlite)")
-        # The demo walk-through, test certificates, sqlite3 as the output oracle.
-        for tool in ("curl", "openssl", "sqlite3"):
+        # The demo walk-through, test certificates, sqlite3 as the output
+        # oracle, setpriv to read product files as a user who is not root.
+        for tool, package in (("curl", "curl"), ("openssl", "openssl"),
+                              ("sqlite3", "sqlite3"), ("setpriv", "util-linux")):
             if shutil.which(tool) is None:
-                missing.append(f"{tool} (apt-get install {tool})")
+                missing.append(f"{tool} (apt-get install {package})")
         if missing:
             raise pytest.UsageError("CI must run every test, but these are missing: "
                                     + "; ".join(missing))

@@ -139,6 +139,18 @@ class TLSMismatch(NoLeaderError, TLSError):
         ConnectError.__init__(self, "; ".join(messages))
 
 
+def leader_among(addresses: list[str], timeout: float,
+                 ssl_context: _ssl.SSLContext | None = None,
+                 server_hostname: str | None = None) -> str | None:
+    """The address of the confirmed leader among ``addresses``, asked once
+    in parallel (``timeout`` per node), or None."""
+    conn = _round(addresses, timeout, {}, {}, ssl_context, server_hostname) if addresses else None
+    if conn is None:
+        return None
+    conn.close()
+    return conn.address
+
+
 class NotDqliteNodes(NoLeaderError, NotDqlite):
     """Every node that answered spoke something other than dqlite."""
 

@@ -19,8 +19,6 @@ unknown and never re-sends it. TCP keepalive (set on every socket in
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 from typing import TYPE_CHECKING, Callable
 
@@ -41,13 +39,14 @@ class NodeSilent(RequestTimeout):
 
 
 def watcher(address: str, store: "NodeStore", bound: float, dial: Callable,
-            probe: float = PROBE_EVERY) -> Callable[[float], None]:
+            leader_among: Callable, probe: float = PROBE_EVERY) -> Callable[[float], None]:
     """An ``on_silence(quiet)`` callback for the connection to ``address``
     (``quiet``: seconds since its last byte).
 
-    ``dial(address, timeout)`` returns a new :class:`Connection` (so TLS
-    settings follow); ``bound`` is how long a node that shows no life at all
-    is waited for.
+    ``dial(address, timeout)`` returns a new :class:`Connection` and
+    ``leader_among(addresses, timeout)`` the confirmed leader's address or
+    None (so TLS settings follow); ``bound`` is how long a node that shows no
+    life at all is waited for.
     """
     alive_at: list[float] = []  # when a probe last got an answer
 
@@ -59,7 +58,7 @@ def watcher(address: str, store: "NodeStore", bound: float, dial: Callable,
         if silent < bound:
             debug(__name__, "%s silent for %.1f s; still waiting", address, silent)
             return
-        other = _other_leader(address, store, dial, probe)
+        other = leader_among([a for a in store.addresses() if a != address], probe)
         now = (f"{other} leads now" if other else "no other node leads")
         raise NodeSilent(f"{address} answered nothing for {seconds(silent)} s, neither this "
                          f"statement nor a probe on a second connection, and {now} (the node "
@@ -83,37 +82,3 @@ def answers(address: str, dial: Callable, timeout: float) -> bool | None:
         return True
     except (ClientError, ProtocolError, OSError):
         return False
-
-
-def _other_leader(address: str, store: "NodeStore", dial: Callable,
-                  timeout: float) -> str | None:
-    """Another node that names itself leader, asked in parallel (daemon
-    threads: a frozen node must not hold up the process's exit)."""
-    others = [a for a in store.addresses() if a != address]
-    if not others:
-        return None
-    answers: queue.Queue = queue.Queue()
-    for other in others:
-        threading.Thread(target=_ask, args=(other, dial, timeout, answers), daemon=True,
-                         name="dqlite-probe").start()
-    for _ in others:
-        try:
-            leader = answers.get(timeout=timeout + 0.5)
-        except queue.Empty:
-            return None
-        if leader is not None and leader != address:
-            return leader
-    return None
-
-
-def _ask(address: str, dial: Callable, timeout: float, answers: queue.Queue) -> None:
-    """Put ``address`` on ``answers`` when it names itself leader, else None."""
-    leader = None
-    try:
-        with dial(address, timeout) as conn:
-            info = conn.leader()
-            if info is not None and info.address == address:
-                leader = address
-    except (ClientError, ProtocolError, OSError):
-        pass
-    answers.put(leader)

@@ -18,7 +18,7 @@ from dqlite_shell.client.busy import BusyWait
 from dqlite_shell.client.errors import (BrokenPeer, ClientError, ConnectionLost, LeadershipLost,
                                         RequestNotSent, RequestTimeout, ServerError,
                                         StatementLost, TransactionLost, lost_message)
-from dqlite_shell.client.leader import NodeStore, connect_leader
+from dqlite_shell.client.leader import NodeStore, connect_leader, leader_among
 from dqlite_shell.client.liveness import PROBE_EVERY, answers, watcher
 from dqlite_shell.client.result import RowStream
 from dqlite_shell.client.transaction import TransactionState
@@ -135,13 +135,17 @@ class Session:
             conn.close()
             raise
         if self.request_timeout > PROBE_EVERY:
-            conn.watch(watcher(conn.address, self.store, self.timeout, self._dial),
+            conn.watch(watcher(conn.address, self.store, self.timeout, self._dial,
+                               self._leader_among),
                        PROBE_EVERY, stall=self.timeout)
         self._conn = conn
         self._prepared.clear()
         self._queried = False  # a new connection loads the schema when first used
         self._learn_members = None  # learnt before this connection's second statement
         return conn
+
+    def _leader_among(self, addresses: list[str], timeout: float) -> str | None:
+        return leader_among(addresses, timeout, self.ssl_context, self.server_hostname)
 
     def _dial(self, address: str, timeout: float) -> Connection:
         """A new connection to ``address`` with this session's TLS settings."""
