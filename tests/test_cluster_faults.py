@@ -14,7 +14,6 @@ import time
 import pytest
 
 from dqlite_shell import dbapi
-from dqlite_shell.client.connection import Connection
 from dqlite_shell.client.session import Session
 from tests.shell.conftest import run_dqlite
 from tests.support.shell_process import ShellProcess, check_script_outcome
@@ -77,7 +76,19 @@ def _make_crasher_table(cluster) -> None:
 
 
 def _freeze(cluster, index) -> None:
-    os.kill(cluster.pid(index), signal.SIGSTOP)
+    _stop(cluster.pid(index))
+
+
+def _stop(pid: int) -> None:
+    """SIGSTOP ``pid`` and wait until it is stopped (the signal lands later)."""
+    os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 10
+    while True:
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "T":
+                return
+        assert time.monotonic() < deadline, f"process {pid} did not stop"
+        time.sleep(0.005)
 
 
 def _thaw(cluster, index) -> None:
@@ -136,7 +147,7 @@ def test_a_frozen_single_node_ends_a_select_after_the_timeout(process_factory):
     with ShellProcess("-s", node.address, "--timeout", "2") as shell:
         shell.send("SELECT 'first';\nSELECT 'second';\n")
         assert (shell.read_line(), shell.read_line()) == ("first\n", "second\n")
-        os.kill(node.proc.pid, signal.SIGSTOP)
+        _stop(node.proc.pid)
         try:
             started = time.monotonic()
             shell.send("SELECT 'third';\n")
@@ -202,16 +213,22 @@ def test_a_leader_frozen_mid_script_never_applies_twice_or_skips(cluster):
     check_script_outcome(values, lines, status, err)
 
 
-def test_probes_find_a_busy_node_alive(node):
-    """The liveness probe itself: a node that answers LEADER on a second
-    connection is alive (what keeps a long statement waiting)."""
+def test_the_probe_tells_a_live_node_a_frozen_one_and_none(process_factory, free_address):
+    """The liveness probe itself: True for a node that answers LEADER on a
+    second connection, False for one that is silent, None for no node."""
+    node = process_factory()
     session = Session([node.address], "db")
     try:
         assert session.node_answers(node.address, 1.0) is True
+        _stop(node.proc.pid)
+        try:
+            assert session.node_answers(node.address, 0.5) is False
+        finally:
+            os.kill(node.proc.pid, signal.SIGCONT)
+        assert session.node_answers(node.address, 1.0) is True
+        assert session.node_answers(free_address, 1.0) is None
     finally:
         session.close()
-    with Connection.connect(node.address, 2) as conn:
-        assert conn.leader().address == node.address
 
 
 def test_driver_threads_lose_no_acknowledged_row_when_the_leader_dies(cluster):

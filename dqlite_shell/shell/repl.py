@@ -194,8 +194,8 @@ def _wait_for_busy_node(state: "ShellState") -> None:
     the node that is still finishing the interrupted one (libdqlite 1.11
     answers nothing meanwhile, not even a leader search), saying so once.
     Ctrl-C stops the wait."""
-    session = state._session
-    address = session.busy_address if session is not None else None
+    session = state.session  # made without connecting when there is none yet
+    address = session.busy_address
     if address is None:
         return
     session.busy_address = None
