@@ -1,17 +1,30 @@
-"""What crashes or breaks a libdqlite node, refused before anything is sent.
+"""What crashes or breaks a dqlite node, refused before anything is sent.
 
-Found by running each candidate against a fresh libdqlite 1.11.1 node (see
-tests/client/test_crashers.py and docs/server-bugs.md). The refusals hold for
-every server version: newer ones have not been checked statement by
-statement, and none of these statements is useful on dqlite, which fixes
-journal, page size, locking and syncing itself. The statement analysis they
-rest on (:func:`sqltext.pragma`, :func:`sqltext.statement_starts`) lives in
-:mod:`dqlite_shell.sqltext`.
+Found by running each candidate against fresh 1.11.1, 1.17.3 and 1.18.6 nodes
+(see tests/client/test_crashers.py and docs/server-bugs.md). A refusal holds
+for the servers that crash or break on the statement; from the release that
+refuses it cleanly on its own, the server's answer passes through (the
+ranges are those of :mod:`dqlite_shell.client.capabilities`). Database
+names that crash nodes crash every release. The statement analysis the
+rules rest on (:func:`sqltext.pragma`, :func:`sqltext.statement_starts`)
+lives in :mod:`dqlite_shell.sqltext`.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+from dqlite_shell.client.capabilities import AUTHORIZER, MIDDLE, MODERN, OLD, RANGES
 from dqlite_shell.sqltext import pragma, statement_starts
+
+NEVER = len(RANGES)  # a level no server reaches: always refused
+
+
+class Refusal(NamedTuple):
+    """Why a statement is not sent; ``ask_server``: PREPARE it first (harmless
+    on this server) and pass the server's own refusal on if it makes one."""
+    reason: str
+    ask_server: bool
 
 
 def _is_temp(schema: str | None) -> bool:
@@ -48,47 +61,60 @@ def _means_off(value: str) -> bool:
     return value.lower() in ("off", "no", "false") or _leading_int(value) == 0
 
 
-#: pragma name -> (does ``(schema, value)`` harm?, runs at prepare?, why refused).
-#: "Runs at prepare" pragmas act while SQLite compiles them, so EXPLAIN of them
-#: (which the session sends to classify a pragma) does the same harm.
+class _Rule(NamedTuple):
+    harms: object  # (schema, value) -> bool
+    at_prepare: bool  # acts while SQLite compiles it (so EXPLAIN of it harms too)
+    reason: str
+    ask_from: int  # from this level a PREPARE is harmless and may be refused
+    pass_from: int  # from this level the server refuses it itself
+
+
+#: pragma name -> rule. Measured: 1.17.3 refuses journal_mode, page_size,
+#: wal_checkpoint at PREPARE (its VFS); 1.18.6 refuses all but
+#: hard_heap_limit (its authorizer, 1.18.4+). 1.15.1-1.16 are untested, so
+#: they are treated as 1.11 is, but for a PREPARE of wal_checkpoint (which
+#: acts only when run: 1.11 prepares it without harm).
 _REFUSED_PRAGMAS = {
-    "JOURNAL_MODE": (
+    "JOURNAL_MODE": _Rule(
         lambda schema, value: value is not None and value.lower() != "wal"
         and not _is_temp(schema), True,
-        "PRAGMA journal_mode is refused for any mode but WAL: it crashes libdqlite 1.11 "
-        "nodes (free(): invalid pointer); dqlite needs WAL and sets it itself"),
-    "LOCKING_MODE": (
+        "PRAGMA journal_mode is refused for any mode but WAL: it crashes dqlite 1.11 nodes "
+        "(free(): invalid pointer); dqlite needs WAL and sets it itself", NEVER, MODERN),
+    "LOCKING_MODE": _Rule(
         lambda schema, value: value is not None and value.lower() == "exclusive"
         and _on_main(schema), True,
-        "PRAGMA locking_mode=EXCLUSIVE is refused: the next statement crashes libdqlite 1.11 "
-        "nodes (vfsAmendWalIndexHeader assertion); dqlite serializes writes itself"),
-    "PAGE_SIZE": (
+        "PRAGMA locking_mode=EXCLUSIVE is refused: on a new database the next statement "
+        "crashes dqlite 1.11 and 1.17 nodes (vfsAmendWalIndexHeader assertion); dqlite "
+        "serializes writes itself", NEVER, AUTHORIZER),
+    "PAGE_SIZE": _Rule(
         lambda schema, value: value is not None and _new_page_size(value) and _on_main(schema),
         True,
-        "PRAGMA page_size is refused: a new page size crashes libdqlite 1.11 nodes "
-        "(munmap_chunk(): invalid pointer); dqlite fixes it at 4096"),
-    "WAL_CHECKPOINT": (
+        "PRAGMA page_size is refused: a new page size crashes dqlite 1.11 nodes "
+        "(munmap_chunk(): invalid pointer); dqlite fixes it at 4096", NEVER, MODERN),
+    "WAL_CHECKPOINT": _Rule(
         lambda schema, value: True, False,
-        "PRAGMA wal_checkpoint is refused: it makes libdqlite 1.11 nodes crash on the next "
-        "write (SIGSEGV); dqlite checkpoints by itself"),
-    "HARD_HEAP_LIMIT": (
+        "PRAGMA wal_checkpoint is refused: it makes dqlite nodes before 1.17 crash on the "
+        "next write (SIGSEGV); dqlite checkpoints by itself", MIDDLE, MODERN),
+    "HARD_HEAP_LIMIT": _Rule(
         lambda schema, value: value is not None and _leading_int(value) != 0, True,
-        "PRAGMA hard_heap_limit is refused: it limits the memory of the whole node, and a low "
-        "limit leaves a libdqlite 1.11 node unable to open any connection; leave it unset"),
-    "SYNCHRONOUS": (
+        "PRAGMA hard_heap_limit is refused: it limits the memory of the whole node; a low "
+        "limit leaves it unable to open any connection (every release up to 1.18.6), and "
+        "1.11 nodes abort once the data outgrows it; leave it unset", NEVER, NEVER),
+    "SYNCHRONOUS": _Rule(
         lambda schema, value: value is not None and not _means_off(value)
         and not _is_temp(schema), True,
-        "PRAGMA synchronous is refused but for OFF: on libdqlite 1.11 every later write on "
-        "the connection fails with a disk I/O error; Raft makes writes durable"),
+        "PRAGMA synchronous is refused but for OFF: FULL crashes dqlite 1.11 and 1.17 nodes "
+        "at the next write (vfsWalWrite assertion); Raft makes writes durable",
+        NEVER, AUTHORIZER),
 }
 
 
-def is_refused(sql: str) -> str | None:
-    """Why ``sql`` must not be sent to a dqlite node, or None.
+def refusal(sql: str, level: int = OLD) -> Refusal | None:
+    """Why ``sql`` must not be sent to a node of capability ``level``, or None.
 
     Checks every statement of the text (EXEC_SQL runs them all), including
     ``EXPLAIN`` of a pragma that acts while it is compiled. The reason is one
-    line: what the statement does to a libdqlite 1.11 node and what to do.
+    line: what the statement does to which releases, and what to do.
     """
     if "pragma" not in sql.lower():
         return None  # the only crashers found are pragmas
@@ -98,15 +124,22 @@ def is_refused(sql: str) -> str | None:
             continue
         explained, schema, name, _, value = parts
         rule = _REFUSED_PRAGMAS.get(name)
-        if rule is not None:
-            harms, at_prepare, reason = rule
-            if (at_prepare or not explained) and harms(schema, value):
-                return reason
+        if rule is None or level >= rule.pass_from:
+            continue
+        if (rule.at_prepare or not explained) and rule.harms(schema, value):
+            return Refusal(f"{rule.reason} (this server: dqlite {RANGES[level]})",
+                           level >= rule.ask_from)
     return None
 
 
-#: Longest database name (UTF-8 bytes) a libdqlite 1.11 node opens; it closes
-#: the connection on longer ones.
+def is_refused(sql: str, level: int = OLD) -> str | None:
+    """The reason of :func:`refusal`, or None."""
+    found = refusal(sql, level)
+    return None if found is None else found.reason
+
+
+#: Longest database name (UTF-8 bytes) a node opens: longer ones are hung up
+#: on (1.11, 1.18) or crash the node (1.17.3 from 513 bytes).
 MAX_DATABASE_NAME = 504
 
 #: (does ``(name, utf8_size)`` harm?, why refused), checked in order; the reason
@@ -114,21 +147,23 @@ MAX_DATABASE_NAME = 504
 #: cannot be encoded.
 _REFUSED_DATABASES = (
     (lambda name, size: name == ":memory:",
-     "database :memory: is refused: opening it crashes libdqlite 1.11 nodes (SIGSEGV); "
+     "database :memory: is refused: it crashes dqlite nodes (1.11 to 1.18.6) at the first "
+     "statement (SIGSEGV); "
      "dqlite databases are replicated files, open a named one"),
     (lambda name, size: name == "",
-     "an empty database name is refused: opening it crashes libdqlite 1.11 nodes (SIGSEGV); "
+     "an empty database name is refused: it crashes dqlite nodes (1.11 to 1.18.6) at the "
+     "first statement (SIGSEGV); "
      "give the database a name"),
     (lambda name, size: name.startswith("file:"),  # SQLite's URI test is case-sensitive
-     "database {name!r} is refused: libdqlite 1.11 nodes crash on URI names (file:...), "
-     "when they open them or on the first write; use a plain name"),
+     "database {name!r} is refused: dqlite nodes crash on URI names (file:...), at the "
+     "first statement or write (1.11, 1.17; 1.18.6 on some); use a plain name"),
     (lambda name, size: "\0" in name,
      "database {name!r} is refused: a database name cannot contain a NUL character"),
     (lambda name, size: size is None,
      "database {name!r} is refused: the name is not valid UTF-8"),
     (lambda name, size: size > MAX_DATABASE_NAME,
-     "a database name of {size} bytes is refused: libdqlite 1.11 nodes close the connection "
-     "on names longer than %d bytes" % MAX_DATABASE_NAME),
+     "a database name of {size} bytes is refused: dqlite nodes hang up on names longer "
+     "than %d bytes, and 1.17 nodes crash" % MAX_DATABASE_NAME),
 )
 
 
@@ -136,7 +171,7 @@ def refused_database(name: str) -> str | None:
     """Why the database ``name`` must not be opened on a dqlite node, or None.
 
     ``:memory:``, the empty name and URI names (``file:...``) crash
-    libdqlite 1.11 nodes; names the protocol cannot carry, or longer than
+    dqlite nodes of every release measured; names the protocol cannot carry, or longer than
     :data:`MAX_DATABASE_NAME` bytes, only fail, but with a misleading error.
     The reason is one line.
     """

@@ -12,11 +12,20 @@ import subprocess
 
 import pytest
 
-from dqlite_shell.native import Node, available, release_port, reserve_address
-from dqlite_shell.native.ports import wait_for_listener
-from tests.support.processes import NodeProcess
+from tests.native.servers import CURRENT
+
+# The server of this run (DQLITE_SHELL_SERVER): this process and every child
+# load its library. Set before anything loads libdqlite.
+if CURRENT.prefix is not None:
+    os.environ["DQLITE_SHELL_LIBDQLITE"] = CURRENT.library
+
+from dqlite_shell.native import Node, available, release_port, reserve_address  # noqa: E402
+from dqlite_shell.native.ports import wait_for_listener  # noqa: E402
+from tests.support.processes import NodeProcess  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+#: Fixtures of Debian's Go tools: their tests run in the 1.11 run only.
+GO_FIXTURES = frozenset({"go_shell", "go_demo_factory"})
 
 #: Debian's Go shell and demo. Our own console script is also called `dqlite`,
 #: so the Go one is looked up in /usr/bin only.
@@ -28,7 +37,31 @@ def _go_tools_present() -> bool:
     return os.access(GO_SHELL, os.X_OK) and os.access(GO_DEMO, os.X_OK)
 
 
+def pytest_report_header(config):
+    return f"dqlite server: {CURRENT.release} ({CURRENT.library})"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Runs on other servers than 1.11 leave out what does not depend on the
+    server: the Go oracle tests (Debian's go-dqlite is built for 1.11) and the
+    matrix tests, which pick their servers themselves."""
+    if CURRENT.name == "1.11":
+        return
+    kept, left = [], []
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        other = (names & GO_FIXTURES or item.get_closest_marker("go")
+                 or "dqlite_server" in names or "tests/native/test_servers.py" in item.nodeid)
+        (left if other else kept).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+
+
 def pytest_sessionstart(session):
+    if CURRENT.prefix is not None and not CURRENT.present:
+        raise pytest.UsageError(f"dqlite {CURRENT.release} is not built at {CURRENT.library} "
+                                "(make servers)")
     if IN_CI:
         missing = []
         if not available():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from dqlite_shell.client.capabilities import ASSUMED, Capabilities
 from dqlite_shell.client.errors import (BrokenPeer, ClientError, ConnectError, ConnectionLost,
                                         RequestTimeout, ServerError, StatementLost, lost_message)
 from dqlite_shell.client.result import RowStream
@@ -52,6 +53,8 @@ class Connection:
         self._stream: RowStream | None = None
         self._waiting = False  # a request was sent and its answer not yet read
         self._empty_batches = 0  # batches in a row with no rows (see _empty_batch)
+        #: What the server can do, once a Session probed it (see capabilities).
+        self.capabilities: Capabilities = ASSUMED
 
     @classmethod
     def connect(cls, address: str, timeout: float = DEFAULT_TIMEOUT,

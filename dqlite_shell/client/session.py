@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Iterable
 
 from dqlite_shell import refusals, sqltext
 from dqlite_shell._log import debug
-from dqlite_shell.client.connection import DEFAULT_TIMEOUT, Connection
 from dqlite_shell.client.busy import BusyWait
+from dqlite_shell.client.capabilities import Capabilities, CapabilityCache
+from dqlite_shell.client.connection import DEFAULT_TIMEOUT, Connection
 from dqlite_shell.client.errors import (BrokenPeer, ClientError, ConnectionLost, LeadershipLost,
                                         RequestNotSent, RequestTimeout, ServerError,
                                         StatementLost, TransactionLost, lost_message)
@@ -34,6 +35,12 @@ SQLITE_ERROR = 1
 #: stepping the statement (src/query.c, query__batch). That answer means "not
 #: run: send EXEC instead".
 NO_COLUMNS_MESSAGE = "not an error"
+#: What 1.15.1+ answers to EXPLAIN of a statement that writes (the EXPLAIN
+#: goes through its write path, which refuses rows): the statement writes.
+WRITE_REFUSES_ROWS = "rows yielded when none expected for EXEC request"
+#: RETURNING on a server that cannot run it (see capabilities: rows_from_writes).
+NO_ROWS_FROM_WRITES = ("this server cannot return rows from a write (RETURNING); dqlite 1.18 "
+                       "can. Nothing was sent")
 
 
 _ENDS_TRANSACTION = frozenset({"COMMIT", "END", "RELEASE"})
@@ -63,8 +70,14 @@ class _Attempt:
 def _explain(conn: Connection, sql: str) -> str:
     """Classify a statement the text does not settle (PRAGMA, ...) from its
     program: ResultRow means rows; a write transaction (Transaction with
-    P2 != 0) means it writes. EXPLAIN prepares, never runs, the statement."""
-    rows = conn.query_sql("EXPLAIN " + sql).fetchall()
+    P2 != 0) means it writes. EXPLAIN prepares, never runs, the statement.
+    A 1.15.1+ server refuses EXPLAIN of a write: that refusal says WRITE."""
+    try:
+        rows = conn.query_sql("EXPLAIN " + sql).fetchall()
+    except ServerError as e:
+        if e.message == WRITE_REFUSES_ROWS:
+            return sqltext.WRITE
+        raise
     has_rows = any(r[1] == "ResultRow" for r in rows)
     writes = any(r[1] == "Transaction" and r[3] for r in rows)
     if has_rows:
@@ -101,6 +114,8 @@ class Session:
         self._conn: Connection | None = None
         self._prepared: OrderedDict[str, Prepared] = OrderedDict()
         self._kinds: dict[str, str] = {}  # statement text -> sqltext kind
+        #: What each node can do, probed once per address (see capabilities).
+        self.capabilities = CapabilityCache()
         self._queried = False
         #: The node still running a statement we abandoned (see :meth:`cancel`).
         self.busy_address: str | None = None
@@ -131,6 +146,7 @@ class Session:
                               self.ssl_context, self.server_hostname)
         try:
             conn.open(self.database)
+            conn.capabilities = self.capabilities.of(conn)
         except BaseException:
             conn.close()
             raise
@@ -143,6 +159,11 @@ class Session:
         self._queried = False  # a new connection loads the schema when first used
         self._learn_members = None  # learnt before this connection's second statement
         return conn
+
+    @property
+    def server(self) -> Capabilities:
+        """What the leader this session talks to can do (connecting if needed)."""
+        return self.connection.capabilities
 
     def _leader_among(self, addresses: list[str], timeout: float) -> str | None:
         return leader_among(addresses, timeout, self.ssl_context, self.server_hostname)
@@ -221,9 +242,6 @@ class Session:
         crashed one node would crash the next): :class:`StatementLost` says
         so, and the next statement connects afresh.
         """
-        refused = refusals.is_refused(sql)
-        if refused:
-            raise ClientError(refused)
         retries = 0
         busy: BusyWait | None = None
         while True:
@@ -264,6 +282,8 @@ class Session:
                 raise
             except (ConnectionLost, RequestTimeout) as e:
                 self._drop()
+                # The node may come back as another release (an upgrade).
+                self.capabilities.forget(conn.address)
                 if in_transaction and sqltext.first_keyword(sql) not in _ENDS_TRANSACTION:
                     raise TransactionLost(f"{e}; the open transaction was rolled back") from None
                 if isinstance(e, BrokenPeer):
@@ -281,19 +301,35 @@ class Session:
             return result
 
     def _run(self, conn: Connection, sql: str, params, attempt: "_Attempt"):
-        """Send the statement the way its kind needs (see sqltext.classify).
+        """Send the statement the way its kind and the server need (see
+        sqltext.classify and capabilities).
 
         Rows come through QUERY_SQL, prepared afresh each time: libdqlite 1.11
         reads a statement's columns before stepping it, so a cached statement
         would report stale columns after a schema change, and it does not
         reset statements after their last row (an EXPLAIN would stay active).
-        Writes go through cached prepared statements and EXEC.
+        Writes go through cached prepared statements and EXEC (whose answer
+        has the changes and last row id). A server that runs any statement
+        through QUERY_SQL (1.18) gets a statement the text does not settle,
+        and RETURNING, as one QUERY_SQL, without EXPLAIN or a transaction.
         """
+        caps: Capabilities = conn.capabilities
+        refused = refusals.refusal(sql, caps.level)
+        if refused is not None:
+            attempt.sent = refused.ask_server
+            self._refuse(conn, sql, refused)
+        rows_from_writes = caps.has("rows_from_writes")
+        kind = self._kinds.get(sql) or self._remember(sql, sqltext.classify(sql))
+        if kind == sqltext.WRITE_ROWS and caps.has("queries_run_writes") and not rows_from_writes:
+            # 1.15.1-1.17 refuse it, then abort at the next write (bug E).
+            raise ClientError(NO_ROWS_FROM_WRITES)
         # From the first request that carries the statement (even EXPLAIN or
         # PREPARE: some statements crash libdqlite 1.11 as they are compiled)
         # a lost answer is never followed by sending it again.
         attempt.sent = True
-        kind = attempt.kind = self._kind(conn, sql)  # may EXPLAIN: runs nothing
+        if kind == sqltext.UNKNOWN and not rows_from_writes:
+            kind = self._remember(sql, _explain(conn, sql))  # runs nothing
+        attempt.kind = kind
         stmt = None
         if kind == sqltext.WRITE:
             stmt = self._prepare(conn, sql)  # runs nothing
@@ -309,7 +345,7 @@ class Session:
         stale_schema, self._queried = self._queried, True
         if stmt is not None:
             return conn.exec(stmt.id, params)
-        if kind == sqltext.WRITE_ROWS:
+        if kind == sqltext.WRITE_ROWS and not rows_from_writes:
             return self._write_rows(conn, sql, params)
         try:
             fresh = stale_schema and sqltext.expands_star(sql)
@@ -322,15 +358,20 @@ class Session:
                 return conn.exec_sql(sql, params)
             raise
 
-    def _kind(self, conn: Connection, sql: str) -> str:
-        kind = self._kinds.get(sql)
-        if kind is None:
-            kind = sqltext.classify(sql)
-            if kind == sqltext.UNKNOWN:
-                kind = _explain(conn, sql)
-            self._kinds[sql] = kind
-            if len(self._kinds) > 4 * self._cache_size:
-                self._kinds.pop(next(iter(self._kinds)))
+    @staticmethod
+    def _refuse(conn: Connection, sql: str, refused: refusals.Refusal) -> None:
+        """Raise why ``sql`` is not sent; where a PREPARE of it is harmless, the
+        server is asked first and its own refusal, if it makes one, passes on."""
+        if refused.ask_server:
+            stmt = conn.prepare(sql)  # a ServerError here is the server's answer
+            conn.finalize(stmt.id)
+        raise ClientError(refused.reason)
+
+    def _remember(self, sql: str, kind: str) -> str:
+        """Cache the kind of ``sql`` (from its text, or from EXPLAIN)."""
+        self._kinds[sql] = kind
+        if len(self._kinds) > 4 * self._cache_size:
+            self._kinds.pop(next(iter(self._kinds)))
         return kind
 
     def _recheck_transaction(self, conn: Connection) -> None:
@@ -394,10 +435,10 @@ class Session:
 
     def execute_script(self, sql: str) -> Result:
         """EXEC_SQL: every statement of ``sql`` in one request, no rows."""
-        refused = refusals.is_refused(sql)
+        conn = self.connection
+        refused = refusals.is_refused(sql, conn.capabilities.level)
         if refused:
             raise ClientError(refused)
-        conn = self.connection
         try:
             result = conn.exec_sql(sql)
         except (ConnectionLost, RequestTimeout) as e:

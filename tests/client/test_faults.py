@@ -176,9 +176,10 @@ def test_bad_address_is_a_connect_error():
 # -- a fake leader: it answers the session's connect, then misbehaves ------------
 
 def _fake_leader(script):
-    """A FakeServer that plays leader for LEADER, CLIENT and OPEN, then hands
+    """A FakeServer that plays a 1.11 leader for LEADER, CLIENT, OPEN and the
+    capability probe (client/capabilities.py), then hands
     the socket to ``script(sock)`` for the statement."""
-    from dqlite_shell.wire.messages import Db, Server, Welcome
+    from dqlite_shell.wire.messages import Db, Rows, Server, Welcome
     from dqlite_shell.wire.serverside import encode_response
 
     holder = {}
@@ -190,6 +191,8 @@ def _fake_leader(script):
         sock.sendall(encode_response(Welcome(15000)))
         _read_request(sock)  # OPEN
         sock.sendall(encode_response(Db(0)))
+        _read_request(sock)  # the capability probe: answered as 1.11 does
+        sock.sendall(encode_response(Rows(["1"], [(1,)], True)))
         script(sock)
 
     server = FakeServer(serve)
@@ -291,14 +294,15 @@ class SlowDeposedLeader:
                     if len(head) < 8:
                         return
                     words, msg_type, _, _ = HEADER.unpack(head)
-                    if words:
-                        sock.recv(words * 8, socket.MSG_WAITALL)
+                    body = sock.recv(words * 8, socket.MSG_WAITALL) if words else b""
                     if msg_type == RequestType.LEADER:
                         answer = Server(1, self.address)
                     elif msg_type == RequestType.CLIENT:
                         answer = Welcome(15000)
                     elif msg_type == RequestType.OPEN:
                         answer = Db(0)
+                    elif msg_type == RequestType.QUERY_SQL and b"SELECT 1; SELECT 2" in body:
+                        answer = Rows(["1"], [(1,)], True)  # the capability probe, as 1.11
                     elif msg_type == RequestType.QUERY_SQL:
                         with self.lock:
                             self.queries += 1

@@ -3,15 +3,21 @@
 "1.11" is the system's libdqlite (Debian's 1.11.1); "1.17" and "1.18" are
 built by ``make servers`` (``native/build-servers.sh``) into
 ``.cache/dqlite/<version>/``. A process picks one with
-``DQLITE_SHELL_LIBDQLITE``; nodes of a server that can abort (1.18.6 at a stop
-after a client closed mid-stream) run as ``dqlite-node`` child processes, so an
-abort fails only its own test.
+``DQLITE_SHELL_LIBDQLITE``.
+
+The whole suite runs once per server (``make test``): ``DQLITE_SHELL_SERVER``
+names the server of a run (default 1.11), and :data:`CURRENT` is it. What a
+test expects from a server follows from ``CURRENT.level`` (the capability
+range of dqlite_shell/client/capabilities.py), never from a version compare
+written in the test.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+
+from dqlite_shell.client.capabilities import AUTHORIZER, MIDDLE, OLD
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 #: Where ``make servers`` builds (its SERVERS_CACHE).
@@ -28,6 +34,7 @@ class Server:
     library: str
     include_dir: str
     prefix: str | None  # None: the system's
+    level: int  # what the client's capability probes find (capabilities.RANGES)
 
     @property
     def present(self) -> bool:
@@ -41,17 +48,19 @@ class Server:
         return {**os.environ, "DQLITE_SHELL_LIBDQLITE": self.library}
 
 
-def _built(name: str, release: str) -> Server:
+def _built(name: str, release: str, level: int) -> Server:
     prefix = os.path.join(CACHE, release)
     return Server(name, release, os.path.join(prefix, "lib", "libdqlite.so.0"),
-                  os.path.join(prefix, "include"), prefix)
+                  os.path.join(prefix, "include"), prefix, level)
 
 
 SERVERS = {
-    "1.11": Server("1.11", "1.11.1", "libdqlite.so.0", "/usr/include", None),
-    "1.17": _built("1.17", "1.17.3"),
-    "1.18": _built("1.18", "1.18.6"),
+    "1.11": Server("1.11", "1.11.1", "libdqlite.so.0", "/usr/include", None, OLD),
+    "1.17": _built("1.17", "1.17.3", MIDDLE),
+    "1.18": _built("1.18", "1.18.6", AUTHORIZER),
 }
+#: The server this test run is for (DQLITE_SHELL_SERVER, default 1.11).
+CURRENT = SERVERS[os.environ.get("DQLITE_SHELL_SERVER") or "1.11"]
 #: The servers built from ../shared/dqlite.
 BUILT = ("1.17", "1.18")
 
