@@ -22,8 +22,24 @@ DQLITE_ARGS ?=
 run: system-deps install
 	$(VENV)/bin/dqlite $(DQLITE_ARGS)
 
+# The suite runs once per server of the matrix (tests/native/servers.py).
+# The runs on built servers take each test to a worker process (xdist -n 1),
+# so a node that aborts fails its own test only. A server that is not built
+# (no ../shared/dqlite outside CI) is skipped with one line.
+TEST_SERVERS ?= 1.11 1.17 1.18
+
 test: system-deps install-test servers
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	@status=0; for server in $(TEST_SERVERS); do \
+	  if [ "$$server" = 1.11 ]; then \
+	    echo "== the suite on dqlite 1.11 (the system's libdqlite)"; \
+	    $(PY) -m pytest -q $(PYTEST_ARGS) || status=1; \
+	  elif ! $(PY) -c "import sys; from tests.native.servers import SERVERS; sys.exit(not SERVERS['$$server'].present)"; then \
+	    echo "== skipped: the suite on dqlite $$server (not built: make servers needs $(DQLITE_SOURCES))"; \
+	  else \
+	    echo "== the suite on dqlite $$server"; \
+	    DQLITE_SHELL_SERVER=$$server $(PY) -m pytest -q -p xdist -n 1 $(PYTEST_ARGS) || status=1; \
+	  fi; \
+	done; exit $$status
 
 # Builds each server once per tarball (about 25 s each on 2 cores), then is a
 # no-op; without the sources it says so and the tests on those servers skip

@@ -12,10 +12,11 @@ lives in :mod:`dqlite_shell.sqltext`.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from dqlite_shell.client.capabilities import AUTHORIZER, MIDDLE, MODERN, OLD, RANGES
-from dqlite_shell.sqltext import pragma, statement_starts
+from dqlite_shell.sqltext import pragma, skip_blank, statement_starts
 
 NEVER = len(RANGES)  # a level no server reaches: always refused
 
@@ -62,7 +63,7 @@ def _means_off(value: str) -> bool:
 
 
 class _Rule(NamedTuple):
-    harms: object  # (schema, value) -> bool
+    harms: object  # (schema, value) -> bool (None for ATTACH: see _attaches_file)
     at_prepare: bool  # acts while SQLite compiles it (so EXPLAIN of it harms too)
     reason: str
     ask_from: int  # from this level a PREPARE is harmless and may be refused
@@ -71,15 +72,17 @@ class _Rule(NamedTuple):
 
 #: pragma name -> rule. Measured: 1.17.3 refuses journal_mode, page_size,
 #: wal_checkpoint at PREPARE (its VFS); 1.18.6 refuses all but
-#: hard_heap_limit (its authorizer, 1.18.4+). 1.15.1-1.16 are untested, so
-#: they are treated as 1.11 is, but for a PREPARE of wal_checkpoint (which
-#: acts only when run: 1.11 prepares it without harm).
+#: hard_heap_limit (its authorizer, 1.18.4+). 1.15.1-1.16 are untested: the
+#: client asks them by PREPARE only where that is harmless there too. For
+#: journal_mode and page_size the VFS refuses the pragma before SQLite acts
+#: on it from 1.12.0 (src/vfs.c; 1.11.1 crashes freeing the literal message
+#: of that refusal); wal_checkpoint acts only when run.
 _REFUSED_PRAGMAS = {
     "JOURNAL_MODE": _Rule(
         lambda schema, value: value is not None and value.lower() != "wal"
         and not _is_temp(schema), True,
         "PRAGMA journal_mode is refused for any mode but WAL: it crashes dqlite 1.11 nodes "
-        "(free(): invalid pointer); dqlite needs WAL and sets it itself", NEVER, MODERN),
+        "(free(): invalid pointer); dqlite needs WAL and sets it itself", MIDDLE, MODERN),
     "LOCKING_MODE": _Rule(
         lambda schema, value: value is not None and value.lower() == "exclusive"
         and _on_main(schema), True,
@@ -90,7 +93,7 @@ _REFUSED_PRAGMAS = {
         lambda schema, value: value is not None and _new_page_size(value) and _on_main(schema),
         True,
         "PRAGMA page_size is refused: a new page size crashes dqlite 1.11 nodes "
-        "(munmap_chunk(): invalid pointer); dqlite fixes it at 4096", NEVER, MODERN),
+        "(munmap_chunk(): invalid pointer); dqlite fixes it at 4096", MIDDLE, MODERN),
     "WAL_CHECKPOINT": _Rule(
         lambda schema, value: True, False,
         "PRAGMA wal_checkpoint is refused: it makes dqlite nodes before 1.17 crash on the "
@@ -109,6 +112,42 @@ _REFUSED_PRAGMAS = {
 }
 
 
+#: ATTACH of a file: dqlite replicates the main database only. On 1.11 a
+#: write through a database attached so fails ('disk I/O error', then
+#: 'database disk image is malformed' for the connection), and through the
+#: main database attached again aborts the node. From 1.13.0 dqlite allows
+#: no attached database (SQLITE_LIMIT_ATTACHED 0), checked when it runs.
+_ATTACH = _Rule(
+    None, False,
+    "ATTACH is refused but for ':memory:' and '': a write through an attached file "
+    "crashes dqlite 1.11 nodes (vfsWalWrite assertion) or breaks the connection "
+    "(database disk image is malformed); dqlite replicates only the main database",
+    NEVER, MIDDLE)
+_ATTACH_WORD = re.compile(r"ATTACH\b", re.IGNORECASE)
+#: The forms that attach no file: an in-memory or a temporary database.
+_ATTACH_NO_FILE = re.compile(r"ATTACH\s+(?:DATABASE\s+)?(?:':memory:'|'')\s+AS\b",
+                             re.IGNORECASE)
+
+
+def _attaches_file(sql: str, start: int) -> bool:
+    """Whether the statement at ``start`` may ATTACH a file (any form but the
+    two plain literals that cannot: expressions and parameters may)."""
+    pos = skip_blank(sql, start)
+    return bool(_ATTACH_WORD.match(sql, pos)) and not _ATTACH_NO_FILE.match(sql, pos)
+
+
+def _rule_of(sql: str, start: int) -> _Rule | None:
+    """The rule the statement at ``start`` falls under, if it harms some server."""
+    parts = pragma(sql, start)
+    if parts is None:
+        return _ATTACH if _attaches_file(sql, start) else None
+    explained, schema, name, _, value = parts
+    rule = _REFUSED_PRAGMAS.get(name)
+    if rule is not None and (rule.at_prepare or not explained) and rule.harms(schema, value):
+        return rule
+    return None
+
+
 def refusal(sql: str, level: int = OLD) -> Refusal | None:
     """Why ``sql`` must not be sent to a node of capability ``level``, or None.
 
@@ -116,17 +155,12 @@ def refusal(sql: str, level: int = OLD) -> Refusal | None:
     ``EXPLAIN`` of a pragma that acts while it is compiled. The reason is one
     line: what the statement does to which releases, and what to do.
     """
-    if "pragma" not in sql.lower():
-        return None  # the only crashers found are pragmas
+    lowered = sql.lower()
+    if "pragma" not in lowered and "attach" not in lowered:
+        return None  # the only crashers found are pragmas and ATTACH
     for start in statement_starts(sql):
-        parts = pragma(sql, start)
-        if parts is None:
-            continue
-        explained, schema, name, _, value = parts
-        rule = _REFUSED_PRAGMAS.get(name)
-        if rule is None or level >= rule.pass_from:
-            continue
-        if (rule.at_prepare or not explained) and rule.harms(schema, value):
+        rule = _rule_of(sql, start)
+        if rule is not None and level < rule.pass_from:
             return Refusal(f"{rule.reason} (this server: dqlite {RANGES[level]})",
                            level >= rule.ask_from)
     return None

@@ -37,6 +37,11 @@ def _go_tools_present() -> bool:
     return os.access(GO_SHELL, os.X_OK) and os.access(GO_DEMO, os.X_OK)
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "on_servers(*names): run only in the runs of these "
+                            "servers (behaviour that exists on them alone)")
+
+
 def pytest_report_header(config):
     return f"dqlite server: {CURRENT.release} ({CURRENT.library})"
 
@@ -44,14 +49,19 @@ def pytest_report_header(config):
 def pytest_collection_modifyitems(config, items):
     """Runs on other servers than 1.11 leave out what does not depend on the
     server: the Go oracle tests (Debian's go-dqlite is built for 1.11) and the
-    matrix tests, which pick their servers themselves."""
-    if CURRENT.name == "1.11":
-        return
+    matrix tests, which pick their servers themselves. ``on_servers`` tests
+    run only in their servers' runs."""
     kept, left = [], []
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
-        other = (names & GO_FIXTURES or item.get_closest_marker("go")
-                 or "dqlite_server" in names or "tests/native/test_servers.py" in item.nodeid)
+        only = item.get_closest_marker("on_servers")
+        if only is not None:
+            other = CURRENT.name not in only.args
+        elif CURRENT.name == "1.11":
+            other = False
+        else:
+            other = (names & GO_FIXTURES or item.get_closest_marker("go")
+                     or "dqlite_server" in names or "tests/native/test_servers.py" in item.nodeid)
         (left if other else kept).append(item)
     if left:
         config.hook.pytest_deselected(items=left)

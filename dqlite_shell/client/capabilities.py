@@ -70,10 +70,15 @@ CAPABILITIES = (
                "DUMP returns the whole database in its main file and an empty WAL"),
     Capability("delete_database", MODERN, "1.18.3", "PRAGMA delete_database (.drop)"),
     Capability("vacuum_main", MODERN, "1.18.2", "VACUUM of the main database"),
-    Capability("drain_on_cancel", MIDDLE, "1.12",
-               "a cancelled result is read to its end in the background: closing the "
-               "socket mid-stream leaks the statement (1.18.6 then aborts at stop); "
-               "1.11 is freed at once by a close, which its one thread needs"),
+    Capability("drain_on_cancel", MIDDLE, "1.15.1",
+               "a cancelled request is read to its end in the background: closing the "
+               "socket mid-stream leaks the statement (1.18.6 then aborts at stop; the "
+               "range up to 1.18.2 may hold such a server); 1.11 is freed at once by a "
+               "close, which its one thread needs"),
+    Capability("answers_while_running", MODERN, "1.18",
+               "the node answers other clients while it runs a long statement (1.11 and "
+               "1.17 answer nothing until it ends): after a Ctrl-C the next statement "
+               "need not wait for it"),
     Capability("authorizer", AUTHORIZER, "1.18.4",
                "the server refuses the pragmas that break it (locking_mode, synchronous, "
                "journal_mode ...) itself; older ones crash on some, so the client refuses "

@@ -6,10 +6,11 @@ import time
 from typing import TYPE_CHECKING
 
 from dqlite_shell.client.capabilities import ASSUMED, Capabilities
+from dqlite_shell.client.drain import Drains
 from dqlite_shell.client.errors import (BrokenPeer, ClientError, ConnectError, ConnectionLost,
                                         RequestTimeout, ServerError, StatementLost, lost_message)
 from dqlite_shell.client.result import RowStream
-from dqlite_shell.client.transport import Transport
+from dqlite_shell.client.transport import StillQuiet, Transport
 from dqlite_shell.wire import requests
 from dqlite_shell.wire.constants import ResponseType
 from dqlite_shell.wire.errors import ProtocolError
@@ -55,6 +56,10 @@ class Connection:
         self._empty_batches = 0  # batches in a row with no rows (see _empty_batch)
         #: What the server can do, once a Session probed it (see capabilities).
         self.capabilities: Capabilities = ASSUMED
+        #: Where an abandoned request is read to its end (see drain.py); None:
+        #: abandoning closes the socket.
+        self.drains: Drains | None = None
+        self._abandoned = False  # handed to a drain: not ours to use or close
 
     @classmethod
     def connect(cls, address: str, timeout: float = DEFAULT_TIMEOUT,
@@ -78,13 +83,43 @@ class Connection:
 
     @property
     def closed(self) -> bool:
-        return self._transport.closed
+        return self._abandoned or self._transport.closed
 
     def close(self) -> None:
         """Close the socket (the server frees everything this connection held)."""
         self._stream = None
         self._waiting = False
-        self._transport.close()
+        if not self._abandoned:
+            self._transport.close()
+
+    @property
+    def draining(self) -> bool:
+        """Handed to a background drain (see :meth:`abandon`)."""
+        return self._abandoned
+
+    def abandon(self, interrupted: bool = False) -> bool:
+        """Stop using this connection in the middle of a request or a result
+        (``interrupted``: an INTERRUPT for the result was sent already).
+
+        Where the server needs it (capability ``drain_on_cancel``) and a
+        session keeps :attr:`drains`, what is still coming is read and thrown
+        away in the background before the socket closes; True then. Else the
+        socket is closed at once (False).
+        """
+        transport = self._transport
+        waiting, streaming = self._waiting, self._stream is not None or interrupted
+        self._stream = None
+        self._waiting = False
+        if transport.closed or self._abandoned:
+            return self._abandoned
+        if (self.drains is None or not (waiting or streaming)
+                or not self.capabilities.has("drain_on_cancel")):
+            transport.close()
+            return False
+        self._abandoned = True
+        self.drains.start(transport, self.db_id, waiting=waiting, streaming=streaming,
+                          interrupted=interrupted, silence=self.timeout)
+        return True
 
     def __enter__(self) -> "Connection":
         return self
@@ -104,6 +139,7 @@ class Connection:
         if self._stream is not None:
             self._stream.close()
         self._transport.set_timeout(self.timeout)
+        self._waiting = True  # from here an answer may come (a Ctrl-C drains it)
         self._transport.send(request)
 
     def _read(self):
@@ -122,7 +158,6 @@ class Connection:
     def call(self, request: bytes, expect: type):
         """Send one request and return its one response, of type ``expect``."""
         self._send(request)
-        self._waiting = True
         response = self._read()
         self._waiting = False
         if type(response) is not expect:
@@ -189,7 +224,6 @@ class Connection:
 
     def _start_stream(self, request: bytes) -> RowStream:
         self._send(request)
-        self._waiting = True
         first = self._read()
         self._waiting = False
         if type(first) is not Rows:
@@ -249,8 +283,9 @@ class Connection:
 
         libdqlite reads the INTERRUPT only once the request it is running has
         finished (1.11 only after the query's last batch; measured the same on
-        1.18). Past the grace period the socket is closed, which frees the
-        server immediately.
+        1.17 and 1.18). Past the grace period the connection is abandoned: on
+        1.11 the socket is closed, which frees the node at once; newer
+        servers read the rest in the background (see :meth:`abandon`).
         """
         if self._stream is not stream:
             return
@@ -261,18 +296,31 @@ class Connection:
         try:
             self._transport.set_timeout(max(0.001, deadline - time.monotonic()))
             self._transport.send(requests.interrupt(self._db()))
+        except (ClientError, OSError):
+            self._transport.close()
+            return
+        transport = self._transport
+        transport.keep_open = True
+        try:
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError
-                self._transport.set_timeout(remaining)
-                msg_type, _schema, _body = self._transport.read_frame()
+                    raise StillQuiet("grace over")
+                transport.set_timeout(remaining)
+                msg_type, _schema, _body = transport.read_frame()
                 if msg_type == _EMPTY:
                     return
                 if msg_type not in (_ROWS, _FAILURE):
                     raise ProtocolError(f"unexpected message type {msg_type} after INTERRUPT")
-        except (ClientError, ProtocolError, TimeoutError, OSError):
-            self._transport.close()
+        except StillQuiet:
+            self.abandon(interrupted=True)
+        except KeyboardInterrupt:
+            self.abandon(interrupted=True)
+            raise
+        except (ClientError, ProtocolError, OSError):
+            transport.close()
+        finally:
+            transport.keep_open = False
 
     def cancel(self, grace: float = 0.5) -> bool:
         """Stop the query being streamed, waiting at most ``grace`` seconds.
@@ -285,12 +333,12 @@ class Connection:
             # Interrupted while waiting for an answer (a KeyboardInterrupt in
             # the middle of a request): the answer would arrive later as the
             # answer to the next request, so this socket cannot be reused.
-            self.close()
+            self.abandon()
             return False
         stream = self._stream
         if stream is not None:
             stream.close(grace)
-        return not self._transport.closed
+        return not self.closed
 
     # -- cluster admin --------------------------------------------------
 

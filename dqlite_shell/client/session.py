@@ -16,6 +16,7 @@ from dqlite_shell._log import debug
 from dqlite_shell.client.busy import BusyWait
 from dqlite_shell.client.capabilities import Capabilities, CapabilityCache
 from dqlite_shell.client.connection import DEFAULT_TIMEOUT, Connection
+from dqlite_shell.client.drain import Drains
 from dqlite_shell.client.errors import (BrokenPeer, ClientError, ConnectionLost, LeadershipLost,
                                         RequestNotSent, RequestTimeout, ServerError,
                                         StatementLost, TransactionLost, lost_message)
@@ -116,6 +117,8 @@ class Session:
         self._kinds: dict[str, str] = {}  # statement text -> sqltext kind
         #: What each node can do, probed once per address (see capabilities).
         self.capabilities = CapabilityCache()
+        #: Cancelled results still being read to their end (see drain.py).
+        self.drains = Drains()
         self._queried = False
         #: The node still running a statement we abandoned (see :meth:`cancel`).
         self.busy_address: str | None = None
@@ -129,7 +132,7 @@ class Session:
     def connection(self) -> Connection:
         """The leader connection with the database open (connecting if needed)."""
         conn = self._conn
-        if conn is None or peer_closed(conn._transport):
+        if conn is None or conn.closed or peer_closed(conn._transport):
             if conn is not None:
                 self._drop()
             conn = self._connect()
@@ -147,6 +150,7 @@ class Session:
         try:
             conn.open(self.database)
             conn.capabilities = self.capabilities.of(conn)
+            conn.drains = self.drains
         except BaseException:
             conn.close()
             raise
@@ -202,25 +206,39 @@ class Session:
             self._drop()
             self.database = database
 
-    def close(self) -> None:
+    def close(self, drain_wait: float | None = None) -> None:
+        """Close the connection; first let cancelled results finish draining
+        (at most ``drain_wait`` s, default drain.DRAIN_LIMIT): a socket closed
+        mid-stream leaks the statement on dqlite 1.18."""
         self._drop()
+        if drain_wait is None:
+            self.drains.wait()
+        else:
+            self.drains.wait(drain_wait)
 
-    def cancel(self, grace: float = 0.5) -> bool:
+    def cancel(self, grace: float = 0.5) -> str:
         """Stop what the connection is doing (Ctrl-C), within ``grace`` s.
 
-        True when the connection is usable at once; False when the socket was
-        abandoned (the next statement reconnects; a statement the server was
-        still running goes on there until it ends — libdqlite cannot stop one
-        mid-way — and :attr:`busy_address` names that node).
+        Returns ``"stopped"`` when the server acknowledged (the connection is
+        usable at once). Otherwise the connection is given up and the next
+        statement uses a new one; the server goes on with a statement it was
+        running until it ends (libdqlite cannot stop one mid-way):
+        ``"draining"`` when what it still sends is read and thrown away in the
+        background (1.15.1+; see drain.py), ``"closed"`` when the socket was
+        closed (1.11, freed at once from a result, not from a long step).
+        :attr:`busy_address` names a node that answers nothing else meanwhile
+        (all but capability ``answers_while_running``).
         """
         conn = self._conn
         if conn is None or conn.closed:
-            return True
-        usable = conn.cancel(grace)
-        if not usable:
+            return "stopped"
+        if conn.cancel(grace):
+            return "stopped"
+        draining = conn.draining
+        if not conn.capabilities.has("answers_while_running"):
             self.busy_address = conn.address
-            self._drop()
-        return usable
+        self._drop()
+        return "draining" if draining else "closed"
 
     def node_answers(self, address: str, timeout: float) -> bool | None:
         """True when ``address`` answers a LEADER request on a new connection

@@ -33,6 +33,11 @@ _MAX_RESPONSE_TYPE = max(ResponseType)
 DEFAULT_STALL_TIMEOUT = 10.0
 
 
+class StillQuiet(RequestTimeout):
+    """Nothing arrived within the timeout, and the socket stays open
+    (:attr:`Transport.keep_open`)."""
+
+
 class Transport:
     """A connected, handshaken socket that sends requests and reads frames."""
 
@@ -48,6 +53,9 @@ class Transport:
         self._quiet_since: float | None = None  # when the current silence began
         #: Silence allowed inside a message once it has begun.
         self.stall_timeout = DEFAULT_STALL_TIMEOUT
+        #: True: the answer timeout raises StillQuiet and leaves the socket
+        #: open (a grace period that may end in a drain), instead of closing.
+        self.keep_open = False
         #: Called as ``on_silence(seconds)`` every ``probe_every`` s of waiting
         #: for an answer to begin; may raise to give up (the socket is closed).
         self.on_silence: Callable[[float], None] | None = None
@@ -186,6 +194,9 @@ class Transport:
             self._quiet_since = now - (self._tick or 0.0)
         quiet = now - self._quiet_since
         partial = self._end - self._start
+        if self.keep_open and self._timeout is not None and quiet >= self._timeout:
+            self._quiet_since = None
+            raise StillQuiet(f"{self.address}: nothing within {seconds(self._timeout)} s")
         try:
             if partial and quiet >= self.stall_timeout:
                 raise BrokenPeer(f"{self.address} stopped sending in the middle of a message "

@@ -19,7 +19,7 @@ refuses, before anything is sent:
   merely compiled, so even an EXPLAIN would change the connection;
 * text the shell cannot classify (UNKNOWN), with the same reason;
 * the dot-commands registered with ``changes=True`` (.add, .assign, .remove,
-  .transfer, .weight, .reconfigure). ``.open`` writes nothing (a new database
+  .transfer, .weight, .reconfigure, .drop). ``.open`` writes nothing (a new database
   is only created by its first write), ``.kine``, ``.dump`` and ``.backup``
   only read the cluster: they run.
 """
@@ -124,7 +124,8 @@ def has_query_form(name: str, with_argument: bool) -> bool:
 
 def command_refusal(state: "ShellState", name: str) -> str:
     """The refusal of a dot-command that changes the cluster."""
-    return f"refused: {name} changes the cluster, and {_hint(state)}"
+    what = "deletes a database" if name == ".drop" else "changes the cluster"
+    return f"refused: {name} {what}, and {_hint(state)}"
 
 
 # -- asking first (the REPL) ------------------------------------------------------
@@ -226,10 +227,11 @@ def _sql_warning(state: "ShellState", sql: str) -> str | None:
 
 
 def _command_warning(state: "ShellState", line: str) -> str | None:
-    """What ``.remove``, ``.assign`` or ``.reconfigure`` will change; None
-    for other commands, and when there is nothing to warn about (no such
-    node: the command says so itself)."""
-    from dqlite_shell.shell.commands.registry import lookup, split_args
+    """What ``.remove``, ``.assign``, ``.reconfigure`` or ``.drop`` will
+    change; None for other commands, and when there is nothing to warn about
+    (no such node, a server that cannot drop, read-only mode, a transaction:
+    the command refuses by itself)."""
+    from dqlite_shell.shell.commands.registry import lookup, split_args, transaction_refusal
     try:
         words = split_args(line)
     except CommandError:
@@ -238,6 +240,13 @@ def _command_warning(state: "ShellState", line: str) -> str | None:
     if cmd is None or not cmd.destructive or not cmd.min_args <= len(words) - 1 <= (
             cmd.max_args if cmd.max_args is not None else len(words)):
         return None
+    if state.read_only and cmd.changes or (
+            transaction_refusal(cmd.name) and state.connected_to is not None
+            and state.session.transaction.active):
+        return None  # refused when it runs: nothing to ask
+    if cmd.name == ".drop":
+        from dqlite_shell.shell.commands.server import drop_warning
+        return drop_warning(state, words[1])
     if cmd.name == ".reconfigure":
         return (f".reconfigure forces the membership kept in {words[1]} to {words[2]}; "
                 "this cannot be undone (back up every node's data first)")

@@ -180,9 +180,12 @@ def _interrupted(state: "ShellState", started: float) -> None:
         state.out.flush()
     except (OSError, ValueError):
         pass
-    usable = state.session.cancel(grace=0.5) if state.connected_to else True
-    if usable:
+    outcome = state.session.cancel(grace=0.5) if state.connected_to else "stopped"
+    if outcome == "stopped":
         state.warn("Interrupted")
+    elif outcome == "draining" and state.session.busy_address is None:
+        state.warn("Interrupted; the server finishes the statement (dqlite cannot stop it "
+                   "mid-way), and what it still sends is discarded in the background")
     else:
         state.warn("Interrupted; the server may still be busy finishing the statement "
                    "(libdqlite cannot stop it mid-way): the next one runs when it is done")

@@ -1,4 +1,9 @@
-""".dump, .backup and .reconfigure against real nodes."""
+""".dump, .backup and .reconfigure against real nodes.
+
+DUMP answers differently from 1.18.3 (the database file holds everything, the
+WAL comes empty, an unknown database is a failure): what a test expects of the
+server of this run comes from tests/shell/server_expectations.py.
+"""
 
 import os
 import shutil
@@ -14,6 +19,7 @@ from dqlite_shell.shell.commands import registry
 from dqlite_shell.shell.commands.data import parse_cluster_yaml, safe_name
 from dqlite_shell.shell.commands.registry import CommandError, UsageError
 from tests.shell.conftest import run_command as run
+from tests.shell.server_expectations import SINGLE_FILE_DUMP
 
 ROWS = [(i, f"row {i}", None if i % 7 == 0 else i * 1.5, bytes([i % 256]) * (i % 5))
         for i in range(300)]
@@ -53,24 +59,35 @@ def workdir(tmp_path, monkeypatch):
 def test_dump_writes_private_files_sqlite_can_read(shell, node, workdir, tmp_path):
     state = shell([node.address])
     fill(state)
+    # Both files on every server, as the Go shell writes them: from 1.18.3
+    # the WAL is empty and the database file alone holds every row.
     assert run(state, f".dump {node.address}") == "db\ndb-wal\n"
     assert sorted(os.listdir(workdir)) == ["db", "db-wal"]
     assert mode_of(workdir / "db") == mode_of(workdir / "db-wal") == 0o600
+    assert ((workdir / "db-wal").stat().st_size == 0) == SINGLE_FILE_DUMP
     copy = tmp_path / "copy"
     shutil.copytree(workdir, copy)  # sqlite3 would checkpoint the WAL away
     assert read_rows(copy / "db") == ROWS
+    if SINGLE_FILE_DUMP:
+        alone = tmp_path / "alone"
+        alone.mkdir()
+        shutil.copy(workdir / "db", alone / "db")
+        assert read_rows(alone / "db") == ROWS
 
     # Never overwritten without --force; nothing written at all then.
-    before = (workdir / "db-wal").read_bytes()
-    (workdir / "db").unlink()
+    changed = "db" if SINGLE_FILE_DUMP else "db-wal"  # where a new row lands
+    before = (workdir / changed).read_bytes()
+    kept = "db-wal" if changed == "db" else "db"
+    (workdir / kept).unlink()
     with pytest.raises(CommandError) as info:
         run(state, f".dump {node.address}")
-    assert str(info.value) == "db-wal exists; add --force to overwrite it"
-    assert sorted(os.listdir(workdir)) == ["db-wal"]
+    assert str(info.value) == f"{changed} exists; add --force to overwrite it"
+    assert sorted(os.listdir(workdir)) == [changed]
 
     state.session.execute("INSERT INTO t VALUES (1000, 'more', 0, x'00')")
     assert run(state, f".dump {node.address} db --force") == "db\ndb-wal\n"
-    assert (workdir / "db-wal").read_bytes() != before
+    assert (workdir / changed).read_bytes() != before
+    assert ((workdir / "db-wal").stat().st_size == 0) == SINGLE_FILE_DUMP
     assert mode_of(workdir / "db") == mode_of(workdir / "db-wal") == 0o600
     assert sorted(os.listdir(workdir)) == ["db", "db-wal"]  # no temporary files left
     shutil.rmtree(copy)
@@ -109,6 +126,7 @@ def test_dump_never_writes_outside_the_current_directory(shell, node, workdir, t
 
 
 def test_dump_of_a_missing_database_writes_nothing(shell, node, workdir):
+    # Two empty files up to 1.18.2, a failure from 1.18.3: one line on all.
     state = shell([node.address])
     with pytest.raises(CommandError) as info:
         run(state, f".dump {node.address} nosuch")
@@ -152,6 +170,40 @@ def test_backup_is_one_standalone_sqlite_file(shell, node, workdir):
     assert read_rows(workdir / "out.db") == ROWS[100:]
     assert mode_of(workdir / "out.db") == 0o600
     assert os.listdir(workdir) == ["out.db"]
+
+
+SCHEMA = ["CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, x REAL, b BLOB)",
+          "CREATE INDEX t_name ON t (name)",
+          "CREATE VIEW big AS SELECT id FROM t WHERE x > 100",
+          "CREATE TABLE u (k TEXT PRIMARY KEY, v) WITHOUT ROWID"]
+
+
+def test_backup_holds_what_sqlite_itself_would(shell, node, workdir):
+    # The same content on every server (the WAL applied up to 1.18.2, the
+    # one file from 1.18.3): the SQL text of the backup equals that of the
+    # same statements run by the local SQLite.
+    reference = sqlite3.connect(":memory:")
+    state = shell([node.address])
+    for sql in SCHEMA:
+        state.session.execute(sql)
+        reference.execute(sql)
+    state.session.execute("BEGIN")
+    for row in ROWS:
+        state.session.execute("INSERT INTO t VALUES (?, ?, ?, ?)", row)
+    state.session.execute("COMMIT")
+    reference.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", ROWS)
+    for sql in ("DELETE FROM t WHERE id % 3 = 0", "UPDATE t SET name = upper(name) WHERE id < 50",
+                "INSERT INTO u VALUES ('a', 1), ('b', x'00ff'), ('c', NULL)"):
+        state.session.execute(sql)
+        reference.execute(sql)
+    reference.commit()
+    run(state, ".backup out.db")
+    backup = sqlite3.connect(workdir / "out.db")
+    assert list(backup.iterdump()) == list(reference.iterdump())
+    assert backup.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert backup.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    backup.close()
+    assert os.listdir(workdir) == ["out.db"]  # no WAL or journal beside it
 
 
 def test_backup_of_a_new_database_and_to_a_bad_place(shell, node, workdir):

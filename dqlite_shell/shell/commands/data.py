@@ -1,5 +1,12 @@
 """Data dot-commands: ``.dump`` (a node's files), ``.backup`` (one SQLite
-file) and ``.reconfigure`` (disaster recovery of a stopped node's dir)."""
+file) and ``.reconfigure`` (disaster recovery of a stopped node's dir).
+
+DUMP answers in two ways. Up to 1.18.2 it returns the database file and its
+WAL, and two empty files for a database the node does not have; from 1.18.3
+the database file holds everything, the WAL is empty, and an unknown database
+is a failure ("database does not exists"). :func:`database_files` makes both
+one answer.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,7 @@ import os
 import socket
 import sqlite3
 import tempfile
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from dqlite_shell.shell.commands import failures, node_connection, usage_error
 from dqlite_shell.shell.commands.registry import (ADDRESS, DATABASE, FILE, TEXT, CommandError,
@@ -37,6 +44,23 @@ def safe_name(name: str) -> str:
     if base in ("", ".", "..") or "\0" in base:
         raise CommandError(f"refusing to write a file named {json.dumps(name)}")
     return base
+
+
+def database_files(fetch: Callable[[str], list[tuple[str, bytes]]],
+                   database: str) -> list[tuple[str, bytes]] | None:
+    """``fetch(database)`` (a DUMP), or None when the node has no such
+    database, whichever way the server says so (see the module's docstring).
+
+    Other server errors propagate."""
+    from dqlite_shell.client.capabilities import NO_SUCH_DATABASE
+    from dqlite_shell.client.errors import ServerError
+    try:
+        files = fetch(database)
+    except ServerError as e:
+        if e.message == NO_SUCH_DATABASE:
+            return None
+        raise
+    return files if any(data for _, data in files) else None
 
 
 def write_private(path: str, data: bytes, overwrite: bool) -> None:
@@ -71,14 +95,18 @@ def write_private(path: str, data: bytes, overwrite: bool) -> None:
          args=(1, 3), complete=(ADDRESS, DATABASE, TEXT))
 def dump(state: "ShellState", args: list[str]) -> None:
     """Each file the node returns is written into the current directory under
-    its base name. Existing files are left alone unless --force is given."""
+    its base name. Existing files are left alone unless --force is given.
+
+    From dqlite 1.18.3 the database file holds everything and the WAL comes
+    empty; the empty WAL is written all the same, as the Go shell writes
+    every file it gets."""
     words, force = _split_force(".dump", args, (1, 2))
     address = words[0]
     database = words[1] if len(words) > 1 else state.database
     with node_connection(state, address) as conn, \
             failures(f"dump {json.dumps(database)} from {address}"):
-        files = conn.dump(database)
-    if not any(data for _, data in files):
+        files = database_files(conn.dump, database)
+    if files is None:
         raise CommandError(f"node {address} has no database {json.dumps(database)}")
     names = [safe_name(name) for name, _ in files]
     if len(set(names)) != len(names):
@@ -119,15 +147,16 @@ def _publish(tmp: str, target: str, force: bool) -> None:
          args=(1, 2), complete=(FILE, TEXT))
 def backup(state: "ShellState", args: list[str]) -> None:
     """Takes the database and its WAL from the leader, lets SQLite apply the
-    WAL and writes the result, in rollback-journal mode, to FILE. An existing
-    FILE is left alone unless --force is given."""
+    WAL (empty from dqlite 1.18.3, whose database file holds everything) and
+    writes the result, in rollback-journal mode, to FILE. An existing FILE is
+    left alone unless --force is given."""
     words, force = _split_force(".backup", args, (1, 1))
     target = words[0]
     if not force and os.path.lexists(target):
         raise _exists(target)
     with failures(f"backup of {json.dumps(state.database)}"):
-        files = state.session.dump(state.database)
-    if not files or not files[0][1]:
+        files = database_files(state.session.dump, state.database)
+    if files is None or not files[0][1]:
         raise CommandError(f"the leader has no database {json.dumps(state.database)}")
     wal = next((data for name, data in files[1:] if name.endswith("-wal")), b"")
     tmp = None

@@ -47,7 +47,8 @@ COMMANDS: dict[str, Command] = {}
 #: under -1): .open and .transfer would end it (a new connection, a new
 #: leader), and the cluster changes would not be part of it (a ROLLBACK
 #: could not undo them), as psql refuses \c in a transaction block.
-NOT_IN_TRANSACTION = frozenset({".open", ".transfer", ".add", ".assign", ".remove", ".weight"})
+NOT_IN_TRANSACTION = frozenset({".open", ".transfer", ".add", ".assign", ".remove", ".weight",
+                                ".drop"})
 
 
 def transaction_refusal(name: str) -> str | None:
@@ -123,4 +124,4 @@ def run(state: "ShellState", line: str) -> None:
 
 def _load() -> None:
     # The command modules register themselves on import.
-    from dqlite_shell.shell.commands import cluster, data, kine, session  # noqa: F401
+    from dqlite_shell.shell.commands import cluster, data, kine, server, session  # noqa: F401
