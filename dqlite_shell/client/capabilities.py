@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from dqlite_shell.client.errors import ServerError
+from dqlite_shell.wire.constants import MAX_PARAMS
 
 if TYPE_CHECKING:
     from dqlite_shell.client.connection import Connection
@@ -69,7 +70,9 @@ CAPABILITIES = (
     Capability("single_file_dump", MODERN, "1.18.3",
                "DUMP returns the whole database in its main file and an empty WAL"),
     Capability("delete_database", MODERN, "1.18.3", "PRAGMA delete_database (.drop)"),
-    Capability("vacuum_main", MODERN, "1.18.2", "VACUUM of the main database"),
+    Capability("vacuum_main", MODERN, "1.18.2",
+               "VACUUM of the main database (1.11 runs it too; 1.13.0 to 1.18.1 refuse it: "
+               "'too many attached databases - max 0')"),
     Capability("drain_on_cancel", MIDDLE, "1.15.1",
                "a cancelled request is read to its end in the background: closing the "
                "socket mid-stream leaks the statement (1.18.6 then aborts at stop; the "
@@ -101,6 +104,14 @@ class Capabilities:
     def range(self) -> str:
         """The releases the probes put this server in, e.g. ``1.18.3 or later``."""
         return RANGES[self.level]
+
+    def too_many_parameters(self, count: int) -> str | None:
+        """Why ``count`` parameters cannot be sent to this server, or None:
+        more than 255 need schema 1, which 1.11 would misread."""
+        if count <= MAX_PARAMS or self.has("schema_1"):
+            return None
+        return (f"too many parameters: {count}; this server (dqlite {self.range}) takes at "
+                f"most {MAX_PARAMS} per statement, dqlite 1.12 and later take more")
 
     def table(self) -> list[tuple[str, str, str, str]]:
         """Rows of (capability, yes/no, since release, what the client does)."""

@@ -12,7 +12,7 @@ from dqlite_shell.client.errors import (BrokenPeer, ClientError, ConnectError, C
 from dqlite_shell.client.result import RowStream
 from dqlite_shell.client.transport import StillQuiet, Transport
 from dqlite_shell.wire import requests
-from dqlite_shell.wire.constants import ResponseType
+from dqlite_shell.wire.constants import MAX_PARAMS, ResponseType
 from dqlite_shell.wire.errors import ProtocolError
 from dqlite_shell.wire.messages import (Db, Empty, Failure, Files, Metadata, NodeInfo, Result,
                                         Rows, Server, Servers, Stmt, Welcome)
@@ -192,13 +192,23 @@ class Connection:
 
     # -- statements -----------------------------------------------------
 
+    def _check_params(self, params) -> None:
+        """More than 255 parameters need schema 1, which 1.11 cannot read: say
+        so before sending (it would misread the request)."""
+        if type(params) in (tuple, list) and len(params) > MAX_PARAMS:
+            refused = self.capabilities.too_many_parameters(len(params))
+            if refused:
+                raise ClientError(refused + ". Nothing was sent")
+
     def prepare(self, sql: str) -> Stmt:
         return self.call(requests.prepare(self._db(), sql), Stmt)
 
     def exec(self, stmt_id: int, params=()) -> Result:
+        self._check_params(params)
         return self.call(requests.exec(self._db(), stmt_id, params), Result)
 
     def query(self, stmt_id: int, params=()) -> RowStream:
+        self._check_params(params)
         return self._start_stream(requests.query(self._db(), stmt_id, params))
 
     def finalize(self, stmt_id: int) -> None:
@@ -206,6 +216,7 @@ class Connection:
 
     def exec_sql(self, sql: str, params=()) -> Result:
         """Run every statement of ``sql`` (the server follows the tail); no rows."""
+        self._check_params(params)
         return self.call(requests.exec_sql(self._db(), sql, params), Result)
 
     def query_sql(self, sql: str, params=(), *, fresh_schema: bool = False) -> RowStream:
@@ -218,6 +229,7 @@ class Connection:
         once with the old columns. It costs one round trip (pipelining it
         with the query meets Nagle's algorithm on the server: 40 ms).
         """
+        self._check_params(params)
         if fresh_schema:
             self.exec_sql(_SCHEMA_CHECK)
         return self._start_stream(requests.query_sql(self._db(), sql, params))

@@ -39,9 +39,9 @@ NO_COLUMNS_MESSAGE = "not an error"
 #: What 1.15.1+ answers to EXPLAIN of a statement that writes (the EXPLAIN
 #: goes through its write path, which refuses rows): the statement writes.
 WRITE_REFUSES_ROWS = "rows yielded when none expected for EXEC request"
-#: RETURNING on a server that cannot run it (see capabilities: rows_from_writes).
-NO_ROWS_FROM_WRITES = ("this server cannot return rows from a write (RETURNING); dqlite 1.18 "
-                       "can. Nothing was sent")
+#: A write with rows on a server that cannot run it (capability rows_from_writes).
+NO_ROWS_FROM_WRITES = ("this server (dqlite {range}) cannot return rows from a statement "
+                       "that writes (RETURNING, EXPLAIN of a write); dqlite 1.18 can")
 
 
 _ENDS_TRANSACTION = frozenset({"COMMIT", "END", "RELEASE"})
@@ -340,7 +340,7 @@ class Session:
         kind = self._kinds.get(sql) or self._remember(sql, sqltext.classify(sql))
         if kind == sqltext.WRITE_ROWS and caps.has("queries_run_writes") and not rows_from_writes:
             # 1.15.1-1.17 refuse it, then abort at the next write (bug E).
-            raise ClientError(NO_ROWS_FROM_WRITES)
+            raise ClientError(NO_ROWS_FROM_WRITES.format(range=caps.range) + ". Nothing was sent")
         # From the first request that carries the statement (even EXPLAIN or
         # PREPARE: some statements crash libdqlite 1.11 as they are compiled)
         # a lost answer is never followed by sending it again.
@@ -367,14 +367,22 @@ class Session:
             return self._write_rows(conn, sql, params)
         try:
             fresh = stale_schema and sqltext.expands_star(sql)
-            return conn.query_sql(sql, params, fresh_schema=fresh)
+            stream = conn.query_sql(sql, params, fresh_schema=fresh)
         except ServerError as e:
             # A statement without result columns is refused before it runs
             # (only possible for text classified as READ by mistake).
             if e.code == SQLITE_ERROR and e.message == NO_COLUMNS_MESSAGE:
                 self._kinds[sql] = attempt.kind = sqltext.WRITE
                 return conn.exec_sql(sql, params)
+            if e.message == WRITE_REFUSES_ROWS:
+                # 1.15.1-1.18.2 run a statement that writes through their
+                # write path, which refuses rows (EXPLAIN of a write, ...).
+                raise ClientError(NO_ROWS_FROM_WRITES.format(range=caps.range)) from None
             raise
+        if not stream.columns and stream.done:
+            # A statement without rows sent as QUERY_SQL (1.18): no result set.
+            return Result(0, 0)
+        return stream
 
     @staticmethod
     def _refuse(conn: Connection, sql: str, refused: refusals.Refusal) -> None:

@@ -16,6 +16,7 @@ from dqlite_shell import sqltext
 from dqlite_shell.client.result import RowStream
 from dqlite_shell.dbapi.exceptions import Error, ProgrammingError, translate
 from dqlite_shell.dbapi.types import bind, parse_datetime
+from dqlite_shell.wire.constants import MAX_PARAMS
 from dqlite_shell.wire.values import Iso8601, UnixTime
 
 if TYPE_CHECKING:
@@ -111,6 +112,18 @@ class Cursor:
         elif self._connection._reading is self:
             self._connection._reading = None
 
+    def _check_parameter_count(self, count: int) -> None:
+        """Over 255 parameters need a 1.12+ server: refused before anything
+        (the implicit BEGIN included) is sent to an older one."""
+        try:
+            refused = self._connection._session.server.too_many_parameters(count)
+        except Error:
+            raise
+        except Exception as e:
+            raise translate(e) from e
+        if refused:
+            raise ProgrammingError(refused)
+
     def execute(self, operation: str, parameters=()) -> "Cursor":
         """Run one statement with ``?`` (or named) parameters."""
         with self._connection._use():
@@ -127,6 +140,8 @@ class Cursor:
         if sqltext.is_blank(statement):
             return self
         conn = self._connection
+        if len(values) > MAX_PARAMS:
+            self._check_parameter_count(len(values))
         conn._before(keyword)
         conn._discard_reader()
         try:

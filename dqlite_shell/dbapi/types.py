@@ -19,7 +19,6 @@ import time
 from collections.abc import Mapping, Sequence
 
 from dqlite_shell.dbapi.exceptions import ProgrammingError
-from dqlite_shell.wire.constants import MAX_PARAMS
 from dqlite_shell.wire.values import Iso8601, UnixTime
 
 Date = datetime.date
@@ -85,9 +84,7 @@ def bind(parameters, names: list[str | None]) -> tuple:
     else:
         raise ProgrammingError(f"parameters are of unsupported type {type(parameters).__name__}; "
                                "use a sequence or a mapping")
-    if len(values) > MAX_PARAMS:
-        raise ProgrammingError(f"too many parameters: {len(values)} (the dqlite protocol allows "
-                               f"at most {MAX_PARAMS})")
+    # More than MAX_PARAMS (255) need a 1.12+ server: the connection checks.
     for index, value in enumerate(values):
         kind = type(value)
         if kind is int:

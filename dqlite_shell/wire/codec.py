@@ -101,7 +101,16 @@ def _encode_param(i: int, v: object) -> tuple[int, bytes]:
     )
 
 
+#: The 4-byte count's limit (SQLite's own is lower: SQLITE_MAX_VARIABLE_NUMBER).
+_MAX_PARAMS_WIDE = 2**32 - 1
+
+
 def encode_params(values) -> bytes:
+    """The params tuple of ``values`` (see :func:`encode_params_schema`)."""
+    return encode_params_schema(values)[0]
+
+
+def encode_params_schema(values) -> tuple[bytes, int]:
     """Encode a sequence of statement parameters as a params tuple.
 
     An empty sequence encodes to ``b""``: the 1.11.1 server treats a body that
@@ -113,6 +122,11 @@ def encode_params(values) -> bytes:
     ``datetime.date`` (``isoformat()``) -> ISO8601 text. UNIXTIME is never
     sent: the 1.11.1 server rejects it when binding, so :class:`UnixTime`
     values go as INTEGER. Anything else raises :class:`ParameterError`.
+
+    Returns the bytes and the request schema that carries them: up to
+    :data:`MAX_PARAMS` values the count is one byte (schema 0, every server);
+    more take a 4-byte count (schema 1, dqlite 1.12+). Type codes are one
+    byte each either way.
     """
     if type(values) is not tuple and type(values) is not list:
         if isinstance(values, (Mapping, str, bytes, bytearray, memoryview)):
@@ -120,11 +134,18 @@ def encode_params(values) -> bytes:
         values = tuple(values)
     n = len(values)
     if n == 0:
-        return b""
-    if n > MAX_PARAMS:
-        raise ParameterError(f"too many parameters: {n} (the protocol allows at most {MAX_PARAMS})")
-    codes = bytearray(pad8(n + 1))
-    codes[0] = n
+        return b"", 0
+    if n <= MAX_PARAMS:
+        head = 1
+        codes = bytearray(pad8(n + 1))
+        codes[0] = n
+    elif n <= _MAX_PARAMS_WIDE:
+        head = 4
+        codes = bytearray(pad8(n + 4))
+        _U32.pack_into(codes, 0, n)
+    else:
+        raise ParameterError(f"too many parameters: {n} (the protocol allows at most "
+                             f"{_MAX_PARAMS_WIDE})")
     parts = [codes]
     append = parts.append
     i = 0
@@ -135,32 +156,32 @@ def encode_params(values) -> bytes:
             # Fast paths for the exact common types; everything else (subclasses,
             # out-of-range ints, NUL in text ...) goes through _encode_param.
             if t is int and _INT64_MIN <= v <= _INT64_MAX:
-                codes[i + 1] = 1
+                codes[i + head] = 1
                 append(_I64.pack(v))
             elif t is str and "\0" not in v:
-                codes[i + 1] = 3
+                codes[i + head] = 3
                 data = v.encode()
                 append(data)
                 append(_TEXT_PAD[len(data) & 7])
             elif t is float:
-                codes[i + 1] = 2
+                codes[i + head] = 2
                 append(_F64.pack(v))
             elif v is None:
-                codes[i + 1] = 5
+                codes[i + head] = 5
                 append(_ZEROS)
             elif t is bytes:
-                codes[i + 1] = 4
+                codes[i + head] = 4
                 append(_U64.pack(len(v)))
                 append(v)
                 append(_BLOB_PAD[len(v) & 7])
             else:
                 code, data = _encode_param(i, v)
-                codes[i + 1] = code
+                codes[i + head] = code
                 append(data)
     except UnicodeEncodeError:  # lone surrogates in a str: let the slow path explain
         _encode_param(i, v)
         raise
-    return b"".join(parts)
+    return b"".join(parts), (0 if head == 1 else 1)
 
 
 class Encoder:

@@ -2,7 +2,9 @@
 
 Body layouts follow ``src/request.h`` of libdqlite 1.11.1 (and go-dqlite
 1.11.5 ``internal/protocol/request.go``, which sends the same bytes). All
-requests use schema 0: the 1.11.1 server ignores the schema byte of requests.
+requests use schema 0 (the 1.11.1 server ignores the schema byte of requests),
+but for statements with more than 255 parameters, which need schema 1 and a
+1.12+ server (the caller checks: see client/capabilities.py).
 
 Arguments out of range for their wire type (negative ids, ids over 2**64-1,
 ``db_id``/``stmt_id`` over 2**32-1 where the layout uses uint32) raise
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import struct
 
-from .codec import encode_params, encode_text
+from .codec import encode_params_schema, encode_text
 from .constants import CLUSTER_FORMAT_V1, DESCRIBE_FORMAT_V0, RequestType, Role
 
 __all__ = [
@@ -46,13 +48,14 @@ def _u64(value: int, what: str) -> bytes:
         raise ValueError(f"{what} must be an integer in [0, 2**64), got {value!r}") from None
 
 
-def _frame(msg_type: int, body: bytes) -> bytes:
-    return _HEADER.pack(len(body) >> 3, msg_type, 0, 0) + body
+def _frame(msg_type: int, body: bytes, schema: int = 0) -> bytes:
+    return _HEADER.pack(len(body) >> 3, msg_type, schema, 0) + body
 
 
-def _db_stmt(msg_type: int, db_id: int, stmt_id: int, params: bytes) -> bytes:
+def _db_stmt(msg_type: int, db_id: int, stmt_id: int, params: bytes, schema: int = 0) -> bytes:
     try:
-        return _HEADER_U32X2.pack(1 + (len(params) >> 3), msg_type, 0, 0, db_id, stmt_id) + params
+        return _HEADER_U32X2.pack(1 + (len(params) >> 3), msg_type, schema, 0, db_id,
+                                  stmt_id) + params
     except struct.error:
         raise ValueError(
             f"db_id and stmt_id must be integers in [0, 2**32), got {db_id!r} and {stmt_id!r}"
@@ -96,12 +99,12 @@ def prepare(db_id: int, sql: str) -> bytes:
 
 def exec(db_id: int, stmt_id: int, params=()) -> bytes:  # noqa: A001 - protocol name
     """EXEC a prepared statement. Body: uint32 db_id, uint32 stmt_id, params. Answer: RESULT."""
-    return _db_stmt(RequestType.EXEC, db_id, stmt_id, encode_params(params))
+    return _db_stmt(RequestType.EXEC, db_id, stmt_id, *encode_params_schema(params))
 
 
 def query(db_id: int, stmt_id: int, params=()) -> bytes:
     """QUERY a prepared statement. Body: uint32 db_id, uint32 stmt_id, params. Answer: ROWS."""
-    return _db_stmt(RequestType.QUERY, db_id, stmt_id, encode_params(params))
+    return _db_stmt(RequestType.QUERY, db_id, stmt_id, *encode_params_schema(params))
 
 
 def finalize(db_id: int, stmt_id: int) -> bytes:
@@ -114,12 +117,14 @@ def exec_sql(db_id: int, sql: str, params=()) -> bytes:
 
     Body: uint64 db_id, text sql, params. Answer: RESULT.
     """
-    return _frame(RequestType.EXEC_SQL, _u64(db_id, "db_id") + encode_text(sql) + encode_params(params))
+    encoded, schema = encode_params_schema(params)
+    return _frame(RequestType.EXEC_SQL, _u64(db_id, "db_id") + encode_text(sql) + encoded, schema)
 
 
 def query_sql(db_id: int, sql: str, params=()) -> bytes:
     """QUERY_SQL: run one query given as text. Body: uint64 db_id, text sql, params. Answer: ROWS."""
-    return _frame(RequestType.QUERY_SQL, _u64(db_id, "db_id") + encode_text(sql) + encode_params(params))
+    encoded, schema = encode_params_schema(params)
+    return _frame(RequestType.QUERY_SQL, _u64(db_id, "db_id") + encode_text(sql) + encoded, schema)
 
 
 def interrupt(db_id: int) -> bytes:

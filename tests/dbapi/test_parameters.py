@@ -8,7 +8,9 @@ import datetime
 import pytest
 
 from dqlite_shell import dbapi
+from dqlite_shell.client.capabilities import MIDDLE
 from tests.dbapi.conftest import rows, scalar
+from tests.native.servers import CURRENT
 
 
 def test_qmark(conn):
@@ -110,8 +112,11 @@ BAD = [
     ("INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)", (), r"one statement at a time"),
     ("INSERT INTO t VALUES (?); SELECT 1", (1,), r"one statement at a time"),
     ("SELECT 1; -- c\n;", (), r"one statement at a time"),
-    ("INSERT INTO t SELECT " + ", ".join(["?"] * 256), tuple(range(256)), r"too many"),
-]
+] + ([
+    # 1.11 reads one byte of parameter count; 1.12+ take a 4-byte one (schema 1).
+    ("INSERT INTO t SELECT " + ", ".join(["?"] * 256), tuple(range(256)),
+     r"too many parameters: 256; this server \(dqlite 1\.11 to 1\.15\.0\) takes at most 255"),
+] if CURRENT.level < MIDDLE else [])  # newer: tests/client/test_wide_params.py
 
 
 @pytest.mark.parametrize("sql, parameters, message", BAD,

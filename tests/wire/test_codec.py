@@ -233,10 +233,18 @@ def test_bad_params_raise_parameter_error(params, index, message):
     assert isinstance(info.value, ValueError)
 
 
+def test_more_than_255_params_take_a_4_byte_count_and_schema_1():
+    from dqlite_shell.wire.codec import encode_params_schema
+    narrow, schema = encode_params_schema([7] * 255)
+    assert schema == 0 and narrow[0] == 255 and narrow[1:256] == b"\x01" * 255
+    wide, schema = encode_params_schema([7, "x"] * 150)
+    assert schema == 1 and struct.unpack_from("<I", wide) == (300,)
+    # 4 + 300 type codes (304: a whole number of words), then the values
+    assert wide[4:304] == b"\x01\x03" * 150 and len(wide) % 8 == 0
+    assert wide[304:320] == struct.pack("<q", 7) + b"x" + bytes(7)
+
+
 def test_too_many_params_and_mappings():
-    encode_params([None] * 255)
-    with pytest.raises(ParameterError, match="too many parameters: 256"):
-        encode_params([None] * 256)
     with pytest.raises(ParameterError, match="not dict"):
         encode_params({"a": 1})
     with pytest.raises(ParameterError, match="not str"):
