@@ -21,7 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from dqlite_shell.client.connection import Connection  # noqa: E402
-from dqlite_shell.client.errors import ClientError  # noqa: E402
+from dqlite_shell.client.errors import ClientError, ServerError  # noqa: E402
 from dqlite_shell.native.ports import reserve_address, wait_for_listener  # noqa: E402
 from dqlite_shell.wire import requests  # noqa: E402
 from dqlite_shell.wire.messages import Metadata  # noqa: E402
@@ -39,9 +39,14 @@ def stream_leak(conn: Connection) -> None:
 
 
 def returning_query(conn: Connection) -> None:
-    """QUERY_SQL of INSERT ... RETURNING outside a transaction, then a write."""
+    """QUERY_SQL of INSERT ... RETURNING outside a transaction, then a write
+    on the same connection. 1.17.3 refuses the first (the write stays pending
+    in the connection) and aborts at the second; 1.11.1 aborts at the first."""
     conn.exec_sql("CREATE TABLE t (n)")
-    conn.query_sql("INSERT INTO t VALUES (1) RETURNING n").fetchall()
+    try:
+        print("rows:", conn.query_sql("INSERT INTO t VALUES (1) RETURNING n").fetchall())
+    except ServerError as e:
+        print(f"the server refused the RETURNING: {e.code} {e.message!r}")
     conn.exec_sql("INSERT INTO t VALUES (2)")
 
 

@@ -107,7 +107,8 @@ _REFUSED_PRAGMAS = {
         lambda schema, value: value is not None and not _means_off(value)
         and not _is_temp(schema), True,
         "PRAGMA synchronous is refused but for OFF: FULL crashes dqlite 1.11 and 1.17 nodes "
-        "at the next write (vfsWalWrite assertion); Raft makes writes durable",
+        "at the next write (vfsWalWrite assertion), and on a new database any mode fails "
+        "its writes (disk I/O error); Raft makes writes durable",
         NEVER, AUTHORIZER),
 }
 
@@ -197,7 +198,7 @@ _REFUSED_DATABASES = (
      "database {name!r} is refused: the name is not valid UTF-8"),
     (lambda name, size: size > MAX_DATABASE_NAME,
      "a database name of {size} bytes is refused: dqlite nodes hang up on names longer "
-     "than %d bytes, and 1.17 nodes crash" % MAX_DATABASE_NAME),
+     "than %d bytes, and 1.17 nodes crash on those over 512" % MAX_DATABASE_NAME),
 )
 
 

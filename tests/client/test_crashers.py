@@ -27,7 +27,7 @@ from dqlite_shell import refusals
 from dqlite_shell.client.capabilities import AUTHORIZER, MIDDLE, NOT_AUTHORIZED, OLD, RANGES
 from dqlite_shell.client.connection import Connection
 from dqlite_shell.client.errors import ClientError, ConnectionLost, ServerError, StatementLost
-from dqlite_shell.client.session import NO_ROWS_FROM_WRITES, Session
+from dqlite_shell.client.session import Session
 from dqlite_shell.client.transport import Transport
 from dqlite_shell.wire.constants import RequestType
 from tests.native.servers import CURRENT
@@ -127,10 +127,15 @@ CASES = [
     Case("synchronous", T, ("exec", "PRAGMA synchronous=FULL"), (CREATE, INSERT), (INSERT2,), {
         OLD: (Crash(SIGABRT, "vfsWalWrite"), REFUSED),
         AUTHORIZER: (AUTH, SENT)}),
-    # On an empty database every later write of the connection fails instead.
+    # On an empty database every later write of the connection fails instead,
+    # NORMAL too (harmless once the database has data).
     Case("synchronous-new-database", T, ("exec", "PRAGMA synchronous=FULL"), (), (CREATE,), {
         OLD: (Breaks(1034, "disk I/O error"), REFUSED),
         AUTHORIZER: (AUTH, SENT)}),
+    Case("synchronous-normal-new-database", T, ("exec", "PRAGMA synchronous=NORMAL"), (),
+         (CREATE,), {
+             OLD: (Breaks(1034, "disk I/O error"), REFUSED),
+             AUTHORIZER: (AUTH, SENT)}),
     # Process-wide: no server refuses it, and no new connection can open.
     Case("hard_heap_limit", T, ("exec", "PRAGMA hard_heap_limit=1"), (), (CREATE,),
          _everywhere(Breaks(7, "out of memory", opens=False), REFUSED)),
@@ -167,9 +172,11 @@ CASES = [
     Case("db-name-504-bytes", "x" * refusals.MAX_DATABASE_NAME, None, (), (CREATE,),
          _everywhere(WORKS, SENT)),
     Case("db-name-505-bytes", "x" * 505, None, (), (CREATE,), _everywhere(HANGS_UP, REFUSED)),
-    Case("db-name-513-bytes", "x" * 513, None, (), (CREATE,), {
+    # 1.17.3 dies of any name over 512 bytes; from about 540 at once (513-535:
+    # at the next write or at stop, docs/server-bugs.md).
+    Case("db-name-1000-bytes", "x" * 1000, None, (), (CREATE,), {
         OLD: (HANGS_UP, REFUSED),
-        MIDDLE: (Crash(SIGABRT, "VfsApply"), REFUSED),
+        MIDDLE: (Crash(SIGSEGV), REFUSED),
         AUTHORIZER: (HANGS_UP, REFUSED)}),
     # Not refusable from the text: the rows decide (see the report of issue 12).
     Case("datetime-real", T, ("query", "SELECT ts FROM d1"),
@@ -183,12 +190,10 @@ IDS = [case.id for case in CASES]
 
 
 def expected(case: Case, level: int = CURRENT.level) -> tuple[object, str]:
-    """(what the server does, what the client does) on a server of ``level``."""
+    """(what the server does, what the client does) on a server of ``level``:
+    the row of the highest level at or below it (the keys are the levels of
+    the matrix's servers; 1.18.3 alone, MODERN, was not measured)."""
     return case.at[max(start for start in case.at if start <= level)]
-
-
-def case_named(name: str) -> Case:
-    return CASES[IDS.index(name)]
 
 
 # -- helpers --------------------------------------------------------------
@@ -275,7 +280,7 @@ def test_the_client_never_sends_what_crashes_this_server(case):
     assert said == action, found
     if found is not None:
         assert found.reason.endswith(f"(this server: dqlite {RANGES[CURRENT.level]})")
-        assert "1.11" in found.reason and "\n" not in found.reason
+        assert "\n" not in found.reason
 
 
 # -- what the server does -------------------------------------------------
@@ -388,9 +393,10 @@ def _assert_refused(session: Session, case: Case, requests_sent: list[bytes]) ->
     with pytest.raises(ClientError) as refused:
         _run(session, sql)
     assert not isinstance(refused.value, ServerError)
-    found = refusals.refusal(sql, CURRENT.level)
-    reason = NO_ROWS_FROM_WRITES if case.by == BY_ROUTING else found.reason
-    assert str(refused.value) == reason
+    if case.by == BY_ROUTING:  # the session's own line (session.py)
+        assert "cannot return rows" in str(refused.value) and "\n" not in str(refused.value)
+    else:
+        assert str(refused.value) == refusals.refusal(sql, CURRENT.level).reason
     assert _carrying(requests_sent, sql) == []
 
 

@@ -1,10 +1,12 @@
-"""Database names that crash libdqlite 1.11 nodes (SIGSEGV on OPEN) are
-refused before anything is sent: on the command line, by .open, by the
-driver. The node is alive afterwards."""
+"""Database names that crash dqlite nodes are refused before anything is
+sent: on the command line, by .open, by the driver. They crash every server
+of the matrix (1.11.1, 1.17.3, 1.18.6: the OPEN succeeds, the first statement
+kills the node; tests/client/test_crashers.py proves it per server), so the
+refusal holds on all. The node is alive afterwards."""
 
 import pytest
 
-from dqlite_shell import dbapi
+from dqlite_shell import dbapi, refusals
 from dqlite_shell.client.errors import ClientError
 from dqlite_shell.client.session import Session
 from tests.shell.conftest import run_dqlite
@@ -21,9 +23,10 @@ def _alive(address) -> bool:
 def test_the_command_line_refuses_memory(node_process):
     run = run_dqlite("-s", node_process.address, ":memory:", "-c", "SELECT 1", timeout=30)
     assert run.status == 2, run
-    assert run.err == ("dqlite: error: database :memory: is refused: opening it crashes "
-                       "libdqlite 1.11 nodes (SIGSEGV); dqlite databases are replicated files, "
-                       "open a named one\n")
+    assert run.err == ("dqlite: error: database :memory: is refused: it crashes dqlite nodes "
+                       "(1.11 to 1.18.6) at the first statement (SIGSEGV); dqlite databases "
+                       "are replicated files, open a named one\n")
+    assert run.err == f"dqlite: error: {refusals.refused_database(':memory:')}\n"
     assert node_process.running and _alive(node_process.address)
 
 
@@ -36,7 +39,7 @@ def test_open_refuses_memory_and_keeps_the_database(node_process):
     assert node_process.running and _alive(node_process.address)
 
 
-@pytest.mark.parametrize("name", [":memory:", "", "file::memory:", "file:t.db"])
+@pytest.mark.parametrize("name", [":memory:", "", "file::memory:", "file:t.db", "x" * 505])
 def test_the_driver_and_session_refuse_crashing_names(node_process, name):
     with pytest.raises(dbapi.ProgrammingError, match="is refused"):
         dbapi.connect(node_process.address, name)
