@@ -111,7 +111,9 @@ def test_a_statement_that_crashes_its_node_takes_down_one_node_only(cluster):
     leader = _leader_index(cluster)
     conn = dbapi.connect(cluster.addresses, timeout=15)
     try:
-        with pytest.raises(dbapi.OperationalError, match="was lost while it ran this statement"):
+        # A node that dumps core may hold its socket open past the timeout.
+        with pytest.raises(dbapi.OperationalError,
+                           match="(was lost|did not answer in time) while it ran this statement"):
             conn.cursor().execute(CRASHER).fetchall()
     finally:
         conn.close()

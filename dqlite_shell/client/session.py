@@ -148,16 +148,16 @@ class Session:
         conn = connect_leader(self.store, self.timeout, self.request_timeout,
                               self.ssl_context, self.server_hostname)
         try:
+            if self.request_timeout > PROBE_EVERY:
+                conn.watch(watcher(conn.address, self.store, self.timeout, self._dial,
+                                   self._leader_among),
+                           PROBE_EVERY, stall=self.timeout)
             conn.open(self.database)
             conn.capabilities = self.capabilities.of(conn)
             conn.drains = self.drains
         except BaseException:
             conn.close()
             raise
-        if self.request_timeout > PROBE_EVERY:
-            conn.watch(watcher(conn.address, self.store, self.timeout, self._dial,
-                               self._leader_among),
-                       PROBE_EVERY, stall=self.timeout)
         self._conn = conn
         self._prepared.clear()
         self._queried = False  # a new connection loads the schema when first used
