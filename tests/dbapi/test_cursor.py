@@ -7,6 +7,7 @@ import pytest
 
 from dqlite_shell import dbapi
 from tests.dbapi.conftest import rows, scalar
+from tests.support.server_expectations import RETURNING_REFUSAL
 
 COUNT_TO = ("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < {n}) "
             "SELECT i FROM r")
@@ -97,6 +98,13 @@ def test_rowcount(filled):
 
 
 def test_rowcount_of_returning(filled):
+    if RETURNING_REFUSAL is not None:  # 1.15.1-1.18.2: refused, nothing sent
+        with pytest.raises(dbapi.OperationalError) as refused:
+            filled.execute("UPDATE t SET n = -n WHERE id <= 3 RETURNING id")
+        assert str(refused.value) == RETURNING_REFUSAL
+        assert rows(filled, "SELECT id FROM t WHERE n < 0") == []
+        assert filled.execute("UPDATE t SET n = -n WHERE id <= 3").rowcount == 3
+        return
     cur = filled.execute("UPDATE t SET n = -n WHERE id <= 3 RETURNING id")
     assert sorted(cur.fetchall()) == [(1,), (2,), (3,)]
     assert cur.rowcount == 3  # as sqlite3: known once the rows are read

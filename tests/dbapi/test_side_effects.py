@@ -11,6 +11,7 @@ import pytest
 
 from dqlite_shell import dbapi
 from tests.dbapi.conftest import rows, scalar
+from tests.support.server_expectations import RETURNING_REFUSAL
 
 SCHEMA = [
     "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE, n INTEGER DEFAULT 0)",
@@ -59,28 +60,45 @@ def run(conn, sql, parameters=()):
     return cur, out
 
 
+def run_returning(writer, hits, sql, out, count):
+    """Run ``sql`` (ending in RETURNING ...): its rows are ``out`` and it hits
+    ``count`` rows. Where the server cannot return rows from a write
+    (1.15.1-1.18.2) it is refused with nothing written, and the same write
+    without RETURNING then runs once, so the data ends up the same."""
+    if RETURNING_REFUSAL is None:
+        _, got = run(writer, sql)
+        assert sorted(got) == out and hits.grew() == count
+        return
+    with pytest.raises(dbapi.OperationalError) as refused:
+        writer.execute(sql)
+    assert str(refused.value) == RETURNING_REFUSAL
+    writer.finish()
+    assert hits.grew() == 0
+    cur, _ = run(writer, sql[:sql.index(" RETURNING ")])
+    assert cur.rowcount == count and hits.grew() == count
+
+
 def test_each_statement_kind_runs_once(writer, hits, other):
     cur, _ = run(writer, "INSERT INTO t (v) VALUES (?)", ("a",))
     assert cur.rowcount == 1 and hits.grew() == 1
     cur, _ = run(writer, "INSERT INTO t (v) VALUES ('b'), ('c'), ('d')")
     assert cur.rowcount == 3 and hits.grew() == 3
-    cur, out = run(writer, "INSERT INTO t (v) VALUES ('e'), ('f') RETURNING id")
-    assert out == [(5,), (6,)] and hits.grew() == 2
+    run_returning(writer, hits, "INSERT INTO t (v) VALUES ('e'), ('f') RETURNING id",
+                  [(5,), (6,)], 2)
     cur, _ = run(writer, "WITH s(x) AS (VALUES ('g'), ('h')) INSERT INTO t (v) SELECT x FROM s")
     assert cur.rowcount == 2 and hits.grew() == 2
-    cur, out = run(writer, "WITH s(x) AS (VALUES ('i')) INSERT INTO t (v) SELECT x FROM s "
-                           "RETURNING v")
-    assert out == [("i",)] and hits.grew() == 1
+    run_returning(writer, hits, "WITH s(x) AS (VALUES ('i')) INSERT INTO t (v) SELECT x FROM s "
+                                "RETURNING v", [("i",)], 1)
     cur, _ = run(writer, "UPDATE t SET n = n + 1 WHERE id <= 4")
     assert cur.rowcount == 4 and hits.grew() == 4
-    cur, out = run(writer, "UPDATE t SET n = n + 1 WHERE id > 7 RETURNING id")
-    assert sorted(out) == [(8,), (9,)] and hits.grew() == 2
+    run_returning(writer, hits, "UPDATE t SET n = n + 1 WHERE id > 7 RETURNING id",
+                  [(8,), (9,)], 2)
     cur, _ = run(writer, "INSERT INTO t (v) VALUES ('a') ON CONFLICT (v) DO UPDATE SET n = 100")
     assert hits.grew() == 1  # the upsert's update fires the update trigger once
     cur, _ = run(writer, "REPLACE INTO t (id, v) VALUES (2, 'B')")
     assert hits.grew() == 1  # no recursive triggers: REPLACE's delete fires nothing
-    cur, out = run(writer, "DELETE FROM t WHERE id IN (3, 4) RETURNING v")
-    assert sorted(out) == [("c",), ("d",)] and hits.grew() == 2
+    run_returning(writer, hits, "DELETE FROM t WHERE id IN (3, 4) RETURNING v",
+                  [("c",), ("d",)], 2)
     cur, _ = run(writer, "DELETE FROM t WHERE id = 5")
     assert cur.rowcount == 1 and hits.grew() == 1
     # Statements that touch no rows of t.
@@ -102,6 +120,13 @@ def test_executemany_runs_each_set_once(writer, hits):
     cur = writer.executemany("UPDATE t SET n = ? WHERE v = ?", [(1, "m0"), (2, "m1"), (3, "zz")])
     writer.finish()
     assert cur.rowcount == 2 and hits.grew() == 2
+    if RETURNING_REFUSAL is not None:  # 1.15.1-1.18.2: refused, no set sent
+        with pytest.raises(dbapi.OperationalError) as refused:
+            writer.executemany("INSERT INTO t (v) VALUES (?) RETURNING id", [("r1",), ("r2",)])
+        assert str(refused.value) == RETURNING_REFUSAL
+        writer.finish()
+        assert hits.grew() == 0
+        return
     cur = writer.executemany("INSERT INTO t (v) VALUES (?) RETURNING id", [("r1",), ("r2",)])
     writer.finish()
     assert cur.rowcount == 2 and hits.grew() == 2
@@ -122,9 +147,14 @@ def test_executemany_runs_each_set_once(writer, hits):
 def test_failing_statement_has_no_effect(writer, hits, other, sql):
     run(writer, "INSERT INTO t (v) VALUES ('dup'), ('other')")
     assert hits.grew() == 2
-    with pytest.raises(dbapi.IntegrityError) as failed:
-        writer.execute(sql).fetchall()
-    assert failed.value.sqlite_errorname == "SQLITE_CONSTRAINT_UNIQUE"
+    if "RETURNING" in sql and RETURNING_REFUSAL is not None:
+        with pytest.raises(dbapi.OperationalError) as refused:  # before it is sent
+            writer.execute(sql).fetchall()
+        assert str(refused.value) == RETURNING_REFUSAL
+    else:
+        with pytest.raises(dbapi.IntegrityError) as failed:
+            writer.execute(sql).fetchall()
+        assert failed.value.sqlite_errorname == "SQLITE_CONSTRAINT_UNIQUE"
     writer.finish()
     assert hits.grew() == 0
     assert rows(other, "SELECT v FROM t ORDER BY id") == [("dup",), ("other",)]
@@ -144,14 +174,30 @@ def test_failing_executemany_keeps_earlier_sets(writer, hits, other):
 def test_failure_inside_user_transaction(conn, hits, other):
     conn.execute("BEGIN")
     conn.execute("INSERT INTO t (v) VALUES ('k1')")
+    returning = " RETURNING id"
+    if RETURNING_REFUSAL is not None:
+        # 1.15.1-1.18.2: RETURNING is refused before it is sent; the
+        # transaction stays open, and the same writes go without it.
+        with pytest.raises(dbapi.OperationalError) as refused:
+            conn.execute("INSERT INTO t (v) VALUES ('k2') RETURNING id")
+        assert str(refused.value) == RETURNING_REFUSAL
+        assert conn.in_transaction
+        returning = ""
     with pytest.raises(dbapi.IntegrityError):
-        conn.execute("INSERT INTO t (v) VALUES ('k2'), ('k1') RETURNING id").fetchall()
+        run_inside(conn, "INSERT INTO t (v) VALUES ('k2'), ('k1')" + returning)
     assert conn.in_transaction  # a failed statement keeps the transaction
-    conn.execute("INSERT INTO t (v) VALUES ('k3') RETURNING id").fetchall()
+    run_inside(conn, "INSERT INTO t (v) VALUES ('k3')" + returning)
     assert hits.grew() == 0
     conn.execute("COMMIT")
     assert hits.grew() == 2
     assert rows(other, "SELECT v FROM t ORDER BY id") == [("k1",), ("k3",)]
+
+
+def run_inside(conn, sql):
+    """Run ``sql`` and read its rows, if it has any, without committing."""
+    cur = conn.execute(sql)
+    if cur.description is not None:
+        cur.fetchall()
 
 
 def test_pragma_write_runs_once(conn, other):

@@ -11,6 +11,7 @@ import pytest
 
 from dqlite_shell import dbapi
 from tests.dbapi.conftest import go_query, not_leader, rows, scalar
+from tests.support.server_expectations import EXPLAIN_WRITE_REFUSAL, RETURNING_REFUSAL
 
 
 @pytest.fixture
@@ -84,8 +85,19 @@ def test_explain_query_plan(conn, people):
     assert "people" in plan[0][-1] and "INTEGER PRIMARY KEY" in plan[0][-1]
 
 
+def explain_write(conn, sql):
+    """EXPLAIN (QUERY PLAN) of a write: its rows, or, where the server
+    refuses rows from a write (1.15.1-1.18.2), that one-line refusal and []."""
+    if EXPLAIN_WRITE_REFUSAL is None:
+        return conn.execute(sql).fetchall()
+    with pytest.raises(dbapi.OperationalError) as refused:
+        conn.execute(sql).fetchall()
+    assert str(refused.value) == EXPLAIN_WRITE_REFUSAL
+    return []
+
+
 def test_explain_of_a_write_does_not_write(conn, other, people):
-    conn.execute("EXPLAIN DELETE FROM people").fetchall()
+    explain_write(conn, "EXPLAIN DELETE FROM people")
     assert scalar(other, "SELECT count(*) FROM people") == 3
 
 
@@ -99,8 +111,9 @@ EXPLAIN_LEAVES_STATEMENT_ACTIVE = (
 
 @pytest.mark.parametrize("explain", ["EXPLAIN", "EXPLAIN QUERY PLAN"])
 def test_write_after_explain_of_a_write_is_committed(conn, other, people, explain):
-    assert conn.execute(f"{explain} INSERT INTO people (name) "
-                        "SELECT 'x' FROM people WHERE id = 1").fetchall()
+    explained = explain_write(conn, f"{explain} INSERT INTO people (name) "
+                                    "SELECT 'x' FROM people WHERE id = 1")
+    assert bool(explained) == (EXPLAIN_WRITE_REFUSAL is None)
     conn.execute("INSERT INTO people (name) VALUES ('y')")
     assert not conn.in_transaction
     assert rows(other, "SELECT name FROM people WHERE id > 3") == [("y",)]
@@ -108,7 +121,7 @@ def test_write_after_explain_of_a_write_is_committed(conn, other, people, explai
 
 def test_commit_after_explain_of_a_write(connect, other, people):
     legacy = connect()
-    legacy.execute("EXPLAIN DELETE FROM people").fetchall()
+    explain_write(legacy, "EXPLAIN DELETE FROM people")
     legacy.execute("DELETE FROM people WHERE name = 'ann'")
     legacy.commit()
     assert scalar(other, "SELECT count(*) FROM people") == 2
@@ -197,6 +210,16 @@ def test_returning(conn, other, people, servers, db, go_shell):
 
 
 def test_with_insert_returning(conn, other, people):
+    if RETURNING_REFUSAL is not None:  # 1.15.1-1.18.2: refused, nothing sent
+        with pytest.raises(dbapi.OperationalError) as refused:
+            conn.execute("WITH n(x) AS (VALUES ('gus')) "
+                         "INSERT INTO people (name, age) SELECT x, 9 FROM n RETURNING id, age")
+        assert str(refused.value) == RETURNING_REFUSAL
+        assert scalar(other, "SELECT count(*) FROM people") == 3
+        conn.execute("WITH n(x) AS (VALUES ('gus')) "
+                     "INSERT INTO people (name, age) SELECT x, 9 FROM n")
+        assert rows(other, "SELECT name FROM people WHERE id = 4") == [("gus",)]
+        return
     cur = conn.execute("WITH n(x) AS (VALUES ('gus')) "
                        "INSERT INTO people (name, age) SELECT x, 9 FROM n RETURNING id, age")
     assert cur.fetchall() == [(4, 9)]
@@ -270,8 +293,15 @@ def test_each_statement_kind_through_one_cursor(conn, people):
     cur = conn.cursor()
     cur.execute("SELECT count(*) FROM people")
     assert cur.fetchone() == (3,)
-    cur.execute("INSERT INTO people (name) VALUES ('x') RETURNING id")
-    assert cur.fetchone() == (4,)
+    if RETURNING_REFUSAL is None:
+        cur.execute("INSERT INTO people (name) VALUES ('x') RETURNING id")
+        assert cur.fetchone() == (4,)
+    else:  # 1.15.1-1.18.2: refused before it is sent; the cursor goes on
+        with pytest.raises(dbapi.OperationalError) as refused:
+            cur.execute("INSERT INTO people (name) VALUES ('x') RETURNING id")
+        assert str(refused.value) == RETURNING_REFUSAL
+        cur.execute("INSERT INTO people (name) VALUES ('x')")
+        assert cur.lastrowid == 4
     cur.execute("PRAGMA user_version = 3")
     assert cur.description is None
     cur.execute("PRAGMA user_version")

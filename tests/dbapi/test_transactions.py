@@ -8,6 +8,7 @@ import pytest
 from dqlite_shell import dbapi
 from dqlite_shell.dbapi import LEGACY_TRANSACTION_CONTROL
 from tests.dbapi.conftest import rows, scalar
+from tests.support.server_expectations import RETURNING_REFUSAL
 
 
 @pytest.fixture
@@ -35,6 +36,13 @@ def test_legacy_is_default(connect, table):
 ])
 def test_legacy_implicit_begin_before_dml(connect, table, sql):
     conn = connect()
+    if "RETURNING" in sql and RETURNING_REFUSAL is not None:
+        # 1.15.1-1.18.2: refused before it is sent; the same DML without
+        # RETURNING still opens the transaction.
+        with pytest.raises(dbapi.OperationalError) as refused:
+            conn.execute(sql)
+        assert str(refused.value) == RETURNING_REFUSAL
+        sql = sql[:sql.index(" RETURNING ")]
     cur = conn.execute(sql)
     if cur.description is not None:
         cur.fetchall()

@@ -2,7 +2,7 @@
 
 DUMP answers differently from 1.18.3 (the database file holds everything, the
 WAL comes empty, an unknown database is a failure): what a test expects of the
-server of this run comes from tests/shell/server_expectations.py.
+server of this run comes from tests/support/server_expectations.py.
 """
 
 import os
@@ -19,7 +19,7 @@ from dqlite_shell.shell.commands import registry
 from dqlite_shell.shell.commands.data import parse_cluster_yaml, safe_name
 from dqlite_shell.shell.commands.registry import CommandError, UsageError
 from tests.shell.conftest import run_command as run
-from tests.shell.server_expectations import SINGLE_FILE_DUMP
+from tests.support.server_expectations import SINGLE_FILE_DUMP
 
 ROWS = [(i, f"row {i}", None if i % 7 == 0 else i * 1.5, bytes([i % 256]) * (i % 5))
         for i in range(300)]

@@ -1,5 +1,5 @@
 """.version, .drop and VACUUM through the shell, on the server of this run
-(DQLITE_SHELL_SERVER). What each server answers is in server_expectations.py;
+(DQLITE_SHELL_SERVER). What each server answers is in tests/support/server_expectations.py;
 nodes run as child processes (a 1.18.6 node may abort, docs/server-bugs.md)."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dqlite_shell.shell.commands import registry
 from dqlite_shell.shell.commands.registry import CommandError, UsageError
 from tests.shell.conftest import run_command as run
 from tests.shell.conftest import run_dqlite
-from tests.shell.server_expectations import (CAN_DROP, DROP_REFUSAL, HAS,
+from tests.support.server_expectations import (CAN_DROP, DROP_REFUSAL, HAS,
                                              MISSING_DATABASE_MESSAGE, RANGE, VACUUM_ERROR)
 from tests.shell.test_repl import repl  # noqa: F401 - the fixture
 

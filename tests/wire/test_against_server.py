@@ -11,7 +11,7 @@ import pytest
 
 from dqlite_shell import wire
 from dqlite_shell.wire import requests as rq
-from tests.shell.server_expectations import dump_of_missing
+from tests.support.server_expectations import dump_of_missing
 from tests.support.raw import recv_exactly
 
 

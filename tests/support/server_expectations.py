@@ -61,3 +61,18 @@ DROP_REFUSAL = None if CAN_DROP else (
 #: allows VACUUM of main again.
 VACUUM_ERROR = {OLD: None, MIDDLE: "too many attached databases - max 0", MODERN: None,
                 AUTHORIZER: None}[_LEVEL]
+
+#: 1.15.1 to 1.18.2 cannot return rows from a statement that writes: their
+#: QUERY path refuses it, and 1.17.3 then aborts at the next write (bug E), so
+#: the client refuses RETURNING before sending anything. 1.11 (inside a
+#: transaction the client opens) and 1.18.3+ (one QUERY_SQL) return the rows.
+ROWS_FROM_WRITES = _LEVEL != MIDDLE
+_NO_ROWS_FROM_WRITES = (
+    "this server (dqlite 1.15.1 to 1.18.2) cannot return rows from a statement "
+    "that writes (RETURNING, EXPLAIN of a write); dqlite 1.18 can")
+#: The one line the driver raises (as OperationalError) for RETURNING, None
+#: where the server returns its rows.
+RETURNING_REFUSAL = None if ROWS_FROM_WRITES else _NO_ROWS_FROM_WRITES + ". Nothing was sent"
+#: The one line for EXPLAIN (QUERY PLAN) of a write, which 1.15.1-1.18.2
+#: refuse themselves (after compiling it, so nothing ran); None: it is explained.
+EXPLAIN_WRITE_REFUSAL = None if ROWS_FROM_WRITES else _NO_ROWS_FROM_WRITES
