@@ -76,3 +76,9 @@ RETURNING_REFUSAL = None if ROWS_FROM_WRITES else _NO_ROWS_FROM_WRITES + ". Noth
 #: The one line for EXPLAIN (QUERY PLAN) of a write, which 1.15.1-1.18.2
 #: refuse themselves (after compiling it, so nothing ran); None: it is explained.
 EXPLAIN_WRITE_REFUSAL = None if ROWS_FROM_WRITES else _NO_ROWS_FROM_WRITES
+
+#: Does a node answer a second connection (the client's liveness probe)
+#: while one statement runs long? 1.11.1 and 1.17.3 answer nothing meanwhile,
+#: so a client with a short timeout gives the node up; 1.18.6 answers, so the
+#: statement may run longer than the timeout. (1.18.3 is not in the matrix.)
+ANSWERS_WHILE_BUSY = {OLD: False, MIDDLE: False, MODERN: True, AUTHORIZER: True}[_LEVEL]
