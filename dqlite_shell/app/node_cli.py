@@ -57,6 +57,11 @@ PROG = "dqlite-node"
               help="TLS private key of the node.")
 @click.option("--ca", type=click.Path(dir_okay=False), metavar="FILE",
               help="CA that signs the certificates of peers and clients (default: --cert).")
+@click.option("--snapshot-threshold", type=click.IntRange(min=1), metavar="ENTRIES",
+              help="Take a Raft snapshot every ENTRIES log entries (default: libdqlite's, 1024).")
+@click.option("--snapshot-trailing", type=click.IntRange(min=4), metavar="ENTRIES",
+              help="Log entries kept after a snapshot, at least the threshold (default: "
+                   "libdqlite's, 8192); a peer further behind gets the snapshot.")
 @click.option("--busy-timeout-ms", type=click.IntRange(0, 0xFFFFFFFF), metavar="MS",
               help="How long a write waits in the write queue before SQLITE_BUSY "
                    "(libdqlite 1.18.2+; default 0: at once).")
@@ -73,8 +78,8 @@ PROG = "dqlite-node"
 @click.option("-v", "--verbose", is_flag=True, help="Log what the node does.")
 @click.version_option(__version__, "--version", prog_name=PROG)
 def command(address, data_dir, network_latency_ms, failure_domain, join_addresses, role, timeout,
-            cert, key, ca, busy_timeout_ms, snapshot_compression, auto_recovery, block_size,
-            describe_last_entry, verbose):
+            cert, key, ca, snapshot_threshold, snapshot_trailing, busy_timeout_ms,
+            snapshot_compression, auto_recovery, block_size, describe_last_entry, verbose):
     """Run one dqlite node in the foreground.
 
     A new DIR bootstraps a single-node cluster, or with --join becomes a
@@ -95,6 +100,10 @@ def command(address, data_dir, network_latency_ms, failure_domain, join_addresse
         return
     if not address:
         raise click.UsageError("Missing option '-a' / '--address'.")
+    if (snapshot_threshold is None) != (snapshot_trailing is None):
+        raise click.UsageError("--snapshot-threshold and --snapshot-trailing go together.")
+    snapshot_params = None if snapshot_threshold is None else (snapshot_threshold,
+                                                               snapshot_trailing)
     tls = _tls(cert, key, ca)
     try:
         os.makedirs(data_dir, exist_ok=True)
@@ -119,7 +128,8 @@ def command(address, data_dir, network_latency_ms, failure_domain, join_addresse
         signal.signal(sig, lambda *_: stop.set())
     node, front = start_node(address, data_dir, tls, node_id=node_id,
                              network_latency_ms=network_latency_ms,
-                             failure_domain=failure_domain, **later)
+                             failure_domain=failure_domain, snapshot_params=snapshot_params,
+                             **later)
     try:
         if info is None:
             nodeinfo.write(data_dir, nodeinfo.NodeInfo(node.id, node.address))

@@ -17,7 +17,7 @@ from dqlite_shell.client.busy import BusyWait
 from dqlite_shell.client.capabilities import Capabilities, CapabilityCache
 from dqlite_shell.client.connection import DEFAULT_TIMEOUT, Connection
 from dqlite_shell.client.drain import Drains
-from dqlite_shell.client.errors import (BrokenPeer, ClientError, ConnectionLost, LeadershipLost,
+from dqlite_shell.client.errors import (SQLITE_IOERR_NOT_LEADER, BrokenPeer, ClientError, ConnectionLost, LeadershipLost,
                                         RequestNotSent, RequestTimeout, ServerError,
                                         StatementLost, TransactionLost, lost_message)
 from dqlite_shell.client.leader import NodeStore, connect_leader, leader_among
@@ -334,12 +334,14 @@ class Session:
         caps: Capabilities = conn.capabilities
         refused = refusals.refusal(sql, caps.level)
         if refused is not None:
+            self._check_leader(conn)
             attempt.sent = refused.ask_server
             self._refuse(conn, sql, refused)
         rows_from_writes = caps.has("rows_from_writes")
         kind = self._kinds.get(sql) or self._remember(sql, sqltext.classify(sql))
         if kind == sqltext.WRITE_ROWS and caps.has("queries_run_writes") and not rows_from_writes:
             # 1.15.1-1.17 refuse it, then abort at the next write (bug E).
+            self._check_leader(conn)
             raise ClientError(NO_ROWS_FROM_WRITES.format(range=caps.range) + ". Nothing was sent")
         # From the first request that carries the statement (even EXPLAIN or
         # PREPARE: some statements crash libdqlite 1.11 as they are compiled)
@@ -383,6 +385,15 @@ class Session:
             # A statement without rows sent as QUERY_SQL (1.18): no result set.
             return Result(0, 0)
         return stream
+
+    @staticmethod
+    def _check_leader(conn: Connection) -> None:
+        """Before refusing a statement for what this node cannot do: is it
+        still the leader? If not (a rolling upgrade moved leadership), the
+        statement goes to the new one, which may well run it."""
+        leader = conn.leader()
+        if leader is None or leader.address != conn.address:
+            raise ServerError(SQLITE_IOERR_NOT_LEADER, "not leader")
 
     @staticmethod
     def _refuse(conn: Connection, sql: str, refused: refusals.Refusal) -> None:

@@ -1,8 +1,7 @@
 """Smoke tests on each server of the matrix, through ``dqlite-node`` child
 processes loading that server's library: clusters serve our client and
 shell, the node options of later releases take effect (and are refused with
-one line where the library lacks them), and mixed clusters of 1.11 and 1.18
-nodes work."""
+one line where the library lacks them). Mixed clusters: test_mixed_clusters.py."""
 
 from __future__ import annotations
 
@@ -242,32 +241,3 @@ def test_app_refuses_an_option_the_library_lacks(tmp_path, free_address):
     with pytest.raises(NodeError, match=r"^the busy timeout needs dqlite 1\.18\.2 or later"):
         App(tmp_path / "app", address=free_address, busy_timeout_ms=100)
     assert not os.path.exists(tmp_path / "app" / "info.yaml")  # the dir is left as it was
-
-
-def test_a_mixed_cluster_of_1_11_and_1_18_joins_replicates_and_transfers(server_nodes):
-    old, new = require(SERVERS["1.11"]), require(SERVERS["1.18"])
-    nodes = start_cluster(server_nodes, [old, new, new])
-    for node, server in zip(nodes, [old, new, new]):
-        assert_runs(node, server)
-    conn = dbapi.connect(addresses(nodes), "mixed", autocommit=True)
-    try:
-        conn.execute("CREATE TABLE t (n INTEGER)")
-        conn.execute("INSERT INTO t VALUES (1)")
-        for target in (nodes[1], nodes[0]):  # to a 1.18 node, back to the 1.11 one
-            with leader_conn(nodes) as admin:
-                admin.transfer(target.node_id)
-                deadline = time.monotonic() + 15
-                while getattr(admin.leader(), "address", None) != target.address:
-                    assert time.monotonic() < deadline, "leadership did not move in 15 s"
-                    time.sleep(0.05)
-            # The new leader has what the old one committed, and takes writes.
-            direct = dbapi.connect([target.address], "mixed", autocommit=True)
-            try:
-                direct.execute("INSERT INTO t VALUES (?)", (target.node_id % 1000,))
-            finally:
-                direct.close()
-        with leader_conn(nodes) as admin:
-            assert {n.address for n in admin.cluster()} == set(addresses(nodes))
-        assert conn.execute("SELECT count(*) FROM t").fetchone() == (3,)
-    finally:
-        conn.close()
