@@ -3,8 +3,8 @@
 libdqlite 1.11 answers a write that arrives while another connection holds
 the write lock, or while a write is being replicated, with SQLITE_BUSY at
 once ("database is locked"): nothing was applied, so the statement may be
-sent again. Newer servers started with a busy timeout queue such writes
-themselves; the client-side wait works on every server.
+sent again. dqlite 1.18.2+ nodes started with a busy timeout queue such writes
+themselves (measured on 1.18.6); the client-side wait works on every server.
 """
 
 from __future__ import annotations
