@@ -1,7 +1,8 @@
 """``make bench``: every benchmark, side by side with Debian's Go tools, as ratios.
 
 Each ``benchmarks/bench_*.py`` exposes ``run() -> list[Row]``; this script runs
-them in one process run and prints one table.
+them in one process run and prints one table, then the Ctrl-C table of
+``benchmarks/cancel.py`` (per server and case). Arguments pick by name part.
 """
 
 from __future__ import annotations
@@ -42,7 +43,14 @@ def main(names: list[str]) -> int:
         rows.extend(importlib.import_module(f"benchmarks.{name}").run())
     table = [(r.name, f"{r.ours:,.3f}", "-" if r.go is None else f"{r.go:,.3f}", r.unit,
               r.ratio, r.note) for r in rows]
-    print(tabulate(table, headers=["benchmark", "ours", "go", "unit", "ours/go", "note"]))
+    if modules:
+        print(tabulate(table, headers=["benchmark", "ours", "go", "unit", "ours/go", "note"]))
+    # Ctrl-C per server: a table of its own (server x case), about a minute.
+    if not names or any(n in "cancel" for n in names):
+        print("running cancel ...", file=sys.stderr, flush=True)
+        if modules:
+            print()
+        print(importlib.import_module("benchmarks.cancel").section())
     return 0
 
 
