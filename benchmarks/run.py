@@ -45,7 +45,7 @@ def main(names: list[str]) -> int:
               r.ratio, r.note) for r in rows]
     if modules:
         print(tabulate(table, headers=["benchmark", "ours", "go", "unit", "ours/go", "note"]))
-    # Ctrl-C per server: a table of its own (server x case), about a minute.
+    # Ctrl-C per server: a table of its own (server x case), about 100 s.
     if not names or any(n in "cancel" for n in names):
         print("running cancel ...", file=sys.stderr, flush=True)
         if modules:
