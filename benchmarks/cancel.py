@@ -305,13 +305,13 @@ def _spread(values: list[float | None]) -> str:
     return text + (f" ({len(values) - len(got)} timed out)" if len(got) < len(values) else "")
 
 
-#: The REPL's three answers to Ctrl-C (repl.py _interrupted), by a short name.
+#: The REPL's answers to Ctrl-C (repl.py _interrupted), by a short name.
 MESSAGES = {
     "stopped": "Interrupted",
-    "drained": "Interrupted; the server finishes the statement (...), and what it still "
-               "sends is discarded in the background",
-    "busy": "Interrupted; the server may still be busy finishing the statement (...): "
-            "the next one runs when it is done",
+    "discarded": "Interrupted; the rest of the result is discarded",
+    "finishes": "Interrupted; the server finishes the statement (...)",
+    "busy": "Interrupted; the server finishes the statement (...) and answers nothing else "
+            "meanwhile: the next statement runs when it is done",
 }
 
 
@@ -320,7 +320,9 @@ def _message(text: str) -> str:
         return "-"
     if text == "Interrupted":
         return "stopped"
-    return "drained" if "background" in text else "busy"
+    if "discarded" in text:
+        return "discarded"
+    return "busy" if "answers nothing else" in text else "finishes"
 
 
 def table(results: dict[tuple[str, str], tuple[float | None, list[Trial]]],

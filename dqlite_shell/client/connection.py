@@ -93,6 +93,12 @@ class Connection:
             self._transport.close()
 
     @property
+    def waiting(self) -> bool:
+        """A request was sent and its answer has not begun: the node may be
+        running the statement."""
+        return self._waiting
+
+    @property
     def draining(self) -> bool:
         """Handed to a background drain (see :meth:`abandon`)."""
         return self._abandoned

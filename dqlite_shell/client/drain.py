@@ -13,6 +13,7 @@ blocks every client until then, so there the socket is closed instead.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -35,11 +36,13 @@ DRAIN_LIMIT = 900.0
 
 
 class Drains:
-    """The drains a session started; :meth:`wait` lets them finish before the
-    process exits (a daemon thread killed at exit would close mid-stream)."""
+    """The drains a session started. :meth:`wait` lets them finish;
+    :meth:`hand_off` gives the unfinished ones to a child process at exit (a
+    daemon thread killed at exit would close its socket mid-stream)."""
 
     def __init__(self):
-        self._threads: list[threading.Thread] = []
+        self._drains: list[tuple[threading.Thread, _Drain]] = []
+        self._handoff = threading.Event()
 
     def start(self, transport: "Transport", db_id: int | None, *, waiting: bool,
               streaming: bool, interrupted: bool, silence: float) -> None:
@@ -48,48 +51,109 @@ class Drains:
         ``waiting``: a request's first answer is still to come; ``streaming``:
         a result's rows are still coming; ``interrupted``: INTERRUPT was sent.
         """
-        self._threads = [t for t in self._threads if t.is_alive()]
-        thread = threading.Thread(
-            target=_drain, args=(transport, db_id, waiting, streaming, interrupted, silence),
-            name=f"dqlite-drain-{transport.address}", daemon=True)
+        self._drains = [(t, d) for t, d in self._drains if t.is_alive()]
+        drain = _Drain(transport, db_id, waiting, streaming, interrupted, silence)
+        thread = threading.Thread(target=drain.run, args=(self._handoff,),
+                                  name=f"dqlite-drain-{transport.address}", daemon=True)
         thread.start()
-        self._threads.append(thread)
+        self._drains.append((thread, drain))
 
     @property
     def active(self) -> int:
         """How many drains are still reading."""
-        return sum(t.is_alive() for t in self._threads)
+        return sum(t.is_alive() for t, _ in self._drains)
 
     def wait(self, timeout: float = DRAIN_LIMIT) -> bool:
         """Wait until every drain is done (at most ``timeout`` s); True if all are."""
         deadline = time.monotonic() + timeout
-        for thread in self._threads:
+        for thread, _ in self._drains:
             thread.join(max(0.0, deadline - time.monotonic()))
-        self._threads = [t for t in self._threads if t.is_alive()]
-        return not self._threads
+        self._drains = [(t, d) for t, d in self._drains if t.is_alive()]
+        return not self._drains
+
+    def hand_off(self) -> int:
+        """Before the process exits: stop the drain threads at a frame
+        boundary and let a child process finish them, detached from the
+        terminal and the output, so that the exit is immediate and closes no
+        socket mid-stream. Returns how many drains the child took."""
+        if not self.wait(0.0) and self._drains:
+            self._handoff.set()
+            for thread, _ in self._drains:
+                thread.join(2 * POLL + 1.0)
+        handed = [d for t, d in self._drains if not t.is_alive() and d.handed_off]
+        self._drains = []
+        if not handed:
+            return 0
+        try:
+            pid = os.fork()
+        except OSError:
+            pid = -1
+        if pid == 0:  # the child: finish the drains, then leave at once
+            try:
+                os.setsid()
+                null = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(null, fd)
+                for drain in handed:
+                    drain.run(None)
+            finally:
+                os._exit(0)
+        for drain in handed:  # the parent's copies; the child's keep the connections
+            drain.transport.close()
+        return len(handed) if pid > 0 else 0
 
 
-def _drain(transport: "Transport", db_id: int | None, waiting: bool, streaming: bool,
-           interrupted: bool, silence: float) -> None:
-    deadline = time.monotonic() + DRAIN_LIMIT
-    try:
-        transport.watch(None)  # no liveness probes: silence just ends the drain
-        transport.set_timeout(silence)
-        if waiting:
-            msg_type, _schema, body = transport.read_frame()
-            streaming = msg_type == _ROWS and body[-8:] != _DONE
-        if not streaming:
-            return
-        if not interrupted and db_id is not None:
-            transport.send(requests.interrupt(db_id))
-        while time.monotonic() < deadline:
-            msg_type, _schema, _body = transport.read_frame()
-            if msg_type == _EMPTY:
-                return  # the INTERRUPT's answer: nothing more comes
-    except Exception as e:  # noqa: BLE001 - a drain only ends; the socket is closed below
-        debug(__name__, "drain of %s ended: %s", transport.address, e)
-    finally:
-        transport.close()
+#: How often a drain looks up from its socket (to be handed off).
+POLL = 0.2
+
+
+class _Drain:
+    """One abandoned request, read to its end. The flags say how far it got,
+    so that another process can take it over between two frames."""
+
+    def __init__(self, transport: "Transport", db_id: int | None, waiting: bool,
+                 streaming: bool, interrupted: bool, silence: float):
+        self.transport, self.db_id, self.silence = transport, db_id, silence
+        self.waiting, self.streaming, self.interrupted = waiting, streaming, interrupted
+        self.handed_off = False
+
+    def run(self, handoff: threading.Event | None) -> None:
+        """Read to the end and close, unless ``handoff`` is set first: then
+        stop between two frames, leaving the socket open (:attr:`handed_off`)."""
+        from dqlite_shell.client.transport import StillQuiet
+        transport = self.transport
+        deadline = time.monotonic() + DRAIN_LIMIT
+        heard = time.monotonic()
+        try:
+            transport.watch(None)  # no liveness probes: silence just ends the drain
+            transport.keep_open = True
+            transport.set_timeout(POLL)
+            while time.monotonic() < deadline:
+                if handoff is not None and handoff.is_set():
+                    self.handed_off = True
+                    return
+                if self.streaming and not self.interrupted and self.db_id is not None:
+                    transport.send(requests.interrupt(self.db_id))
+                    self.interrupted = True
+                if not self.waiting and not self.streaming:
+                    return
+                try:
+                    msg_type, _schema, body = transport.read_frame()
+                except StillQuiet:
+                    if time.monotonic() - heard > self.silence:
+                        return  # the node went silent: give up
+                    continue
+                heard = time.monotonic()
+                if self.waiting:
+                    self.waiting = False
+                    self.streaming = msg_type == _ROWS and body[-8:] != _DONE
+                elif msg_type == _EMPTY:
+                    return  # the INTERRUPT's answer: nothing more comes
+        except Exception as e:  # noqa: BLE001 - a drain only ends; the socket is closed below
+            debug(__name__, "drain of %s ended: %s", transport.address, e)
+        finally:
+            if not self.handed_off:
+                transport.close()
 
 
 __all__ = ["DRAIN_LIMIT", "Drains"]

@@ -206,12 +206,15 @@ class Session:
             self._drop()
             self.database = database
 
-    def close(self, drain_wait: float | None = None) -> None:
-        """Close the connection; first let cancelled results finish draining
-        (at most ``drain_wait`` s, default drain.DRAIN_LIMIT): a socket closed
-        mid-stream leaks the statement on dqlite 1.18."""
+    def close(self, drain_wait: float | None = None, hand_off: bool = False) -> None:
+        """Close the connection. Cancelled results still draining are waited
+        for (at most ``drain_wait`` s, default drain.DRAIN_LIMIT): a socket
+        closed mid-stream leaks the statement on dqlite 1.18. ``hand_off``
+        (a process about to exit) gives them to a child process instead."""
         self._drop()
-        if drain_wait is None:
+        if hand_off:
+            self.drains.hand_off()
+        elif drain_wait is None:
             self.drains.wait()
         else:
             self.drains.wait(drain_wait)
@@ -221,24 +224,24 @@ class Session:
 
         Returns ``"stopped"`` when the server acknowledged (the connection is
         usable at once). Otherwise the connection is given up and the next
-        statement uses a new one; the server goes on with a statement it was
-        running until it ends (libdqlite cannot stop one mid-way):
-        ``"draining"`` when what it still sends is read and thrown away in the
-        background (1.15.1+; see drain.py), ``"closed"`` when the socket was
-        closed (1.11, freed at once from a result, not from a long step).
-        :attr:`busy_address` names a node that answers nothing else meanwhile
-        (all but capability ``answers_while_running``).
+        statement uses a new one: ``"result"`` when rows were streaming
+        (1.11 is freed at once by the close; newer servers' rest of the
+        result is read and thrown away in the background, see drain.py);
+        ``"statement"`` when the node was still running the statement, which
+        it finishes (libdqlite cannot stop one mid-way). :attr:`busy_address`
+        then names a node that answers nothing else meanwhile (all but
+        capability ``answers_while_running``).
         """
         conn = self._conn
         if conn is None or conn.closed:
             return "stopped"
+        running = conn.waiting
         if conn.cancel(grace):
             return "stopped"
-        draining = conn.draining
-        if not conn.capabilities.has("answers_while_running"):
+        if running and not conn.capabilities.has("answers_while_running"):
             self.busy_address = conn.address
         self._drop()
-        return "draining" if draining else "closed"
+        return "statement" if running else "result"
 
     def node_answers(self, address: str, timeout: float) -> bool | None:
         """True when ``address`` answers a LEADER request on a new connection

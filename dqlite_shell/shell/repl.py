@@ -180,15 +180,20 @@ def _interrupted(state: "ShellState", started: float) -> None:
         state.out.flush()
     except (OSError, ValueError):
         pass
-    outcome = state.session.cancel(grace=0.5) if state.connected_to else "stopped"
+    session = state.session
+    outcome = session.cancel(grace=0.5) if state.connected_to else "stopped"
     if outcome == "stopped":
         state.warn("Interrupted")
-    elif outcome == "draining" and state.session.busy_address is None:
-        state.warn("Interrupted; the server finishes the statement (dqlite cannot stop it "
-                   "mid-way), and what it still sends is discarded in the background")
+    elif outcome == "result":
+        state.warn("Interrupted; the rest of the result is discarded" if session.drains.active
+                   else "Interrupted")
+    elif session.busy_address is not None:
+        state.warn("Interrupted; the server finishes the statement (dqlite cannot stop one "
+                   "mid-way) and answers nothing else meanwhile: the next statement runs "
+                   "when it is done")
     else:
-        state.warn("Interrupted; the server may still be busy finishing the statement "
-                   "(libdqlite cannot stop it mid-way): the next one runs when it is done")
+        state.warn("Interrupted; the server finishes the statement (dqlite cannot stop one "
+                   "mid-way)")
     sys.stdout.flush()
 
 

@@ -150,8 +150,13 @@ class ShellState:
         if self.audit is not None:
             self.audit.close()
         if self._session is not None:
-            self._session.close()
-            self._session = None
+            # A result still draining goes on in a child process: the exit is
+            # immediate and closes no socket mid-stream (drain.py). Scratch
+            # nodes live in this process: their stop must wait for it.
+            session, self._session = self._session, None
+            if self.scratch is not None and session.drains.active:
+                self.warn("waiting for the server to finish the interrupted statement")
+            session.close(hand_off=self.scratch is None)
         if self.scratch is not None:
             scratch, self.scratch = self.scratch, None
             scratch.close()
