@@ -12,12 +12,13 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Iterable
 
 from dqlite_shell import refusals, sqltext
+from dqlite_shell.client import routing
 from dqlite_shell._log import debug
 from dqlite_shell.client.busy import BusyWait
 from dqlite_shell.client.capabilities import Capabilities, CapabilityCache
 from dqlite_shell.client.connection import DEFAULT_TIMEOUT, Connection
 from dqlite_shell.client.drain import Drains
-from dqlite_shell.client.errors import (SQLITE_IOERR_NOT_LEADER, BrokenPeer, ClientError, ConnectionLost, LeadershipLost,
+from dqlite_shell.client.errors import (BrokenPeer, ClientError, ConnectionLost, LeadershipLost,
                                         RequestNotSent, RequestTimeout, ServerError,
                                         StatementLost, TransactionLost, lost_message)
 from dqlite_shell.client.leader import NodeStore, connect_leader, leader_among
@@ -29,19 +30,6 @@ from dqlite_shell.wire.messages import Metadata, NodeInfo, Result
 
 if TYPE_CHECKING:
     import ssl as _ssl
-
-SQLITE_ERROR = 1
-#: libdqlite 1.11 answers QUERY on a statement without result columns with
-#: SQLITE_ERROR and sqlite3_errmsg() of a connection that has no error, before
-#: stepping the statement (src/query.c, query__batch). That answer means "not
-#: run: send EXEC instead".
-NO_COLUMNS_MESSAGE = "not an error"
-#: What 1.15.1+ answers to EXPLAIN of a statement that writes (the EXPLAIN
-#: goes through its write path, which refuses rows): the statement writes.
-WRITE_REFUSES_ROWS = "rows yielded when none expected for EXEC request"
-#: A write with rows on a server that cannot run it (capability rows_from_writes).
-NO_ROWS_FROM_WRITES = ("this server (dqlite {range}) cannot return rows from a statement "
-                       "that writes (RETURNING, EXPLAIN of a write); dqlite 1.18 can")
 
 
 _ENDS_TRANSACTION = frozenset({"COMMIT", "END", "RELEASE"})
@@ -66,24 +54,6 @@ class _Attempt:
         self.kind: str | None = None
         self.sent = False  # a request carrying it went out (even EXPLAIN, PREPARE)
         self.running = False  # the request that runs it went out: it may have run
-
-
-def _explain(conn: Connection, sql: str) -> str:
-    """Classify a statement the text does not settle (PRAGMA, ...) from its
-    program: ResultRow means rows; a write transaction (Transaction with
-    P2 != 0) means it writes. EXPLAIN prepares, never runs, the statement.
-    A 1.15.1+ server refuses EXPLAIN of a write: that refusal says WRITE."""
-    try:
-        rows = conn.query_sql("EXPLAIN " + sql).fetchall()
-    except ServerError as e:
-        if e.message == WRITE_REFUSES_ROWS:
-            return sqltext.WRITE
-        raise
-    has_rows = any(r[1] == "ResultRow" for r in rows)
-    writes = any(r[1] == "Transaction" and r[3] for r in rows)
-    if has_rows:
-        return sqltext.WRITE_ROWS if writes else sqltext.READ
-    return sqltext.WRITE
 
 
 class Session:
@@ -337,21 +307,22 @@ class Session:
         caps: Capabilities = conn.capabilities
         refused = refusals.refusal(sql, caps.level)
         if refused is not None:
-            self._check_leader(conn)
+            routing.check_leader(conn)
             attempt.sent = refused.ask_server
-            self._refuse(conn, sql, refused)
+            routing.refuse(conn, sql, refused)
         rows_from_writes = caps.has("rows_from_writes")
         kind = self._kinds.get(sql) or self._remember(sql, sqltext.classify(sql))
         if kind == sqltext.WRITE_ROWS and caps.has("queries_run_writes") and not rows_from_writes:
             # 1.15.1-1.17 refuse it, then abort at the next write (bug E).
-            self._check_leader(conn)
-            raise ClientError(NO_ROWS_FROM_WRITES.format(range=caps.range) + ". Nothing was sent")
+            routing.check_leader(conn)
+            raise ClientError(routing.NO_ROWS_FROM_WRITES.format(range=caps.range)
+                              + ". Nothing was sent")
         # From the first request that carries the statement (even EXPLAIN or
         # PREPARE: some statements crash libdqlite 1.11 as they are compiled)
         # a lost answer is never followed by sending it again.
         attempt.sent = True
         if kind == sqltext.UNKNOWN and not rows_from_writes:
-            kind = self._remember(sql, _explain(conn, sql))  # runs nothing
+            kind = self._remember(sql, routing.explain(conn, sql))  # runs nothing
         attempt.kind = kind
         stmt = None
         if kind == sqltext.WRITE:
@@ -369,43 +340,25 @@ class Session:
         if stmt is not None:
             return conn.exec(stmt.id, params)
         if kind == sqltext.WRITE_ROWS and not rows_from_writes:
-            return self._write_rows(conn, sql, params)
+            return routing.write_rows(conn, sql, params, own=not self.transaction.active)
         try:
             fresh = stale_schema and sqltext.expands_star(sql)
             stream = conn.query_sql(sql, params, fresh_schema=fresh)
         except ServerError as e:
             # A statement without result columns is refused before it runs
             # (only possible for text classified as READ by mistake).
-            if e.code == SQLITE_ERROR and e.message == NO_COLUMNS_MESSAGE:
+            if e.code == routing.SQLITE_ERROR and e.message == routing.NO_COLUMNS_MESSAGE:
                 self._kinds[sql] = attempt.kind = sqltext.WRITE
                 return conn.exec_sql(sql, params)
-            if e.message == WRITE_REFUSES_ROWS:
+            if e.message == routing.WRITE_REFUSES_ROWS:
                 # 1.15.1-1.18.2 run a statement that writes through their
                 # write path, which refuses rows (EXPLAIN of a write, ...).
-                raise ClientError(NO_ROWS_FROM_WRITES.format(range=caps.range)) from None
+                raise ClientError(routing.NO_ROWS_FROM_WRITES.format(range=caps.range)) from None
             raise
         if not stream.columns and stream.done:
             # A statement without rows sent as QUERY_SQL (1.18): no result set.
             return Result(0, 0)
         return stream
-
-    @staticmethod
-    def _check_leader(conn: Connection) -> None:
-        """Before refusing a statement for what this node cannot do: is it
-        still the leader? If not (a rolling upgrade moved leadership), the
-        statement goes to the new one, which may well run it."""
-        leader = conn.leader()
-        if leader is None or leader.address != conn.address:
-            raise ServerError(SQLITE_IOERR_NOT_LEADER, "not leader")
-
-    @staticmethod
-    def _refuse(conn: Connection, sql: str, refused: refusals.Refusal) -> None:
-        """Raise why ``sql`` is not sent; where a PREPARE of it is harmless, the
-        server is asked first and its own refusal, if it makes one, passes on."""
-        if refused.ask_server:
-            stmt = conn.prepare(sql)  # a ServerError here is the server's answer
-            conn.finalize(stmt.id)
-        raise ClientError(refused.reason)
 
     def _remember(self, sql: str, kind: str) -> str:
         """Cache the kind of ``sql`` (from its text, or from EXPLAIN)."""
@@ -433,32 +386,6 @@ class Session:
         except ClientError:
             self._drop()
         self.transaction.reset()
-
-    def _write_rows(self, conn: Connection, sql: str, params) -> RowStream:
-        """A writing statement with rows (RETURNING), safely on libdqlite 1.11.
-
-        1.11 runs QUERY outside Raft: a write that commits there never reaches
-        the log and the node aborts. Inside a transaction the write stays in
-        the connection until COMMIT, which goes through EXEC and Raft. So we
-        wrap the statement in one when the user has none open, and read its
-        (bounded: one per affected row) rows before committing.
-        """
-        own = not self.transaction.active
-        if own:
-            conn.exec_sql("BEGIN")
-        try:
-            stream = conn.query_sql(sql, params)
-            rows = stream.fetchall()
-            if own:
-                conn.exec_sql("COMMIT")
-        except BaseException:
-            if own and not conn.closed:
-                try:
-                    conn.exec_sql("ROLLBACK")
-                except (ClientError, OSError):
-                    pass
-            raise
-        return RowStream.materialized(stream.columns, rows)
 
     def _prepare(self, conn: Connection, sql: str) -> Prepared:
         stmt = self._prepared.get(sql)

@@ -13,7 +13,10 @@ COLOR = re.compile(r"\x1b\[[0-9;]*(3[0-9]|4[0-9]|9[0-7]|38|48)[0-9;]*m")
 
 
 @pytest.fixture
-def repl(tmp_path):
+def repl(tmp_path, node_factory):
+    """``repl(*args)``: the shell in a terminal. It asks for node_factory so that
+    the terminals close before in-process nodes stop: a node stopped while a
+    shell still reads a stream from it waits for that stream (1.18)."""
     children = []
 
     def start(*args, env=None):
