@@ -23,8 +23,9 @@ run: system-deps install
 	$(VENV)/bin/dqlite $(DQLITE_ARGS)
 
 # The suite runs once per server of the matrix (tests/native/servers.py).
-# The runs on built servers take each test to a worker process (xdist -n 1),
-# so a node that aborts fails its own test only. A server that is not built
+# The runs on built servers take each test to a worker process (xdist -n 1;
+# a node that aborts, or a test stuck past its timeout, fails only itself: the
+# thread method ends the worker, and xdist starts another). A server not built
 # (no ../shared/dqlite outside CI) is skipped with one line.
 TEST_SERVERS ?= 1.11 1.17 1.18
 
@@ -37,7 +38,7 @@ test: system-deps install-test servers
 	    echo "== skipped: the suite on dqlite $$server (not built: make servers needs $(DQLITE_SOURCES))"; \
 	  else \
 	    echo "== the suite on dqlite $$server"; \
-	    DQLITE_SHELL_SERVER=$$server $(PY) -m pytest -q -p xdist -n 1 $(PYTEST_ARGS) || status=1; \
+	    DQLITE_SHELL_SERVER=$$server $(PY) -m pytest -q -p xdist -n 1 --timeout-method=thread $(PYTEST_ARGS) || status=1; \
 	  fi; \
 	done; exit $$status
 

@@ -1,5 +1,6 @@
-"""The wire client against the Go shell: a 1,000,000-row SELECT, connecting to a
-3-node cluster, and 10,000 single-row INSERTs (each its own Raft commit)."""
+"""The wire client against the Go shell, on each server: a 1,000,000-row
+SELECT and 10,000 single-row INSERTs (each its own Raft commit); connecting
+to a 3-node cluster (1.11)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import sys
 import time
 
 from benchmarks.run import Row
-from benchmarks.servers import GO_SHELL, NodeServer, go_available, run_measured
+from benchmarks.servers import (GO_SHELL, NodeServer, go_available, label, matrix,
+                               on_server, run_measured)
 
 ROWS = 1_000_000
 INSERTS = 10_000
@@ -60,6 +62,15 @@ def _best(samples):
 
 def run() -> list[Row]:
     rows: list[Row] = []
+    for name in matrix():
+        with on_server(name):
+            rows.extend(_on_one_server(name))
+    rows.extend(_connect())
+    return rows
+
+
+def _on_one_server(name: str) -> list[Row]:
+    rows: list[Row] = []
     with NodeServer() as server:
         from dqlite_shell.client.session import Session
         setup = Session([server.address], "db")
@@ -79,9 +90,9 @@ def run() -> list[Row]:
             go = _best([run_measured([GO_SHELL, "-s", server.address, "db", SELECT])
                         for _ in range(3)])
             assert go[2].count(b"\n") == ROWS
-        rows.append(Row(f"SELECT {ROWS:,} rows: time", ours[0], go and go[0], "s",
+        rows.append(Row(label(f"SELECT {ROWS:,} rows: time", name), ours[0], go and go[0], "s",
                         f"{ROWS / ours[0]:,.0f} rows/s ours"))
-        rows.append(Row(f"SELECT {ROWS:,} rows: peak RSS", ours[1], go and go[1], "MB",
+        rows.append(Row(label(f"SELECT {ROWS:,} rows: peak RSS", name), ours[1], go and go[1], "MB",
                         "aim < 50 MB"))
 
         floor = run_measured([sys.executable, "-c", INSERT_RAW, server.address, str(INSERTS)])
@@ -91,9 +102,14 @@ def run() -> list[Row]:
             script = "".join(f"INSERT INTO goins VALUES ({i}, 'value {i}')\n"
                              for i in range(INSERTS)).encode()
             go_ins = run_measured([GO_SHELL, "-s", server.address, "db"], stdin=script)
-        rows.append(Row(f"{INSERTS:,} INSERTs via driver", driver[0], go_ins and go_ins[0], "s",
+        rows.append(Row(label(f"{INSERTS:,} INSERTs via driver", name), driver[0],
+                        go_ins and go_ins[0], "s",
                         f"raw-socket floor {floor[0]:.2f} s ({driver[0] / floor[0]:.2f}x)"))
+    return rows
 
+
+def _connect() -> list[Row]:
+    rows: list[Row] = []
     from dqlite_shell.app.local import LocalCluster
     from dqlite_shell.client.leader import NodeStore, connect_leader
     with LocalCluster(3, processes=True) as cluster:

@@ -1,7 +1,9 @@
-"""Real servers for the benchmarks: dqlite-node child processes on loopback."""
+"""Real servers for the benchmarks: dqlite-node child processes on loopback,
+on each server of the test matrix that is there (tests/native/servers.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -66,3 +68,34 @@ def run_measured(args, stdin: bytes | None = None) -> tuple[float, float, bytes]
 
 def go_available() -> bool:
     return os.access(GO_SHELL, os.X_OK)
+
+
+def matrix() -> list[str]:
+    """The servers to measure: 1.11 (the system's) and each built one."""
+    from tests.native.servers import SERVERS
+    return [name for name, server in SERVERS.items() if server.present]
+
+
+@contextlib.contextmanager
+def on_server(name: str):
+    """Nodes started inside load server ``name``'s libdqlite (child processes
+    inherit DQLITE_SHELL_LIBDQLITE); clients are the same either way."""
+    from tests.native.servers import SERVERS
+    before = os.environ.get("DQLITE_SHELL_LIBDQLITE")
+    server = SERVERS[name]
+    if server.prefix is None:
+        os.environ.pop("DQLITE_SHELL_LIBDQLITE", None)
+    else:
+        os.environ["DQLITE_SHELL_LIBDQLITE"] = server.library
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("DQLITE_SHELL_LIBDQLITE", None)
+        else:
+            os.environ["DQLITE_SHELL_LIBDQLITE"] = before
+
+
+def label(text: str, name: str) -> str:
+    """A row name with its server: ``SELECT ... [1.18]``."""
+    return f"{text} [{name}]"

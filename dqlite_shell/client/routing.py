@@ -28,6 +28,13 @@ NO_ROWS_FROM_WRITES = ("this server (dqlite {range}) cannot return rows from a s
                        "that writes (RETURNING, EXPLAIN of a write); dqlite 1.18 can")
 
 
+def is_plain(sql: str) -> bool:
+    """One statement without parameters: EXEC_SQL runs it in one round trip
+    (with a tail it would run the rest too; with parameters unbound ones
+    would be NULL instead of an error)."""
+    return not sqltext.parameters(sql) and sqltext.is_blank(sqltext.split_first(sql)[1])
+
+
 def explain(conn: Connection, sql: str) -> str:
     """Classify a statement the text does not settle (PRAGMA, ...) from its
     program: ResultRow means rows; a write transaction (Transaction with

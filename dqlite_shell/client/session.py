@@ -299,8 +299,9 @@ class Session:
         reads a statement's columns before stepping it, so a cached statement
         would report stale columns after a schema change, and it does not
         reset statements after their last row (an EXPLAIN would stay active).
-        Writes go through cached prepared statements and EXEC (whose answer
-        has the changes and last row id). A server that runs any statement
+        Writes with parameters go through cached prepared statements and EXEC;
+        a write without any is one EXEC_SQL, one round trip (both answers have
+        the changes and last row id). A server that runs any statement
         through QUERY_SQL (1.18) gets a statement the text does not settle,
         and RETURNING, as one QUERY_SQL, without EXPLAIN or a transaction.
         """
@@ -325,7 +326,8 @@ class Session:
             kind = self._remember(sql, routing.explain(conn, sql))  # runs nothing
         attempt.kind = kind
         stmt = None
-        if kind == sqltext.WRITE:
+        direct = kind == sqltext.WRITE and not params and routing.is_plain(sql)
+        if kind == sqltext.WRITE and not direct:
             stmt = self._prepare(conn, sql)  # runs nothing
             if stmt.params != len(params):
                 raise ParameterCountError(stmt.params, len(params))
@@ -337,6 +339,8 @@ class Session:
         # A connection that has answered a query may hold a schema that
         # another connection changed since; a new one loads it when first used.
         stale_schema, self._queried = self._queried, True
+        if direct:
+            return conn.exec_sql(sql)
         if stmt is not None:
             return conn.exec(stmt.id, params)
         if kind == sqltext.WRITE_ROWS and not rows_from_writes:

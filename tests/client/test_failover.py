@@ -136,7 +136,7 @@ def test_a_leader_gone_after_preparing_is_left_before_the_statement_runs(cluster
             return stmt
 
         conn.prepare = prepare_then_die
-        session.execute("INSERT INTO p VALUES (1)")
+        session.execute("INSERT INTO p VALUES (?)", (1,))  # prepared, then run
         assert session.leader_address != leader
         assert session.execute("SELECT count(*) FROM p").fetchall() == [(1,)]
     finally:

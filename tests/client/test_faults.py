@@ -225,16 +225,20 @@ def test_a_stall_inside_a_message_is_a_broken_peer_even_with_a_long_statement_ti
         server.close()
 
 
-@pytest.mark.parametrize("sql, request_type, message", [
+@pytest.mark.parametrize("sql, params, request_type, message", [
     # The answer never came: the read may have crashed the node, and would
     # crash the next leader too.
-    ("SELECT ts FROM d1", 9, "was lost while it ran this statement (the node may have crashed)"),
+    ("SELECT ts FROM d1", (), 9,
+     "was lost while it ran this statement (the node may have crashed)"),
     # Some statements crash libdqlite 1.11 as they are compiled.
-    ("INSERT INTO t VALUES (1)", 4, "was lost while it prepared this statement (the node may "
-                                    "have crashed); nothing was applied"),
+    ("INSERT INTO t VALUES (?)", (1,), 4, "was lost while it prepared this statement (the node "
+                                          "may have crashed); nothing was applied"),
+    # A write without parameters runs at its first request (EXEC_SQL).
+    ("INSERT INTO t VALUES (1)", (), 8, "was lost while it ran this statement (the node may "
+                                        "have crashed); it may or may not have been applied"),
 ])
-def test_a_statement_whose_connection_dies_is_reported_and_not_sent_again(sql, request_type,
-                                                                          message):
+def test_a_statement_whose_connection_dies_is_reported_and_not_sent_again(sql, params,
+                                                                          request_type, message):
     from dqlite_shell.client.errors import StatementLost
     from dqlite_shell.client.session import Session
     seen = []
@@ -249,7 +253,7 @@ def test_a_statement_whose_connection_dies_is_reported_and_not_sent_again(sql, r
     session = Session([server.address], "db", timeout=2)
     try:
         with pytest.raises(StatementLost) as info:
-            session.execute(sql)
+            session.execute(sql, params)
         # (A retry would have dialed again and met a NoLeaderError: the fake
         # accepts one connection.)
         assert str(info.value) == f"the connection to {server.address} {message}"
