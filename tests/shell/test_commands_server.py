@@ -286,8 +286,11 @@ def test_yes_does_not_ask(repl, node_process):  # noqa: F811
     prompt = re.escape(f"rw db@{address}>")
     child.expect(prompt)
     child.send(".drop unasked\r")
-    child.expect(prompt)
+    # The prompt is redrawn as keys are typed: wait for an answer instead.
+    child.send("SELECT 'dro' || 'pped';\r")
+    child.expect("dropped")
     assert "proceed" not in child.before
+    child.expect(prompt)
     child.sendcontrol("d")
     child.expect(pexpect.EOF)
     assert wait_for(lambda: gone(address, "unasked"))
