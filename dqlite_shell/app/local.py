@@ -92,12 +92,16 @@ class LocalCluster:
                 args += ["--network-latency-ms", str(self.network_latency_ms)]
             if self.tls is not None:
                 args += ["--cert", self.tls.cert, "--key", self.tls.key, "--ca", self.tls.ca]
-            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True)
+            # stderr to a file: a pipe nobody reads would block a node that
+            # writes much (1.18.6 prints ~8,000 lines when it aborts).
+            log_path = data_dir.rstrip("/") + ".log"
+            with open(log_path, "ab") as log:
+                proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True)
             line = proc.stdout.readline()  # the ready line, printed once joined
             if not line:
-                err = proc.stderr.read().strip()
                 proc.wait()
+                with open(log_path, encoding="utf-8", errors="replace") as f:
+                    err = f.read().strip()
                 raise RuntimeError(f"node {address} did not start: {err}")
             self._nodes[index] = proc
             return
@@ -147,7 +151,6 @@ class LocalCluster:
             node.kill()
             node.wait()
         node.stdout.close()
-        node.stderr.close()
 
     def pid(self, index: int) -> int | None:
         """The process id of process node ``index`` (None in-process or stopped)."""

@@ -212,8 +212,8 @@ def _send(conn: Connection, mode: str, sql: str) -> tuple[int, str] | None:
 
 def _died(node) -> tuple[int, str]:
     """Wait (bounded) for the node to exit; its status and stderr."""
-    _, err = node.proc.communicate(timeout=10)
-    return node.proc.returncode, err
+    node.proc.wait(timeout=10)
+    return node.proc.returncode, node.stderr
 
 
 def _assert_healthy(node, opens: bool = True) -> None:

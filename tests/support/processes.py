@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 NODE_COMMAND = [sys.executable, "-m", "dqlite_shell.app.node_cli"]
@@ -21,17 +22,32 @@ class NodeProcess:
         self.env = env  # the whole environment of the child (None: this one's)
         self.proc: subprocess.Popen | None = None
         self.node_id: int | None = None
+        # The node's stderr goes to a file: a pipe nobody reads would block a
+        # node that writes much (1.18.6 prints ~8,000 lines when it aborts).
+        fd, self.log = tempfile.mkstemp(prefix="dqlite-node-", suffix=".stderr")
+        os.close(fd)
+
+    @property
+    def stderr(self) -> str:
+        """What the node wrote on stderr so far (every start appends)."""
+        try:
+            with open(self.log, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
 
     def start(self, timeout: float = 10.0) -> "NodeProcess":
         """Start and wait for the ready line."""
-        self.proc = subprocess.Popen(
-            NODE_COMMAND + ["--address", self.address, "--dir", self.data_dir, *self.extra_args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env)
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                NODE_COMMAND + ["--address", self.address, "--dir", self.data_dir,
+                                *self.extra_args],
+                stdout=subprocess.PIPE, stderr=log, text=True, env=self.env)
         deadline = time.monotonic() + timeout
         line = self.proc.stdout.readline()  # the node prints one line when it serves
         if not line:
-            err = self.proc.stderr.read()
             self.proc.wait(max(0.1, deadline - time.monotonic()))
+            err = self.stderr
             raise RuntimeError(f"dqlite-node {self.address} exited {self.proc.returncode}: {err}")
         self.node_id = int(line.split("node ")[1].split()[0], 16)
         return self
@@ -59,9 +75,12 @@ class NodeProcess:
             self.proc.kill()
             rc = self.proc.wait()
         self.proc.stdout.close()
-        self.proc.stderr.close()
         return rc
 
     def close(self) -> None:
         if self.running:
             self.kill()
+        try:
+            os.unlink(self.log)
+        except FileNotFoundError:
+            pass
