@@ -14,7 +14,8 @@ seconds into it and measures, from the Ctrl-C:
   is answered: one attempt that waits as long as the node stays silent;
 - *quit*: Ctrl-D at that prompt until the REPL exits (it first lets a
   background drain read the cancelled statement to its end, saying nothing);
-- *applied* (the write): rows of ``t`` read once the REPL has exited;
+- *applied* (the write): rows of ``t`` once the REPL has exited and the node
+  has finished the write (read until the count is the whole write, bounded);
 - *clean stop*: SIGTERM to the node, exit status 0 (1.18.6 aborts when a
   statement was leaked by a socket closed mid-stream).
 
@@ -127,24 +128,6 @@ def _count_rows(address: str) -> int | None:
         return None
 
 
-def _watch_stderr(proc) -> tuple[threading.Thread, list[str]]:
-    """Read a node's stderr as it comes, keeping its assertion lines: an
-    aborting libdqlite 1.18 dumps thousands of trace lines, and would block on
-    a full pipe nobody reads instead of exiting."""
-    kept: list[str] = []
-
-    def read():
-        try:
-            for line in proc.stderr:
-                if "Assertion" in line:
-                    kept.append(line.strip())
-        except (OSError, ValueError):
-            pass
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    return reader, kept
-
-
 def _spawn_repl(address: str, home: str):
     import pexpect
     env = dict(os.environ, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", NO_COLOR="1",
@@ -183,7 +166,6 @@ def trial(server: str, case: str, sizes: Sizes) -> Trial:
     child = None
     try:
         node.start()
-        reader, assertions = _watch_stderr(node.proc)
         prompt = re.escape(f"db@{address}>")
         child = _spawn_repl(address, home)
         child.expect(prompt)
@@ -222,13 +204,19 @@ def trial(server: str, case: str, sizes: Sizes) -> Trial:
         if child.exitstatus != 0:
             result.notes.append(f"REPL exit status {child.exitstatus}")
         if case == "write":
+            # The node may still be finishing it (a 1.18 node answers meanwhile):
+            # read the count until it is the whole write, or stops changing.
+            deadline = time.monotonic() + BOUND
             result.applied = _count_rows(address)
+            while result.applied != sizes.write and time.monotonic() < deadline:
+                time.sleep(0.2)
+                result.applied = _count_rows(address)
 
         node.proc.send_signal(signal.SIGTERM)
         rc = node.proc.wait(30)
-        reader.join(10)
         result.clean = rc == 0
         if rc != 0:
+            assertions = [line for line in node.stderr.splitlines() if "Assertion" in line]
             why = assertions[0].split(": ", 1)[-1] if assertions else ""
             result.notes.append(f"node exit {rc} {why[:120]}".rstrip())
     except (pexpect.TIMEOUT, pexpect.EOF, subprocess.TimeoutExpired, RuntimeError) as e:
