@@ -101,23 +101,16 @@ def test_a_mixed_cluster_replicates_fails_over_and_installs_snapshots(server_nod
         assert returning(conn, 2) == [(2,)]  # one QUERY_SQL on 1.18
         expected = rows_on(new_node)
 
-        # A lagging old node catches up from a 1.18 leader by a snapshot.
-        old_node.kill()
-        for i in range(MISSED):
-            conn.execute("INSERT INTO t VALUES (?)", (i,))
-        expected += MISSED
-        old_node.start()
-        transfer_to(nodes, old_node, CATCH_UP)
-        assert rows_on(old_node) == expected
-
-        # And the reverse: a lagging 1.18 node from the old leader.
-        other_new.kill()
-        for i in range(MISSED):
-            conn.execute("INSERT INTO t VALUES (?)", (i,))
-        expected += MISSED
-        other_new.start()
-        transfer_to(nodes, other_new, CATCH_UP)
-        assert rows_on(other_new) == expected
+        # A lagging old node catches up from a 1.18 leader by a snapshot, and
+        # the reverse: a lagging 1.18 node from the old leader.
+        for lagging in (old_node, other_new):
+            lagging.kill()
+            for i in range(MISSED):
+                conn.execute("INSERT INTO t VALUES (?)", (i,))
+            expected += MISSED
+            lagging.start()
+            transfer_to(nodes, lagging, CATCH_UP)
+            assert rows_on(lagging) == expected
 
         # Failover: the leader dies; the session goes on with the others.
         leader = next(n for n in nodes if n.address == wait_leader(nodes))

@@ -1,13 +1,13 @@
 """Cluster dot-commands against real nodes, with Debian's Go shell as the oracle."""
 
 import subprocess
-import time
 
 import pytest
 
 from dqlite_shell.shell.commands import registry
 from dqlite_shell.shell.commands.registry import CommandError, UsageError
 from tests.shell.conftest import run_command as run
+from tests.support.waiting import wait_for
 
 
 def go(go_shell, servers, command, json=False) -> str:
@@ -17,15 +17,6 @@ def go(go_shell, servers, command, json=False) -> str:
     result = subprocess.run(args, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     return result.stdout
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 # -- read-only: the shared cluster -------------------------------------------------

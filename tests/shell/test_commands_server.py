@@ -18,12 +18,13 @@ from dqlite_shell.client.connection import Connection
 from dqlite_shell.client.errors import ServerError
 from dqlite_shell.shell.commands import registry
 from dqlite_shell.shell.commands.registry import CommandError, UsageError
+from tests.native.servers import SERVERS
 from tests.shell.conftest import run_command as run
 from tests.shell.conftest import run_dqlite
+from tests.shell.test_repl import repl  # noqa: F401 - the fixture
 from tests.support.server_expectations import (CAN_DROP, DROP_REFUSAL, HAS,
                                              MISSING_DATABASE_MESSAGE, RANGE, VACUUM_ERROR)
-from tests.native.servers import SERVERS
-from tests.shell.test_repl import repl  # noqa: F401 - the fixture
+from tests.support.waiting import wait_for
 
 QUESTION = re.escape("Do you want to proceed? [y/N]:")
 CLIENT_LINE = f"client: dqlite-shell {__version__} (Python {platform.python_version()})"
@@ -31,16 +32,6 @@ CLIENT_LINE = f"client: dqlite-shell {__version__} (Python {platform.python_vers
 #: skipped, elsewhere: CI runs every test it collects).
 only_where_drop_works = pytest.mark.on_servers(
     *[name for name, server in SERVERS.items() if server.level >= MODERN])
-
-
-def wait_for(predicate, timeout: float = 10.0):
-    """The first true value of ``predicate()`` within ``timeout`` s (else its last)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 def dumped(address: str, name: str):
