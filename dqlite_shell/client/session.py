@@ -12,8 +12,8 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Iterable
 
 from dqlite_shell import refusals, sqltext
-from dqlite_shell.client import routing
 from dqlite_shell._log import debug
+from dqlite_shell.client import routing
 from dqlite_shell.client.busy import BusyWait
 from dqlite_shell.client.capabilities import Capabilities, CapabilityCache
 from dqlite_shell.client.connection import DEFAULT_TIMEOUT, Connection
