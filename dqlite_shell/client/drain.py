@@ -80,6 +80,7 @@ class Drains:
             self._handoff.set()
             for thread, _ in self._drains:
                 thread.join(2 * POLL + 1.0)
+            self._handoff = threading.Event()  # drains started later run here
         handed = [d for t, d in self._drains if not t.is_alive() and d.handed_off]
         self._drains = []
         if not handed:
