@@ -32,6 +32,11 @@ class Settings:
     ``blob`` is how the formats meant for people show a BLOB: ``hex``
     (``X'..'``, the default), ``auto``, ``text`` or ``base64``
     (:mod:`dqlite_shell.shell.output.blobs`).
+
+    ``separator`` and ``row_separator`` are ``.separator``'s (sqlite3's
+    colseparator and rowseparator, used by ``list``); ``widths`` is
+    ``.width``'s, one entry per column (0: automatic; negative: right-aligned),
+    for the column, table and box formats.
     """
 
     def __init__(self, mode: str = "list", headers: bool = False, nullvalue: str = "",
@@ -41,6 +46,9 @@ class Settings:
         self.timer, self.changes, self.bail = timer, changes, bail
         self.pager = pager
         self.blob = blob
+        self.separator = "|"
+        self.row_separator = "\n"
+        self.widths: list[int] = []
 
     def __repr__(self) -> str:
         return f"Settings({vars(self)})"

@@ -124,4 +124,5 @@ def run(state: "ShellState", line: str) -> None:
 
 def _load() -> None:
     # The command modules register themselves on import.
-    from dqlite_shell.shell.commands import cluster, data, kine, server, session  # noqa: F401
+    from dqlite_shell.shell.commands import (cluster, data, formats, kine, output,  # noqa: F401
+                                             server, session)
