@@ -89,6 +89,73 @@ def real_text(x: float) -> str:
     return text
 
 
+def real_literal(x: float) -> str:
+    """A double as the sqlite3 shell (3.40) writes it in SQL (``.dump``,
+    ``.mode insert``/``quote``): ``printf("%!.20g")``, which reads back as the
+    same double; ``1e999``/``-1e999`` for infinities."""
+    if x != x:
+        return "NULL"  # SQLite stores no NaN (it becomes NULL)
+    if x == 0.0:
+        return "0.0"
+    if x == _INF or x == -_INF:
+        return "1e999" if x > 0 else "-1e999"
+    return _sqlite_g(x, 20)
+
+
+def _unused(text: str, first: str, second: str) -> str:
+    """The sqlite3 shell's unused_string(): a marker that ``text`` does not hold."""
+    if first not in text:
+        return first
+    if second not in text:
+        return second
+    i = 0
+    while f"({first}{i})" in text:
+        i += 1
+    return f"({first}{i})"
+
+
+def text_literal(text: str, newlines: bool = False) -> str:
+    """A TEXT value as an SQL string literal, as the sqlite3 shell (3.40)
+    writes it: quotes doubled, and unless ``newlines`` line feeds and
+    carriage returns spelled ``replace('a\\nb','\\n',char(10))`` so that
+    no line-end translation can change them. A NUL, which sqlite3 cuts the
+    text at, is kept: such a text is ``CAST(X'..' AS TEXT)``."""
+    if "\0" in text:
+        return "CAST(X'" + text.encode("utf-8", "surrogatepass").hex() + "' AS TEXT)"
+    quoted = "'" + text.replace("'", "''") + "'"
+    if newlines or ("\n" not in text and "\r" not in text):
+        return quoted
+    head = tail = ""
+    if "\n" in text:
+        nl = _unused(text, "\\n", "\\012")
+        quoted = quoted.replace("\n", nl)
+        head, tail = "replace(", f",'{nl}',char(10))"
+    if "\r" in text:
+        cr = _unused(text, "\\r", "\\015")
+        quoted = quoted.replace("\r", cr)
+        head, tail = head + "replace(", f",'{cr}',char(13))" + tail
+    return head + quoted + tail
+
+
+def sql_literal(value, newlines: bool = False) -> str:
+    """Any value the client returns as an SQL literal that reads back as the
+    same value, byte for byte as the sqlite3 shell (3.40) writes it in
+    ``.dump`` and ``.mode insert``: NULL, integers, REALs
+    (:func:`real_literal`), text (:func:`text_literal`), BLOBs as ``X'0aff'``
+    (lower-case hex)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        return text_literal(value, newlines)
+    if isinstance(value, int):          # bool -> 1/0, UnixTime -> decimal
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return real_literal(float(value))
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "X'" + bytes(value).hex() + "'"
+    raise TypeError(f"no SQL literal for {type(value).__name__}")
+
+
 _FLOAT_TYPES = frozenset((float,))
 _FLOAT_OR_NULL_TYPES = frozenset((float, type(None)))
 _float_repr = float.__repr__
@@ -274,11 +341,18 @@ _E10 = _from_double(1e10)
 _E100 = _from_double(1e100)              # the double nearest 1e100, as in C
 _E_8 = _from_double(1e-8)
 _TENTH = _from_double(0.1)
-_ROUNDER = _from_double(5.0e-05 * 1.0e-10)  # arRound[4] * 1.0e-10, in double
+#: printf's rounder per precision: arRound[(p-1) % 10] * 1.0e-10 per ten, in double.
+_ROUNDERS = {15: _from_double(5.0e-05 * 1.0e-10), 20: _from_double(5.0e-10 * 1.0e-10)}
 
 
 def _sqlite_g15(x: float) -> str:
     """sqlite3_str_appendf("%!.15g", x) of SQLite 3.38-3.42, for finite x != 0."""
+    return _sqlite_g(x, 15)
+
+
+def _sqlite_g(x: float, ndigits: int) -> str:
+    """sqlite3_str_appendf("%!.<ndigits>g", x) of SQLite 3.38-3.42 (ndigits
+    15 or 20: at most 26 digits are computed), for finite x != 0."""
     prefix = "-" if x < 0 else ""
     v = _from_double(-x if x < 0 else x)
     exp = 0
@@ -301,13 +375,12 @@ def _sqlite_g15(x: float) -> str:
         exp -= 1
     if exp > 350:
         return prefix + "Inf"
-    v = _add(v, _ROUNDER)
+    v = _add(v, _ROUNDERS[ndigits])
     if _ge(v, _TEN):
         v = _mul(v, _TENTH)
         exp += 1
-    fixed = -4 <= exp <= 14
+    fixed = -4 <= exp < ndigits
     leading = exp + 1 if fixed else 1     # digits before the point
-    ndigits = 15
     digits = []
     n, e = v
     for _ in range(ndigits):             # et_getdigit(): truncate, then *10
