@@ -163,6 +163,35 @@ def _tokens(sql: str, punctuation: bool = False):
             i += 1
 
 
+#: SQLite's keywords, as ``sqlite3_keyword_name()`` lists them (3.40): a name
+#: equal to one of them is quoted (completion, :func:`quote_name`), as the sqlite3 shell does.
+SQL_KEYWORDS = frozenset("""ABORT ACTION ADD AFTER ALL ALTER ALWAYS ANALYZE AND AS ASC ATTACH
+AUTOINCREMENT BEFORE BEGIN BETWEEN BY CASCADE CASE CAST CHECK COLLATE COLUMN COMMIT CONFLICT
+CONSTRAINT CREATE CROSS CURRENT CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP DATABASE DEFAULT
+DEFERRABLE DEFERRED DELETE DESC DETACH DISTINCT DO DROP EACH ELSE END ESCAPE EXCEPT EXCLUDE
+EXCLUSIVE EXISTS EXPLAIN FAIL FILTER FIRST FOLLOWING FOR FOREIGN FROM FULL GENERATED GLOB GROUP
+GROUPS HAVING IF IGNORE IMMEDIATE IN INDEX INDEXED INITIALLY INNER INSERT INSTEAD INTERSECT INTO
+IS ISNULL JOIN KEY LAST LEFT LIKE LIMIT MATCH MATERIALIZED NATURAL NO NOT NOTHING NOTNULL NULL
+NULLS OF OFFSET ON OR ORDER OTHERS OUTER OVER PARTITION PLAN PRAGMA PRECEDING PRIMARY QUERY RAISE
+RANGE RECURSIVE REFERENCES REGEXP REINDEX RELEASE RENAME REPLACE RESTRICT RETURNING RIGHT
+ROLLBACK ROW ROWS SAVEPOINT SELECT SET TABLE TEMP TEMPORARY THEN TIES TO TRANSACTION TRIGGER
+UNBOUNDED UNION UNIQUE UPDATE USING VACUUM VALUES VIEW VIRTUAL WHEN WHERE WINDOW WITH
+WITHOUT""".split())
+
+
+def quote_name(name: str) -> str:
+    """``name`` as the sqlite3 shell writes it in SQL it generates (its
+    ``quoteChar``: ``.dump``, ``.mode insert``): as it is when it is ASCII
+    letters, digits and ``_``, not starting with a digit, and no keyword;
+    else in double quotes, inner ones doubled."""
+    if _SHELL_PLAIN_NAME.match(name) and name.upper() not in SQL_KEYWORDS:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+_SHELL_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
 #: What a statement does, as far as the text tells.
 READ = "read"  # returns rows, writes nothing: send QUERY
 WRITE = "write"  # returns no rows: send EXEC
