@@ -258,6 +258,7 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
             sources = [(script.command_text(t), n) for t, n in zip(texts, names)]
         else:
             sources = [(script.open_stdin(), "<stdin>")]
+            state.stdin_is_script = True  # `.import -` must not read the script itself
         return startup.run_script(state, sources, single_transaction)
     finally:
         state.close()

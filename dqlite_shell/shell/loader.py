@@ -1,0 +1,427 @@
+"""The batch loader: rows into one dqlite table, in batched transactions.
+
+Used by ``.import`` (and ``.restore``). Rows go in as multi-row
+``INSERT INTO t VALUES (?,?),(?,?)...`` statements with bound parameters
+(never pasted into the SQL text), and ``batch_rows`` rows make one
+transaction: ``BEGIN``; the inserts; ``COMMIT``. dqlite replicates at COMMIT,
+so one batch costs one Raft round however many statements it holds. Memory
+is bounded by one batch.
+
+What happens to rows when something fails, in one place:
+
+- A row the server refuses (a constraint, a type error ...): the batch is
+  rolled back and its rows are sent again one by one in one transaction up to
+  the bad one, whose line is named; the rows before it are committed. So
+  after any :class:`LoadError`, every row before ``error.line`` is in and
+  none from it on (but for ``uncertain``, below).
+- The leader is lost while a batch is open (before its COMMIT was sent, or
+  COMMIT refused as not-leader): the server rolled it back, so the batch is
+  provably not in and is sent again to the new leader (at most
+  :data:`RESENDS` times).
+- The leader is lost while it ran a COMMIT: the batch may or may not be in.
+  Nothing is re-sent; the error names the lines of that batch
+  (``uncertain``).
+- Inside a transaction the user opened, rows are added to it: no BEGIN or
+  COMMIT of the loader's own; ``all_or_nothing`` makes the whole load one
+  transaction of its own.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Sequence, TextIO
+
+from dqlite_shell.client.errors import ClientError, LeadershipLost, ServerError, TransactionLost
+from dqlite_shell.wire.constants import MAX_PARAMS
+
+if TYPE_CHECKING:
+    from dqlite_shell.shell.state import ShellState
+
+#: Rows per transaction (one Raft round each): measured with
+#: benchmarks/bench_load.py, the rate stops growing past a few thousand rows
+#: and a batch stays a few hundred kB.
+BATCH_ROWS = 5000
+#: Parameters per INSERT statement where the server takes more than 255
+#: (wire schema 1, dqlite 1.12+): below SQLite's default variable limit
+#: (32766), and as fast as larger ones (bench_load.py).
+WIDE_PARAMS = 4000
+#: How many times a batch that provably did not run is sent to a new leader.
+RESENDS = 3
+
+
+class LoadError(ClientError):
+    """A load stopped at ``line`` of ``source`` because of ``message``.
+
+    ``rows_committed`` rows (lines ``first_line`` to ``last_line``) are in
+    the database (or, inside the user's transaction, ``in_open_transaction``,
+    added to it); ``resume_line`` is where a new load can start. When the
+    leader was lost during a COMMIT, ``uncertain`` holds the lines
+    ``(first, last)`` of the batch that may or may not be in, and
+    ``resume_line`` is the line after it.
+    """
+
+    def __init__(self, source: str, line: int, message: str, *, rows_committed: int,
+                 first_line: int | None, last_line: int | None, resume_line: int,
+                 uncertain: tuple[int, int] | None = None, uncertain_rows: int = 0,
+                 rolled_back: bool = False, in_open_transaction: bool = False):
+        self.source, self.line, self.message = source, line, message
+        self.rows_committed = rows_committed
+        self.first_line, self.last_line = first_line, last_line
+        self.resume_line = resume_line
+        self.uncertain, self.uncertain_rows = uncertain, uncertain_rows
+        self.rolled_back = rolled_back
+        self.in_open_transaction = in_open_transaction
+        super().__init__(f"{source}:{line}: {message}; {self.outcome()}")
+
+    def outcome(self) -> str:
+        """What is in the database now, in words."""
+        if self.rolled_back:
+            return "nothing was imported (the load was one transaction, rolled back)"
+        rows = self.rows_committed
+        where = "added to the open transaction" if self.in_open_transaction else "imported"
+        text = (f"{rows} row{'' if rows == 1 else 's'} {'was' if rows == 1 else 'were'} "
+                f"{where}")
+        if rows:
+            text += f" (lines {self.first_line}-{self.last_line})"
+        if self.uncertain:
+            first, last = self.uncertain
+            text += (f"; the {self.uncertain_rows} rows of lines {first}-{last} may or may "
+                     "not have been imported (the leader was lost during their COMMIT)")
+        return text
+
+
+@dataclass
+class LoadReport:
+    """What a finished load did."""
+    rows: int
+    batches: int
+    seconds: float
+    first_line: int | None
+    last_line: int | None
+
+
+def quote_name(name: str) -> str:
+    """An identifier in double quotes, inner ones doubled (sqlite3's ``%w``)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def table_name(table: str, schema: str | None = None) -> str:
+    """``"schema"."table"`` or ``"table"``, as sqlite3's .import writes it."""
+    return f"{quote_name(schema)}.{quote_name(table)}" if schema else quote_name(table)
+
+
+class Progress:
+    """Progress on stderr (``err``) when it is a terminal and the load has run
+    longer than ``after`` seconds: rows, bytes, rate and, when ``total``
+    bytes are known, the ETA. ``position()`` says how many bytes were read."""
+
+    def __init__(self, err: TextIO, position: Callable[[], int] | None = None,
+                 total: int | None = None, after: float = 1.0, every: float = 0.5):
+        self.err, self.position, self.total = err, position, total
+        self.after, self.every = after, every
+        self.started = time.monotonic()
+        self._next = self.started + after
+        self._shown = False
+        try:
+            self.enabled = err.isatty()
+        except (AttributeError, ValueError):
+            self.enabled = False
+
+    def update(self, rows: int) -> None:
+        """Called after each batch: redraws the line at most every ``every`` s."""
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now < self._next:
+            return
+        self._next = now + self.every
+        elapsed = now - self.started
+        done = self.position() if self.position else 0
+        text = f"{rows:,} rows"
+        if done:
+            text += f", {_size(done)}"
+            if self.total:
+                text += f" of {_size(self.total)}"
+        text += f", {rows / elapsed:,.0f} rows/s" if elapsed > 0 else ""
+        if self.total and done and done < self.total:
+            text += f", {(self.total - done) * elapsed / done:.0f} s left"
+        self.err.write("\r\x1b[K" + text)
+        self.err.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        """Erase the progress line (the final word is the caller's)."""
+        if self._shown:
+            self.err.write("\r\x1b[K")
+            self.err.flush()
+            self._shown = False
+
+
+def _size(count: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if count < 1000 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1000
+    return ""
+
+
+class Loader:
+    """Load rows into ``table`` (its ``columns`` in order) through ``state``'s
+    session: :meth:`add` each row with the line it starts on in ``source``,
+    then :meth:`finish`. Any failure raises :class:`LoadError` (a failure to
+    reach any leader propagates as the client raised it). ``progress``: a
+    :class:`Progress`, or None.
+
+    Values are bound as they are given (str, int, float, bytes, None), so
+    the column affinities apply as for any INSERT.
+    """
+
+    def __init__(self, state: "ShellState", table: str, columns: Sequence[str], *,
+                 schema: str | None = None, source: str = "<stdin>",
+                 all_or_nothing: bool = False, progress: Progress | None = None,
+                 batch_rows: int = BATCH_ROWS):
+        if not columns:
+            raise ValueError("a table to load needs columns")
+        self.session = state.session
+        self.source = source
+        self.width = len(columns)
+        self.progress = progress
+        self._target = table_name(table, schema)
+        self._names = "(" + ",".join(quote_name(c) for c in columns) + ")"
+        self.in_user_transaction = self.session.transaction.active
+        self.all_or_nothing = all_or_nothing and not self.in_user_transaction
+        self.batch_rows = batch_rows
+        self._rows: list[Sequence] = []
+        self._lines: list[int] = []
+        self._per_statement = 0  # rows per INSERT, known once connected
+        self._sql: dict[int, str] = {}
+        self.committed = 0
+        self.batches = 0
+        self.first_line: int | None = None
+        self.last_line: int | None = None
+        self.started = time.monotonic()
+        self._open = False  # all_or_nothing: our one transaction is open
+
+    # -- public API ---------------------------------------------------------
+
+    def add(self, row: Sequence, line: int) -> None:
+        """Queue one row (``line``: where it starts in the source); sends a
+        batch when one is full. A row of the wrong width is refused here."""
+        if len(row) != self.width:
+            self._stop(line, f"expected {self.width} columns, found {len(row)}")
+        self._rows.append(row)
+        self._lines.append(line)
+        if len(self._rows) >= self.batch_rows:
+            self._send()
+
+    def fail(self, line: int, message: str) -> None:
+        """Stop the load at ``line`` for ``message`` (a bad row found by the
+        reader): the rows queued before it are sent first, so that everything
+        before ``line`` is in; raises LoadError."""
+        self._stop(line, message)
+
+    def finish(self) -> LoadReport:
+        """Send what is queued (and COMMIT an all-or-nothing load)."""
+        self._send()
+        if self._open:
+            try:
+                self.session.execute("COMMIT")
+            except (TransactionLost, ServerError) as e:
+                self._open = False
+                self._rollback()
+                self._forget_all()
+                raise self._error(self.last_line or 0, _reason(e), rolled_back=True) from None
+            except LeadershipLost as e:
+                self._open = False
+                raise self._error(self.last_line or 0, _reason(e),
+                                  uncertain=(self.first_line, self.last_line),
+                                  uncertain_rows=self.committed) from None
+            self._open = False
+        if self.progress is not None:
+            self.progress.close()
+        return LoadReport(self.committed, self.batches, time.monotonic() - self.started,
+                          self.first_line, self.last_line)
+
+    def abort(self) -> None:
+        """Give the load up (an interrupt, a reader failure): the open batch,
+        or the all-or-nothing transaction, is rolled back; committed batches
+        stay."""
+        if self.progress is not None:
+            self.progress.close()
+        if self._open or (self._rows and not self.in_user_transaction):
+            self._rollback()
+        self._open = False
+        self._rows, self._lines = [], []
+
+    # -- sending ------------------------------------------------------------
+
+    def _send(self) -> None:
+        """Send the queued rows as one batch (one transaction)."""
+        if not self._rows:
+            return
+        rows, lines = self._rows, self._lines
+        self._rows, self._lines = [], []
+        own = not (self.in_user_transaction or self.all_or_nothing)
+        for attempt in range(RESENDS + 1):
+            try:
+                self._begin()
+                self._insert(rows, lines)
+                if own:
+                    self._commit(rows, lines)
+                break
+            except TransactionLost as e:
+                # Rolled back by the server: nothing of this batch is in.
+                if own and attempt < RESENDS:
+                    continue
+                raise self._error(lines[0], _reason(e), rolled_back=not own) from None
+            except LeadershipLost as e:
+                # Not at COMMIT (that one is a LoadError already): an insert
+                # whose answer never came. Taken as unknown, never re-sent.
+                raise self._error(lines[0], _reason(e), uncertain=(lines[0], lines[-1]),
+                                  uncertain_rows=len(rows), rolled_back=not own) from None
+        self._account(rows, lines)
+        if self.progress is not None:
+            self.progress.update(self.committed)
+
+    def _begin(self) -> None:
+        if self.in_user_transaction or self._open:
+            return
+        try:
+            self.session.execute("BEGIN")
+        except LeadershipLost:
+            # The connection is gone and with it anything BEGIN opened.
+            raise TransactionLost("the leader was lost at BEGIN") from None
+        if self.all_or_nothing:
+            self._open = True
+
+    def _commit(self, rows, lines) -> None:
+        try:
+            self.session.execute("COMMIT")
+        except LeadershipLost as e:
+            raise self._error(lines[0], _reason(e), uncertain=(lines[0], lines[-1]),
+                              uncertain_rows=len(rows)) from None
+        except ServerError as e:
+            # SQLite refused the COMMIT (a deferred foreign key ...): the
+            # transaction is still open; nothing of the batch is in.
+            self._rollback()
+            raise self._error(lines[0], e.message) from None
+
+    def _insert(self, rows, lines) -> None:
+        """The rows as multi-row INSERTs; a refused one is found row by row."""
+        per = self._rows_per_statement()
+        for start in range(0, len(rows), per):
+            chunk = rows[start:start + per]
+            try:
+                self.session.execute(self._statement(len(chunk)),
+                                     [v for row in chunk for v in row])
+            except ServerError as e:
+                self._find_bad_row(rows, lines, start, e)
+
+    def _find_bad_row(self, rows, lines, failed_at: int, error: ServerError) -> None:
+        """A statement of the batch was refused: name the row. The rows
+        before it in the batch are kept (committed, with a batch of our own),
+        the rest is rolled back; raises LoadError."""
+        if not self.session.transaction.active:
+            # SQLite ended the transaction itself (ON CONFLICT ROLLBACK ...).
+            if self.in_user_transaction or self._open:
+                raise self._error(lines[failed_at], error.message,
+                                  rolled_back=self.all_or_nothing, user_lost=True) from None
+        single = self._statement(1)
+        bad, message = None, error.message
+        # Rows of this batch sent before the refused statement are in the
+        # transaction already; try the refused statement's rows one by one.
+        for i in range(failed_at, min(len(rows), failed_at + self._rows_per_statement())):
+            try:
+                self.session.execute(single, list(rows[i]))
+            except ServerError as e:
+                bad, message = i, e.message
+                break
+        if bad is None:
+            return  # went in one by one (a transient refusal): carry on
+        if self.all_or_nothing:
+            self._rollback()
+            self._open = False
+            raise self._error(lines[bad], message, rolled_back=True)
+        if not self.in_user_transaction:
+            self._commit(rows[:bad], lines[:bad] or [lines[bad]])
+        self._account(rows[:bad], lines[:bad])
+        raise self._error(lines[bad], message)
+
+    def _rows_per_statement(self) -> int:
+        if not self._per_statement:
+            wide = self.session.server.has("schema_1")
+            limit = WIDE_PARAMS if wide else MAX_PARAMS
+            self._per_statement = max(1, limit // self.width)
+        return self._per_statement
+
+    def _statement(self, count: int) -> str:
+        sql = self._sql.get(count)
+        if sql is None:
+            one = "(" + ",".join("?" * self.width) + ")"
+            sql = self._sql[count] = (f"INSERT INTO {self._target}{self._names} VALUES "
+                                      + ",".join([one] * count))
+        return sql
+
+    def _rollback(self) -> None:
+        try:
+            if self.session.transaction.active:
+                self.session.execute("ROLLBACK")
+        except ClientError:
+            pass  # a lost connection rolled it back
+
+    # -- bookkeeping ------------------------------------------------------------
+
+    def _account(self, rows, lines) -> None:
+        if not rows:
+            return
+        self.committed += len(rows)
+        self.batches += 1
+        if self.first_line is None:
+            self.first_line = lines[0]
+        self.last_line = lines[-1]
+
+    def _forget_all(self) -> None:
+        self.committed, self.first_line, self.last_line = 0, None, None
+
+    def _stop(self, line: int, message: str) -> None:
+        """A bad row at ``line``: what is queued before it goes in (unless the
+        load is all or nothing, which is rolled back)."""
+        if self.all_or_nothing:
+            self._rows, self._lines = [], []
+            self._rollback()
+            self._open = False
+            self._forget_all()
+            raise self._error(line, message, rolled_back=True)
+        self._send()
+        raise self._error(line, message)
+
+    def _error(self, line: int, message: str, *, uncertain=None, uncertain_rows=0,
+               rolled_back=False, user_lost=False) -> LoadError:
+        if self.progress is not None:
+            self.progress.close()
+        if rolled_back:
+            self._forget_all()
+        if user_lost:
+            message += "; SQLite rolled the open transaction back"
+        resume = uncertain[1] + 1 if uncertain else line
+        return LoadError(self.source, line, message, rows_committed=self.committed,
+                         first_line=self.first_line, last_line=self.last_line,
+                         resume_line=resume, uncertain=uncertain,
+                         uncertain_rows=uncertain_rows, rolled_back=rolled_back,
+                         in_open_transaction=self.in_user_transaction)
+
+
+def _reason(error: Exception) -> str:
+    return error.message if isinstance(error, ServerError) else str(error)
+
+
+def stderr_progress(position: Callable[[], int] | None = None,
+                    total: int | None = None) -> Progress:
+    """A :class:`Progress` on this process's stderr."""
+    return Progress(sys.stderr, position, total)
+
+
+__all__ = ["BATCH_ROWS", "LoadError", "LoadReport", "Loader", "Progress", "quote_name",
+           "stderr_progress", "table_name"]
