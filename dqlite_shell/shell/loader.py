@@ -175,13 +175,15 @@ class Loader:
     :class:`Progress`, or None.
 
     Values are bound as they are given (str, int, float, bytes, None), so
-    the column affinities apply as for any INSERT.
+    the column affinities apply as for any INSERT. ``prelude``: statements
+    (a CREATE TABLE) run at the start of the first transaction, so that an
+    all-or-nothing load that fails leaves nothing behind.
     """
 
     def __init__(self, state: "ShellState", table: str, columns: Sequence[str], *,
                  schema: str | None = None, source: str = "<stdin>",
                  all_or_nothing: bool = False, progress: Progress | None = None,
-                 batch_rows: int = BATCH_ROWS):
+                 batch_rows: int = BATCH_ROWS, prelude: Sequence[str] = ()):
         if not columns:
             raise ValueError("a table to load needs columns")
         self.session = state.session
@@ -203,6 +205,7 @@ class Loader:
         self.last_line: int | None = None
         self.started = time.monotonic()
         self._open = False  # all_or_nothing: our one transaction is open
+        self._prelude = list(prelude)  # not yet committed
 
     # -- public API ---------------------------------------------------------
 
@@ -224,7 +227,7 @@ class Loader:
 
     def finish(self) -> LoadReport:
         """Send what is queued (and COMMIT an all-or-nothing load)."""
-        self._send()
+        self._send(last=True)
         if self._open:
             try:
                 self.session.execute("COMMIT")
@@ -257,56 +260,74 @@ class Loader:
 
     # -- sending ------------------------------------------------------------
 
-    def _send(self) -> None:
-        """Send the queued rows as one batch (one transaction)."""
-        if not self._rows:
+    def _send(self, last: bool = False) -> None:
+        """Send the queued rows as one batch (one transaction); ``last``:
+        also when none are queued but the prelude has not run."""
+        if not self._rows and not (last and self._prelude):
             return
         rows, lines = self._rows, self._lines
         self._rows, self._lines = [], []
         own = not (self.in_user_transaction or self.all_or_nothing)
+        first, last = (lines[0], lines[-1]) if lines else (0, 0)
         for attempt in range(RESENDS + 1):
             try:
-                self._begin()
+                self._begin(first)
                 self._insert(rows, lines)
                 if own:
                     self._commit(rows, lines)
+                    self._prelude = []
                 break
             except TransactionLost as e:
                 # Rolled back by the server: nothing of this batch is in.
                 if own and attempt < RESENDS:
                     continue
-                raise self._error(lines[0], _reason(e), rolled_back=not own) from None
+                raise self._error(first, _reason(e), rolled_back=not own) from None
             except LeadershipLost as e:
                 # Not at COMMIT (that one is a LoadError already): an insert
-                # whose answer never came. Taken as unknown, never re-sent.
-                raise self._error(lines[0], _reason(e), uncertain=(lines[0], lines[-1]),
-                                  uncertain_rows=len(rows), rolled_back=not own) from None
+                # whose answer never came. Taken as unknown, never re-sent
+                # (in a transaction not ours, nothing of it is committed).
+                if not own:
+                    raise self._error(first, _reason(e), rolled_back=True) from None
+                raise self._error(first, _reason(e), uncertain=(first, last),
+                                  uncertain_rows=len(rows)) from None
         self._account(rows, lines)
         if self.progress is not None:
             self.progress.update(self.committed)
 
-    def _begin(self) -> None:
-        if self.in_user_transaction or self._open:
-            return
-        try:
-            self.session.execute("BEGIN")
-        except LeadershipLost:
-            # The connection is gone and with it anything BEGIN opened.
-            raise TransactionLost("the leader was lost at BEGIN") from None
-        if self.all_or_nothing:
-            self._open = True
+    def _begin(self, line: int) -> None:
+        """BEGIN (unless a transaction is open), then the prelude if it has
+        not run in a transaction that stays."""
+        if not (self.in_user_transaction or self._open):
+            try:
+                self.session.execute("BEGIN")
+            except LeadershipLost:
+                # The connection is gone and with it anything BEGIN opened.
+                raise TransactionLost("the leader was lost at BEGIN") from None
+            if self.all_or_nothing:
+                self._open = True
+        for sql in self._prelude:
+            try:
+                self.session.execute(sql)
+            except ServerError as e:
+                if not self.in_user_transaction:
+                    self._rollback()
+                self._open = False
+                raise self._error(line, e.message, rolled_back=self.all_or_nothing) from None
+        if self.in_user_transaction or self.all_or_nothing:
+            self._prelude = []  # it stays in this transaction
 
     def _commit(self, rows, lines) -> None:
+        first, last = (lines[0], lines[-1]) if lines else (0, 0)
         try:
             self.session.execute("COMMIT")
         except LeadershipLost as e:
-            raise self._error(lines[0], _reason(e), uncertain=(lines[0], lines[-1]),
+            raise self._error(first, _reason(e), uncertain=(first, last),
                               uncertain_rows=len(rows)) from None
         except ServerError as e:
             # SQLite refused the COMMIT (a deferred foreign key ...): the
             # transaction is still open; nothing of the batch is in.
             self._rollback()
-            raise self._error(lines[0], e.message) from None
+            raise self._error(first, e.message) from None
 
     def _insert(self, rows, lines) -> None:
         """The rows as multi-row INSERTs; a refused one is found row by row."""

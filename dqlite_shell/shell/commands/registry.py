@@ -124,5 +124,5 @@ def run(state: "ShellState", line: str) -> None:
 
 def _load() -> None:
     # The command modules register themselves on import.
-    from dqlite_shell.shell.commands import (cluster, data, formats, kine, output,  # noqa: F401
-                                             server, session)
+    from dqlite_shell.shell.commands import (cluster, data, formats, kine, load,  # noqa: F401
+                                             output, server, session)

@@ -1,0 +1,306 @@
+"""Loading dot-commands: ``.import``.
+
+The reading is :mod:`dqlite_shell.shell.import_formats`'s, the sending
+:mod:`dqlite_shell.shell.loader`'s; this module parses the command line,
+opens the source and decides the table's columns.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, BinaryIO, Iterator
+
+from dqlite_shell.shell.commands import failures, usage_error
+from dqlite_shell.shell.commands.registry import FILE, TABLE, CommandError, command
+
+if TYPE_CHECKING:
+    from dqlite_shell.shell.state import ShellState
+
+_FORMATS = ("--csv", "--tsv", "--jsonl", "--ascii")
+
+
+@dataclass
+class _Options:
+    file: str
+    table: str
+    fmt: str | None = None
+    skip: int = 0
+    schema: str | None = None
+    all_or_nothing: bool = False
+
+
+@command(".import [--csv|--tsv|--jsonl|--ascii] [--skip N] [--schema S] [--all-or-nothing] "
+         "FILE TABLE",
+         "Import FILE (- for stdin, |COMMAND for its output) into TABLE, creating it from "
+         "the header when it does not exist", args=(2, None), complete=(FILE, TABLE),
+         changes=True)
+def import_(state: "ShellState", args: list[str]) -> None:
+    """As sqlite3 3.40's .import: when TABLE does not exist, the first record
+    (after --skip N records) names its columns, all TEXT, and the rest are
+    its rows; when it exists every record is a row (--skip 1 skips a header).
+    Values are bound as text, so the column affinities apply. The format is
+    --csv (',' and quotes), --tsv (tabs), --ascii (0x1F between fields, 0x1E
+    between records, no quotes), --jsonl (one JSON object per line: the first
+    object's keys are the columns, created without a type so that numbers,
+    strings and null keep their JSON type; a later object may have fewer
+    keys, its missing values are NULL), or else the current .mode: csv,
+    otherwise the .separator's (one character each; sqlite3's rules).
+    --schema: dqlite databases have the one schema main.
+
+    Rows go in batched transactions (5000 rows, one Raft round each). A bad
+    record (wrong number of fields, invalid UTF-8, a row the server refuses)
+    stops the import: the rows before it stay, and the error says how many
+    and which --skip resumes after them. --all-or-nothing makes the whole
+    import one transaction (with the CREATE TABLE): nothing stays unless all
+    does. A node holds such a transaction in memory until its COMMIT: tested
+    with 1,000,000 rows of 4 columns (about 50 MB) on dqlite 1.11.1 and
+    1.18.6. Inside a transaction opened with BEGIN the rows are added to it.
+    If the leader is lost, a batch it had not committed is sent again to the
+    new leader; one whose COMMIT was under way is named as maybe imported,
+    and never sent twice. Progress shows on a terminal after a second."""
+    from dqlite_shell.shell import import_formats as formats
+    from dqlite_shell.shell.loader import Loader, LoadError, Progress, table_name
+
+    opts = _parse(args)
+    target = table_name(opts.table, opts.schema)
+    read, separators = _reader(state, opts.fmt)
+    with _opened(state, opts.file) as (stream, size):
+        counted = formats.CountingReader(stream)
+        buffered = _buffered(counted)
+        records = read(buffered, *separators)
+        try:
+            skipped = _skip(records, opts.skip)
+            columns, header, first, prelude = _columns(state, opts, target, records)
+        except formats.ReadError as e:
+            raise CommandError(f"{opts.file}:{e.line}: {e.message}") from None
+        if not columns:
+            return
+        progress = Progress(state.err, lambda: counted.count, size)
+        loader = Loader(state, opts.table, columns, schema=opts.schema, source=opts.file,
+                        all_or_nothing=opts.all_or_nothing, progress=progress,
+                        prelude=prelude)
+        try:
+            _load(loader, records, first, columns, opts.fmt == "--jsonl")
+            loader.finish()
+        except LoadError as e:
+            raise CommandError(_message(e, skipped + header, opts.fmt == "--jsonl")) from None
+        except KeyboardInterrupt:
+            loader.abort()
+            state.warn(f"{opts.file}: interrupted; {_rows(loader.committed)} imported"
+                       + (f" (lines {loader.first_line}-{loader.last_line})"
+                          if loader.committed else "")
+                       + _resume(skipped + header + loader.committed, loader, opts))
+            raise
+
+
+def _parse(args: list[str]) -> _Options:
+    """sqlite3's argument rules: options anywhere (one or two dashes), then
+    FILE and TABLE."""
+    positional: list[str] = []
+    fmt, skip, schema, whole = None, 0, None, False
+    words = iter(args)
+    for word in words:
+        option = "-" + word.lstrip("-") if word.startswith("-") and word != "-" else None
+        if option is None:
+            positional.append(word)
+        elif "-" + option in _FORMATS:
+            if fmt is not None and fmt != "-" + option:
+                raise usage_error(".import", f"{fmt} and -{option} cannot go together")
+            fmt = "-" + option
+        elif option == "-skip":
+            value = next(words, None)
+            if value is None or not value.isdigit():
+                raise usage_error(".import", "--skip takes a count of records")
+            skip = int(value)
+        elif option == "-schema":
+            schema = next(words, None)
+            if schema is None:
+                raise usage_error(".import", "--schema takes a schema name")
+            if schema.lower() != "main":
+                raise CommandError(f".import --schema {schema}: a dqlite database has one "
+                                   "schema, main")
+        elif option == "-all-or-nothing":
+            whole = True
+        else:
+            raise usage_error(".import", f"unknown option {word}")
+    if len(positional) != 2:
+        raise usage_error(".import", "FILE and TABLE" if len(positional) < 2
+                          else f"extra argument {positional[2]!r}")
+    return _Options(positional[0], positional[1], fmt, skip, schema, whole)
+
+
+def _reader(state: "ShellState", fmt: str | None):
+    """The reader and its separators for ``fmt`` (None: the current mode)."""
+    from dqlite_shell.shell import import_formats as formats
+    if fmt == "--jsonl":
+        return formats.jsonl, ()
+    if fmt == "--csv":
+        return formats.delimited, (",", "\n")
+    if fmt == "--tsv":
+        return formats.delimited, ("\t", "\n")
+    if fmt == "--ascii":
+        return formats.ascii_fields, (formats.UNIT_SEPARATOR, formats.RECORD_SEPARATOR)
+    mode = state.settings.mode.split()[0]
+    if mode == "csv":
+        return formats.delimited, (",", "\n")
+    column, row = state.settings.separator, state.settings.row_separator
+    if mode == "ascii":
+        column, row = formats.UNIT_SEPARATOR, formats.RECORD_SEPARATOR
+    # sqlite3's checks, in its words.
+    if not column:
+        raise CommandError("non-null column separator required for import")
+    if len(column) > 1:
+        raise CommandError("multi-character column separators not allowed for import")
+    if not row:
+        raise CommandError("non-null row separator required for import")
+    if len(row) > 1:
+        raise CommandError("multi-character row separators not allowed for import")
+    if not column.isascii() or not row.isascii():
+        raise CommandError(".import takes ASCII separators only (sqlite3 reads one byte)")
+    if mode == "ascii":
+        return formats.ascii_fields, (column, row)
+    return formats.delimited, (column, row)
+
+
+class _opened:
+    """The source as a binary stream and its size when known: a file, stdin
+    (``-``) or a command's output (``|COMMAND``, whose exit status is checked)."""
+
+    def __init__(self, state: "ShellState", name: str):
+        self.state, self.name = state, name
+        self.process: subprocess.Popen | None = None
+        self.stream: BinaryIO | None = None
+
+    def __enter__(self) -> tuple[BinaryIO, int | None]:
+        name = self.name
+        if name == "-":
+            if self.state.interactive or getattr(self.state, "stdin_is_script", False):
+                raise CommandError(".import -: standard input is the script being run "
+                                   "(give the data as a file, or the script with -c or .read)")
+            self.stream = open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)
+            return self.stream, _size(self.stream)
+        if name.startswith("|"):
+            with failures(f"cannot run {name[1:]!r}"):
+                self.process = subprocess.Popen(name[1:], shell=True, stdout=subprocess.PIPE,
+                                                stdin=subprocess.DEVNULL)
+            self.stream = self.process.stdout
+            return self.stream, None
+        with failures("cannot open"):
+            self.stream = open(name, "rb", buffering=0)
+        return self.stream, _size(self.stream)
+
+    def __exit__(self, kind, error, trace) -> None:
+        if self.process is None:
+            if self.stream is not None and self.name != "-":
+                self.stream.close()
+            return
+        if kind is not None:
+            self.process.kill()
+        self.stream.close()
+        status = self.process.wait()
+        if kind is None and status != 0:
+            raise CommandError(f"{self.name}: the command exited with status {status}; "
+                               "the rows it printed were imported")
+
+
+def _size(stream) -> int | None:
+    try:
+        info = os.fstat(stream.fileno())
+    except OSError:
+        return None
+    import stat
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def _buffered(raw) -> BinaryIO:
+    import io
+    return io.BufferedReader(raw, 1 << 16)
+
+
+def _skip(records: Iterator, count: int) -> int:
+    """Skip ``count`` records; returns how many there were."""
+    skipped = 0
+    for _ in range(count):
+        if next(records, None) is None:
+            break
+        skipped += 1
+    return skipped
+
+
+def _columns(state: "ShellState", opts: _Options, target: str, records: Iterator):
+    """``(columns, header records read, first data record or None, prelude)``."""
+    from dqlite_shell.client.result import RowStream
+    from dqlite_shell.shell import import_formats as formats
+    try:
+        with failures():
+            result = state.session.execute(f"SELECT * FROM {target} LIMIT 0")
+        existing = result.columns if isinstance(result, RowStream) else []
+        if isinstance(result, RowStream):
+            result.close()
+    except CommandError as e:
+        if not str(e).startswith("no such table: "):
+            raise
+        existing = None
+    first = next(records, None)
+    if existing is not None:
+        if opts.fmt == "--jsonl" and first is not None:
+            return list(first[1]), 0, first, []
+        return existing, 0, first, []
+    if first is None:
+        raise CommandError(f"{opts.file}: empty file")
+    if opts.fmt == "--jsonl":
+        columns = list(first[1])
+        if not columns:
+            raise CommandError(f"{opts.file}:{first[0]}: the first object has no keys")
+        return columns, 0, first, [formats.create_table_sql(target, columns, typed=False)]
+    columns, renames = formats.header_columns(first[1])
+    if renames:
+        state.warn(formats.renames_text(opts.file, renames))
+    return columns, 1, next(records, None), [formats.create_table_sql(target, columns)]
+
+
+def _load(loader, records: Iterator, first, columns: list[str], jsonl: bool) -> None:
+    from dqlite_shell.shell.import_formats import ReadError
+    known = set(columns)
+    record = first
+    while record is not None:
+        line, fields = record
+        if jsonl:
+            extra = [k for k in fields if k not in known]
+            if extra:
+                loader.fail(line, f"key {extra[0]!r} is not a column of the first object "
+                            f"({', '.join(columns)})")
+            fields = [fields.get(c) for c in columns]
+        loader.add(fields, line)
+        try:
+            record = next(records, None)
+        except ReadError as e:
+            loader.fail(e.line, e.message)
+
+
+def _rows(count: int) -> str:
+    return f"{count} row{'' if count == 1 else 's'} {'was' if count == 1 else 'were'}"
+
+
+def _resume(records_before: int, loader, opts: _Options) -> str:
+    if loader.in_user_transaction:
+        return ""
+    return f"; resume with --skip {records_before}"
+
+
+def _message(error, records_before: int, jsonl: bool) -> str:
+    """The LoadError's line and where to resume: records (--skip counts
+    records) before the first one not known to be in."""
+    text = str(error)
+    if error.rolled_back or error.in_open_transaction:
+        return text
+    if jsonl:
+        skip = error.resume_line - 1
+    else:
+        skip = records_before + error.rows_committed + error.uncertain_rows
+    if error.uncertain:
+        return text + f"; check them, then resume with --skip {skip}"
+    return text + f"; resume with --skip {skip}"
