@@ -205,6 +205,25 @@ _NO_ROWS = TRANSACTION_CONTROL | frozenset({"CREATE", "DROP", "ALTER", "ATTACH",
                                             "ANALYZE", "VACUUM", "REINDEX"})
 
 
+def transaction_verb(sql: str) -> str | None:
+    """What a transaction control statement does: ``BEGIN``, ``COMMIT`` (also
+    for ``END``), ``ROLLBACK``, ``ROLLBACK TO`` (a savepoint's), ``SAVEPOINT``
+    or ``RELEASE``; None for any other statement."""
+    word, pos = _token(sql, 0)
+    verb = word.upper()
+    if verb not in TRANSACTION_CONTROL:
+        return None
+    if verb == "END":
+        return "COMMIT"
+    if verb == "ROLLBACK":
+        word, pos = _token(sql, pos)
+        if word.upper() == "TRANSACTION":
+            word, pos = _token(sql, pos)
+        if word.upper() == "TO":
+            return "ROLLBACK TO"
+    return verb
+
+
 def classify(sql: str) -> str:
     """READ, WRITE, WRITE_ROWS or UNKNOWN for one statement.
 

@@ -13,10 +13,12 @@ import io
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Iterable, TextIO
 
+from dqlite_shell import sqltext
 from dqlite_shell.client.errors import (BrokenPeer, ClientError, NoLeaderError, NotDqlite,
                                         ServerError)
 from dqlite_shell.client.session import LeadershipLost, TransactionLost
 from dqlite_shell.shell import engine
+from dqlite_shell.shell.destinations import PipeClosed
 from dqlite_shell.shell.errors import CommandError
 from dqlite_shell.shell.script_input import (InputError, Item, checked_lines,  # noqa: F401
                                              split_script)
@@ -28,6 +30,11 @@ if TYPE_CHECKING:
 #: How deep ``.read`` may nest (sqlite3's limit): a file that reads itself stops there.
 MAX_READ_DEPTH = 25
 _read_depth: ContextVar[int] = ContextVar("read_depth", default=0)
+#: Under -1 (--single-transaction) the whole run is one transaction: the
+#: scripts' own BEGIN, COMMIT and END are absorbed into it (so that a dump's
+#: ``BEGIN TRANSACTION; ... COMMIT;`` loads), and a ROLLBACK rolls the whole
+#: run back and ends it. SAVEPOINT, RELEASE and ROLLBACK TO run as SQLite's.
+one_transaction: ContextVar[bool] = ContextVar("one_transaction", default=False)
 
 #: The errors a statement or a dot-command raises for its own failure; any
 #: other exception is a bug or a stop (EPIPE, a signal) and is not disguised
@@ -46,6 +53,10 @@ class ScriptAborted(Exception):
     def __init__(self, status: int):
         super().__init__(status)
         self.status = status
+
+
+class RolledBack(CommandError):
+    """A script run with -1 said ROLLBACK: the whole run was rolled back."""
 
 
 class ConnectionFailed(Exception):
@@ -69,12 +80,27 @@ def describe_error(error: BaseException) -> str:
 def run_item(state: "ShellState", item: Item) -> None:
     """Run one statement or dot-command (errors propagate). Read-only mode
     refuses what writes before anything is sent (``rails.Refused``); the
-    audit log, when there is one, gets the outcome."""
+    audit log, when there is one, gets the outcome. Then a ``.once`` output
+    ends (a pipe's command is waited for): a command that failed or stopped
+    reading is the item's error."""
+    try:
+        _run_item(state, item)
+    except BaseException as e:
+        problem = state.item_done(_read_depth.get())
+        if problem and isinstance(e, PipeClosed):
+            raise CommandError(problem) from None  # with the command's exit status
+        raise
+    problem = state.item_done(_read_depth.get())
+    if problem:
+        raise CommandError(problem)
+
+
+def _run_item(state: "ShellState", item: Item) -> None:
     try:
         if item.is_command:
             from dqlite_shell.shell.commands import registry  # only scripts with dot-commands
             registry.run(state, item.text)
-        else:
+        elif not _absorbed(state, item):
             if state.read_only:
                 from dqlite_shell.shell import rails
                 refusal = rails.sql_refusal(state, item.text)
@@ -87,6 +113,20 @@ def run_item(state: "ShellState", item: Item) -> None:
         raise
     if state.audit is not None:
         audit_item(state, item)
+
+
+def _absorbed(state: "ShellState", item: Item) -> bool:
+    """Under -1: True for the script's own BEGIN, COMMIT or END, which the
+    run's one transaction absorbs; a ROLLBACK rolls the run back (RolledBack)."""
+    if not one_transaction.get():
+        return False
+    verb = sqltext.transaction_verb(item.text)
+    if verb == "ROLLBACK":
+        if state.session.transaction.active:
+            state.session.execute("ROLLBACK")
+        raise RolledBack("ROLLBACK with -1 (--single-transaction) rolls back the whole run, "
+                         "which is one transaction: nothing was applied")
+    return verb in ("BEGIN", "COMMIT")
 
 
 def audit_item(state: "ShellState", item: Item, error: BaseException | None = None,
@@ -138,7 +178,7 @@ def run_lines(state: "ShellState", lines: Iterable[str], name: str) -> int:
                 state.warn(f"{name}:{item.line}: error: {describe_error(e)}")
                 raise ConnectionFailed(str(e)) from None
             state.warn(f"{name}:{item.line}: error: {describe_error(e)}")
-            if isinstance(e, (LeadershipLost, TransactionLost)):
+            if isinstance(e, (LeadershipLost, TransactionLost, RolledBack)):
                 raise ScriptAborted(1) from None
             failures += 1
             state.errors += 1
@@ -163,10 +203,7 @@ def run_lines(state: "ShellState", lines: Iterable[str], name: str) -> int:
 def _back_to_stdout(state: "ShellState") -> None:
     """Leave an .output file that cannot be written (its close fails again,
     but closes it: the error was reported)."""
-    try:
-        state.set_output(None)
-    except OSError:
-        pass
+    state.end_output()
 
 
 def _interrupted(state: "ShellState", error: BaseException, name: str, line: int) -> None:
@@ -218,24 +255,33 @@ def command_text(text: str) -> TextIO:
 def run_sources(state: "ShellState", sources: list[tuple[TextIO, str]]) -> int:
     """Run scripts one after the other (``-c A -c B``) for an exit status
     (0, 1 or 2): an error that stops one stops them all."""
-    failures = 0
+    failures, name = 0, "<stdin>"
     try:
         for stream, name in sources:
             failures += run_lines(state, stream, name)
             if state.quit_requested:
                 break
     except ScriptAborted as e:
-        return e.status
+        status = e.status
     except ConnectionFailed:
-        return 2
-    return 1 if failures else 0
+        status = 2
+    else:
+        status = 1 if failures else 0
+    # An .output left open ends with the scripts: a pipe's command that
+    # failed is an error of the script.
+    problem = state.end_output()
+    if problem:
+        state.warn(f"{name}: error: {problem}")
+        status = status or 1
+    return status
 
 
 def refused_in_transaction(sources: list[tuple[TextIO, str]]) -> str | None:
     """``NAME:LINE: error: ...`` for the first dot-command of the in-memory
-    sources (``-c`` text) that cannot run inside a transaction, or None.
-    Other streams (stdin) are not read ahead: their commands are refused when
-    met, inside the transaction, which is then rolled back."""
+    sources (``-c`` text) that cannot run inside a transaction, or ROLLBACK
+    (which would roll the whole run back), or None. Other streams (stdin) are
+    not read ahead: they are refused when met, inside the transaction, which
+    is then rolled back."""
     from dqlite_shell.shell.commands.registry import lookup, split_args, transaction_refusal
     for stream, name in sources:
         if not isinstance(stream, io.StringIO):
@@ -245,6 +291,9 @@ def refused_in_transaction(sources: list[tuple[TextIO, str]]) -> str | None:
                 words = split_args(item.text) if item.is_command else []
                 cmd = lookup(words[0]) if words else None
                 refusal = transaction_refusal(cmd.name) if cmd else None
+                if not item.is_command and sqltext.transaction_verb(item.text) == "ROLLBACK":
+                    refusal = ("ROLLBACK cannot run with -1 (--single-transaction): the whole "
+                               "run is one transaction, and it would roll it back")
                 if refusal:
                     return f"{name}:{item.line}: error: {refusal}"
         except (InputError, CommandError):

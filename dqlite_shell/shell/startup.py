@@ -176,7 +176,11 @@ def run_script(state: ShellState, sources: list[tuple[TextIO, str]],
     except Exception as e:  # noqa: BLE001 - reported as the connection failure it is
         state.warn(f"{sources[0][1]}: error: {script.describe_error(e)}")
         return 2
-    status = script.run_sources(state, sources)
+    token = script.one_transaction.set(True)  # the scripts' own BEGIN/COMMIT are absorbed
+    try:
+        status = script.run_sources(state, sources)
+    finally:
+        script.one_transaction.reset(token)
     name = sources[-1][1]
     session = state.session
     if status == 0 and session.transaction.active:

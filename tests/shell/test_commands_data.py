@@ -353,8 +353,8 @@ def test_cluster_yaml_written_by_go_dqlite(go_demo_factory, tmp_path):
 
 
 @pytest.mark.parametrize("line", [
-    ".dump", ".dump A db extra", ".dump A db extra --force", ".dump A --force --force",
-    ".dump --force", ".backup", ".backup a b", ".backup --force", ".backup a --force --force",
+    ".dump A db extra", ".dump A db extra --force", ".dump A --force --force",
+    ".backup", ".backup a b", ".backup --force", ".backup a --force --force",
     ".reconfigure", ".reconfigure a", ".reconfigure a b c",
 ])
 def test_wrong_arguments_give_the_usage_line_and_send_nothing(shell, listener, workdir, line):

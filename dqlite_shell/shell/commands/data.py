@@ -18,7 +18,7 @@ import tempfile
 from typing import TYPE_CHECKING, Callable
 
 from dqlite_shell.shell.commands import failures, node_connection, usage_error
-from dqlite_shell.shell.commands.registry import (ADDRESS, DATABASE, FILE, TEXT, CommandError,
+from dqlite_shell.shell.commands.registry import (FILE, TABLE, TEXT, CommandError,
                                                   command)
 
 if TYPE_CHECKING:
@@ -89,17 +89,65 @@ def write_private(path: str, data: bytes, overwrite: bool) -> None:
         raise
 
 
-@command(".dump ADDRESS [DATABASE] [--force]",
-         "Save DATABASE's files (db, WAL) from node ADDRESS here (0600; --force "
-         "overwrites); default: the current database, not go's db.bin",
-         args=(1, 3), complete=(ADDRESS, DATABASE, TEXT))
-def dump(state: "ShellState", args: list[str]) -> None:
-    """Each file the node returns is written into the current directory under
-    its base name. Existing files are left alone unless --force is given.
+def is_node_address(word: str) -> bool:
+    """True when ``word`` names a node (``host:port``, ``[v6]:port``,
+    ``@name``): an address has a port; a table name or pattern has none."""
+    from dqlite_shell.address import AddressError, parse_address
+    try:
+        address = parse_address(word, default_port=0)
+    except AddressError:
+        return False
+    return address.is_abstract or address.port != 0
 
-    From dqlite 1.18.3 the database file holds everything and the WAL comes
-    empty; the empty WAL is written all the same, as the Go shell writes
-    every file it gets."""
+
+@command(".dump [OBJECT ...] | ADDRESS [DATABASE]",
+         "The database as SQL text, as sqlite3 writes it; or save node ADDRESS's "
+         "files (see .help .dump)",
+         args=(0, None), complete=(TABLE, TABLE, TEXT))
+def dump(state: "ShellState", args: list[str]) -> None:
+    """Two commands in one, told apart by the first argument:
+
+    .dump [--data-only] [--nosys] [--newlines] [OBJECT ...]
+        The current database as SQL text (to the output, or the .output
+        file), byte for byte as sqlite3 3.40's .dump writes it: sqlite3 and
+        this shell load it back to the same content. OBJECT is a LIKE
+        pattern of the tables (with their indexes, triggers and views) to
+        dump. --data-only: only the INSERTs; --nosys: not sqlite_sequence
+        nor sqlite_stat*; --newlines: line feeds as they are, not as
+        char(10). The dump reads one snapshot (a read transaction) and
+        streams: any size in constant memory.
+
+    .dump ADDRESS [DATABASE] [--force]
+        When the first argument is a node address (it has a port), the Go
+        shell's .dump: each file the node returns for DATABASE (default: the
+        current one) is written into the current directory under its base
+        name (mode 0600). Existing files are left alone unless --force is
+        given. From dqlite 1.18.3 the database file holds everything and the
+        WAL comes empty; the empty WAL is written all the same, as the Go
+        shell writes every file it gets."""
+    if args and is_node_address(args[0]):
+        dump_files(state, args)
+    else:
+        dump_sql(state, args)
+
+
+def dump_sql(state: "ShellState", args: list[str]) -> None:
+    """``.dump [OPTIONS] [OBJECT ...]``: see :mod:`dqlite_shell.shell.sqldump`."""
+    from dqlite_shell.shell.sqldump import DumpUsage, SqlDump, parse_options
+    try:
+        options = parse_options(args)
+    except DumpUsage as e:
+        raise usage_error(".dump", str(e)) from None
+    out = state.out
+    with failures("dump"):
+        try:
+            SqlDump(state.session, out.write, options).run()
+        finally:
+            out.flush()
+
+
+def dump_files(state: "ShellState", args: list[str]) -> None:
+    """``.dump ADDRESS [DATABASE] [--force]``: the node's files, here."""
     words, force = _split_force(".dump", args, (1, 2))
     address = words[0]
     database = words[1] if len(words) > 1 else state.database

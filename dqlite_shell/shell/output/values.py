@@ -91,15 +91,50 @@ def real_text(x: float) -> str:
 
 def real_literal(x: float) -> str:
     """A double as the sqlite3 shell (3.40) writes it in SQL (``.dump``,
-    ``.mode insert``/``quote``): ``printf("%!.20g")``, which reads back as the
-    same double; ``1e999``/``-1e999`` for infinities."""
+    ``.mode insert``/``quote``): ``printf("%!.20g")``; ``1e999``/``-1e999``
+    for infinities.
+
+    SQLite 3.40 reads that text back as the same double, except for some
+    below about 1e-280 (its parser's scaling rounds twice there: 0.3% of
+    random bit patterns, all that tiny); for those, when the local SQLite
+    misreads the text, an expression that computes the double exactly is
+    written instead (see :func:`_exact_real`)."""
     if x != x:
         return "NULL"  # SQLite stores no NaN (it becomes NULL)
     if x == 0.0:
         return "0.0"
     if x == _INF or x == -_INF:
         return "1e999" if x > 0 else "-1e999"
-    return _sqlite_g(x, 20)
+    text = _sqlite_g(x, 20)
+    if -1e-270 < x < 1e-270 and _read_by_sqlite(text) != x:
+        return _exact_real(x)
+    return text
+
+
+def _read_by_sqlite(literal: str) -> float:
+    """The double the local SQLite library reads ``literal`` as."""
+    global _local_sqlite
+    if _local_sqlite is None:
+        import sqlite3
+        _local_sqlite = sqlite3.connect(":memory:", check_same_thread=False)
+    return _local_sqlite.execute("SELECT " + literal).fetchone()[0]
+
+
+_local_sqlite = None
+
+
+def _exact_real(x: float) -> str:
+    """``x`` as an SQL expression every SQLite computes exactly: its integer
+    significand divided by powers of two (each step exact: the result is
+    representable)."""
+    significand, denominator = x.as_integer_ratio()  # denominator: a power of two
+    parts = [f"CAST({significand} AS REAL)"]
+    shift = denominator.bit_length() - 1
+    while shift > 0:
+        step = min(shift, 62)
+        parts.append(str(1 << step))
+        shift -= step
+    return "(" + "/".join(parts) + ")"
 
 
 def _unused(text: str, first: str, second: str) -> str:
