@@ -241,29 +241,18 @@ def _json_kind(value) -> str:
 def header_columns(fields: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     """Column names from a header record, as sqlite3 3.40 names them: an
     empty name is ``?``; when two names are equal (ASCII case ignored),
-    every name whose stem (without a ``_digits`` suffix) is shared gets
-    ``_N``, N its position. Returns the names and the ``(old, new)`` renames."""
+    each of them gets ``_N``, N its position. Returns the names and the ``(old, new)`` renames."""
     names = [f or "?" for f in fields]
-    if len({n.lower() for n in names}) == len(names):
-        return names, []
-    stems = [_stem(n) for n in names]
     counts: dict[str, int] = {}
-    for stem in stems:
-        counts[stem.lower()] = counts.get(stem.lower(), 0) + 1
+    for name in names:
+        counts[name.lower()] = counts.get(name.lower(), 0) + 1
     out, renames = [], []
-    for position, (name, stem) in enumerate(zip(names, stems), 1):
-        new = f"{stem}_{position}" if counts[stem.lower()] > 1 else name
+    for position, name in enumerate(names, 1):
+        new = f"{name}_{position}" if counts[name.lower()] > 1 else name
         if new != name:
             renames.append((name, new))
         out.append(new)
     return out, renames
-
-
-def _stem(name: str) -> str:
-    """``name`` without a trailing ``_`` + digits (and underscores) suffix."""
-    if not name[-1:].isdigit() or not name.rstrip("0123456789").endswith("_"):
-        return name
-    return name.rstrip("_0123456789")
 
 
 def renames_text(source: str, renames: list[tuple[str, str]]) -> str:
