@@ -11,6 +11,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from dqlite_shell.client.session import Session
+from dqlite_shell.shell.destinations import STDOUT, Destination, open_destination
 
 if TYPE_CHECKING:
     import ssl as _ssl
@@ -23,6 +24,9 @@ BUSY_TIMEOUT = 5.0
 
 #: How long the shell waits for one answer: practically as long as it takes.
 STATEMENT_TIMEOUT = 24 * 3600.0
+
+#: ShellState._once_depth while the ``.once`` command itself runs.
+_ONCE_ARMED = -1
 
 
 class Settings:
@@ -49,6 +53,9 @@ class Settings:
         self.separator = "|"
         self.row_separator = "\n"
         self.widths: list[int] = []
+        # .headers or --headers/--no-headers was given: .mode column then
+        # leaves headers as they are (sqlite3's SHFLG_HeaderSet).
+        self.headers_set = False
 
     def __repr__(self) -> str:
         return f"Settings({vars(self)})"
@@ -69,7 +76,10 @@ class ShellState:
         self.settings = settings or Settings()
         self.stdout = out or sys.stdout
         self.out: TextIO = self.stdout  # where results go (.output changes it)
-        self._out_file: TextIO | None = None
+        self._destination: Destination | None = None  # None: stdout
+        # .once: the .read depth of the item its output is for (_ONCE_ARMED
+        # while the .once command itself runs); None: no .once.
+        self._once_depth: int | None = None
         self.err = err or sys.stderr
         self.interactive = interactive
         self.color = True  # the REPL's highlighting (--no-color, NO_COLOR turn it off)
@@ -126,17 +136,65 @@ class ShellState:
             self._session.use(database)
         self.database = database
 
-    def set_output(self, path: str | None) -> None:
-        """Send results to ``path`` (truncated), or back to stdout with None."""
-        self.out = self.stdout  # also when opening the new file fails
-        if self._out_file is not None:
-            # Forgotten first: a close that fails (a full disk) still leaves it.
-            out_file, self._out_file = self._out_file, None
-            out_file.close()
-        if path is None:
-            return
-        self._out_file = open(path, "w", encoding="utf-8", newline="")
-        self.out = self._out_file
+    def set_output(self, target: str | None, *, once: bool = False, bom: bool = False) -> None:
+        """Send results to ``target``: a file (truncated), ``|COMMAND`` (its
+        standard input), ``stdout``/``stderr``, or back to stdout with None;
+        ``once``: for the next statement or dot-command only (``.once``:
+        :meth:`item_done` comes back). ``bom``: a UTF-8 byte-order mark first.
+
+        The previous destination is closed first (a pipe's command waited
+        for); when that fails (its command failed, its file's close failed),
+        CommandError says so once the new one is open. OSError: the new file
+        cannot be written."""
+        from dqlite_shell.shell.errors import CommandError
+        problem = self.end_output()
+        if target is not None:
+            self._destination = open_destination(target, self.stdout, self.err, bom)
+            self.out = self._destination.stream
+            self._once_depth = _ONCE_ARMED if once else None
+        if problem:
+            raise CommandError(problem)
+
+    def end_output(self) -> str | None:
+        """Results back to stdout: close the destination, waiting for a
+        pipe's command. Returns what went wrong with it (one line), or None."""
+        self.out = self.stdout  # also when opening the next one fails
+        self._once_depth = None
+        if self._destination is None:
+            return None
+        # Forgotten first: a close that fails (a full disk) still leaves it.
+        destination, self._destination = self._destination, None
+        try:
+            return destination.close()
+        except OSError as e:
+            return f"cannot write {destination.name}: {e.strerror or e}"
+
+    @property
+    def output_name(self) -> str:
+        """Where results go, as ``.show`` says it: ``stdout``, a file, ``|COMMAND``."""
+        return STDOUT if self._destination is None else self._destination.name
+
+    def item_done(self, depth: int) -> str | None:
+        """After each statement or dot-command, run at ``.read`` nesting
+        ``depth``: end a ``.once`` destination after the item that follows
+        the ``.once`` (with the items of a ``.read`` it runs), and a pipe
+        whose command stopped reading. Returns what went wrong with the
+        destination (one line), or None."""
+        destination, once = self._destination, self._once_depth
+        if destination is None:
+            return None
+        if not destination.broken:
+            if once is None:
+                return None  # .output: until the next .output
+            if once == _ONCE_ARMED:
+                self._once_depth = depth  # the .once itself: the next item's turn
+                return None
+            if depth > once:
+                return None  # inside the .read that the .once is for
+        problem = self.end_output()
+        if destination.broken and once is None:
+            problem += "; results go to stdout again"
+        return problem
 
     def paging(self) -> bool:
         """Results go through a pager: ``.pager on``, interactive, to the terminal."""
@@ -153,8 +211,10 @@ class ShellState:
         self.err.flush()
 
     def close(self) -> None:
-        """Close the session, the output file and any scratch nodes."""
-        self.set_output(None)
+        """Close the session, the output file (or pipe) and any scratch nodes."""
+        problem = self.end_output()
+        if problem:
+            self.warn(f"dqlite: error: {problem}")
         if self.audit is not None:
             self.audit.close()
         if self._session is not None:

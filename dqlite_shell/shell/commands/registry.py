@@ -85,9 +85,60 @@ def commands() -> list[Command]:
     return sorted({c.name: c for c in COMMANDS.values()}.values(), key=lambda c: c.name)
 
 
-def lookup(name: str) -> Command | None:
+#: How sqlite3 3.40 resolves an abbreviation: for each command it shares
+#: with this shell, the shortest prefix it takes for it (its
+#: do_meta_command tries the commands in a fixed order, some with a minimum
+#: length; measured with Debian's sqlite3 3.40.1: every longer prefix of the
+#: name resolves to it too). A prefix that several of ours start with is
+#: the one of them sqlite3 picks, if any. ``.o`` is .once: sqlite3's
+#: .output/.once branch takes it, and ``o`` also abbreviates "once".
+SQLITE3_PREFIXES = {
+    ".backup": ".bac", ".bail": ".bai", ".changes": ".cha", ".databases": ".da",
+    ".dump": ".d", ".eqp": ".eq", ".exit": ".ex", ".explain": ".exp", ".headers": ".h",
+    ".help": ".hel", ".import": ".i", ".indexes": ".in", ".mode": ".m", ".nullvalue": ".n",
+    ".once": ".o", ".open": ".op", ".output": ".ou", ".print": ".pri", ".quit": ".q",
+    ".read": ".rea", ".schema": ".sch", ".separator": ".se", ".show": ".sho",
+    ".tables": ".ta", ".timeout": ".timeo", ".timer": ".timer", ".version": ".v",
+    ".width": ".wi",
+}
+
+
+def resolve(name: str) -> Command:
+    """The command ``name`` names: its name, an alias, or an abbreviation,
+    as sqlite3 takes them (``.he`` is .headers, ``.mo`` .mode, ``.q``
+    .quit): a prefix of one command, or of several when sqlite3 picks one
+    of them (:data:`SQLITE3_PREFIXES`). Commands that change the cluster
+    or its data are abbreviated only as sqlite3 abbreviates them (``.i``
+    is .import; ``.tr`` is not .transfer). CommandError: no command, or
+    several (they are listed)."""
     _load()
-    return COMMANDS.get(name)
+    cmd = COMMANDS.get(name)
+    if cmd is not None:
+        return cmd
+    found = {c.name: c for key, c in COMMANDS.items() if key.startswith(name)}
+    if len(name) < 2 or not name.startswith(".") or not found:
+        raise CommandError(f"unknown command {name}; .help lists the commands")
+    picked = [c for c in found.values()
+              if c.name in SQLITE3_PREFIXES and name.startswith(SQLITE3_PREFIXES[c.name])]
+    if len(picked) == 1:
+        return picked[0]  # as sqlite3 3.40 takes it
+    if len(found) > 1:
+        raise CommandError(f"ambiguous command {name}: it abbreviates "
+                           f"{', '.join(sorted(found))}")
+    cmd = next(iter(found.values()))
+    if cmd.changes or cmd.destructive:
+        # A typo must not move the leader or drop data (sqlite3's .tr is .trace).
+        raise CommandError(f"unknown command {name}: {cmd.name} changes the cluster or its "
+                           "data, so only its full name runs it")
+    return cmd
+
+
+def lookup(name: str) -> Command | None:
+    """The command ``name`` names (see :func:`resolve`), or None."""
+    try:
+        return resolve(name)
+    except CommandError:
+        return None
 
 
 def split_args(line: str) -> list[str]:
@@ -107,9 +158,7 @@ def run(state: "ShellState", line: str) -> None:
     words = split_args(line)
     if not words:
         return
-    cmd = lookup(words[0])
-    if cmd is None:
-        raise CommandError(f"unknown command {words[0]}; .help lists the commands")
+    cmd = resolve(words[0])
     args = words[1:]
     if cmd.changes and state.read_only:
         from dqlite_shell.shell import rails

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from dqlite_shell.shell.commands import failures, on_off, usage_error
 from dqlite_shell.shell.commands.registry import (COMMAND, DATABASE, FILE, ONOFF, TABLE, TEXT,
-                                                  CommandError, command, commands, lookup)
+                                                  COMMANDS, CommandError, command, commands,
+                                                  resolve)
 
 if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
@@ -70,6 +71,22 @@ def open_(state: "ShellState", args: list[str]) -> None:
         state.open(args[0])
 
 
+@command(".databases", "List the databases this connection sees (main: the one .open names)")
+def databases(state: "ShellState", args: list[str]) -> None:
+    """As sqlite3's .databases: NAME: FILE r/w, one line per database of
+    PRAGMA database_list. dqlite's main is the database .open names (the
+    current one, said so); temp and ATTACHed ones are the connection's own
+    and are not replicated. r/o under --read-only."""
+    from dqlite_shell.shell import engine
+    with failures():
+        _, rows = engine.query(state, "PRAGMA database_list")
+    access = "r/o" if state.read_only else "r/w"
+    for _, name, file in rows:
+        shown = file or '""'  # sqlite3's way of saying none (temp, :memory:)
+        current = " (current)" if name == "main" else ""
+        state.print(_shown(state, f"{name}: {shown} {access}{current}"))
+
+
 @command(".timeout MS", "Try a statement refused as busy (database is locked) again for up to "
          "MS milliseconds (default 5000; 0: fail at once)", args=(1, 1), complete=(TEXT,))
 def timeout(state: "ShellState", args: list[str]) -> None:
@@ -115,6 +132,10 @@ def read(state: "ShellState", args: list[str]) -> None:
 @command(".help [COMMAND]", "List the commands, or say more about one",
          args=(0, 1), complete=(COMMAND,))
 def help_(state: "ShellState", args: list[str]) -> None:
+    """A command may be abbreviated as sqlite3 3.40 takes it: .mo for .mode,
+    .he for .headers (sqlite3's pick of .headers and .help); a prefix of
+    several commands that sqlite3 does not resolve lists them. Commands that
+    change the cluster or its data are abbreviated only as sqlite3 does."""
     if not args:
         listed = commands()
         width = max(len(c.usage) for c in listed)
@@ -123,9 +144,9 @@ def help_(state: "ShellState", args: list[str]) -> None:
             state.print(f"{cmd.usage:<{width}}  {cmd.summary}{also}")
         return
     name = args[0] if args[0].startswith(".") else "." + args[0]
-    cmd = lookup(name)
-    if cmd is None:
+    if not any(key.startswith(name) for key in COMMANDS):
         raise CommandError(f"unknown command {args[0]}; .help lists the commands")
+    cmd = resolve(name)  # an abbreviation too; several are listed
     state.print(f"usage: {cmd.usage}")
     state.print(cmd.summary)
     if cmd.aliases:
