@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 _INF = float("inf")
 _TWO64 = 1 << 64
+_TWO63 = float(1 << 63)
 
 #: Types whose ``str()`` is already SQLite's text (exact types, no subclasses).
 PLAIN_TYPES = frozenset((str, int))
@@ -91,8 +92,8 @@ def real_text(x: float) -> str:
 
 def real_literal(x: float) -> str:
     """A double as the sqlite3 shell (3.40) writes it in SQL (``.dump``,
-    ``.mode insert``/``quote``): ``printf("%!.20g")``; ``1e999``/``-1e999``
-    for infinities.
+    ``.mode insert``/``quote``): ``printf("%!.20g")``, an integral value in
+    the int64 range as ``18.0``, infinities as ``1e999``/``-1e999``.
 
     SQLite 3.40 reads that text back as the same double, except for some
     below about 1e-280 (its parser's scaling rounds twice there: 0.3% of
@@ -105,6 +106,8 @@ def real_literal(x: float) -> str:
         return "0.0"
     if x == _INF or x == -_INF:
         return "1e999" if x > 0 else "-1e999"
+    if x.is_integer() and -_TWO63 <= x < _TWO63:
+        return "%d.0" % x  # as the shell's own "%lld.0" for integral values
     text = _sqlite_g(x, 20)
     if -1e-270 < x < 1e-270 and _read_by_sqlite(text) != x:
         return _exact_real(x)
