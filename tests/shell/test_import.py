@@ -8,14 +8,18 @@ NULL-filled or cut) the test says so.
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import signal
 import sqlite3
 import subprocess
+import time
 
 import pytest
 
 from dqlite_shell.client.session import Session
-from tests.shell.conftest import run_dqlite
+from tests.shell.conftest import DQLITE, run_dqlite
 
 needs_sqlite3 = pytest.mark.skipif(shutil.which("sqlite3") is None, reason="needs sqlite3")
 
@@ -268,3 +272,108 @@ def test_empty_file_and_header_only(node, tmp_path):
     run = imp(node.address, f".import --csv {header} h")
     assert run.status == 0, run
     assert read(node.address, "SELECT count(*) FROM h") == [(0,)]
+
+
+# -- failover -------------------------------------------------------------------------
+
+_OUTCOME = re.compile(r"(\d+) rows? (?:was|were) imported(?: \(lines (\d+)-(\d+)\))?"
+                      r"(?:; the (\d+) rows of lines (\d+)-(\d+) may or may not)?")
+
+
+def test_leader_killed_mid_import_never_imports_twice_or_loses_silently(cluster_factory,
+                                                                        tmp_path):
+    """Both outcomes are right, depending on when the leader dies: the batch
+    it had not committed is sent to the new leader and the import finishes;
+    or its COMMIT was under way and the import stops naming those lines."""
+    cluster = cluster_factory(3, processes=True)
+    session = Session(cluster.addresses, "db", timeout=15)
+    session.execute("CREATE TABLE t (n INTEGER, a TEXT, b TEXT)")  # duplicates would show
+    leader = session.leader_address
+    session.close()
+    total = 150_000
+    path = tmp_path / "big.csv"
+    path.write_text("".join(f"{i},a{i},b{i}\n" for i in range(1, total + 1)))
+    proc = subprocess.Popen(DQLITE + ["-s", ",".join(cluster.addresses), "--timeout", "15",
+                                      "-c", f".import --csv {path} t"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watcher = Session(cluster.addresses, "db", timeout=15)
+    deadline = time.monotonic() + 60
+    while watcher.execute("SELECT count(*) FROM t").fetchall()[0][0] < 10_000:
+        assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
+        time.sleep(0.01)
+    watcher.close()
+    cluster.kill(cluster.addresses.index(leader))
+    out, err = proc.communicate(timeout=120)
+    session = Session(cluster.addresses, "db", timeout=15)
+    try:
+        values = [n for (n,) in session.execute("SELECT n FROM t ORDER BY n").fetchall()]
+    finally:
+        session.close()
+    assert len(values) == len(set(values)), "a row was imported twice"
+    if proc.returncode == 0:
+        assert err == "" and values == list(range(1, total + 1))
+        return
+    assert proc.returncode == 1, err
+    found = _OUTCOME.search(err)
+    assert found and "resume with --skip" in err, err
+    rows, first, last = int(found[1]), int(found[2]), int(found[3])
+    assert (first, last) == (1, rows)
+    assert values[:rows] == list(range(1, rows + 1))
+    rest = values[rows:]
+    if found[4]:  # the batch whose COMMIT was under way: all of it or none
+        lo, hi = int(found[5]), int(found[6])
+        assert lo == rows + 1 and int(found[4]) == hi - lo + 1
+        assert rest in ([], list(range(lo, hi + 1))), (lo, hi, rest[:3], len(rest))
+    else:
+        assert rest == []
+
+
+def test_leader_frozen_during_a_commit_names_the_uncertain_lines(cluster_factory, shell):
+    """The leader stops (SIGSTOP) just as a batch's COMMIT goes out: the
+    loader never learns its fate, so it names that batch's lines as maybe
+    imported, re-sends nothing, and the rows before it are in."""
+    from dqlite_shell.shell.loader import Loader, LoadError
+    cluster = cluster_factory(3, processes=True)
+    state = shell(cluster.addresses)
+    state.timeout = 2.0  # how long a node holding a statement may show no life
+    session = state.session
+    session.execute("CREATE TABLE t (n INTEGER)")
+    leader = cluster.addresses.index(session.leader_address)
+    execute, commits = session.execute, []
+
+    def freezing(sql, params=()):
+        if sql == "COMMIT":
+            commits.append(sql)
+            if len(commits) == 3:
+                os.kill(cluster.pid(leader), signal.SIGSTOP)
+        return execute(sql, params)
+
+    session.execute = freezing
+    loader = Loader(state, "t", ["n"], source="f.csv", batch_rows=1000)
+    try:
+        with pytest.raises(LoadError) as caught:
+            for n in range(1, 10_001):
+                loader.add([n], n + 1)
+            loader.finish()
+    finally:
+        os.kill(cluster.pid(leader), signal.SIGCONT)
+        cluster.kill(leader)
+    error = caught.value
+    assert (error.rows_committed, error.uncertain, error.resume_line) == (2000, (2002, 3001),
+                                                                          3002)
+    assert str(error).startswith("f.csv:2002: ")
+    assert str(error).endswith("; 2000 rows were imported (lines 2-2001); the 1000 rows of "
+                               "lines 2002-3001 may or may not have been imported (the leader "
+                               "was lost during their COMMIT)")
+    del session.execute
+    values = [n for (n,) in read_all(cluster.addresses, "SELECT n FROM t ORDER BY n")]
+    assert values in (list(range(1, 2001)), list(range(1, 3001)))
+    assert len(commits) == 3  # nothing was sent again
+
+
+def read_all(addresses, sql):
+    session = Session(addresses, "db", timeout=15)
+    try:
+        return session.execute(sql).fetchall()
+    finally:
+        session.close()
