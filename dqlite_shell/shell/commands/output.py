@@ -58,7 +58,7 @@ def _redirect(state: "ShellState", name: str, args: list[str], once: bool) -> No
         raise CommandError(f"{what}: {e.strerror or e}") from None
 
 
-@command(".output [FILE|'|COMMAND']", "Send results to FILE (truncated) or into COMMAND's "
+@command(".output [--bom] [FILE|'|COMMAND']", "Send results to FILE (truncated) or into COMMAND's "
          "input, or back to stdout without one", args=(0, None), complete=(FILE,))
 def output_(state: "ShellState", args: list[str]) -> None:
     """|COMMAND runs COMMAND with /bin/sh, its input the results, its output
@@ -74,7 +74,7 @@ def output_(state: "ShellState", args: list[str]) -> None:
     _redirect(state, ".output", args, once=False)
 
 
-@command(".once FILE|'|COMMAND'", "Send the results of the next statement or dot-command "
+@command(".once [--bom] FILE|'|COMMAND'", "Send the results of the next statement or dot-command "
          "only to FILE, or into COMMAND's input", args=(1, None), complete=(FILE,))
 def once(state: "ShellState", args: list[str]) -> None:
     """The next statement or dot-command (a .read: all of its script) writes
