@@ -263,6 +263,13 @@ def classify(sql: str) -> str:
     return UNKNOWN
 
 
+def is_query_plan(sql: str) -> bool:
+    """True for an ``EXPLAIN QUERY PLAN`` statement (what
+    ``sqlite3_stmt_isexplain()`` calls 2), whose rows the shell draws as a tree."""
+    tokens = _tokens(sql)
+    return (next(tokens, ""), next(tokens, ""), next(tokens, "")) == ("EXPLAIN", "QUERY", "PLAN")
+
+
 class Target(NamedTuple):
     """What a DROP, DELETE or UPDATE statement names (see :func:`target`)."""
     verb: str             # DROP, DELETE or UPDATE

@@ -9,9 +9,11 @@ import sys
 
 import pytest
 
+from dqlite_shell.shell import output
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMPLETIONS = os.path.join(ROOT, "completions")
-FORMATS = ["table", "list", "csv", "json", "jsonl", "markdown", "line", "tabular"]
+FORMATS = [*output.FORMATS, *output.ALIASES]
 
 sys.path.insert(0, COMPLETIONS)
 import generate  # noqa: E402

@@ -12,18 +12,29 @@ if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
 
 
-def show(state: "ShellState", columns: list[str], batches: Iterable[list[tuple]]) -> int:
+def _renderer(state: "ShellState", out, columns: list[str], *, terminal: bool | None = None,
+              query_plan: bool = False):
+    """A renderer for the current settings (``.mode``, ``.headers``,
+    ``.nullvalue``, ``.blob``, ``.separator``, ``.width``)."""
+    from dqlite_shell.shell.output import make_renderer
+    s = state.settings
+    return make_renderer(s.mode, out, columns, headers=s.headers, nullvalue=s.nullvalue,
+                         terminal=terminal, blob=s.blob, separator=s.separator,
+                         row_separator=s.row_separator, widths=s.widths, query_plan=query_plan)
+
+
+def show(state: "ShellState", columns: list[str], batches: Iterable[list[tuple]], *,
+         query_plan: bool = False) -> int:
     """Print rows in the current ``.mode``; returns how many were printed.
 
     ``batches`` is consumed lazily, so a streamed result is printed in
-    constant memory (the table format holds a bounded number of rows).
+    constant memory (the table, column and box formats hold a bounded number
+    of rows). ``query_plan``: the statement was an EXPLAIN QUERY PLAN (drawn
+    as sqlite3 draws it, see :mod:`dqlite_shell.shell.output.plan`).
     """
-    from dqlite_shell.shell.output import make_renderer
     if state.paging():
-        return _show_paged(state, columns, batches)
-    s = state.settings
-    renderer = make_renderer(s.mode, state.out, columns, headers=s.headers, nullvalue=s.nullvalue,
-                             blob=s.blob)
+        return _show_paged(state, columns, batches, query_plan)
+    renderer = _renderer(state, state.out, columns, query_plan=query_plan)
     count = 0
     try:
         for batch in batches:
@@ -35,21 +46,18 @@ def show(state: "ShellState", columns: list[str], batches: Iterable[list[tuple]]
     return count
 
 
-def _show_paged(state: "ShellState", columns, batches) -> int:
+def _show_paged(state: "ShellState", columns, batches, query_plan: bool) -> int:
     """Stream the rows into ``$PAGER`` (default ``less -SRXF``, which prints a
     result that fits the screen and quits). Quitting the pager stops the
     result (the caller closes it), as ``git`` does."""
     import io
     import os
     import subprocess
-    from dqlite_shell.shell.output import make_renderer
     command = os.environ.get("PAGER") or "less -SRXF"
     pager = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE)
     out = io.TextIOWrapper(pager.stdin, encoding="utf-8", errors="replace", newline="")
-    s = state.settings
     # The pager shows it on the terminal: escape as for one.
-    renderer = make_renderer(s.mode, out, columns, headers=s.headers, nullvalue=s.nullvalue,
-                             terminal=True, blob=s.blob)
+    renderer = _renderer(state, out, columns, terminal=True, query_plan=query_plan)
     count = 0
     try:
         for batch in batches:
@@ -80,11 +88,12 @@ def query(state: "ShellState", sql: str, params=()) -> tuple[list[str], list[tup
 def run_sql(state: "ShellState", sql: str) -> None:
     """Run one statement, print its rows (or the changes count with
     ``.changes on``) and the time with ``.timer on``. Errors propagate."""
+    from dqlite_shell import sqltext
     started = time.perf_counter()
     result = state.session.execute(sql)
     if isinstance(result, RowStream):
         try:
-            show(state, result.columns, result.batches())
+            show(state, result.columns, result.batches(), query_plan=sqltext.is_query_plan(sql))
         except KeyboardInterrupt:
             raise  # the REPL cancels it, with a short grace (close() would wait)
         except BaseException:

@@ -13,13 +13,15 @@ def settings(fmt: str | None, headers: bool | None, bail: bool, tty: bool,
              blob: str | None = None) -> Settings:
     """Output settings from the options (table on a terminal, list elsewhere;
     BLOBs as ``blob`` says, hex by default)."""
-    from dqlite_shell.shell.output import DEFAULT_BLOB, resolve_blob, resolve_format
+    from dqlite_shell.shell.output import DEFAULT_BLOB, apply_format, resolve_blob
+    result = Settings(headers=bool(headers), bail=bail)
+    result.headers_set = headers is not None
     try:
-        mode = resolve_format(fmt) if fmt else ("table" if tty else "list")
-        shown = resolve_blob(blob) if blob else DEFAULT_BLOB
+        apply_format(result, fmt or ("table" if tty else "list"))  # and its separators
+        result.blob = resolve_blob(blob) if blob else DEFAULT_BLOB
     except ValueError as e:
         raise Failure(str(e)) from None
-    return Settings(mode=mode, headers=bool(headers), bail=bail, blob=shown)
+    return result
 
 
 def go_cert_option(commands: tuple[str, ...], cert: str | None, key: str | None):

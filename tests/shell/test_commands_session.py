@@ -77,8 +77,8 @@ def test_mode_resolves_formats_and_aliases(shell):
     with pytest.raises(UsageError) as info:
         run(state, ".mode nosuch")
     message = str(info.value)
-    assert message.startswith("usage: .mode FORMAT [--crlf] (unknown output format 'nosuch': "
-                              "choose one of ")
+    assert message.startswith("usage: .mode [FORMAT [OPTIONS]] (unknown output format "
+                              "'nosuch': choose one of ")
     for name in (*output.FORMATS, *output.ALIASES):
         assert name in message
     assert state.settings.mode == output.resolve_format("CSV")  # unchanged
@@ -216,7 +216,7 @@ def test_quit_and_exit(shell, name):
 
 @pytest.mark.parametrize("line", [
     ".tables a b", ".schema a b", ".indexes a b", ".open", ".open a b", ".open ''",
-    ".mode", ".mode a b c", ".headers", ".headers on off", ".nullvalue", ".nullvalue a b",
+    ".headers", ".headers on off", ".nullvalue", ".nullvalue a b",
     ".timer", ".changes", ".bail", ".bail x", ".output a b", ".output ''", ".read",
     ".read a b", ".help a b", ".quit now", ".exit 1",
 ])

@@ -37,8 +37,9 @@ def render(fmt, columns, *batches, headers=False, nullvalue=""):
 # -- names --------------------------------------------------------------------
 
 def test_formats_and_aliases():
-    assert FORMATS == ("table", "list", "csv", "json", "jsonl", "markdown", "line")
-    assert ALIASES == {"tabular": "list"}
+    assert FORMATS == ("table", "list", "csv", "json", "jsonl", "markdown", "line",
+                       "column", "box", "insert", "quote", "html", "ascii")
+    assert ALIASES == {"tabular": "list", "tabs": "list"}
 
 
 @pytest.mark.parametrize("name", FORMATS)
@@ -52,7 +53,7 @@ def test_tabular_is_list_like_the_go_shell():
     assert render("tabular", ["a", "b"], [(1, "x")]) == "1|x\n"
 
 
-@pytest.mark.parametrize("name", ["column", "", "htm", "jsonx"])
+@pytest.mark.parametrize("name", ["columnar", "", "htm", "jsonx"])
 def test_unknown_format(name):
     with pytest.raises(ValueError) as info:
         resolve_format(name)

@@ -26,6 +26,12 @@ up without waiting for the last, and one long value widens only its block.
 Block boundaries depend only on the row count, not on how rows were
 batched.  No rows prints nothing, as in ``sqlite3``.
 
+``.width`` (``widths``) fixes a column's width, as in ``sqlite3``'s formats:
+each line of a value longer than ``|N|`` characters continues on the next
+line of its cell, a longer name is cut, and a negative N right-aligns the
+column; 0 (or no number) leaves the column as above.  With no widths the
+table is drawn exactly as without ``.width``.
+
 tabulate is imported when the first block is drawn, never before.
 """
 
@@ -44,19 +50,35 @@ from .values import is_number, terminal_text, text_rows
 BLOCK_ROWS = 1000
 
 
+def _fixed(text: str, width: int) -> str:
+    """``text`` in a cell ``|width|`` characters wide: each line cut into
+    pieces that long, each piece padded (on the left for a negative width)."""
+    size = abs(width)
+    pieces = [line[i:i + size] for line in text.split("\n")
+              for i in range(0, max(len(line), 1), size)]
+    return "\n".join(p.rjust(size) if width < 0 else p.ljust(size) for p in pieces)
+
+
 def draw_table(columns: Sequence[str], rows: Sequence[Sequence], nullvalue: str,
-               blob: Formatter = hex_text) -> str:
+               blob: Formatter = hex_text, widths: Sequence[int] = ()) -> str:
     """One block of rows as a psql-style table (no final newline); BLOBs
-    shown through ``blob`` (:mod:`.blobs`)."""
+    shown through ``blob`` (:mod:`.blobs`); ``widths`` as ``.width`` says
+    (see the module docstring)."""
     import tabulate as _tabulate
 
     texts = [tuple(map(terminal_text, row)) for row in text_rows(rows, nullvalue, blob)]
+    names = list(map(terminal_text, columns))
     align = []
     for i in range(len(columns)):
         values = [row[i] for row in rows if row[i] is not None]
         numeric = bool(values) and all(map(is_number, values))
         align.append("right" if numeric else "left")
-    options = dict(headers=list(map(terminal_text, columns)), tablefmt="psql", disable_numparse=True,
+    for i, width in enumerate(list(widths)[:len(columns)]):
+        if width:
+            texts = [row[:i] + (_fixed(row[i], width),) + row[i + 1:] for row in texts]
+            names[i] = _fixed(names[i].split("\n")[0][:abs(width)], width)
+            align[i] = "right" if width < 0 else "left"
+    options = dict(headers=names, tablefmt="psql", disable_numparse=True,
                    colalign=align)
     # tabulate widens every column by 2 when there are headers (MIN_PADDING);
     # like sqlite3's and litecli's tables, ours are not: switch it off for
@@ -78,8 +100,10 @@ class TableRenderer(Renderer):
 
     block_rows = BLOCK_ROWS
 
-    def __init__(self, out: TextIO, columns: Sequence[str], **options):
+    def __init__(self, out: TextIO, columns: Sequence[str], *, widths: Sequence[int] = (),
+                 **options):
         super().__init__(out, columns, **options)
+        self.widths = list(widths)
         self._held: list[Sequence] = []
 
     def rows(self, batch: Sequence[Sequence]) -> None:
@@ -92,7 +116,8 @@ class TableRenderer(Renderer):
 
     def _print(self, block: list[Sequence]) -> None:
         if block and self.columns:
-            self.out.write(draw_table(self.columns, block, self.nullvalue, self.blob) + "\n")
+            self.out.write(draw_table(self.columns, block, self.nullvalue, self.blob,
+                                      self.widths) + "\n")
             self.count += len(block)
 
     def close(self) -> None:

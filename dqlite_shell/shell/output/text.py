@@ -1,4 +1,5 @@
-"""The plain-text formats: ``list``, ``csv``, ``line`` and ``markdown``.
+"""The plain-text formats: ``list`` (also ``tabs`` and ``ascii``), ``csv``,
+``line`` and ``markdown``.
 
 Values are printed as SQLite prints them (:mod:`.values`), NULL as the
 ``nullvalue`` setting.  Each renderer writes once per batch and keeps no
@@ -8,6 +9,9 @@ not even the header line (the header is written with the first row).
 ``list``, ``line`` and ``markdown`` written to a terminal show control
 characters escaped (:func:`~.values.terminal_text`); written to a file or a
 pipe they keep every character, as ``csv`` always does.
+
+``list``, ``csv`` and ``line`` use ``.separator``'s column and row
+separators as ``sqlite3`` does (``separator``, ``row_separator``).
 """
 
 from __future__ import annotations
@@ -26,14 +30,19 @@ _NUMBERS_OR_NULL = frozenset((int, float, _NONE))
 
 
 class ListRenderer(Renderer):
-    """``.mode list``: values separated by ``|``, one row per line.
+    """``.mode list``: values separated by ``separator`` (``|``), each row
+    ended by ``row_separator`` (a line feed); ``tabs`` and ``ascii`` are
+    this with their own separators.
 
     This is the format for piping big results: :func:`text_rows` converts
     text, integer and NULL columns without a Python call per value, and each
     batch is joined and written at once.
     """
 
-    separator = "|"
+    def __init__(self, out: TextIO, columns: Sequence[str], *, separator: str = "|",
+                 row_separator: str = "\n", **options):
+        super().__init__(out, columns, **options)
+        self.separator, self.row_separator = separator, row_separator
 
     def rows(self, batch: Sequence[Sequence]) -> None:
         """Print a batch as ``a|b|c`` lines (after the header, if on)."""
@@ -45,7 +54,7 @@ class ListRenderer(Renderer):
             lines.insert(0, join(self.columns))
         self.count += len(batch)
         lines.append("")
-        text = "\n".join(lines)
+        text = self.row_separator.join(lines)
         self.out.write(terminal_text(text) if self.terminal else text)
 
 
@@ -54,11 +63,11 @@ class ListRenderer(Renderer):
 _CSV_NEEDS_QUOTES = re.compile("[\x00-\x20\"',\x7f-\U0010ffff]").search
 
 
-def csv_field(text: str) -> str:
+def csv_field(text: str, separator: str = ",") -> str:
     """One field as ``sqlite3 -csv`` writes it: as is, or between double
-    quotes with inner ones doubled when it is empty or holds a character
-    ``sqlite3`` quotes (see ``_CSV_NEEDS_QUOTES``)."""
-    if text and _CSV_NEEDS_QUOTES(text) is None:
+    quotes with inner ones doubled when it is empty, holds a character
+    ``sqlite3`` quotes (see ``_CSV_NEEDS_QUOTES``) or the ``separator``."""
+    if text and _CSV_NEEDS_QUOTES(text) is None and separator not in text:
         return text
     return '"' + text.replace('"', '""') + '"'
 
@@ -71,24 +80,29 @@ class CsvRenderer(Renderer):
     it (:func:`csv_field`), so the output reads back with any RFC 4180
     reader.  Lines end with LF, as ``sqlite3 -csv`` writes them; ``crlf``
     (``.mode csv --crlf``) ends them with CRLF, as RFC 4180 and ``sqlite3``'s
-    ``.mode csv`` do.  A BLOB is its ``X'..'`` literal, quoted (``sqlite3``
+    ``.mode csv`` do.  ``.separator`` changes both (``separator``,
+    ``row_separator``), and a field holding the separator is quoted, as in
+    ``sqlite3``.  A BLOB is its ``X'..'`` literal, quoted (``sqlite3``
     writes its raw bytes, cut at the first NUL).
     """
 
     def __init__(self, out: TextIO, columns: Sequence[str], *, crlf: bool = False,
-                 **options):
+                 separator: str = ",", row_separator: str | None = None, **options):
         super().__init__(out, columns, **options)
-        self.line_end = "\r\n" if crlf else "\n"
+        self.separator = separator
+        self.line_end = row_separator if row_separator is not None else \
+            "\r\n" if crlf else "\n"
 
     def _fields(self, column: Sequence) -> Sequence[str]:
         # BLOBs as X'..' whatever .blob says: CSV is for programs (exact, and
         # the literal says it is hex).
         texts = text_column(column, self.nullvalue)
-        if set(map(type, column)) <= _NUMBERS_OR_NULL:
-            return texts
+        sep = self.separator
+        if sep == "," and set(map(type, column)) <= _NUMBERS_OR_NULL:
+            return texts                # no number holds a comma
         nullvalue, needs = self.nullvalue, _CSV_NEEDS_QUOTES
         return [nullvalue if value is None
-                else text if text and needs(text) is None
+                else text if text and needs(text) is None and sep not in text
                 else '"' + text.replace('"', '""') + '"'
                 for value, text in zip(column, texts)]
 
@@ -96,39 +110,43 @@ class CsvRenderer(Renderer):
         """Print a batch as CSV records (after the header record, if on)."""
         if not batch:
             return
-        end = self.line_end
-        lines = [",".join(fields) for fields in zip(*map(self._fields, zip(*batch)))] \
+        end, sep = self.line_end, self.separator
+        lines = [sep.join(fields) for fields in zip(*map(self._fields, zip(*batch)))] \
             if batch[0] else [""] * len(batch)
         if self.count == 0 and self.headers:
-            lines.insert(0, ",".join(map(csv_field, self.columns)))
+            lines.insert(0, sep.join([csv_field(name, sep) for name in self.columns]))
         self.count += len(batch)
         self.out.write(end.join(lines) + end)
 
 
 class LineRenderer(Renderer):
     """``.mode line``: one ``column = value`` line per value, a blank line
-    between rows, column names right-aligned to the longest one.
+    between rows, column names right-aligned to the longest one (at least 5
+    characters, as in ``sqlite3``).  Each line, and the blank one, ends with
+    ``row_separator`` (``.separator``'s, a line feed).
 
     ``sqlite3`` measures names in bytes; this counts characters, so non-ASCII
     names line up.  ``headers`` does not apply.
     """
 
-    def __init__(self, out: TextIO, columns: Sequence[str], **options):
+    def __init__(self, out: TextIO, columns: Sequence[str], *, row_separator: str = "\n",
+                 **options):
         super().__init__(out, columns, **options)
-        width = max(map(len, self.columns), default=0)
+        width = max([5, *map(len, self.columns)])
         self._prefixes = [name.rjust(width) + " = " for name in self.columns]
+        self.row_separator = row_separator
 
     def rows(self, batch: Sequence[Sequence]) -> None:
         """Print a batch, each row as a block of ``name = value`` lines."""
         if not batch:
             return
-        prefixes = self._prefixes
-        blocks = ["\n".join(map(add, prefixes, texts))
+        prefixes, end = self._prefixes, self.row_separator
+        blocks = [end.join(map(add, prefixes, texts))
                   for texts in text_rows(batch, self.nullvalue, self.blob)]
-        text = "\n\n".join(blocks) + "\n"
+        text = (end + end).join(blocks) + end
         if self.terminal:
             text = terminal_text(text)
-        self.out.write("\n" + text if self.count else text)
+        self.out.write(end + text if self.count else text)
         self.count += len(batch)
 
 

@@ -1,0 +1,106 @@
+"""The SQL formats: ``insert`` and ``quote``, byte for byte as ``sqlite3`` 3.40.
+
+``insert [TABLE]`` prints each row as ``INSERT INTO TABLE VALUES(...);``,
+with the column names after the table when ``.headers`` is on, the table
+and column names quoted as the sqlite3 shell quotes them
+(:func:`~dqlite_shell.sqltext.quote_name`: ``"table"``, ``"b c"``).
+``quote`` prints the same literals separated by ``.separator``'s column
+separator (``,``), each row ended by its row separator (a line feed), after
+a line of the column names as string literals with ``.headers on``.
+
+The literals are :func:`~.values.sql_literal`'s, the one place that knows
+them (``.dump`` writes the same): NULL, integers, text in single quotes
+(quotes doubled), BLOBs as ``X'0aff'`` (whatever ``.blob`` says: this is
+SQL), REALs with 20 significant digits (``0.10000000000000000555``).  As in
+``sqlite3``, ``insert`` spells line feeds and carriage returns in text as
+``replace('a\\nb','\\n',char(10))`` so that no line-end translation changes
+them, writes an integral REAL as ``2.0`` and infinities as ``1e999``, while
+``quote`` keeps line breaks as they are and writes ``Inf``.  Where
+``sqlite3`` cuts a text at a NUL character, these write the whole text
+(``CAST(X'..' AS TEXT)``).
+
+On a terminal, control characters are escaped as in the other formats meant
+for people (:func:`~.values.terminal_text`); to files and pipes every
+character is kept.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence, TextIO
+
+from .base import Renderer
+from .values import _sqlite_g, sql_literal, terminal_text
+
+_INF = float("inf")
+_INT64 = 1 << 63
+
+
+def insert_literal(value) -> str:
+    """A value as ``.mode insert`` writes it: :func:`~.values.sql_literal`,
+    except that an integral REAL in the 64-bit range is ``%lld.0`` (sqlite3
+    tests ``r == (sqlite3_int64)r`` first: ``-9223372036854775808.0``)."""
+    if isinstance(value, float) and value.is_integer() and -_INT64 <= value < _INT64:
+        return "%d.0" % value
+    return sql_literal(value)
+
+
+def quote_literal(value) -> str:
+    """A value as ``.mode quote`` writes it: :func:`~.values.sql_literal`
+    with line breaks kept, and REALs always ``printf("%!.20g")`` (``Inf``
+    for an infinity, as SQLite's printf spells it)."""
+    if isinstance(value, float):
+        x = float(value)
+        if x == 0.0 or x != x:
+            return "0.0" if x == 0.0 else "NULL"
+        if x in (_INF, -_INF):
+            return "Inf" if x > 0 else "-Inf"
+        return _sqlite_g(x, 20)
+    return sql_literal(value, newlines=True)
+
+
+class _SqlRenderer(Renderer):
+    """Writes each batch at once; escapes control characters on a terminal."""
+
+    def _write(self, text: str) -> None:
+        self.out.write(terminal_text(text) if self.terminal else text)
+
+
+class InsertRenderer(_SqlRenderer):
+    """``.mode insert [TABLE]``: one INSERT statement per row."""
+
+    def __init__(self, out: TextIO, columns: Sequence[str], *, table: str = '"table"',
+                 **options):
+        super().__init__(out, columns, **options)
+        from dqlite_shell.sqltext import quote_name
+        names = "(" + ",".join(map(quote_name, self.columns)) + ")" if self.headers else ""
+        self._head = "INSERT INTO " + table + names + " VALUES("
+
+    def rows(self, batch: Sequence[Sequence]) -> None:
+        """Print a batch, a statement a line."""
+        if not batch:
+            return
+        head = self._head
+        self._write("".join([head + ",".join(map(insert_literal, row)) + ");\n"
+                             for row in batch]))
+        self.count += len(batch)
+
+
+class QuoteRenderer(_SqlRenderer):
+    """``.mode quote``: SQL literals, ``separator`` between them,
+    ``row_separator`` after each row."""
+
+    def __init__(self, out: TextIO, columns: Sequence[str], *, separator: str = ",",
+                 row_separator: str = "\n", **options):
+        super().__init__(out, columns, **options)
+        self.separator, self.row_separator = separator, row_separator
+
+    def rows(self, batch: Sequence[Sequence]) -> None:
+        """Print a batch (after the names, with ``.headers on``)."""
+        if not batch:
+            return
+        sep, end = self.separator, self.row_separator
+        lines = [sep.join(map(quote_literal, row)) for row in batch]
+        if self.count == 0 and self.headers:
+            lines.insert(0, sep.join([quote_literal(name) for name in self.columns]))
+        self._write(end.join(lines) + end)
+        self.count += len(batch)
