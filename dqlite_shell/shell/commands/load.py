@@ -50,7 +50,8 @@ def import_(state: "ShellState", args: list[str]) -> None:
     otherwise the .separator's (one character each; sqlite3's rules).
     --schema: dqlite databases have the one schema main.
 
-    Rows go in batched transactions (5000 rows, one Raft round each). A bad
+    Rows go in batched transactions (up to 20,000 rows, one Raft round
+    each). A bad
     record (wrong number of fields, invalid UTF-8, a row the server refuses)
     stops the import: the rows before it stay, and the error says how many
     and which --skip resumes after them. --all-or-nothing makes the whole

@@ -1,0 +1,65 @@
+"""Loading rows: ``.import`` of a 1,000,000-row CSV (int, text, real, int)
+against the same kind of rows piped as INSERT statements inside one
+BEGIN/COMMIT (as ``sqlite3 .dump`` writes them), on a 3-node loopback cluster
+of each server. Rows per second; the Go shell has no import."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+from benchmarks.run import Row
+from benchmarks.servers import label, matrix, on_server, run_measured
+
+OURS = [sys.executable, "-m", "dqlite_shell"]
+ROWS = int(os.environ.get("BENCH_LOAD_ROWS", 1_000_000))
+INSERTS = 20_000
+
+
+def _csv(path: str, rows: int) -> None:
+    with open(path, "w") as f:
+        f.write("a,b,c,d\n")
+        for start in range(1, rows + 1, 10_000):
+            f.write("".join(f"{i},text {i},{i * 0.25},{i % 7}\n"
+                            for i in range(start, min(rows, start + 9_999) + 1)))
+
+
+def _dump(table: str, rows: int) -> bytes:
+    body = "".join(f"INSERT INTO {table} VALUES({i},'text {i}',{i * 0.25},{i % 7});\n"
+                   for i in range(1, rows + 1))
+    return f"BEGIN TRANSACTION;\n{body}COMMIT;\n".encode()
+
+
+def run() -> list[Row]:
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="dqlite-bench-load-") as folder:
+        path = os.path.join(folder, "rows.csv")
+        _csv(path, ROWS)
+        size = os.path.getsize(path)
+        for name in matrix():
+            with on_server(name):
+                rows.extend(_on_one_server(name, path, size))
+    return rows
+
+
+def _on_one_server(name: str, path: str, size: int) -> list[Row]:
+    from dqlite_shell.app.local import LocalCluster
+    from dqlite_shell.client.session import Session
+    with LocalCluster(3, processes=True) as cluster:
+        servers = ",".join(cluster.addresses)
+        session = Session(cluster.addresses, "db")
+        session.execute_script("CREATE TABLE imp (a INTEGER, b TEXT, c REAL, d INTEGER);"
+                               "CREATE TABLE ins (a INTEGER, b TEXT, c REAL, d INTEGER);")
+        wall, rss, _ = run_measured(OURS + ["-s", servers, "-c",
+                                            f".import --csv --skip 1 {path} imp"])
+        loaded = session.execute("SELECT count(*) FROM imp").fetchall()[0][0]
+        assert loaded == ROWS, loaded
+        piped = run_measured(OURS + ["-s", servers], _dump("ins", INSERTS))[0]
+        session.close()
+    return [
+        Row(label(f".import of a {ROWS:,}-row CSV ({size / 1e6:.0f} MB)", name), ROWS / wall,
+            None, "rows/s", f"{wall:.1f} s, peak RSS {rss:.0f} MB; 3 nodes"),
+        Row(label(f"{INSERTS:,} INSERTs piped in BEGIN/COMMIT (.dump style)", name),
+            INSERTS / piped, None, "rows/s", f"{piped:.1f} s"),
+    ]
