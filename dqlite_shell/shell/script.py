@@ -97,10 +97,12 @@ def run_item(state: "ShellState", item: Item) -> None:
 
 def _run_item(state: "ShellState", item: Item) -> None:
     try:
-        if item.is_command:
+        if _absorbed(state, item):
+            pass
+        elif item.is_command:
             from dqlite_shell.shell.commands import registry  # only scripts with dot-commands
             registry.run(state, item.text)
-        elif not _absorbed(state, item):
+        else:
             if state.read_only:
                 from dqlite_shell.shell import rails
                 refusal = rails.sql_refusal(state, item.text)
@@ -115,18 +117,49 @@ def _run_item(state: "ShellState", item: Item) -> None:
         audit_item(state, item)
 
 
+class _Run:
+    """One -1 run: whether anything ran in its transaction yet."""
+    ran = False
+
+
 def _absorbed(state: "ShellState", item: Item) -> bool:
     """Under -1: True for the script's own BEGIN, COMMIT or END, which the
-    run's one transaction absorbs; a ROLLBACK rolls the run back (RolledBack)."""
-    if not one_transaction.get():
+    run's one transaction absorbs; a ROLLBACK rolls the run back (RolledBack).
+
+    ``PRAGMA foreign_keys=...`` before anything else (a dump's first line)
+    is run before the transaction, where SQLite honours it (inside one it
+    ignores it, and dqlite enforces foreign keys by default: a dump whose
+    rows come before the table they refer to would fail): the transaction,
+    still empty, is ended and begun again around it."""
+    run = one_transaction.get()
+    if not run:
         return False
+    if run is True:
+        run = _Run()
+        one_transaction.set(run)  # until the -1 run resets it
+    if item.is_command:
+        run.ran = True
+        return False
+    if not run.ran and sqltext.first_keyword(item.text) == "PRAGMA":
+        parts = sqltext.pragma(item.text)
+        if parts and parts.name == "FOREIGN_KEYS" and parts.form and not parts.explained:
+            session = state.session
+            session.execute("ROLLBACK")  # nothing ran in it
+            try:
+                engine.run_sql(state, item.text)
+            finally:
+                session.execute("BEGIN")
+            return True
     verb = sqltext.transaction_verb(item.text)
     if verb == "ROLLBACK":
         if state.session.transaction.active:
             state.session.execute("ROLLBACK")
         raise RolledBack("ROLLBACK with -1 (--single-transaction) rolls back the whole run, "
                          "which is one transaction: nothing was applied")
-    return verb in ("BEGIN", "COMMIT")
+    if verb in ("BEGIN", "COMMIT"):
+        return True
+    run.ran = True
+    return False
 
 
 def audit_item(state: "ShellState", item: Item, error: BaseException | None = None,

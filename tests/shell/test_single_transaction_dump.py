@@ -94,3 +94,47 @@ def test_a_pipe_from_sqlite3(node, tmp_path):
     done = subprocess.run(DQLITE + ["-s", node.address, "-c", "SELECT k, v, typeof(v) FROM kv"],
                           capture_output=True, text=True, timeout=60)
     assert done.stdout == "a|1.5|real\nb|X'00'|blob\nc||null\n"
+
+
+FOREIGN = """\
+CREATE TABLE child (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES parent(id));
+CREATE TABLE parent (id INTEGER PRIMARY KEY);
+INSERT INTO child VALUES (1, 10), (2, 20);
+INSERT INTO parent VALUES (10), (20);
+"""
+
+
+def test_rows_before_the_table_they_refer_to(dqlite, node, tmp_path):
+    """dqlite enforces foreign keys. The dump's first line, PRAGMA
+    foreign_keys=OFF, is run before the -1 transaction (SQLite ignores it
+    inside one), so the rows load in the dump's order, as in sqlite3."""
+    path = str(tmp_path / "f.db")
+    sqlite3_cli(path, stdin=FOREIGN)
+    text = sqlite3_cli(path, ".dump")
+    assert text.index("INSERT INTO child") < text.index("CREATE TABLE parent")
+    result = dqlite("-s", node.address, "-1", stdin=text)
+    assert (result.status, result.err) == (0, "")
+    assert dqlite("-s", node.address, "-c", ".dump").out == text
+
+
+def test_a_broken_foreign_key_loads_as_in_sqlite3(dqlite, node, tmp_path):
+    path = str(tmp_path / "f.db")
+    sqlite3_cli(path, stdin=FOREIGN + "INSERT INTO child VALUES (3, 30);")
+    result = dqlite("-s", node.address, "-1", stdin=sqlite3_cli(path, ".dump"))
+    assert (result.status, result.err) == (0, "")
+    assert dqlite("-s", node.address, "-c", "SELECT count(*) FROM child").out == "3\n"
+
+
+def test_foreign_keys_stay_enforced_when_the_script_leaves_them(dqlite, node):
+    script = ("CREATE TABLE p (id INTEGER PRIMARY KEY);\nCREATE TABLE c (p REFERENCES p(id));\n"
+              "INSERT INTO c VALUES (5);\n")
+    result = dqlite("-s", node.address, "-1", stdin=script)
+    assert result.status == 1
+    assert result.err == ("<stdin>:3: error: FOREIGN KEY constraint failed\n"
+                          "<stdin>: rolled back: nothing was applied\n")
+    # after a statement, the PRAGMA is SQLite's no-op inside a transaction
+    result = dqlite("-s", node.address, "-1", stdin="SELECT 1;\nPRAGMA foreign_keys=OFF;\n"
+                    + script)
+    assert result.status == 1 and "<stdin>:5: error: FOREIGN KEY constraint failed\n" \
+        in result.err
+    assert tables(dqlite, node.address) == ""
