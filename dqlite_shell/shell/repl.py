@@ -168,8 +168,13 @@ def _run_one(state: "ShellState", item: Item, cache: SchemaCache) -> bool:
         return False
     finally:
         state.out.flush()
-    first = item.text.lstrip().split(None, 1)[0].upper() if item.text.strip() else ""
-    if item.is_command and first in (".OPEN",) or first in _SCHEMA_CHANGES:
+    first = item.text.lstrip().split(None, 1)[0] if item.text.strip() else ""
+    if item.is_command:
+        from dqlite_shell.shell.commands import registry
+        changed = getattr(registry.lookup(first), "name", None) == ".open"  # .op too
+    else:
+        changed = first.upper() in _SCHEMA_CHANGES
+    if changed:
         cache.refresh()
     return True
 
