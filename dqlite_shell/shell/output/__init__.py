@@ -226,8 +226,11 @@ def describe_format(mode: str) -> str:
     """What ``.mode`` with no argument prints for ``mode``, as sqlite3 3.40
     does: ``current output mode: list`` (also after ``.mode tabs``: it is
     list with a tab separator), and for ``column`` and ``box`` their options
-    in full (``box --wrap 60 --wordwrap off --noquote``).  Unlike sqlite3,
-    ``csv --crlf`` and ``insert``'s table, when not ``"table"``, are shown."""
+    in full (``box --wrap 60 --wordwrap off --noquote``); ``insert`` without
+    its table.  ``csv --crlf`` (sqlite3 has no LF csv mode) is shown so.
+    Unlike sqlite3's, this changes nothing (sqlite3 3.40's ``.mode`` also
+    chooses the current mode again: list's separators and insert's table
+    go back to their defaults)."""
     fmt = parse_format(mode)
     text = fmt.name
     if fmt.name in ("column", "box"):
@@ -235,7 +238,7 @@ def describe_format(mode: str) -> str:
         text += " --wrap %d --wordwrap %s --%squote" % (
             options["wrap"], "on" if options["wordwrap"] else "off",
             "" if options["quote"] else "no")
-    else:
+    elif fmt.name != "insert":
         text = _canonical(fmt)
     return "current output mode: " + text
 

@@ -251,9 +251,12 @@ class ColumnRenderer(Renderer):
             self.out.write(self._draw(self._cells(batch, wrap_at)))
             return
         self._held.extend(batch)
-        if len(self._held) >= BLOCK_ROWS:
-            block, self._held = self._held, []
+        if len(self._held) >= BLOCK_ROWS:      # the first block: exactly BLOCK_ROWS rows
+            block, rest = self._held[:BLOCK_ROWS], self._held[BLOCK_ROWS:]
+            self._held = []
             self._first_block(block)
+            if rest:
+                self.rows(rest)
 
     def close(self) -> None:
         """Print a result shorter than a block, and the closing rule."""
