@@ -242,6 +242,33 @@ def backup(state: "ShellState", args: list[str]) -> None:
                 pass
 
 
+@command(".restore FILE [--append]",
+         "Load the SQLite database FILE (tables, rows, indexes, views, triggers) into the "
+         "current database", args=(1, 2), complete=(FILE, TEXT), changes=True)
+def restore(state: "ShellState", args: list[str]) -> None:
+    """FILE is a standalone SQLite database file (sqlite3's, or one .backup
+    wrote). The current database must have no tables (--append adds to the
+    ones it has: a table of the same name gets the file's rows, an index,
+    view or trigger of the same name is kept as it is).
+
+    Order: the tables, their rows (parents before the tables whose foreign
+    keys refer to them; batched transactions, progress on a terminal),
+    sqlite_sequence, then the indexes, views and triggers. Foreign keys,
+    which dqlite enforces, are off for the load (deferred to COMMIT inside
+    an open transaction) and checked after it. Rowids are kept where they
+    are a column (INTEGER PRIMARY KEY). Virtual tables are refused;
+    sqlite_stat tables are not copied (ANALYZE makes them). At the end the
+    rows of each table are counted in FILE and in dqlite and printed; a
+    difference is an error. A refused row stops the load, naming its table
+    and row number; the tables before it and the rows committed stay."""
+    from dqlite_shell.shell.restore import Restore
+    words = [a for a in args if a != "--append"]
+    if len(words) != 1 or len(args) - len(words) > 1:
+        raise usage_error(".restore")
+    with failures("restore"):
+        Restore(state, words[0], append=len(words) != len(args)).run()
+
+
 # -- .reconfigure -------------------------------------------------------------
 
 def parse_cluster_yaml(text: str, path: str = "cluster.yaml") -> list[tuple[int, str, int]]:
