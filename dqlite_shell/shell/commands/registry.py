@@ -97,7 +97,7 @@ SQLITE3_PREFIXES = {
     ".dump": ".d", ".eqp": ".eq", ".exit": ".ex", ".explain": ".exp", ".headers": ".h",
     ".help": ".hel", ".import": ".i", ".indexes": ".in", ".mode": ".m", ".nullvalue": ".n",
     ".once": ".o", ".open": ".op", ".output": ".ou", ".print": ".pri", ".quit": ".q",
-    ".read": ".rea", ".schema": ".sch", ".separator": ".se", ".show": ".sho",
+    ".read": ".rea", ".restore": ".res", ".schema": ".sch", ".separator": ".se", ".show": ".sho",
     ".tables": ".ta", ".timeout": ".timeo", ".timer": ".timer", ".version": ".v",
     ".width": ".wi",
 }
