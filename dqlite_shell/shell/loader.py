@@ -246,10 +246,12 @@ class Loader:
                 self._forget_all()
                 raise self._error(self.last_line or 0, _reason(e), rolled_back=True) from None
             except LeadershipLost as e:
+                # All of it or nothing: the one COMMIT's fate is unknown.
                 self._open = False
-                raise self._error(self.last_line or 0, _reason(e),
-                                  uncertain=(self.first_line, self.last_line),
-                                  uncertain_rows=self.committed) from None
+                span, rows = (self.first_line or 0, self.last_line or 0), self.committed
+                self._forget_all()
+                raise self._error(span[1], _reason(e), uncertain=span,
+                                  uncertain_rows=rows) from None
             self._open = False
         if self.progress is not None:
             self.progress.close()

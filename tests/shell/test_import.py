@@ -8,6 +8,7 @@ NULL-filled or cut) the test says so.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -107,6 +108,10 @@ def test_duplicate_and_empty_header_names_as_sqlite3(node, tmp_path):
     ((), "--ascii", "a\x1fb\x1e1\x1fline\nbreak\x1e2\x1f\x1e"),
     ((".mode csv",), "", "a,b\n1,2\n"),
     ((), "", 'a|b\n1|"x|y"\n'),  # list mode: the separator "|", quotes as sqlite3
+    ((".separator , ;",), "", 'a,b;1,"x;y";2,"q""\r\n";'),
+    ((".separator : \\r",), "", 'a:b\r1:"x\ry"\r'),
+    ((".mode ascii",), "", "a\x1fb\x1e1\x1f\"2\"\x1e"),
+    ((".mode csv --crlf",), "", 'a,b\r\n1,"x\r\ny"\r\n'),
 ])
 def test_formats_match_sqlite3(node, tmp_path, setup, option, data):
     path = tmp_path / "f.txt"
@@ -377,3 +382,37 @@ def read_all(addresses, sql):
         return session.execute(sql).fetchall()
     finally:
         session.close()
+
+
+# -- pieces ---------------------------------------------------------------------------
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_on_a_terminal_only_after_its_delay():
+    from dqlite_shell.shell.loader import Progress
+    err = _Terminal()
+    progress = Progress(err, position=lambda: 25_000_000, total=100_000_000, after=0, every=0)
+    progress.started -= 2.0  # two seconds in: a quarter read, six seconds left
+    progress.update(500_000)
+    line = err.getvalue()
+    assert line.startswith("\r\x1b[K500,000 rows, 25.0 MB of 100.0 MB, ")
+    assert line.endswith(" rows/s, 6 s left")
+    progress.close()
+    assert err.getvalue().endswith("\r\x1b[K")
+    quiet = _Terminal()
+    Progress(quiet, after=60).update(1)  # not a second in yet
+    piped = io.StringIO()
+    Progress(piped, after=0, every=0).update(1)  # not a terminal
+    assert quiet.getvalue() == piped.getvalue() == ""
+
+
+@pytest.mark.parametrize("text, separator, rows", [
+    ('a;b\r1;"x\ry";z\r\r', ";", [(1, ["a", "b"]), (2, ["1", "x\ry", "z"]), (4, [""])]),
+    ('"q""x";"";\r', ";", [(1, ['q"x', "", ""])]),
+])
+def test_reader_for_other_row_separators(text, separator, rows):
+    from dqlite_shell.shell.import_formats import delimited
+    assert list(delimited(io.BytesIO(text.encode()), separator, "\r")) == rows
