@@ -2,7 +2,7 @@
 text (``.print``) and the settings (``.show``), as sqlite3 3.40 has them.
 
 The destinations themselves (files, pipes to commands) are
-:mod:`dqlite_shell.shell.destinations`'; the state holds the current one.
+:mod:`dqlite_shell.shell.destinations`'s; the state holds the current one.
 """
 
 from __future__ import annotations
