@@ -355,16 +355,15 @@ class Loader:
         """A statement of the batch was refused: name the row. The rows
         before it in the batch are kept (committed, with a batch of our own),
         the rest is rolled back; raises LoadError."""
+        end = min(len(rows), failed_at + self._rows_per_statement())
         if not self.session.transaction.active:
-            # SQLite ended the transaction itself (ON CONFLICT ROLLBACK ...).
-            if self.in_user_transaction or self._open:
-                raise self._error(lines[failed_at], error.message,
-                                  rolled_back=self.all_or_nothing, user_lost=True) from None
+            self._rolled_back_by_sqlite(lines, lines[failed_at], error.message,
+                                        f" (a row of lines {lines[failed_at]}-{lines[end - 1]})")
         single = self._statement(1)
         bad, message = None, error.message
         # Rows of this batch sent before the refused statement are in the
         # transaction already; try the refused statement's rows one by one.
-        for i in range(failed_at, min(len(rows), failed_at + self._rows_per_statement())):
+        for i in range(failed_at, end):
             try:
                 self.session.execute(single, list(rows[i]))
             except ServerError as e:
@@ -372,6 +371,8 @@ class Loader:
                 break
         if bad is None:
             return  # went in one by one (a transient refusal): carry on
+        if not self.session.transaction.active:
+            self._rolled_back_by_sqlite(lines, lines[bad], message, "")
         if self.all_or_nothing:
             self._rollback()
             self._open = False
@@ -380,6 +381,16 @@ class Loader:
             self._commit(rows[:bad], lines[:bad] or [lines[bad]])
         self._account(rows[:bad], lines[:bad])
         raise self._error(lines[bad], message)
+
+    def _rolled_back_by_sqlite(self, lines, line: int, message: str, where: str) -> None:
+        """SQLite ended the transaction itself (ON CONFLICT ROLLBACK, RAISE
+        (ROLLBACK) ...): nothing of this batch (or of the user's or the
+        all-or-nothing transaction) is in; raises LoadError."""
+        self._open = False
+        message = f"{message}{where}; SQLite rolled the transaction back"
+        if self.in_user_transaction or self.all_or_nothing:
+            raise self._error(line, message, rolled_back=True) from None
+        raise self._error(line, message, resume=lines[0]) from None
 
     def _rows_per_statement(self) -> int:
         if not self._per_statement:
@@ -430,14 +441,13 @@ class Loader:
         raise self._error(line, message)
 
     def _error(self, line: int, message: str, *, uncertain=None, uncertain_rows=0,
-               rolled_back=False, user_lost=False) -> LoadError:
+               rolled_back=False, resume: int | None = None) -> LoadError:
         if self.progress is not None:
             self.progress.close()
         if rolled_back:
             self._forget_all()
-        if user_lost:
-            message += "; SQLite rolled the open transaction back"
-        resume = uncertain[1] + 1 if uncertain else line
+        if resume is None:
+            resume = uncertain[1] + 1 if uncertain else line
         return LoadError(self.source, line, message, rows_committed=self.committed,
                          first_line=self.first_line, last_line=self.last_line,
                          resume_line=resume, uncertain=uncertain,

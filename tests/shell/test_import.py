@@ -416,3 +416,20 @@ def test_progress_on_a_terminal_only_after_its_delay():
 def test_reader_for_other_row_separators(text, separator, rows):
     from dqlite_shell.shell.import_formats import delimited
     assert list(delimited(io.BytesIO(text.encode()), separator, "\r")) == rows
+
+
+def test_conflict_rollback_undoes_the_batch_and_says_so(node, tmp_path):
+    rows = [f"{i},v{i}" for i in range(1, 25_001)]
+    rows[21_000] = "5,dup"  # line 21,002: id 5 again, in the second batch
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join(rows) + "\n")
+    run = imp(node.address, "CREATE TABLE t(id INTEGER PRIMARY KEY ON CONFLICT ROLLBACK, v)",
+              f".import --csv {path} t")
+    assert run.status == 1
+    found = re.search(rf"{re.escape(str(path))}:(\d+): UNIQUE constraint failed: t.id "
+                      r"\(a row of lines (\d+)-(\d+)\); SQLite rolled the transaction back; "
+                      r"20000 rows were imported \(lines 1-20000\); resume with --skip 20000$",
+                      run.err.strip())
+    assert found, run
+    assert int(found[2]) <= 21_001 <= int(found[3])
+    assert read(node.address, "SELECT count(*), max(id) FROM t") == [(20_000, 20_000)]
