@@ -27,8 +27,9 @@ def mode(state: "ShellState", args: list[str]) -> None:
     ends), quote , and ascii 0x1F and 0x1E. .mode column also turns
     .headers on, unless .headers (or --headers/--no-headers) said otherwise.
 
-    column and box size their columns over the first 1000 rows; later rows
-    keep those widths (a longer value wraps in its column). .width sets
+    column and box size their columns over the whole result up to 1000
+    rows; a longer result is printed in blocks of 1000 rows, each sized on
+    its own with its own header (as table). .width sets
     widths. insert TABLE writes INSERT INTO TABLE (default "table"), with
     the column names when .headers is on.
 

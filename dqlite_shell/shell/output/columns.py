@@ -32,10 +32,11 @@ the output is ``sqlite3``'s byte for byte.
 Streaming: ``sqlite3`` sizes the columns over the whole result.  This holds
 up to :data:`~.table.BLOCK_ROWS` rows (1000) and sizes the columns over
 them, so a result of up to that many rows is ``sqlite3``'s byte for byte.
-After that the widths stay as the first block set them: a longer value
-wraps within its column, the header is not repeated, and the table stays
-one table in bounded memory (``sqlite3`` would widen the column instead).
-Rows are divided once any row so far took several lines.
+A longer result is printed as the ``table`` format prints it: consecutive
+tables of 1000 rows (the last one shorter), each sized on its own rows and
+with its own header (``column``: with ``.headers on``), so that memory stays
+bounded and the first rows show at once.  Block boundaries depend only on
+the row count, not on how rows were batched.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ _SPACE = frozenset(b" \t\n\v\f\r")          # C isspace() in the C locale
 # What sqlite3 would print raw but a terminal may act on (C0 controls break
 # lines instead, and so never reach it).
 _RAW_FOR_TERMINALS = re.compile(r"[\x7f-\x9f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x1f]").search
 
 
 def _isalnum(byte: int) -> bool:
@@ -178,8 +180,7 @@ class ColumnRenderer(Renderer):
         self._wrap_at = [abs(w) if w else wrap for w in self.widths]
         self._wordwrap, self._quote = wordwrap, quote
         self._held: list[Sequence] = []
-        self._actual: list[int] | None = None   # the widths, once the first block is out
-        self._multiline = False
+        self._actual: list[int] = []            # the widths of the block being drawn
 
     # -- text --------------------------------------------------------------------
 
@@ -192,8 +193,14 @@ class ColumnRenderer(Renderer):
         """Each row as its cells, each cell as its lines."""
         texts = [tuple(map(quoted_text, row)) for row in batch] if self._quote else \
             text_rows(batch, self.nullvalue, self.blob)
-        ww, show = self._wordwrap, self._show
-        return [[cell_lines(show(t), w, ww) for t, w in zip(row, wrap_at)] for row in texts]
+        if self.terminal:
+            texts = [tuple(map(self._show, row)) for row in texts]
+        ww, control = self._wordwrap, _CONTROL
+        # Most cells are one line: shorter than the wrap width, no control
+        # character (at the width exactly, --wordwrap may still break).
+        limits = [(w or _NO_LIMIT) - ww for w in wrap_at]
+        return [[[t] if len(t) <= limit and control(t) is None else cell_lines(t, w, ww)
+                 for t, w, limit in zip(row, wrap_at, limits)] for row in texts]
 
     # -- drawing -----------------------------------------------------------------
 
@@ -214,23 +221,26 @@ class ColumnRenderer(Renderer):
         return ""
 
     def _draw(self, rows: list[list[list[str]]]) -> str:
-        """Rows (cells of lines) as text, dividers before all but the very first."""
-        widths = self._actual
-        signed = [-w if s < 0 else w for w, s in zip(widths, self.widths)]
-        if any(len(cell) > 1 for row in rows for cell in row):
-            self._multiline = True
+        """A block's rows (cells of lines) as text; when any row takes
+        several lines, a divider between rows."""
+        signed = [-w if s < 0 else w for w, s in zip(self._actual, self.widths)]
+        divider = self._divider() if any(len(c) > 1 for row in rows for c in row) else ""
         parts = []
+        line = self._line
         for row in rows:
-            if self.count and self._multiline:
-                parts.append(self._divider())
+            if divider and parts:
+                parts.append(divider)
             height = max(map(len, row))
+            if height == 1:
+                parts.append(line([_fit(cell[0], w) for cell, w in zip(row, signed)]))
+                continue
             for k in range(height):
-                parts.append(self._line([_fit(cell[k] if k < len(cell) else "", w)
-                                         for cell, w in zip(row, signed)]))
-            self.count += 1
+                parts.append(line([_fit(cell[k] if k < len(cell) else "", w)
+                                   for cell, w in zip(row, signed)]))
         return "".join(parts)
 
-    def _first_block(self, block: list[Sequence]) -> None:
+    def _block(self, block: list[Sequence]) -> None:
+        """Size the columns over ``block`` and print it as a whole table."""
         names = [cell_lines(self._show(name), w, self._wordwrap)[0]
                  for name, w in zip(self.columns, self._wrap_at)]
         rows = self._cells(block, self._wrap_at)
@@ -239,35 +249,26 @@ class ColumnRenderer(Renderer):
             for j, cell in enumerate(row):
                 widths[j] = max(widths[j], *map(len, cell))
         self._actual = widths
-        self.out.write(self._header(names, widths) + self._draw(rows))
+        self.out.write(self._header(names, widths) + self._draw(rows) + self._footer())
+        self.count += len(block)
 
     def rows(self, batch: Sequence[Sequence]) -> None:
-        """Hold rows until a block is full (it sizes the columns); after
-        that, print each batch at the widths the first block set."""
+        """Hold the batch; print every full block."""
         if not batch or not self.columns:
             return
-        if self._actual is not None:
-            wrap_at = [w or at for w, at in zip(self._actual, self._wrap_at)]
-            self.out.write(self._draw(self._cells(batch, wrap_at)))
-            return
         self._held.extend(batch)
-        if len(self._held) >= BLOCK_ROWS:      # the first block: exactly BLOCK_ROWS rows
-            block, rest = self._held[:BLOCK_ROWS], self._held[BLOCK_ROWS:]
-            self._held = []
-            self._first_block(block)
-            if rest:
-                self.rows(rest)
+        while len(self._held) >= BLOCK_ROWS:
+            block, self._held = self._held[:BLOCK_ROWS], self._held[BLOCK_ROWS:]
+            self._block(block)
 
     def close(self) -> None:
-        """Print a result shorter than a block, and the closing rule."""
+        """Print the last, partial block."""
         if self.closed:
             return
         self.closed = True
-        if self._held:
-            block, self._held = self._held, []
-            self._first_block(block)
-        if self.count:
-            self.out.write(self._footer())
+        block, self._held = self._held, []
+        if block:
+            self._block(block)
 
 
 # Box-drawing characters (sqlite3's BOX_* names: the digits say which arms).
