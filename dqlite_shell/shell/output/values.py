@@ -91,11 +91,13 @@ def real_text(x: float) -> str:
 
 
 def real_literal(x: float) -> str:
-    """A double as the sqlite3 shell (3.40) writes it in SQL (``.dump``,
-    ``.mode insert``/``quote``): ``printf("%!.20g")``, an integral value in
-    the int64 range as ``18.0``, infinities as ``1e999``/``-1e999``.
+    """A double as the sqlite3 shell writes it in SQL (``.dump``, ``.mode
+    insert``/``quote``): an integral value in the int64 range as ``18.0``,
+    infinities as ``1e999``/``-1e999``, others as SQLite's
+    ``printf("%!.20g")``, asked of the local SQLite library (2 us; replaying
+    its 3.40 x87 arithmetic in Python took 9 us).
 
-    SQLite 3.40 reads that text back as the same double, except for some
+    SQLite (3.40) reads that text back as the same double, except for some
     below about 1e-280 (its parser's scaling rounds twice there: 0.3% of
     random bit patterns, all that tiny); for those, when the local SQLite
     misreads the text, an expression that computes the double exactly is
@@ -108,19 +110,19 @@ def real_literal(x: float) -> str:
         return "1e999" if x > 0 else "-1e999"
     if x.is_integer() and -_TWO63 <= x < _TWO63:
         return "%d.0" % x  # as the shell's own "%lld.0" for integral values
-    text = _sqlite_g(x, 20)
-    if -1e-270 < x < 1e-270 and _read_by_sqlite(text) != x:
+    text = _local().execute("SELECT printf('%!.20g', ?)", (x,)).fetchone()[0]
+    if -1e-270 < x < 1e-270 and _local().execute("SELECT " + text).fetchone()[0] != x:
         return _exact_real(x)
     return text
 
 
-def _read_by_sqlite(literal: str) -> float:
-    """The double the local SQLite library reads ``literal`` as."""
+def _local():
+    """A connection to an in-memory database of the local SQLite library."""
     global _local_sqlite
     if _local_sqlite is None:
         import sqlite3
         _local_sqlite = sqlite3.connect(":memory:", check_same_thread=False)
-    return _local_sqlite.execute("SELECT " + literal).fetchone()[0]
+    return _local_sqlite
 
 
 _local_sqlite = None
@@ -379,18 +381,11 @@ _E10 = _from_double(1e10)
 _E100 = _from_double(1e100)              # the double nearest 1e100, as in C
 _E_8 = _from_double(1e-8)
 _TENTH = _from_double(0.1)
-#: printf's rounder per precision: arRound[(p-1) % 10] * 1.0e-10 per ten, in double.
-_ROUNDERS = {15: _from_double(5.0e-05 * 1.0e-10), 20: _from_double(5.0e-10 * 1.0e-10)}
+_ROUNDER = _from_double(5.0e-05 * 1.0e-10)  # arRound[4] * 1.0e-10, in double
 
 
 def _sqlite_g15(x: float) -> str:
     """sqlite3_str_appendf("%!.15g", x) of SQLite 3.38-3.42, for finite x != 0."""
-    return _sqlite_g(x, 15)
-
-
-def _sqlite_g(x: float, ndigits: int) -> str:
-    """sqlite3_str_appendf("%!.<ndigits>g", x) of SQLite 3.38-3.42 (ndigits
-    15 or 20: at most 26 digits are computed), for finite x != 0."""
     prefix = "-" if x < 0 else ""
     v = _from_double(-x if x < 0 else x)
     exp = 0
@@ -413,12 +408,13 @@ def _sqlite_g(x: float, ndigits: int) -> str:
         exp -= 1
     if exp > 350:
         return prefix + "Inf"
-    v = _add(v, _ROUNDERS[ndigits])
+    v = _add(v, _ROUNDER)
     if _ge(v, _TEN):
         v = _mul(v, _TENTH)
         exp += 1
-    fixed = -4 <= exp < ndigits
+    fixed = -4 <= exp <= 14
     leading = exp + 1 if fixed else 1     # digits before the point
+    ndigits = 15
     digits = []
     n, e = v
     for _ in range(ndigits):             # et_getdigit(): truncate, then *10
