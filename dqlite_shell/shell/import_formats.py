@@ -32,6 +32,8 @@ from typing import BinaryIO, Iterator
 UNIT_SEPARATOR, RECORD_SEPARATOR = "\x1f", "\x1e"
 _BOM = "\ufeff"
 _INT64 = (-(1 << 63), (1 << 63) - 1)
+#: Bytes read and decoded at a time.
+_BLOCK = 1 << 20
 
 Record = tuple[int, list]
 
@@ -60,49 +62,65 @@ class CountingReader(io.RawIOBase):
         return n
 
 
-def _decode(data: bytes, line: int) -> str:
+def _decode(data: bytes, line: int, newline: bytes = b"\n") -> tuple[str, ReadError | None]:
+    """``data`` (starting at ``line``) as UTF-8 text, strictly: the text and
+    None, or the text of the lines before the first bad one and its error."""
+    nul = data.find(b"\x00")  # in UTF-8 a 0 byte is only ever NUL
     try:
-        text = data.decode("utf-8")
+        text = data[:nul].decode("utf-8") if nul >= 0 else data.decode("utf-8")
     except UnicodeDecodeError as e:
-        column = data.count(b"\n", 0, e.start)
-        raise ReadError(line + column, f"invalid UTF-8: byte 0x{data[e.start]:02x}") from None
-    if "\x00" in text:
-        raise ReadError(line + text.count("\n", 0, text.index("\x00")),
-                        "NUL byte (text values cannot hold one)")
-    return text
+        bad, message = e.start, f"invalid UTF-8: byte 0x{data[e.start]:02x}"
+    else:
+        if nul < 0:
+            return text, None
+        bad, message = nul, "NUL byte (text values cannot hold one)"
+    good = data.rfind(newline, 0, bad) + 1
+    return data[:good].decode("utf-8"), ReadError(line + data.count(newline, 0, bad), message)
 
 
 def _lines(stream: BinaryIO, newline: bytes = b"\n") -> Iterator[str]:
-    """Decoded lines (each with its ``newline``), the first without a BOM."""
-    number = 0
+    """Decoded lines (each with its ``newline``), the first without a BOM.
+
+    Decoded a block at a time (cut after its last ``newline``): one decode
+    and one C-level split per block, not per line."""
+    before = 0  # lines in the blocks decoded so far
+    separator = newline.decode()
+    rest = bytearray()  # read, not yet decoded: a line's start
     first = True
-    if newline == b"\n":
-        chunks = iter(stream)
-    else:
-        chunks = _split(stream, newline)
-    for data in chunks:
-        number += 1
-        text = _decode(data, number)
+    while True:
+        block = stream.read(_BLOCK)
+        if block:
+            rest += block
+            cut = rest.rfind(newline, max(0, len(rest) - len(block) - len(newline))) + 1
+            if not cut:
+                continue  # a line longer than a block: read on
+            block = bytes(rest[:cut])
+            del rest[:cut]
+        elif rest:
+            block, rest = bytes(rest), bytearray()
+        else:
+            return
+        text, error = _decode(block, before + 1, newline)
         if first:
             first = False
             if text.startswith(_BOM):
                 text = text[1:]
-        yield text
-
-
-def _split(stream: BinaryIO, separator: bytes) -> Iterator[bytes]:
-    """Pieces of ``stream`` each ending with ``separator`` (the last maybe not)."""
-    rest = b""
-    while True:
-        block = stream.read(1 << 16)
-        if not block:
-            if rest:
-                yield rest
-            return
-        parts = (rest + block).split(separator)
-        rest = parts.pop()
-        for part in parts:
-            yield part + separator
+        if not text:
+            lines = []
+        elif separator == "\n":
+            lines = io.StringIO(text, newline="\n")  # splits at \n only
+        else:
+            lines = [piece + separator for piece in text.split(separator)]
+            if lines[-1] == separator:
+                lines.pop()
+            elif not text.endswith(separator):
+                lines[-1] = lines[-1][:-1]
+        count = 0
+        for count, line in enumerate(lines, 1):
+            yield line
+        if error is not None:
+            raise error  # after the good lines before it
+        before += count
 
 
 def delimited(stream: BinaryIO, separator: str, row_separator: str = "\n") -> Iterator[Record]:
@@ -118,16 +136,13 @@ def _csv_records(stream: BinaryIO, separator: str) -> Iterator[Record]:
     reader = csv.reader(_lines(stream), delimiter=separator, quotechar='"', doublequote=True,
                         strict=False, skipinitialspace=False)
     before = 0
-    while True:
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as e:
-            raise ReadError(reader.line_num, f"cannot read this line: {e}") from None
-        # sqlite3 reads an empty line as one empty field.
-        yield before + 1, fields or [""]
-        before = reader.line_num
+    try:
+        for fields in reader:
+            # sqlite3 reads an empty line as one empty field.
+            yield before + 1, fields or [""]
+            before = reader.line_num
+    except csv.Error as e:
+        raise ReadError(reader.line_num, f"cannot read this line: {e}") from None
 
 
 def _quoted_records(stream: BinaryIO, separator: str, row_separator: str) -> Iterator[Record]:

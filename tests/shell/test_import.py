@@ -433,3 +433,19 @@ def test_conflict_rollback_undoes_the_batch_and_says_so(node, tmp_path):
     assert found, run
     assert int(found[2]) <= 21_001 <= int(found[3])
     assert read(node.address, "SELECT count(*), max(id) FROM t") == [(20_000, 20_000)]
+
+
+@pytest.mark.parametrize("block", [4, 7, 1 << 20])
+def test_reader_blocks_keep_lines_and_stop_at_a_bad_byte(monkeypatch, block):
+    from dqlite_shell.shell import import_formats
+    from dqlite_shell.shell.import_formats import ReadError, delimited
+    monkeypatch.setattr(import_formats, "_BLOCK", block)
+    data = '\ufeffa,b\n"long\nfield é",2\n\n3,4'.encode()
+    assert list(delimited(io.BytesIO(data), ",")) == [
+        (1, ["a", "b"]), (2, ["long\nfield é", "2"]), (4, [""]), (5, ["3", "4"])]
+    got = []
+    with pytest.raises(ReadError) as caught:
+        for record in delimited(io.BytesIO(b"a,b\n1,2\n3,\x00\n5,6\n"), ","):
+            got.append(record)
+    assert (got, caught.value.line, caught.value.message) == (
+        [(1, ["a", "b"]), (2, ["1", "2"])], 3, "NUL byte (text values cannot hold one)")
