@@ -174,5 +174,6 @@ def test_refused_when_read_only(dqlite, node, tmp_path):
     source = sqlite_file(tmp_path, "CREATE TABLE t (x);")
     result = dqlite("-s", node.address, "--read-only", "-c", f".restore {source}")
     assert result.status == 1
-    assert "refused: .restore" in result.err
+    assert result.err == ("<command>:1: error: refused: .restore writes to the database, and "
+                          "the shell is read-only (--read-only): --write allows it\n")
     assert dqlite("-s", node.address, "-c", "SELECT count(*) FROM sqlite_master").out == "0\n"
