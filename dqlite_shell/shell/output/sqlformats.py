@@ -29,32 +29,19 @@ from __future__ import annotations
 from typing import Sequence, TextIO
 
 from .base import Renderer
-from .values import _sqlite_g, sql_literal, terminal_text
-
-_INF = float("inf")
-_INT64 = 1 << 63
-
-
-def insert_literal(value) -> str:
-    """A value as ``.mode insert`` writes it: :func:`~.values.sql_literal`,
-    except that an integral REAL in the 64-bit range is ``%lld.0`` (sqlite3
-    tests ``r == (sqlite3_int64)r`` first: ``-9223372036854775808.0``)."""
-    if isinstance(value, float) and value.is_integer() and -_INT64 <= value < _INT64:
-        return "%d.0" % value
-    return sql_literal(value)
+from .values import real_g20, sql_literal, terminal_text
 
 
 def quote_literal(value) -> str:
     """A value as ``.mode quote`` writes it: :func:`~.values.sql_literal`
-    with line breaks kept, and REALs always ``printf("%!.20g")`` (``Inf``
-    for an infinity, as SQLite's printf spells it)."""
+    with line breaks kept, and REALs always ``printf("%!.20g")``
+    (:func:`~.values.real_g20`: ``Inf`` for an infinity, no ``2.0`` for an
+    integral value, as sqlite3 3.40's quote mode)."""
     if isinstance(value, float):
         x = float(value)
-        if x == 0.0 or x != x:
-            return "0.0" if x == 0.0 else "NULL"
-        if x in (_INF, -_INF):
-            return "Inf" if x > 0 else "-Inf"
-        return _sqlite_g(x, 20)
+        if x != x:
+            return "NULL"                   # SQLite stores no NaN
+        return "0.0" if x == 0.0 else real_g20(x)
     return sql_literal(value, newlines=True)
 
 
@@ -80,7 +67,7 @@ class InsertRenderer(_SqlRenderer):
         if not batch:
             return
         head = self._head
-        self._write("".join([head + ",".join(map(insert_literal, row)) + ");\n"
+        self._write("".join([head + ",".join(map(sql_literal, row)) + ");\n"
                              for row in batch]))
         self.count += len(batch)
 

@@ -110,10 +110,17 @@ def real_literal(x: float) -> str:
         return "1e999" if x > 0 else "-1e999"
     if x.is_integer() and -_TWO63 <= x < _TWO63:
         return "%d.0" % x  # as the shell's own "%lld.0" for integral values
-    text = _local().execute("SELECT printf('%!.20g', ?)", (x,)).fetchone()[0]
+    text = real_g20(x)
     if -1e-270 < x < 1e-270 and _local().execute("SELECT " + text).fetchone()[0] != x:
         return _exact_real(x)
     return text
+
+
+def real_g20(x: float) -> str:
+    """SQLite's ``printf("%!.20g", x)``, asked of the local SQLite library:
+    what ``.mode quote`` writes for every REAL (``Inf`` for an infinity), and
+    :func:`real_literal` for most."""
+    return _local().execute("SELECT printf('%!.20g', ?)", (x,)).fetchone()[0]
 
 
 def _local():
