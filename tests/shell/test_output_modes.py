@@ -400,3 +400,48 @@ def test_show_uses_separators_and_widths(shell, node):
                                     "├─────┼───┤\n"
                                     "│   1 │ x │\n"
                                     "└─────┴───┘\n")
+
+
+# -- terminals --------------------------------------------------------------------------
+
+DANGER = "\x1b[31mred\x9b2J\x7f\u2028"
+
+
+@pytest.mark.parametrize("mode", ["column", "box", "insert", "quote", "html", "ascii", "tabs",
+                                  "column --quote"])
+def test_terminals_get_no_raw_control_characters(mode):
+    rows = [(DANGER, b"\x1b", 1.5)]
+    on_terminal = io.StringIO()
+    chosen = Settings()
+    output.apply_format(chosen, mode)
+    renderer = make_renderer(chosen.mode, on_terminal, [DANGER, "b", "c"], headers=True,
+                             nullvalue="", terminal=True, blob="text",
+                             separator=chosen.separator, row_separator=chosen.row_separator)
+    renderer.rows(rows)
+    renderer.close()
+    shown = on_terminal.getvalue()
+    assert not any(c in shown for c in "\x1b\x9b\x7f\u2028"), shown
+    assert "red" in shown and ("\\x7F" in shown or "\\u2028" in shown)
+    # To a file, sqlite3's bytes (for the formats that keep them).
+    kept = ours(mode, [DANGER, "b", "c"], [(DANGER, "x", 1.5)], headers=True)
+    assert DANGER.encode() in kept or mode.startswith(("column", "box"))
+
+
+def test_table_takes_widths_and_is_unchanged_without():
+    def table(widths):
+        return ours("table", ["alpha", "b"], [(1, "hello world"), (22, None)], headers=True,
+                    widths=widths).decode()
+    plain = ("+-------+-------------+\n"
+             "| alpha | b           |\n"
+             "|-------+-------------|\n"
+             "|     1 | hello world |\n"
+             "|    22 |             |\n"
+             "+-------+-------------+\n")
+    assert table(()) == table((0, 0)) == plain
+    assert table((3, -6)) == ("+-----+--------+\n"
+                              "| alp |      b |\n"
+                              "|-----+--------|\n"
+                              "| 1   | hello  |\n"
+                              "|     |  world |\n"
+                              "| 22  |        |\n"
+                              "+-----+--------+\n")
