@@ -145,7 +145,10 @@ class SqlDump:
             self._write_all()
         except BaseException:
             if not self.options.data_only:
-                self.write("ROLLBACK; -- due to errors\n")
+                try:
+                    self.write("ROLLBACK; -- due to errors\n")
+                except OSError:
+                    pass  # the output is what failed (a closed pipe, a full disk)
             if opened:
                 self._end()
             raise

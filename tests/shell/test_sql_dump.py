@@ -276,3 +276,38 @@ def test_an_address_is_the_go_form_and_a_name_the_sqlite3_form(shell, node, tmp_
     assert run(state, f".dump {node.address}") == "db\ndb-wal\n"  # files, as go's shell
     assert run(state, ".dump localhost").startswith("PRAGMA foreign_keys=OFF;\n")
     assert "CREATE TABLE localhost (x);" in run(state, ".dump localhost")
+
+
+def test_a_dump_cut_short_ends_with_a_rollback(shell, node):
+    """Stopped mid-way (Ctrl-C here), the text ends with sqlite3's ROLLBACK
+    line, so that loading it applies nothing; the read transaction is over
+    and the session goes on."""
+    state = shell([node.address])
+    state.session.execute("CREATE TABLE big (v)")
+    state.session.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                          "WHERE i < 20000) INSERT INTO big SELECT i FROM n")
+    pieces = []
+
+    def write(text):
+        if text.startswith("INSERT") and len(pieces) > 3:
+            raise KeyboardInterrupt
+        pieces.append(text)
+
+    with pytest.raises(KeyboardInterrupt):
+        SqlDump(state.session, write, DumpOptions()).run()
+    assert pieces[-1] == "ROLLBACK; -- due to errors\n"
+    assert not state.session.transaction.active
+    assert state.session.execute("SELECT count(*) FROM big").fetchall() == [(20000,)]
+
+
+def test_a_reader_that_leaves_stops_it_quietly(node, shell, tmp_path):
+    from tests.shell.conftest import DQLITE
+    state = shell([node.address])
+    state.session.execute("CREATE TABLE big (v)")
+    state.session.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                          "WHERE i < 50000) INSERT INTO big SELECT i FROM n")
+    command = " ".join(DQLITE) + f" -s {node.address} -c .dump | head -3"
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True,
+                          text=True, timeout=60)
+    assert done.stdout == "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE big (v);\n"
+    assert done.stderr == ""

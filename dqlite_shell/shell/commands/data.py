@@ -138,12 +138,15 @@ def dump_sql(state: "ShellState", args: list[str]) -> None:
         options = parse_options(args)
     except DumpUsage as e:
         raise usage_error(".dump", str(e)) from None
-    out = state.out
+    out, failed = state.out, None
     with failures("dump"):
         try:
             SqlDump(state.session, out.write, options).run()
-        finally:
             out.flush()
+        except OSError as e:  # writing failed (the client's errors are ClientErrors)
+            failed = e
+    if failed is not None:
+        raise failed  # as for any output: a closed pipe ends quietly, a full disk is named
 
 
 def dump_files(state: "ShellState", args: list[str]) -> None:
