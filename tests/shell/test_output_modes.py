@@ -445,3 +445,17 @@ def test_table_takes_widths_and_is_unchanged_without():
                               "|     |  world |\n"
                               "| 22  |        |\n"
                               "+-----+--------+\n")
+
+
+def test_make_renderer_alone_uses_each_formats_separators():
+    def render(mode):
+        out = io.StringIO()
+        renderer = make_renderer(mode, out, ["a", "b"], headers=True, nullvalue="")
+        renderer.rows([(1, "x")])
+        renderer.close()
+        return out.getvalue()
+    assert render("tabs") == "a\tb\n1\tx\n"
+    assert render("ascii") == "a\x1fb\x1e1\x1fx\x1e"
+    assert render("quote") == "'a','b'\n1,'x'\n"
+    assert render("list") == "a|b\n1|x\n"
+    assert render("csv --crlf") == "a,b\r\n1,x\r\n"

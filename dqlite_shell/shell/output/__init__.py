@@ -276,10 +276,15 @@ def make_renderer(mode: str, out: TextIO, columns: Sequence[str], *, headers: bo
     default_column, default_row = SEPARATORS.get(fmt.given, (None, None))
     if fmt.options.get("crlf"):
         default_row = "\r\n"
+    # None: the renderer's own (a format that leaves a separator as it is).
     if name in ("list", "csv", "quote", "ascii", "line"):
-        options["row_separator"] = default_row if row_separator is None else row_separator
+        row = default_row if row_separator is None else row_separator
+        if row is not None:
+            options["row_separator"] = row
     if name in ("list", "csv", "quote", "ascii"):
-        options["separator"] = default_column if separator is None else separator
+        column = default_column if separator is None else separator
+        if column is not None:
+            options["separator"] = column
     if name in ("column", "box", "table") and widths:
         options["widths"] = list(widths)
     if name == "insert":
