@@ -63,7 +63,8 @@ def test_text_is_lossy_and_base64_exact():
 
 @pytest.mark.parametrize("fmt, expected", [
     ("list", "b'{\"kind\":\"Pod\"}'|{\"kind\":\"Pod\"}|NULL|X'FF'\n"),
-    ("line", "a = b'{\"kind\":\"Pod\"}'\nb = {\"kind\":\"Pod\"}\nc = NULL\nd = X'FF'\n"),
+    ("line", "    a = b'{\"kind\":\"Pod\"}'\n    b = {\"kind\":\"Pod\"}\n    c = NULL\n"
+             "    d = X'FF'\n"),
     ("markdown", "| a | b | c | d |\n|---|---|---|---|\n"
                  "| b'{\"kind\":\"Pod\"}' | {\"kind\":\"Pod\"} | NULL | X'FF' |\n"),
     ("table", "+-------------------+----------------+------+-------+\n"
