@@ -237,8 +237,9 @@ def test_stdin_dash_and_command_source(node, tmp_path):
 def test_stdin_dash_refused_when_stdin_is_the_script(node):
     run = run_dqlite("-s", node.address, stdin=".import --csv - t\na,b\n")
     assert run.status == 1
-    assert run.err.strip() == ("<stdin>:1: error: .import -: standard input is the script being "
-                               "run (give the data as a file, or the script with -c or .read)")
+    assert run.err.strip() == ("<stdin>:1: error: .import -: standard input is where this shell "
+                               "reads its commands (give the data as a file, or the commands "
+                               "with -c or .read)")
 
 
 @pytest.mark.parametrize("args, message", [

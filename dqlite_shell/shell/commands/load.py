@@ -187,8 +187,9 @@ class _opened:
         name = self.name
         if name == "-":
             if self.state.interactive or getattr(self.state, "stdin_is_script", False):
-                raise CommandError(".import -: standard input is the script being run "
-                                   "(give the data as a file, or the script with -c or .read)")
+                raise CommandError(".import -: standard input is where this shell reads its "
+                                   "commands (give the data as a file, or the commands with -c "
+                                   "or .read)")
             self.stream = open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)
             return self.stream, _size(self.stream)
         if name.startswith("|"):
