@@ -29,12 +29,13 @@ def mode(state: "ShellState", args: list[str]) -> None:
 
     column and box size their columns over the whole result up to 1000
     rows; a longer result is printed in blocks of 1000 rows, each sized on
-    its own with its own header (as table). .width sets
-    widths. insert TABLE writes INSERT INTO TABLE (default "table"), with
-    the column names when .headers is on.
+    its own with its own header (as table). .width sets widths. insert
+    TABLE writes INSERT INTO TABLE (default "table"), with the column names
+    when .headers is on.
 
-    With no FORMAT, prints the current one as sqlite3 does:
-    "current output mode: box --wrap 60 --wordwrap off --noquote"."""
+    With no FORMAT, prints the current one as sqlite3 does: "current output
+    mode: box --wrap 60 --wordwrap off --noquote" (and changes nothing;
+    sqlite3's also sets list's separators and insert's table back)."""
     from dqlite_shell.shell import output
     settings = state.settings
     if not args:
@@ -93,9 +94,9 @@ MAX_WIDTH = 10_000
 def width(state: "ShellState", args: list[str]) -> None:
     """As sqlite3's: the Nth number is the Nth column's width in
     characters. A value longer than its width continues on the next line of
-    its cell and a longer column name is cut (column, box); a negative width
-    right-aligns the column; 0 (or a column past the last number) sizes the
-    column to its values. .width with no number resets all."""
+    its cell and a longer column name is cut; a negative width right-aligns
+    the column; 0 (or a column past the last number) sizes the column to
+    its values. .width with no number resets all."""
     widths = []
     for arg in args:
         text = arg.strip()
