@@ -157,7 +157,7 @@ def test_sql_literals_like_sqlite3(tmp_path):
     rows = [(b"\x00\xff", 0.1), (b"", -9.2233720368547758e18), (float("inf"), -float("inf")),
             ("it's\n", 2.0), (1e-300, 123456789.125)]
     read = make_table(path, ["a", "b c"], rows)
-    for mode in ("insert", "insert my table", "quote"):
+    for mode in ("insert", "insert my table", "quote", "box --quote", "column --quote"):
         for headers in (False, True):
             assert ours(mode, ["a", "b c"], read, headers=headers) == \
                 oracle(path, mode.replace("my table", '"my table"'), headers=headers)
