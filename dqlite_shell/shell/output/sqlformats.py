@@ -14,8 +14,9 @@ them (``.dump`` writes the same): NULL, integers, text in single quotes
 SQL), REALs with 20 significant digits (``0.10000000000000000555``).  As in
 ``sqlite3``, ``insert`` spells line feeds and carriage returns in text as
 ``replace('a\\nb','\\n',char(10))`` so that no line-end translation changes
-them, writes an integral REAL as ``2.0`` and infinities as ``1e999``, while
-``quote`` keeps line breaks as they are and writes ``Inf``.  Where
+them, writes an integral REAL in the 64-bit range as ``%lld.0`` and
+infinities as ``1e999``, while ``quote`` keeps line breaks as they are and
+writes ``printf("%!.20g")`` of every REAL (``Inf``).  Where
 ``sqlite3`` cuts a text at a NUL character, these write the whole text
 (``CAST(X'..' AS TEXT)``).
 
@@ -35,8 +36,9 @@ from .values import real_g20, sql_literal, terminal_text
 def quote_literal(value) -> str:
     """A value as ``.mode quote`` writes it: :func:`~.values.sql_literal`
     with line breaks kept, and REALs always ``printf("%!.20g")``
-    (:func:`~.values.real_g20`: ``Inf`` for an infinity, no ``2.0`` for an
-    integral value, as sqlite3 3.40's quote mode)."""
+    (:func:`~.values.real_g20`: ``Inf`` for an infinity, and no ``%lld.0``
+    for an integral value: ``-9223372036854775807.8``, as sqlite3 3.40's
+    quote mode)."""
     if isinstance(value, float):
         x = float(value)
         if x != x:
