@@ -83,6 +83,8 @@ class LoadError(ClientError):
 
     def outcome(self) -> str:
         """What is in the database now, in words."""
+        if self.rolled_back and self.in_open_transaction:
+            return "the open transaction was rolled back, with the rows added to it"
         if self.rolled_back:
             return "nothing was imported (the load was one transaction, rolled back)"
         rows = self.rows_committed
@@ -94,7 +96,7 @@ class LoadError(ClientError):
         if self.uncertain:
             first, last = self.uncertain
             text += (f"; the {self.uncertain_rows} rows of lines {first}-{last} may or may "
-                     "not have been imported (the leader was lost during their COMMIT)")
+                     "not have been imported (their COMMIT was under way)")
         return text
 
 
@@ -215,6 +217,8 @@ class Loader:
         self.started = time.monotonic()
         self._open = False  # all_or_nothing: our one transaction is open
         self._prelude = list(prelude)  # not yet committed
+        self._inflight: tuple[int, int, int] | None = None  # the batch being sent
+        self._committing = False  # its COMMIT (or the all-or-nothing one) is out
 
     # -- public API ---------------------------------------------------------
 
@@ -238,6 +242,7 @@ class Loader:
         """Send what is queued (and COMMIT an all-or-nothing load)."""
         self._send(last=True)
         if self._open:
+            self._committing = True
             try:
                 self.session.execute("COMMIT")
             except (TransactionLost, ServerError) as e:
@@ -252,22 +257,47 @@ class Loader:
                 self._forget_all()
                 raise self._error(span[1], _reason(e), uncertain=span,
                                   uncertain_rows=rows) from None
+            finally:
+                self._committing = False
             self._open = False
         if self.progress is not None:
             self.progress.close()
         return LoadReport(self.committed, self.batches, time.monotonic() - self.started,
                           self.first_line, self.last_line)
 
-    def abort(self) -> None:
+    def abort(self) -> LoadError:
         """Give the load up (an interrupt, a reader failure): the open batch,
-        or the all-or-nothing transaction, is rolled back; committed batches
-        stay."""
+        or the all-or-nothing transaction, is rolled back (a request still
+        awaiting its answer gives its connection up, which rolls back too);
+        committed batches stay. Returns (does not raise) the LoadError that
+        says what is in: a COMMIT that was under way is uncertain."""
         if self.progress is not None:
             self.progress.close()
-        if self._open or (self._rows and not self.in_user_transaction):
+        inflight, self._inflight = self._inflight, None
+        committing, self._committing = self._committing, False
+        try:
+            self.session.cancel()  # only gives the socket up while an answer is awaited
+        except ClientError:
+            pass
+        if not self.in_user_transaction:
             self._rollback()
         self._open = False
+        queued = self._lines
         self._rows, self._lines = [], []
+        if inflight is not None:
+            line = inflight[0]
+        else:
+            line = queued[0] if queued else (self.last_line or 0) + 1
+        if committing and self.all_or_nothing:
+            span, rows = (self.first_line or 0, self.last_line or 0), self.committed
+            self._forget_all()
+            return self._error(span[1], "interrupted", uncertain=span, uncertain_rows=rows)
+        if committing and inflight is not None:
+            return self._error(line, "interrupted", uncertain=inflight[:2],
+                               uncertain_rows=inflight[2])
+        return self._error(line, "interrupted",
+                           rolled_back=self.all_or_nothing or (
+                               self.in_user_transaction and not self.session.transaction.active))
 
     # -- sending ------------------------------------------------------------
 
@@ -280,6 +310,7 @@ class Loader:
         self._rows, self._lines = [], []
         own = not (self.in_user_transaction or self.all_or_nothing)
         first, last = (lines[0], lines[-1]) if lines else (0, 0)
+        self._inflight = (first, last, len(rows))
         for attempt in range(RESENDS + 1):
             try:
                 self._begin(first)
@@ -301,6 +332,7 @@ class Loader:
                     raise self._error(first, _reason(e), rolled_back=True) from None
                 raise self._error(first, _reason(e), uncertain=(first, last),
                                   uncertain_rows=len(rows)) from None
+        self._inflight = None
         self._account(rows, lines)
         if self.progress is not None:
             self.progress.update(self.committed)
@@ -329,6 +361,7 @@ class Loader:
 
     def _commit(self, rows, lines) -> None:
         first, last = (lines[0], lines[-1]) if lines else (0, 0)
+        self._committing = True
         try:
             self.session.execute("COMMIT")
         except LeadershipLost as e:
@@ -339,6 +372,8 @@ class Loader:
             # transaction is still open; nothing of the batch is in.
             self._rollback()
             raise self._error(first, e.message) from None
+        finally:
+            self._committing = False
 
     def _insert(self, rows, lines) -> None:
         """The rows as multi-row INSERTs; a refused one is found row by row."""

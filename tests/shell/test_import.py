@@ -369,8 +369,8 @@ def test_leader_frozen_during_a_commit_names_the_uncertain_lines(cluster_factory
                                                                           3002)
     assert str(error).startswith("f.csv:2002: ")
     assert str(error).endswith("; 2000 rows were imported (lines 2-2001); the 1000 rows of "
-                               "lines 2002-3001 may or may not have been imported (the leader "
-                               "was lost during their COMMIT)")
+                               "lines 2002-3001 may or may not have been imported (their "
+                               "COMMIT was under way)")
     del session.execute
     values = [n for (n,) in read_all(cluster.addresses, "SELECT n FROM t ORDER BY n")]
     assert values in (list(range(1, 2001)), list(range(1, 3001)))
@@ -450,3 +450,33 @@ def test_reader_blocks_keep_lines_and_stop_at_a_bad_byte(monkeypatch, block):
             got.append(record)
     assert (got, caught.value.line, caught.value.message) == (
         [(1, ["a", "b"]), (2, ["1", "2"])], 3, "NUL byte (text values cannot hold one)")
+
+
+def test_interrupt_says_what_is_in_and_where_to_resume(node, tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text("n\n" + "".join(f"{i}\n" for i in range(1, 400_001)))
+    proc = subprocess.Popen(DQLITE + ["-s", node.address, "-c", f".import --csv {path} t"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watcher = Session([node.address], "db", timeout=10)
+    try:
+        deadline = time.monotonic() + 60
+        while not watcher.execute("SELECT count(*) FROM sqlite_master WHERE name = 't'"
+                                  ).fetchall()[0][0] or watcher.execute(
+                                      "SELECT count(*) FROM t").fetchall()[0][0] < 20_000:
+            assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
+            time.sleep(0.01)
+    finally:
+        watcher.close()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    found = re.match(rf"{re.escape(str(path))}:(\d+): interrupted; (\d+) rows were imported "
+                     r"\(lines 2-(\d+)\)(?:; the (\d+) rows of lines \d+-\d+ may or may not "
+                     r"have been imported \(their COMMIT was under way\))?; (?:check them, then "
+                     r")?resume with --skip (\d+)\n", err)
+    assert found, err
+    rows, last, skip = int(found[2]), int(found[3]), int(found[5])
+    assert last == rows + 1 and int(found[1]) == rows + 2
+    count = read(node.address, "SELECT count(*) FROM t")[0][0]
+    maybe = int(found[4] or 0)
+    assert count in (rows, rows + maybe) and skip == 1 + rows + maybe

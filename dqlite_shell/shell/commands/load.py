@@ -95,13 +95,9 @@ def import_(state: "ShellState", args: list[str]) -> None:
             _load(loader, records, first, columns, opts.fmt == "--jsonl")
             loader.finish()
         except LoadError as e:
-            raise CommandError(_message(e, skipped + header, opts.fmt == "--jsonl")) from None
+            raise CommandError(_message(e, skipped + header)) from None
         except KeyboardInterrupt:
-            loader.abort()
-            state.warn(f"{opts.file}: interrupted; {_rows(loader.committed)} imported"
-                       + (f" (lines {loader.first_line}-{loader.last_line})"
-                          if loader.committed else "")
-                       + _resume(skipped + header + loader.committed, loader, opts))
+            state.warn(_message(loader.abort(), skipped + header))
             raise
 
 
@@ -291,26 +287,13 @@ def _load(loader, records: Iterator, first, columns: list[str], jsonl: bool) -> 
             loader.fail(e.line, e.message)
 
 
-def _rows(count: int) -> str:
-    return f"{count} row{'' if count == 1 else 's'} {'was' if count == 1 else 'were'}"
-
-
-def _resume(records_before: int, loader, opts: _Options) -> str:
-    if loader.in_user_transaction:
-        return ""
-    return f"; resume with --skip {records_before}"
-
-
-def _message(error, records_before: int, jsonl: bool) -> str:
-    """The LoadError's line and where to resume: records (--skip counts
-    records) before the first one not known to be in."""
+def _message(error, records_before: int) -> str:
+    """The LoadError's line and where to resume: --skip counts records (JSON
+    lines: objects), those before the first one not known to be in."""
     text = str(error)
     if error.rolled_back or error.in_open_transaction:
         return text
-    if jsonl:
-        skip = error.resume_line - 1
-    else:
-        skip = records_before + error.rows_committed + error.uncertain_rows
+    skip = records_before + error.rows_committed + error.uncertain_rows
     if error.uncertain:
         return text + f"; check them, then resume with --skip {skip}"
     return text + f"; resume with --skip {skip}"
