@@ -140,17 +140,17 @@ class Restore:
             if tables and not self.append:
                 raise CommandError(f"database {self.state.database} already has tables: "
                                    f"{', '.join(tables)} (.restore --append adds to them)")
-            with self._foreign_keys_off():
+            with _ForeignKeysOff(self):
                 for name, sql in source.tables:
                     if name.lower() not in existing:
-                        self._execute(sql)
+                        self._execute(sql, what=f"creating table {name}")
                 for name, _ in source.tables:
                     self._table(db, name, name.lower() in existing)
                 self._sequence(source.sequence)
                 made = {"index": 0, "view": 0, "trigger": 0}
                 for kind, name, sql in source.others:
                     if name.lower() not in existing:
-                        self._execute(sql)
+                        self._execute(sql, what=f"creating {kind} {name}")
                         made[kind] += 1
             self._report(made, time.monotonic() - started)
         finally:
@@ -161,9 +161,9 @@ class Restore:
     def _query(self, sql: str, params=()) -> list[tuple]:
         return self.session.execute(sql, params).fetchall()
 
-    def _execute(self, sql: str, params=()) -> None:
+    def _execute(self, sql: str, params=(), what: str | None = None) -> None:
         from dqlite_shell.shell.commands import failures
-        with failures():
+        with failures(what):
             self.session.execute(sql, params)
 
     def _existing(self) -> dict[str, tuple[str, str]]:
@@ -171,9 +171,6 @@ class Restore:
         own: lower-cased name -> (type, name)."""
         return {name.lower(): (kind, name) for kind, name in self._query(
             r"SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\'")}
-
-    def _foreign_keys_off(self):
-        return _ForeignKeysOff(self)
 
     def _table(self, db: sqlite3.Connection, name: str, existed: bool) -> None:
         from dqlite_shell.shell.loader import Loader, LoadError, Progress
@@ -193,6 +190,8 @@ class Restore:
                                    f"{self._done()})") from None
             except BaseException:
                 loader.abort()
+                self.state.warn(f"{self.path}: stopped in table {name} after "
+                                f"{_many(loader.committed, 'row')} of it; {self._done()}")
                 raise
         self.rows += expected
         self.counts.append((name, expected, self._count(quoted) - before))

@@ -177,3 +177,28 @@ def test_refused_when_read_only(dqlite, node, tmp_path):
     assert result.err == ("<command>:1: error: refused: .restore writes to the database, and "
                           "the shell is read-only (--read-only): --write allows it\n")
     assert dqlite("-s", node.address, "-c", "SELECT count(*) FROM sqlite_master").out == "0\n"
+
+
+def test_an_interrupted_restore_says_what_stayed(shell, node, tmp_path, monkeypatch):
+    from dqlite_shell.shell import loader
+    source = sqlite_file(tmp_path, make_script(2000))
+    state = shell([node.address])
+    original = loader.Loader.add
+
+    def add(self, row, line):
+        if self.source.endswith(":Track") and line == 1200:
+            raise KeyboardInterrupt
+        original(self, row, line)
+
+    monkeypatch.setattr(loader.Loader, "add", add)
+    with pytest.raises(KeyboardInterrupt):
+        restored(state, source)
+    said = re.fullmatch(rf"{re.escape(source)}: stopped in table Track after ([\d,]+) rows of "
+                        r"it; restored before it: Artist, Album\n", state.err.getvalue())
+    assert said, state.err.getvalue()
+    kept = int(said[1].replace(",", ""))
+    assert kept < 1200  # whole batches only: the one being filled is not sent
+    assert state.session.execute("SELECT count(*) FROM Track").fetchall() == [(kept,)]
+    assert not state.session.transaction.active
+    assert state.session.execute("SELECT count(*) FROM Album").fetchall() == \
+        [(_file_counts(source)["Album"],)]
