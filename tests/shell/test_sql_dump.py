@@ -311,3 +311,17 @@ def test_a_reader_that_leaves_stops_it_quietly(node, shell, tmp_path):
                           text=True, timeout=60)
     assert done.stdout == "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE big (v);\n"
     assert done.stderr == ""
+
+
+def test_a_virtual_table_as_sqlite3_writes_it(shell, node, tmp_path):
+    """sqlite3 writes a virtual table into sqlite_schema (writable_schema)
+    and its shadow tables as tables; so do we, and the pattern takes them."""
+    sql = ("CREATE VIRTUAL TABLE v USING fts5(x); INSERT INTO v VALUES ('hello world'), "
+           "('it''s'); CREATE TABLE t (y); INSERT INTO t VALUES (1);")
+    path = sqlite_file(tmp_path, sql)
+    state = shell([node.address])
+    load(state, sql)
+    for args in ("", "v"):
+        expected = sqlite3_cli(path, f".dump {args}")
+        assert "PRAGMA writable_schema=ON;\n" in expected
+        assert run(state, f".dump {args}") == expected
