@@ -19,8 +19,8 @@ open transaction, where SQLite ignores that, it defers them to COMMIT
 instead), then turns them back on and counts the rows that break one, as the
 file's own rows may (``PRAGMA foreign_key_check``).
 
-Rowids are kept where they are a column (INTEGER PRIMARY KEY); other tables'
-rows get new rowids, as a ``.dump`` reloaded gives them. ``sqlite_stat*``
+Rowids are kept (but for WITHOUT ROWID tables, which have none, and where the
+local SQLite is older than 3.37, which cannot tell those apart). ``sqlite_stat*``
 tables are not copied (ANALYZE makes them). Virtual tables are refused: the
 server may lack their module. At the end the rows of each table are counted
 in the file and in dqlite, and the counts printed.
@@ -116,9 +116,22 @@ def _parents_first(db: sqlite3.Connection, tables: list[tuple[str, str]]):
 
 
 def insertable_columns(db: sqlite3.Connection, table: str) -> list[str]:
-    """The columns a row is inserted into: not generated nor hidden."""
-    return [name for (name, hidden) in db.execute(
-        "SELECT name, hidden FROM pragma_table_xinfo(?)", (table,)) if hidden == 0]
+    """The columns a row is inserted into: the rowid first (under a name no
+    column has) unless the table is WITHOUT ROWID, then the columns that are
+    neither generated nor hidden. An INTEGER PRIMARY KEY is the rowid: both
+    get the same value."""
+    every = db.execute("SELECT name, hidden FROM pragma_table_xinfo(?)", (table,)).fetchall()
+    columns = [name for name, hidden in every if hidden == 0]
+    try:  # pragma_table_list: SQLite 3.37+; without it rowids are not kept
+        found = db.execute("SELECT wr FROM pragma_table_list WHERE schema = 'main' AND "
+                           "name = ?", (table,)).fetchone()
+    except sqlite3.Error:
+        return columns
+    if not columns or found is None or found[0]:
+        return columns
+    taken = {name.lower() for name, _ in every}
+    alias = next((name for name in ("rowid", "_rowid_", "oid") if name not in taken), None)
+    return [alias] + columns if alias else columns
 
 
 class Restore:

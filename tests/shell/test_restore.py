@@ -65,13 +65,21 @@ def _file_counts(path: str) -> dict[str, int]:
 def test_every_kind_of_value_and_table(shell, node, tmp_path):
     """REALs, BLOBs, NULL and '', odd names, AUTOINCREMENT, WITHOUT ROWID,
     generated columns, BOOLEAN/DATETIME columns holding other types."""
-    source = sqlite_file(tmp_path, SCHEMA + "DELETE FROM \"odd name\" WHERE id = 3;")
+    source = sqlite_file(tmp_path, SCHEMA + "DELETE FROM \"odd name\" WHERE id = 3;"
+                                   "INSERT INTO t(c) VALUES ('gap'), ('after');"
+                                   "DELETE FROM t WHERE c = 'gap';")
     state = shell([node.address])
     output = restored(state, source)
     assert all(file == ours for file, ours in counts(output).values())
     copy = str(tmp_path / "copy.db")
     run(state, f".backup {copy}")
     assert content(copy) == content(source)
+    # rowids are kept, also where they are no column (gaps included)
+    with sqlite3.connect(source) as db:
+        rowids = db.execute("SELECT rowid, * FROM t ORDER BY rowid").fetchall()
+    db.close()
+    assert state.session.execute("SELECT rowid, * FROM t ORDER BY rowid").fetchall() == rowids
+    assert [r[0] for r in rowids] == [*range(1, 10), 11]
     # the AUTOINCREMENT counter is the file's (3), not the highest id left (2)
     state.session.execute("INSERT INTO \"odd name\"(\"select\") VALUES ('next')")
     assert state.session.execute("SELECT max(id) FROM \"odd name\"").fetchall() == [(4,)]

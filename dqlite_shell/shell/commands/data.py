@@ -258,8 +258,8 @@ def restore(state: "ShellState", args: list[str]) -> None:
     keys refer to them; batched transactions, progress on a terminal),
     sqlite_sequence, then the indexes, views and triggers. Foreign keys,
     which dqlite enforces, are off for the load (deferred to COMMIT inside
-    an open transaction) and checked after it. Rowids are kept where they
-    are a column (INTEGER PRIMARY KEY). Virtual tables are refused;
+    an open transaction) and checked after it. Rowids are kept (WITHOUT
+    ROWID tables have none). Virtual tables are refused;
     sqlite_stat tables are not copied (ANALYZE makes them). At the end the
     rows of each table are counted in FILE and in dqlite and printed; a
     difference is an error. A refused row stops the load, naming its table
