@@ -34,10 +34,6 @@ from dqlite_shell.sqltext import quote_name
 if TYPE_CHECKING:
     from dqlite_shell.client.session import Session
 
-#: The options of the SQL form (sqlite3 accepts them with one dash or two).
-OPTIONS = ("--data-only", "--nosys", "--newlines")
-
-
 class DumpUsage(ValueError):
     """An option .dump does not know (the message says which)."""
 
@@ -53,7 +49,8 @@ class DumpOptions:
 
 
 def parse_options(args: list[str]) -> DumpOptions:
-    """``.dump``'s words as sqlite3 reads them; raises DumpUsage."""
+    """``.dump``'s words as sqlite3 reads them (options with one dash or
+    two, anywhere); raises DumpUsage."""
     options = DumpOptions()
     for word in args:
         if not word.startswith("-"):
