@@ -163,7 +163,9 @@ def test_values_as_sqlite3_writes_them(tmp_path):
 @given(st.lists(st.one_of(st.none(), st.text(st.characters(blacklist_categories=("Cs",),
                                                                blacklist_characters="\x00")),
                           st.binary(max_size=8), st.integers(-2 ** 63, 2 ** 63 - 1),
-                          st.floats(allow_nan=False, min_value=-1e300, max_value=1e300)),
+                          # not below 1e-270, where we part from sqlite3 on purpose
+                          # (its text reads back wrong: test_reals_read_back_identical)
+                          st.floats(allow_nan=False).filter(lambda x: x == 0 or abs(x) > 1e-270)),
                 min_size=1, max_size=10))
 def test_any_value_as_sqlite3_writes_it(tmp_path_factory, values):
     path = tmp_path_factory.mktemp("v") / "v.db"
