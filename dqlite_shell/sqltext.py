@@ -179,6 +179,12 @@ UNBOUNDED UNION UNIQUE UPDATE USING VACUUM VALUES VIEW VIRTUAL WHEN WHERE WINDOW
 WITHOUT""".split())
 
 
+def double_quoted(name: str) -> str:
+    """``name`` in double quotes, inner ones doubled, always (sqlite3's ``%w``
+    in ``"%w"``, as its ``.import`` writes names)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def quote_name(name: str) -> str:
     """``name`` as the sqlite3 shell writes it in SQL it generates (its
     ``quoteChar``: ``.dump``, ``.mode insert``): as it is when it is ASCII
@@ -186,7 +192,7 @@ def quote_name(name: str) -> str:
     else in double quotes, inner ones doubled."""
     if _SHELL_PLAIN_NAME.match(name) and name.upper() not in SQL_KEYWORDS:
         return name
-    return '"' + name.replace('"', '""') + '"'
+    return double_quoted(name)
 
 
 _SHELL_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")

@@ -280,11 +280,11 @@ def create_table_sql(target: str, columns: list[str], typed: bool = True) -> str
     """sqlite3 3.40's CREATE TABLE for an imported header: every column TEXT,
     four to a line. ``typed=False`` (JSON lines) declares no types, so that
     each value keeps its JSON type."""
-    from dqlite_shell.shell.loader import quote_name
+    from dqlite_shell.sqltext import double_quoted
     kind = " TEXT" if typed else ""
     parts = []
     for i, name in enumerate(columns):
         if i:
             parts.append("," + (" " if i % 4 else "\n "))
-        parts.append(quote_name(name) + kind)
+        parts.append(double_quoted(name) + kind)
     return f"CREATE TABLE {target}(\n{''.join(parts)})"

@@ -29,16 +29,22 @@ What happens to rows when something fails, in one place:
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Sequence, TextIO
+from typing import TYPE_CHECKING, Sequence
 
 from dqlite_shell.client.errors import ClientError, LeadershipLost, ServerError, TransactionLost
+from dqlite_shell.sqltext import double_quoted
 from dqlite_shell.wire.constants import MAX_PARAMS
 
 if TYPE_CHECKING:
+    from dqlite_shell.shell.progress import Progress
     from dqlite_shell.shell.state import ShellState
+
+
+def table_name(table: str, schema: str | None = None) -> str:
+    """``"schema"."table"`` or ``"table"``, as sqlite3's .import writes it."""
+    return f"{double_quoted(schema)}.{double_quoted(table)}" if schema else double_quoted(table)
 
 #: Values per transaction (one Raft round each), as rows: between 1,000
 #: and 20,000 rows. Measured on 3 loopback nodes, 4 columns (rows/s, 1.11 /
@@ -110,71 +116,6 @@ class LoadReport:
     last_line: int | None
 
 
-def quote_name(name: str) -> str:
-    """An identifier in double quotes, inner ones doubled (sqlite3's ``%w``)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def table_name(table: str, schema: str | None = None) -> str:
-    """``"schema"."table"`` or ``"table"``, as sqlite3's .import writes it."""
-    return f"{quote_name(schema)}.{quote_name(table)}" if schema else quote_name(table)
-
-
-class Progress:
-    """Progress on stderr (``err``) when it is a terminal and the load has run
-    longer than ``after`` seconds: rows, bytes, rate and, when ``total``
-    bytes are known, the ETA. ``position()`` says how many bytes were read."""
-
-    def __init__(self, err: TextIO, position: Callable[[], int] | None = None,
-                 total: int | None = None, after: float = 1.0, every: float = 0.5):
-        self.err, self.position, self.total = err, position, total
-        self.after, self.every = after, every
-        self.started = time.monotonic()
-        self._next = self.started + after
-        self._shown = False
-        try:
-            self.enabled = err.isatty()
-        except (AttributeError, ValueError):
-            self.enabled = False
-
-    def update(self, rows: int) -> None:
-        """Called after each batch: redraws the line at most every ``every`` s."""
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if now < self._next:
-            return
-        self._next = now + self.every
-        elapsed = now - self.started
-        done = self.position() if self.position else 0
-        text = f"{rows:,} rows"
-        if done:
-            text += f", {_size(done)}"
-            if self.total:
-                text += f" of {_size(self.total)}"
-        text += f", {rows / elapsed:,.0f} rows/s" if elapsed > 0 else ""
-        if self.total and done and done < self.total:
-            text += f", {(self.total - done) * elapsed / done:.0f} s left"
-        self.err.write("\r\x1b[K" + text)
-        self.err.flush()
-        self._shown = True
-
-    def close(self) -> None:
-        """Erase the progress line (the final word is the caller's)."""
-        if self._shown:
-            self.err.write("\r\x1b[K")
-            self.err.flush()
-            self._shown = False
-
-
-def _size(count: int) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if count < 1000 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1000
-    return ""
-
-
 class Loader:
     """Load rows into ``table`` (its ``columns`` in order) through ``state``'s
     session: :meth:`add` each row with the line it starts on in ``source``,
@@ -192,7 +133,7 @@ class Loader:
 
     def __init__(self, state: "ShellState", table: str, columns: Sequence[str], *,
                  schema: str | None = None, source: str = "<stdin>",
-                 all_or_nothing: bool = False, progress: Progress | None = None,
+                 all_or_nothing: bool = False, progress: "Progress | None" = None,
                  batch_rows: int | None = None, prelude: Sequence[str] = ()):
         if not columns:
             raise ValueError("a table to load needs columns")
@@ -201,7 +142,7 @@ class Loader:
         self.width = len(columns)
         self.progress = progress
         self._target = table_name(table, schema)
-        self._names = "(" + ",".join(quote_name(c) for c in columns) + ")"
+        self._names = "(" + ",".join(double_quoted(c) for c in columns) + ")"
         self.in_user_transaction = self.session.transaction.active
         self.all_or_nothing = all_or_nothing and not self.in_user_transaction
         self.batch_rows = batch_rows or min(BATCH_ROWS,
@@ -494,11 +435,4 @@ def _reason(error: Exception) -> str:
     return error.message if isinstance(error, ServerError) else str(error)
 
 
-def stderr_progress(position: Callable[[], int] | None = None,
-                    total: int | None = None) -> Progress:
-    """A :class:`Progress` on this process's stderr."""
-    return Progress(sys.stderr, position, total)
-
-
-__all__ = ["BATCH_ROWS", "LoadError", "LoadReport", "Loader", "Progress", "quote_name",
-           "stderr_progress", "table_name"]
+__all__ = ["BATCH_ROWS", "LoadError", "LoadReport", "Loader", "table_name"]

@@ -186,7 +186,8 @@ class Restore:
             r"SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\'")}
 
     def _table(self, db: sqlite3.Connection, name: str, existed: bool) -> None:
-        from dqlite_shell.shell.loader import Loader, LoadError, Progress
+        from dqlite_shell.shell.loader import Loader, LoadError
+        from dqlite_shell.shell.progress import Progress
         quoted = quote_name(name)
         columns = insertable_columns(db, name)
         (expected,) = db.execute(f"SELECT count(*) FROM {quoted}").fetchone()

@@ -393,7 +393,7 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_on_a_terminal_only_after_its_delay():
-    from dqlite_shell.shell.loader import Progress
+    from dqlite_shell.shell.progress import Progress
     err = _Terminal()
     progress = Progress(err, position=lambda: 25_000_000, total=100_000_000, after=0, every=0)
     progress.started -= 2.0  # two seconds in: a quarter read, six seconds left

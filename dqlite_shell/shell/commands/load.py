@@ -71,7 +71,8 @@ def import_(state: "ShellState", args: list[str]) -> None:
     then says the whole file may or may not be in: at 200 MB it was, at
     500 MB it was not). Keep such imports well under 100 MB."""
     from dqlite_shell.shell import import_formats as formats
-    from dqlite_shell.shell.loader import Loader, LoadError, Progress, table_name
+    from dqlite_shell.shell.loader import Loader, LoadError, table_name
+    from dqlite_shell.shell.progress import Progress
 
     opts = _parse(args)
     target = table_name(opts.table, opts.schema)
