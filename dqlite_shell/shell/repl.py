@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 #: Statements after which the completion schema is fetched again.
 _SCHEMA_CHANGES = ("CREATE", "DROP", "ALTER")
+#: Dot-commands after which completion fetches the schema again: another
+#: database, or tables made or dropped (a script read may do anything).
+_SCHEMA_COMMANDS = frozenset({".open", ".import", ".restore", ".drop", ".read"})
 
 
 class DqliteLexer(SqlLexer):
@@ -171,7 +174,7 @@ def _run_one(state: "ShellState", item: Item, cache: SchemaCache) -> bool:
     first = item.text.lstrip().split(None, 1)[0] if item.text.strip() else ""
     if item.is_command:
         from dqlite_shell.shell.commands import registry
-        changed = getattr(registry.lookup(first), "name", None) == ".open"  # .op too
+        changed = getattr(registry.lookup(first), "name", None) in _SCHEMA_COMMANDS  # .op too
     else:
         changed = first.upper() in _SCHEMA_CHANGES
     if changed:

@@ -75,6 +75,42 @@ def test_multi_line_statement_table_output_and_schema_completion(repl, node):
     assert child.exitstatus == 0
 
 
+def _offered(child, typed: str, name: str) -> None:
+    """Type ``typed`` until completion offers ``name`` (the schema is fetched
+    in the background), then clear the line."""
+    for _ in range(20):
+        child.send(typed)
+        child.expect_exact(typed)  # past the echo of earlier lines, which may hold name
+        found = child.expect([re.escape(name), pexpect.TIMEOUT], timeout=0.5) == 0
+        child.sendcontrol("u")
+        if found:
+            return
+    raise AssertionError(f"{name} was never offered")
+
+
+@pytest.mark.parametrize("command", [".import --csv {path} giraffe_spots",
+                                     ".restore --append {db}"])
+def test_tables_made_by_dot_commands_are_completed(repl, node, tmp_path, command):
+    """.import and .restore make tables: completion fetches the schema again."""
+    import sqlite3
+    from dqlite_shell.client.session import Session
+    path = tmp_path / "spots.csv"
+    path.write_text("n,label\n1,one\n")
+    db = tmp_path / "spots.db"
+    with sqlite3.connect(db) as source:
+        source.execute("CREATE TABLE giraffe_spots (n, label)")
+    session = Session([node.address], "db")
+    session.execute("CREATE TABLE early_bird (n)")
+    session.close()
+    child = repl("-s", node.address)
+    child.expect(prompt(node.address))
+    _offered(child, "SELECT n FROM early_b", "early_bird")  # the first fetch is done
+    child.send(command.format(path=path, db=db) + "\r")
+    child.expect(prompt(node.address))
+    _offered(child, "SELECT n FROM giraffe_s", "giraffe_spots")
+    leave(child)
+
+
 def test_dot_command_argument_completion_offers_node_addresses(repl, shared_cluster):
     child = repl("-s", shared_cluster.addresses[0])
     child.expect(r"db@127\.0\.0\.1:\d+>")
