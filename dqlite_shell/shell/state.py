@@ -91,6 +91,9 @@ class ShellState:
         self.read_only_source = "--read-only"
         self.confirm = False
         self.profile_name: str | None = None  # names the cluster in the prompt
+        # A stopped node's data dir the shell reads (dqlite --offline), or None
+        # for a live cluster: commands that have both meanings look here.
+        self.offline = None
         self.audit = None  # an audit.AuditLog (--audit-log)
         self._session: Session | None = None
         self.quit_requested = False
