@@ -6,7 +6,7 @@ VENV        ?= .venv
 PYTHON      ?= python3
 PY          := $(VENV)/bin/python
 PIP         := $(PY) -m pip --disable-pip-version-check -q
-APT_PACKAGES := libdqlite0 libdqlite-dev go-dqlite groff-base man-db zsh fish openssl curl sqlite3
+APT_PACKAGES := libdqlite0 libdqlite-dev go-dqlite groff-base man-db zsh fish openssl curl sqlite3 time
 PYTEST_ARGS ?=
 # The dqlite servers of the test matrix (1.17.3, 1.18.6) are built from these
 # sources into $(SERVERS_CACHE)/<version>/ (see native/build-servers.sh).
