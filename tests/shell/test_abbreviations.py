@@ -6,7 +6,6 @@ node (rails and transactions see the command, not the abbreviation)."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import tempfile
 
@@ -18,8 +17,7 @@ from pygments.token import Keyword
 from dqlite_shell.shell.commands import registry
 from dqlite_shell.shell.commands.registry import SQLITE3_PREFIXES, CommandError, resolve
 from tests.shell.conftest import run_command, run_dqlite
-
-needs_sqlite3 = pytest.mark.skipif(shutil.which("sqlite3") is None, reason="needs sqlite3")
+from tests.support.sqlite3_cli import needs_sqlite3
 
 
 def sqlite3_does(word: str) -> tuple:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -21,8 +20,7 @@ import pytest
 
 from dqlite_shell.client.session import Session
 from tests.shell.conftest import DQLITE, run_dqlite
-
-needs_sqlite3 = pytest.mark.skipif(shutil.which("sqlite3") is None, reason="needs sqlite3")
+from tests.support.sqlite3_cli import needs_sqlite3
 
 
 def read(address: str, sql: str, database: str = "db") -> list[tuple]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -23,18 +22,11 @@ from dqlite_shell.shell.output import columns as columnar, make_renderer
 from dqlite_shell.shell.state import Settings
 
 from .conftest import run_command
+from tests.support.sqlite3_cli import needs_sqlite3, sqlite3_cli
 
-pytestmark = pytest.mark.skipif(shutil.which("sqlite3") is None, reason="needs sqlite3")
+pytestmark = needs_sqlite3
 
 SETTINGS = settings(max_examples=30, deadline=None)
-
-
-def sqlite3_cli(*args: str, stdin: str = "") -> bytes:
-    """``sqlite3 ARGS`` -> its stdout, as bytes (it must succeed quietly)."""
-    done = subprocess.run(["sqlite3", *args], input=stdin.encode(), capture_output=True,
-                          timeout=30)
-    assert done.returncode == 0 and not done.stderr, done
-    return done.stdout
 
 
 def dqlite_bytes(*args: str, stdin: str = "") -> tuple[int, bytes, bytes]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -16,18 +15,11 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from dqlite_shell.shell.output import make_renderer
+from tests.support.sqlite3_cli import needs_sqlite3, sqlite3_cli
 
-pytestmark = pytest.mark.skipif(shutil.which("sqlite3") is None, reason="needs sqlite3")
+pytestmark = needs_sqlite3
 
 SETTINGS = settings(max_examples=40, deadline=None)
-
-
-def sqlite3_cli(*args: str, stdin: str = "") -> bytes:
-    """``sqlite3 ARGS`` -> its stdout, as bytes."""
-    done = subprocess.run(["sqlite3", *args], input=stdin.encode(), capture_output=True,
-                          timeout=30)
-    assert done.returncode == 0 and not done.stderr, done
-    return done.stdout
 
 
 def ours(fmt, columns, rows, *, headers, nullvalue) -> bytes:

@@ -4,14 +4,14 @@ ROLLBACK rolls the whole run back, SAVEPOINTs work as SQLite's."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
 
-from tests.shell.test_sql_dump import SCHEMA, sqlite3_cli
+from tests.shell.test_sql_dump import SCHEMA, sqlite3_text
+from tests.support.sqlite3_cli import needs_sqlite3
 
-pytestmark = pytest.mark.skipif(shutil.which("sqlite3") is None, reason="needs sqlite3")
+pytestmark = needs_sqlite3
 
 
 def tables(dqlite, address, database="db") -> str:
@@ -24,8 +24,8 @@ def tables(dqlite, address, database="db") -> str:
 @pytest.mark.parametrize("single", [True, False], ids=["-1", "plain"])
 def test_a_sqlite3_dump_loads(dqlite, node, tmp_path, single):
     path = str(tmp_path / "f.db")
-    sqlite3_cli(path, stdin=SCHEMA)
-    text = sqlite3_cli(path, ".dump")
+    sqlite3_text(path, stdin=SCHEMA)
+    text = sqlite3_text(path, ".dump")
     assert text.startswith("PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n")
     result = dqlite("-s", node.address, *(["-1"] if single else []), stdin=text)
     assert (result.status, result.err) == (0, "")
@@ -85,7 +85,7 @@ def test_without_minus_1_the_scripts_transactions_are_its_own(dqlite, node):
 def test_a_pipe_from_sqlite3(node, tmp_path):
     """The command line of the issue, through a real pipe."""
     path = str(tmp_path / "f.db")
-    sqlite3_cli(path, stdin="CREATE TABLE kv (k TEXT PRIMARY KEY, v);"
+    sqlite3_text(path, stdin="CREATE TABLE kv (k TEXT PRIMARY KEY, v);"
                             "INSERT INTO kv VALUES ('a', 1.5), ('b', x'00'), ('c', NULL);")
     from tests.shell.conftest import DQLITE
     pipe = subprocess.run(f"sqlite3 {path} .dump | {' '.join(DQLITE)} -s {node.address} -1",
@@ -109,8 +109,8 @@ def test_rows_before_the_table_they_refer_to(dqlite, node, tmp_path):
     foreign_keys=OFF, is run before the -1 transaction (SQLite ignores it
     inside one), so the rows load in the dump's order, as in sqlite3."""
     path = str(tmp_path / "f.db")
-    sqlite3_cli(path, stdin=FOREIGN)
-    text = sqlite3_cli(path, ".dump")
+    sqlite3_text(path, stdin=FOREIGN)
+    text = sqlite3_text(path, ".dump")
     assert text.index("INSERT INTO child") < text.index("CREATE TABLE parent")
     result = dqlite("-s", node.address, "-1", stdin=text)
     assert (result.status, result.err) == (0, "")
@@ -119,8 +119,8 @@ def test_rows_before_the_table_they_refer_to(dqlite, node, tmp_path):
 
 def test_a_broken_foreign_key_loads_as_in_sqlite3(dqlite, node, tmp_path):
     path = str(tmp_path / "f.db")
-    sqlite3_cli(path, stdin=FOREIGN + "INSERT INTO child VALUES (3, 30);")
-    result = dqlite("-s", node.address, "-1", stdin=sqlite3_cli(path, ".dump"))
+    sqlite3_text(path, stdin=FOREIGN + "INSERT INTO child VALUES (3, 30);")
+    result = dqlite("-s", node.address, "-1", stdin=sqlite3_text(path, ".dump"))
     assert (result.status, result.err) == (0, "")
     assert dqlite("-s", node.address, "-c", "SELECT count(*) FROM child").out == "3\n"
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import math
 import random
-import shutil
 import sqlite3
 import struct
 import subprocess
@@ -25,8 +24,9 @@ from dqlite_shell.shell.output.values import real_literal, sql_literal
 from dqlite_shell.shell.sqldump import DumpOptions, SqlDump
 from dqlite_shell.shell.startup import run_script
 from tests.shell.conftest import run_command as run
+from tests.support.sqlite3_cli import needs_sqlite3, sqlite3_cli
 
-pytestmark = pytest.mark.skipif(shutil.which("sqlite3") is None, reason="needs sqlite3")
+pytestmark = needs_sqlite3
 
 #: Everything .dump must get right: REALs that need 20 digits, infinities,
 #: -0.0, quotes, line ends, NULL and '', BLOBs, names that need quotes, an
@@ -63,16 +63,12 @@ CREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO flags VALUES (1, 2, 3); EN
 """
 
 
-def sqlite3_cli(*args: str, stdin: str = "") -> str:
-    done = subprocess.run(["sqlite3", *args], input=stdin.encode(), capture_output=True,
-                          timeout=60)
-    assert done.returncode == 0 and not done.stderr, done
-    return done.stdout.decode()
-
+def sqlite3_text(*args: str, stdin: str = "") -> str:
+    return sqlite3_cli(*args, stdin=stdin).decode()
 
 def sqlite_file(tmp_path, sql: str, name: str = "oracle.db") -> str:
     path = str(tmp_path / name)
-    sqlite3_cli(path, stdin=sql)
+    sqlite3_text(path, stdin=sql)
     return path
 
 
@@ -116,7 +112,7 @@ def loaded(shell, node, tmp_path):
 def test_the_same_bytes_as_sqlite3(loaded, args):
     state, path = loaded
     args = "" if args == "all" else args
-    expected = sqlite3_cli(path, f".dump {args}")
+    expected = sqlite3_text(path, f".dump {args}")
     assert run(state, f".dump {args}") == expected
     assert state.session.transaction.active is False  # its read transaction is over
 
@@ -148,7 +144,7 @@ def test_values_as_sqlite3_writes_them(tmp_path):
         db.execute("CREATE TABLE t (v)")
         db.executemany("INSERT INTO t VALUES (?)", [(v,) for v in values])
     db.close()
-    inserts = inserts_of(sqlite3_cli(str(tmp_path / "v.db"), ".dump t"))
+    inserts = inserts_of(sqlite3_text(str(tmp_path / "v.db"), ".dump t"))
     ours = [f"INSERT INTO t VALUES({sql_literal(v)});\n" for v in values]
     expected = "".join(inserts)
     # 5e-324: sqlite3 writes a text that SQLite 3.40 reads as 0.0; ours is exact.
@@ -173,7 +169,7 @@ def test_any_value_as_sqlite3_writes_it(tmp_path_factory, values):
         db.execute("CREATE TABLE t (v)")
         db.executemany("INSERT INTO t VALUES (?)", [(v,) for v in values])
     db.close()
-    assert inserts_of(sqlite3_cli(str(path), ".dump")) == [f"INSERT INTO t VALUES({sql_literal(v)});\n" for v in values]
+    assert inserts_of(sqlite3_text(str(path), ".dump")) == [f"INSERT INTO t VALUES({sql_literal(v)});\n" for v in values]
 
 
 def test_reals_read_back_identical(shell, node, tmp_path):
@@ -324,6 +320,6 @@ def test_a_virtual_table_as_sqlite3_writes_it(shell, node, tmp_path):
     state = shell([node.address])
     load(state, sql)
     for args in ("", "v"):
-        expected = sqlite3_cli(path, f".dump {args}")
+        expected = sqlite3_text(path, f".dump {args}")
         assert "PRAGMA writable_schema=ON;\n" in expected
         assert run(state, f".dump {args}") == expected
