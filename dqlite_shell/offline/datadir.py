@@ -1,0 +1,189 @@
+"""A stopped node's data dir, read whole: :class:`DataDir`.
+
+It gathers what the other modules read (metadata, segments, snapshots) and
+numbers the log entries as raft does when it loads (src/raft/uv.c,
+uvLoadSnapshotAndEntries; uv_segment.c, uvSegmentLoadAll): from the first
+closed segment's first index, or the latest snapshot's index + 1 when there
+is no closed segment; open segments continue where the closed ones end.
+Besides raft's files it reads the app's ``info.yaml`` (the node's id and
+address) and ``cluster.yaml`` (the members last seen), as go-dqlite's app
+and dqlite-node write them.
+
+Nothing here writes, creates or locks anything in the dir.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Iterator
+
+from dqlite_shell.offline import metadata as metadata_files
+from dqlite_shell.offline import segments as segment_files
+from dqlite_shell.offline import snapshots as snapshot_files
+from dqlite_shell.offline.binary import Finding
+from dqlite_shell.offline.segments import Entry, Segment
+from dqlite_shell.offline.snapshots import Snapshot
+
+
+class NotADataDir(ValueError):
+    """The path is not a dqlite node's data dir (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Log entries ``first`` to ``last`` missing before ``before`` (a file name)."""
+    first: int
+    last: int
+    before: str
+
+
+class DataDir:
+    """What a stopped node's data dir holds; ``findings`` lists what is wrong."""
+
+    def __init__(self, path: str):
+        self.path = path
+        try:
+            names = sorted(os.listdir(path))
+        except FileNotFoundError:
+            raise NotADataDir(f"{path}: no such directory") from None
+        except NotADirectoryError:
+            raise NotADataDir(f"{path}: not a directory") from None
+        except OSError as e:
+            raise NotADataDir(f"{path}: {e.strerror}") from None
+        self.findings: list[Finding] = []
+        self.segments: list[Segment] = []
+        self.snapshots: list[Snapshot] = []
+        for name in names:
+            segment = segment_files.match(name)
+            if segment is not None:
+                self.segments.append(segment)
+                continue
+            snapshot = snapshot_files.match(name)
+            if snapshot is not None:
+                self.snapshots.append(snapshot)
+        has_metadata = any(n in names for n in metadata_files.NAMES)
+        if not (has_metadata or self.segments or self.snapshots):
+            raise NotADataDir(f"{path}: not a dqlite node's data dir (no metadata1, "
+                              "metadata2, log segment or snapshot in it)")
+        self.segments.sort(key=segment_files.sort_key)
+        self.snapshots.sort(key=snapshot_files.sort_key)
+        self.info, self.cluster = self._app_files()
+        self.metadata = metadata_files.read(path, self.findings)
+        for snapshot in self.snapshots:
+            snapshot_files.read_meta(path, snapshot, self.findings)
+        for segment in self.segments:
+            self._read_segment(segment)
+        self.gaps: list[Gap] = []
+        self._number()
+        self._cache: tuple[str, bytes] | None = None
+
+    # -- what it holds -------------------------------------------------------
+
+    @property
+    def current_metadata(self):
+        """The metadata file raft loads (highest version), or None."""
+        return metadata_files.current(self.metadata)
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The snapshot raft loads: the latest valid one."""
+        valid = [s for s in self.snapshots if s.valid]
+        return valid[-1] if valid else None
+
+    @property
+    def first_index(self) -> int | None:
+        for segment in self.segments:
+            if segment.entries and segment.first is not None:
+                return segment.first
+        return None
+
+    @property
+    def last_index(self) -> int | None:
+        """The last entry's index (the snapshot's when the log is empty)."""
+        for segment in reversed(self.segments):
+            if segment.last is not None:
+                return segment.last
+        return self.snapshot.index if self.snapshot else None
+
+    def entries(self, start: int = 1) -> Iterator[tuple[int, Entry]]:
+        """``(index, entry)`` of the log entries from index ``start`` on."""
+        for segment in self.segments:
+            if segment.last is None or segment.last < start:
+                continue
+            skip = max(0, start - segment.first)
+            for i, entry in enumerate(segment.entries[skip:], segment.first + skip):
+                yield i, entry
+
+    def entry_data(self, entry: Entry) -> bytes:
+        """The bytes of ``entry`` (its segment file is kept in memory while
+        entries of it are asked in turn)."""
+        if self._cache is None or self._cache[0] != entry.file:
+            with open(os.path.join(self.path, entry.file), "rb") as f:
+                self._cache = (entry.file, f.read())
+        return self._cache[1][entry.offset:entry.offset + entry.size]
+
+    # -- reading -------------------------------------------------------------
+
+    def _app_files(self):
+        from dqlite_shell.client.nodestore import NodeStoreError, read_yaml
+        from dqlite_shell.native import nodeinfo
+        try:
+            info = nodeinfo.read(self.path)
+        except (ValueError, OSError) as e:
+            self.findings.append(Finding(nodeinfo.FILE_NAME, None, str(e)))
+            info = None
+        cluster = None
+        store = os.path.join(self.path, "cluster.yaml")
+        if os.path.exists(store):
+            try:
+                cluster = read_yaml(store)
+            except (NodeStoreError, OSError) as e:
+                self.findings.append(Finding("cluster.yaml", None, str(e)))
+        return info, cluster
+
+    def _read_segment(self, segment: Segment) -> None:
+        try:
+            with open(os.path.join(self.path, segment.name), "rb") as f:
+                data = f.read()
+        except OSError as e:
+            self.findings.append(Finding(segment.name, None, f"cannot read: {e.strerror}"))
+            return
+        segment_files.parse(segment, data, self.findings)
+        if not segment.is_open:
+            expected = segment.end - segment.first + 1
+            if segment.end < segment.first:
+                self.findings.append(Finding(segment.name, None, "its name ends before it "
+                                             "starts"))
+            elif len(segment.entries) != expected and not self._damaged(segment.name):
+                self.findings.append(Finding(segment.name, None, f"holds {len(segment.entries)} "
+                                             f"entries, its name says {expected}"))
+
+    def _damaged(self, name: str) -> bool:
+        return any(f.file == name for f in self.findings)
+
+    def _number(self) -> None:
+        """Give open segments their first index; record gaps and overlaps."""
+        snapshot = self.snapshot
+        closed = [s for s in self.segments if not s.is_open]
+        if closed:
+            next_index = closed[0].first
+        else:
+            next_index = snapshot.index + 1 if snapshot else 1
+        if snapshot and next_index > snapshot.index + 1:
+            self.gaps.append(Gap(snapshot.index + 1, next_index - 1, self.segments[0].name))
+        for segment in self.segments:
+            if segment.is_open:
+                if segment.entries:
+                    segment.first = next_index
+                    next_index += len(segment.entries)
+                continue
+            if segment.first > next_index:
+                self.gaps.append(Gap(next_index, segment.first - 1, segment.name))
+            elif segment.first < next_index:
+                self.findings.append(Finding(segment.name, None, f"starts at {segment.first}, "
+                                             f"overlapping entries up to {next_index - 1}"))
+            next_index = segment.first + len(segment.entries)
+        for gap in self.gaps:
+            self.findings.append(Finding(gap.before, None, f"gap: entries {gap.first} to "
+                                         f"{gap.last} are in no segment"))
