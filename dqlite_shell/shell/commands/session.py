@@ -129,6 +129,15 @@ def read(state: "ShellState", args: list[str]) -> None:
     run_path(state, args[0])  # errors name the file (and its line)
 
 
+#: The widest usage that shares its line with the summary in the .help list.
+HELP_USAGE_WIDTH = 40
+
+
+def help_width(listed) -> int:
+    """The width of the usage column of the .help list."""
+    return min(HELP_USAGE_WIDTH, max(len(c.usage) for c in listed))
+
+
 @command(".help [COMMAND]", "List the commands, or say more about one",
          args=(0, 1), complete=(COMMAND,))
 def help_(state: "ShellState", args: list[str]) -> None:
@@ -138,10 +147,14 @@ def help_(state: "ShellState", args: list[str]) -> None:
     change the cluster or its data are abbreviated only as sqlite3 does."""
     if not args:
         listed = commands()
-        width = max(len(c.usage) for c in listed)
+        width = help_width(listed)
         for cmd in listed:
             also = f" (also {', '.join(cmd.aliases)})" if cmd.aliases else ""
-            state.print(f"{cmd.usage:<{width}}  {cmd.summary}{also}")
+            if len(cmd.usage) > width:  # on a line of its own, as psql's \? does
+                state.print(cmd.usage)
+                state.print(f"{'':<{width}}  {cmd.summary}{also}")
+            else:
+                state.print(f"{cmd.usage:<{width}}  {cmd.summary}{also}")
         return
     name = args[0] if args[0].startswith(".") else "." + args[0]
     if not any(key.startswith(name) for key in COMMANDS):
