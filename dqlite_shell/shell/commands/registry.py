@@ -173,5 +173,6 @@ def run(state: "ShellState", line: str) -> None:
 
 def _load() -> None:
     # The command modules register themselves on import.
-    from dqlite_shell.shell.commands import (cluster, data, formats, kine, load,  # noqa: F401
-                                             output, server, session)
+    from dqlite_shell.shell.commands import (cluster, data, formats, health,  # noqa: F401
+                                             kine, load, output, server, session)
+    from dqlite_shell.shell.commands import storage  # noqa: F401
