@@ -125,7 +125,8 @@ def has_query_form(name: str, with_argument: bool) -> bool:
 def command_refusal(state: "ShellState", name: str) -> str:
     """The refusal of a dot-command that changes the cluster."""
     what = {".drop": "deletes a database", ".restore": "writes to the database",
-            ".import": "writes to the database"}.get(name, "changes the cluster")
+            ".import": "writes to the database",
+            ".vacuum": "rewrites the database"}.get(name, "changes the cluster")
     return f"refused: {name} {what}, and {_hint(state)}"
 
 
