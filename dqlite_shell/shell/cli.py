@@ -161,6 +161,12 @@ def _complete_servers(_ctx, _param, incomplete: str):
                    "(default auto with --profile).")
 @click.option("--no-color", is_flag=True, help="No colours in the REPL (also: NO_COLOR=1).")
 @click.option("--no-history", is_flag=True, help="Do not read or write the REPL's history file.")
+@click.option("--ready", is_flag=True,
+              help="Exit 0 when a leader answers and a quorum of voters is reachable, else 1 "
+                   "(2: a usage error); prints nothing unless -v. Every member is asked at "
+                   "once, within --timeout.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="With --ready: print the .status rows, and the verdict on stderr.")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True,
               callback=_print_version, help="Show the version (and libdqlite's) and exit.")
 def command(**options):
@@ -185,7 +191,8 @@ def command(**options):
 
 def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail,
         single_transaction, data_dir, scratch, cert, key, ca, profile=None, no_color=False,
-        no_history=False, read_only=None, yes=False, audit_log=None, blob=None) -> int:
+        no_history=False, read_only=None, yes=False, audit_log=None, blob=None, ready=False,
+        verbose=False) -> int:
     """Everything after option parsing; returns the exit status."""
     from dqlite_shell.shell import config, startup
     from dqlite_shell.shell.state import DEFAULT_DATABASE
@@ -229,6 +236,10 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
     if command_arg is not None and command_opt:
         raise Failure("give the command either as an argument or with -c, not both")
     texts = list(command_opt) if command_opt else [] if command_arg is None else [command_arg]
+    if verbose and not ready:
+        raise Failure("-v/--verbose goes with --ready")
+    if ready and texts:
+        raise Failure("--ready runs no command: give it servers only")
     interactive = not texts and sys.stdin.isatty()
     settings = startup.settings(fmt, headers, bail, sys.stdout.isatty(), blob)
     if profile_tls and chosen.cert_pem:
@@ -247,6 +258,12 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
         if audit_log:
             from dqlite_shell.shell.audit import AuditLog
             state.audit = AuditLog(audit_log)
+        if ready:
+            if not addresses:
+                raise Failure("--ready needs servers: -s ADDRS, DQLITE_SERVERS or the servers "
+                              f"key of {config.path()}")
+            from dqlite_shell.shell.commands.health import ready as cluster_ready
+            return cluster_ready(state, verbose)
         if not addresses:
             startup.start_scratch(state, scratch or 1, data_dir)
         if interactive:
