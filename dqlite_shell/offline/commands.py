@@ -42,10 +42,14 @@ class Command:
     def summary(self) -> str:
         """One line: what the command does."""
         if self.kind == "frames":
-            pages = _ranges(self.page_numbers)
-            commit = ", commit" if self.is_commit else ""
-            return (f"{self.filename}: {len(self.page_numbers)} pages ({pages}), "
-                    f"tx {self.tx_id}{commit}")
+            count = len(self.page_numbers)
+            text = f"{self.filename}: {'page' if count == 1 else 'pages'} " \
+                   f"{_ranges(self.page_numbers)}"
+            if count > 1:
+                text += f" ({count})"
+            if self.tx_id:  # dqlite writes 0 here
+                text += f", tx {self.tx_id}"
+            return text + (", commit" if self.is_commit else ", not the commit")
         if self.kind == "undo":
             return f"tx {self.tx_id}"
         return self.filename or ""

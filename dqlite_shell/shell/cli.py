@@ -167,6 +167,10 @@ def _complete_servers(_ctx, _param, incomplete: str):
                    "once, within --timeout.")
 @click.option("-v", "--verbose", is_flag=True,
               help="With --ready: print the .status rows, and the verdict on stderr.")
+@click.option("--offline", type=click.Path(file_okay=False), metavar="DIR",
+              help="Read a stopped node's data dir DIR, never writing to it: .status, .log "
+                   "(the Raft log), and SQL on a database rebuilt from its snapshot and log "
+                   "(.open [DATABASE] [latest|INDEX]); no cluster is contacted.")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True,
               callback=_print_version, help="Show the version (and libdqlite's) and exit.")
 def command(**options):
@@ -192,12 +196,14 @@ def command(**options):
 def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail,
         single_transaction, data_dir, scratch, cert, key, ca, profile=None, no_color=False,
         no_history=False, read_only=None, yes=False, audit_log=None, blob=None, ready=False,
-        verbose=False) -> int:
+        verbose=False, offline=None) -> int:
     """Everything after option parsing; returns the exit status."""
     from dqlite_shell.shell import config, startup
     from dqlite_shell.shell.state import DEFAULT_DATABASE
 
     cert, command_opt = startup.go_cert_option(command_opt, cert, key)
+    if offline is not None:
+        startup.offline_conflicts(servers, scratch, data_dir, profile, ready)
     # Command line, then --profile, then DQLITE_SERVERS / DQLITE_DATABASE, then
     # the config file.
     try:
@@ -246,7 +252,7 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
         ssl_context = startup.tls_from_pem(chosen.cert_pem, chosen.key_pem, chosen.source, ca)
     else:
         ssl_context = startup.tls(cert, key, ca)
-    addresses = startup.servers(servers)
+    addresses = [] if offline is not None else startup.servers(servers)
     state = startup.make_state(addresses, database or DEFAULT_DATABASE, timeout=timeout,
                                ssl_context=ssl_context, settings=settings,
                                interactive=interactive)
@@ -264,7 +270,9 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
                               f"key of {config.path()}")
             from dqlite_shell.shell.commands.health import ready as cluster_ready
             return cluster_ready(state, verbose)
-        if not addresses:
+        if offline is not None:
+            startup.start_offline(state, offline)
+        elif not addresses:
             startup.start_scratch(state, scratch or 1, data_dir)
         if interactive:
             from dqlite_shell.shell import repl

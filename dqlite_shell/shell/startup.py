@@ -148,6 +148,27 @@ def start_scratch(state: ShellState, size: int, data_dir: str | None) -> None:
         state.warn(f"dqlite: local {what} at {where}, data in {folder}")
 
 
+def offline_conflicts(servers, scratch, data_dir, profile, ready) -> None:
+    """--offline reads a data dir: options that name a cluster go without it."""
+    given = [name for name, value in (("-s/--servers", servers), ("--scratch", scratch),
+                                      ("--data-dir", data_dir), ("--profile", profile),
+                                      ("--ready", ready)) if value]
+    if given:
+        raise Failure(f"--offline reads a stopped node's data dir: it cannot be used with "
+                      f"{', '.join(given)}")
+
+
+def start_offline(state: ShellState, data_dir: str) -> None:
+    """Offline mode (``--offline DIR``): ``state.offline`` reads DIR; nothing connects."""
+    from dqlite_shell.offline.datadir import DataDir, NotADataDir
+    from dqlite_shell.offline.session import Offline
+    try:
+        found = DataDir(data_dir)
+    except NotADataDir as e:
+        raise Failure(str(e)) from None
+    state.offline = Offline(found, state.database)
+
+
 class _Scratch:
     """The scratch cluster and, unless --data-dir was given, its folder."""
 

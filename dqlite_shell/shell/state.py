@@ -101,7 +101,10 @@ class ShellState:
 
     @property
     def session(self) -> Session:
-        """The client session (connects to the leader on first use)."""
+        """The client session (connects to the leader on first use); offline,
+        the database rebuilt from the data dir (or CommandError saying why none)."""
+        if self.offline is not None:
+            return self.offline.session()
         if self._session is None:
             # --timeout bounds finding the leader; a statement may run as long
             # as it takes, as in sqlite3 and psql (Ctrl-C stops it).
@@ -220,6 +223,8 @@ class ShellState:
             self.warn(f"dqlite: error: {problem}")
         if self.audit is not None:
             self.audit.close()
+        if self.offline is not None:
+            self.offline.close()  # deletes the rebuilt database
         if self._session is not None:
             # A result still draining goes on in a child process: the exit is
             # immediate and closes no socket mid-stream (drain.py). Scratch

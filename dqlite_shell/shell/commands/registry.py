@@ -160,6 +160,9 @@ def run(state: "ShellState", line: str) -> None:
         return
     cmd = resolve(words[0])
     args = words[1:]
+    if state.offline is not None:  # dqlite --offline: its meaning there, or one line
+        from dqlite_shell.shell.commands.offline import offline_variant
+        cmd = offline_variant(state, cmd)
     if cmd.changes and state.read_only:
         from dqlite_shell.shell import rails
         raise rails.Refused(rails.command_refusal(state, cmd.name))
@@ -176,3 +179,4 @@ def _load() -> None:
     from dqlite_shell.shell.commands import (cluster, data, formats, health,  # noqa: F401
                                              kine, load, output, server, session)
     from dqlite_shell.shell.commands import storage  # noqa: F401
+    from dqlite_shell.shell.commands import offline  # noqa: F401

@@ -1,0 +1,136 @@
+"""The shell's offline mode: :class:`Offline` is ``state.offline`` when
+``dqlite --offline DIR`` reads a stopped node's data dir.
+
+It holds the :class:`~.datadir.DataDir` and, once SQL or ``.open`` asks for
+one, a database rebuilt from it (:mod:`.rebuild`) in a private temporary
+dir, opened read-only with Python's sqlite3. :meth:`Offline.session` stands
+in for the client session there (``execute`` answers as the client's does:
+a RowStream, a Result, or a ServerError), so the shell's SQL path and the
+commands built on queries (.tables, .schema ...) run unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+
+from dqlite_shell.offline import rebuild
+from dqlite_shell.offline.datadir import DataDir
+from dqlite_shell.shell.errors import CommandError
+
+
+class Offline:
+    """A data dir the shell reads, and the database rebuilt from it, if any."""
+
+    def __init__(self, data_dir: DataDir, database: str):
+        self.dir = data_dir
+        self.wanted = database  # rebuilt at its latest state on first use
+        self.database: str | None = None  # the one rebuilt
+        self.index: int | None = None  # as of which log index
+        self.pages = 0
+        self._tmp: str | None = None
+        self._conn: sqlite3.Connection | None = None
+
+    @property
+    def path(self) -> str | None:
+        """The rebuilt database file, or None."""
+        return None if self._tmp is None else os.path.join(self._tmp, "database")
+
+    def open(self, name: str, index: int | None) -> None:
+        """Rebuild ``name`` as of ``index`` (None: the last entry held);
+        CommandError says why it cannot be. The previous one is dropped
+        only once the new one is built."""
+        tmp = tempfile.mkdtemp(prefix="dqlite-offline-")
+        path = os.path.join(tmp, "database")
+        try:
+            index, pages = rebuild.rebuild(self.dir, name, index, path)
+            # immutable: SQLite takes no locks and creates no -shm beside it.
+            conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True,
+                                   check_same_thread=False)
+        except (rebuild.RebuildError, OSError, sqlite3.Error) as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise CommandError(f"offline: {e}") from None
+        self.close()
+        self._tmp, self._conn = tmp, conn
+        self.database, self.index, self.pages = name, index, pages
+        self.wanted = name
+
+    def session(self) -> "_Session":
+        """The stand-in session on the rebuilt database (the wanted one is
+        rebuilt at its latest state first)."""
+        if self._conn is None:
+            try:
+                names = rebuild.databases(self.dir)
+            except rebuild.RebuildError as e:
+                raise CommandError(f"offline: {e}") from None
+            if self.wanted not in names:
+                have = ", ".join(names) if names else "none"
+                raise CommandError(f"offline: no database {self.wanted!r} in {self.dir.path} "
+                                   f"(databases: {have}); SQL needs a running cluster, or "
+                                   ".open DATABASE for one of those")
+            self.open(self.wanted, None)
+        return _Session(self._conn, self.database)
+
+    def backup(self, path: str) -> None:
+        """Write the rebuilt database to ``path`` (replaced; mode 0600) with
+        SQLite's backup API; CommandError says what failed."""
+        try:
+            if os.path.lexists(path):
+                os.unlink(path)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            dest = sqlite3.connect(path)
+            try:
+                self._conn.backup(dest)
+            finally:
+                dest.close()
+        except OSError as e:
+            raise CommandError(f"cannot write {path}: {e.strerror or e}") from None
+        except sqlite3.Error as e:
+            raise CommandError(f"cannot write {path}: {e}") from None
+
+    def close(self) -> None:
+        """Close and delete the rebuilt database."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+        self.database = self.index = None
+
+
+class _Transaction:
+    active = False  # a read-only file: no transaction survives a statement
+
+
+class _Session:
+    """What the shell asks of a client session, answered from the rebuilt file."""
+
+    leader_address = None
+    transaction = _Transaction()
+
+    def __init__(self, conn: sqlite3.Connection, database: str):
+        self._conn = conn
+        self.database = database
+
+    def execute(self, sql: str, params=()):
+        from dqlite_shell.client.errors import ServerError
+        from dqlite_shell.client.result import RowStream
+        from dqlite_shell.wire.messages import Result
+        try:
+            cursor = self._conn.execute(sql, tuple(params))
+            if cursor.description is None:
+                return Result(cursor.lastrowid or 0, max(cursor.rowcount, 0))
+            columns = [d[0] for d in cursor.description]
+            return RowStream.materialized(columns, cursor.fetchall())
+        except sqlite3.Error as e:
+            code = getattr(e, "sqlite_errorcode", 1)
+            raise ServerError(code, f"offline: {e}") from None
+
+    def use(self, database: str) -> None:
+        raise CommandError("offline: .open DATABASE rebuilds another database")
+
+    def close(self, **_) -> None:
+        pass
