@@ -91,7 +91,7 @@ def test_target_of_destructive_statements(sql, expected):
 def test_the_cluster_changing_commands_are_marked():
     changing = {c.name for c in registry.commands() if c.changes}
     assert changing == {".add", ".assign", ".remove", ".transfer", ".weight", ".reconfigure", ".drop",
-                        ".restore", ".import"}
+                        ".restore", ".import", ".vacuum"}
     asking = {c.name for c in registry.commands() if c.destructive}
     assert asking == {".assign", ".remove", ".reconfigure", ".drop"}
 
@@ -241,7 +241,7 @@ def test_profiles_default_to_read_only_on_a_product_cluster(products):  # noqa: 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_completions_know_the_new_options(shell, tmp_path):
     from tests.test_completions import _candidates
-    assert _candidates(shell, "dqlite --rea", tmp_path) == ["--read-only"]
+    assert _candidates(shell, "dqlite --read-", tmp_path) == ["--read-only"]
     assert _candidates(shell, "dqlite --au", tmp_path) == ["--audit-log"]
     assert "--write" in _candidates(shell, "dqlite --w", tmp_path)
     assert "--yes" in _candidates(shell, "dqlite --y", tmp_path)
