@@ -222,12 +222,12 @@ def ask(address: str, deadline: float, ssl_context: ssl.SSLContext | None = None
     conn = None
     try:
         conn = Connection.connect(address, _left(deadline), ssl_context)
-        record.reachable = True
         record.cert_subject, record.cert_expires = _certificate(conn)
         conn.timeout = _left(deadline)
         sent = time.perf_counter()
         leader = conn.leader()
         record.rtt = time.perf_counter() - sent
+        record.reachable = True  # it answered (a frozen node accepts, then says nothing)
         record.leader = leader.address if leader is not None else ""
         conn.timeout = _left(deadline)
         record.cluster = conn.cluster()
@@ -250,7 +250,7 @@ def _left(deadline: float) -> float:
 
 def _unreached(address: str, message: str) -> str:
     # The connect errors often begin with the address, which the row shows.
-    for prefix in (f"cannot connect to {address}: ", f"{address}: "):
+    for prefix in (f"cannot connect to {address}: ", f"{address}: ", f"{address} "):
         if message.startswith(prefix):
             return message[len(prefix):]
     return message

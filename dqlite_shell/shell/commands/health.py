@@ -20,7 +20,7 @@ from dqlite_shell.shell.commands import failures, usage_error
 from dqlite_shell.shell.commands.registry import FILE, TEXT, CommandError, command
 
 if TYPE_CHECKING:
-    from dqlite_shell.client.health import MemberHealth, Survey
+    from dqlite_shell.client.health import Survey
     from dqlite_shell.shell.state import ShellState
 
 #: The columns of ``.status``, in every format.
