@@ -112,7 +112,7 @@ def _other_database(state: "ShellState", name: str):
 
 
 @command(f".dbinfo [DATABASE] [{FILES}]",
-         "Page size, page count, free pages and sizes of the current database (or DATABASE)",
+         "Page size and count, free pages and sizes of the database (or DATABASE)",
          args=(0, 2), complete=(DATABASE, TEXT))
 def dbinfo(state: "ShellState", args: list[str]) -> None:
     """Name/value rows in the current .mode, after sqlite3's .dbinfo:
@@ -173,15 +173,15 @@ def _sizes(state: "ShellState") -> tuple[int, int, int]:
     return pages, free, pages * page_size
 
 
-@command(".vacuum", "Rebuild the current database without its free pages (dqlite 1.18.2+); "
-         "print its size before and after", changes=True)
+@command(".vacuum", "Rebuild the database without its free pages (dqlite 1.18.2+), sizes "
+         "before and after", changes=True)
 def vacuum(state: "ShellState", args: list[str]) -> None:
     """Runs VACUUM on the current database: SQLite copies the live pages
     into a new database and writes it back through the WAL, as one
     replicated transaction, so every node gets the smaller database and
     later snapshots shrink with it. Nothing is lost; while it runs the
-    database takes no other writes, and the transaction is the size of the
-    whole database (a big database needs that much memory on each node).
+    database takes no other writes, and the transaction carries every live
+    page (one Raft entry the size of the vacuumed database).
     Prints the page count, freelist count and size before and after.
 
     On servers that may refuse VACUUM (dqlite 1.13.0 to 1.18.1; the client
