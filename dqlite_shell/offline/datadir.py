@@ -32,10 +32,16 @@ class NotADataDir(ValueError):
 
 @dataclass(frozen=True)
 class Gap:
-    """Log entries ``first`` to ``last`` missing before ``before`` (a file name)."""
+    """Log entries ``first`` to ``last`` missing: before segment ``file`` (in
+    no segment), or in it (``damaged``: lost to the damage a finding names)."""
     first: int
     last: int
-    before: str
+    file: str
+    damaged: bool = False
+
+    def __str__(self) -> str:
+        where = f"lost in {self.file}" if self.damaged else f"in no segment before {self.file}"
+        return f"entries {self.first} to {self.last} {where}"
 
 
 class DataDir:
@@ -183,7 +189,9 @@ class DataDir:
             elif segment.first < next_index:
                 self.findings.append(Finding(segment.name, None, f"starts at {segment.first}, "
                                              f"overlapping entries up to {next_index - 1}"))
-            next_index = segment.first + len(segment.entries)
+            held = segment.first + len(segment.entries)
+            if held <= segment.end:  # its name numbers what follows
+                self.gaps.append(Gap(held, segment.end, segment.name, damaged=True))
+            next_index = max(held, segment.end + 1)
         for gap in self.gaps:
-            self.findings.append(Finding(gap.before, None, f"gap: entries {gap.first} to "
-                                         f"{gap.last} are in no segment"))
+            self.findings.append(Finding(gap.file, None, f"gap: {gap}"))

@@ -82,7 +82,7 @@ def _status_rows(offline) -> Iterator[tuple[str, str]]:
     for s in d.segments:
         yield "segment", _segment_line(s)
     for gap in d.gaps:
-        yield "gap", f"entries {gap.first} to {gap.last} missing, before {gap.before}"
+        yield "gap", str(gap)
     for s in d.snapshots:
         yield "snapshot", _snapshot_line(s)
     if offline.database is not None:

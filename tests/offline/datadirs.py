@@ -1,0 +1,50 @@
+"""Real data dirs for the offline readers' tests, written by dqlite-node
+processes of a given server (tests/native/servers.py) with small snapshot
+thresholds, so that snapshots and several segments appear in a second."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from dqlite_shell import dbapi
+from dqlite_shell.native import reserve_address
+from tests.native.servers import Server, environment, require
+from tests.support.processes import NodeProcess
+
+#: Rows inserted into db's table t, one statement (one log entry) each.
+ROWS = 40
+
+
+def make(server: Server, data_dir: str, *, kill: bool, compression: bool | None = None) -> None:
+    """Write ``data_dir`` with ``server``: table t of db gets ROWS rows (0..ROWS-1,
+    each a statement), table u of "other" one row; then stop the node: SIGKILL
+    (``kill``: the open segment stays open) or SIGTERM (segments closed)."""
+    require(server)
+    args = ["--snapshot-threshold", "8", "--snapshot-trailing", "8"]
+    if compression is not None:
+        args.append("--snapshot-compression" if compression else "--no-snapshot-compression")
+    node = NodeProcess(reserve_address(), data_dir, args, env=environment(server)).start()
+    try:
+        conn = dbapi.connect([node.address], "db", autocommit=True)
+        conn.execute("CREATE TABLE t (n INTEGER, s TEXT)")
+        for i in range(ROWS):
+            conn.execute("INSERT INTO t VALUES (?, ?)", (i, f"row {i}" * 10))
+        conn.close()
+        other = dbapi.connect([node.address], "other", autocommit=True)
+        other.execute("CREATE TABLE u (a)")
+        other.execute("INSERT INTO u VALUES ('x')")
+        other.close()
+        status = node.kill() if kill else node.terminate()
+        assert status in (0, -9), node.stderr
+    finally:
+        node.close()
+
+
+def hashes(data_dir: str) -> dict[str, str]:
+    """Every file of ``data_dir`` and its SHA-256 (a change of any byte shows)."""
+    found = {}
+    for name in sorted(os.listdir(data_dir)):
+        with open(os.path.join(data_dir, name), "rb") as f:
+            found[name] = hashlib.sha256(f.read()).hexdigest()
+    return found
