@@ -58,8 +58,12 @@ class Offline:
         self.wanted = name
 
     def session(self) -> "_Session":
-        """The stand-in session on the rebuilt database (the wanted one is
-        rebuilt at its latest state first)."""
+        """The stand-in for the client session: it rebuilds the wanted
+        database (at its latest state) when a statement first needs it."""
+        return _Session(self)
+
+    def connection(self) -> sqlite3.Connection:
+        """The rebuilt database's connection, rebuilt now when there is none."""
         if self._conn is None:
             try:
                 names = rebuild.databases(self.dir)
@@ -71,7 +75,7 @@ class Offline:
                                    f"(databases: {have}); SQL needs a running cluster, or "
                                    ".open DATABASE for one of those")
             self.open(self.wanted, None)
-        return _Session(self._conn, self.database)
+        return self._conn
 
     def backup(self, path: str) -> None:
         """Write the rebuilt database to ``path`` (replaced; mode 0600) with
@@ -106,21 +110,27 @@ class _Transaction:
 
 
 class _Session:
-    """What the shell asks of a client session, answered from the rebuilt file."""
+    """What the shell asks of a client session, answered from the rebuilt
+    file: statements, and no leader, transaction or busy node."""
 
     leader_address = None
+    busy_address = None  # no node finishing an interrupted statement
     transaction = _Transaction()
 
-    def __init__(self, conn: sqlite3.Connection, database: str):
-        self._conn = conn
-        self.database = database
+    def __init__(self, offline: Offline):
+        self._offline = offline
+
+    @property
+    def connection(self):
+        raise CommandError(f"offline: reading the data dir {self._offline.dir.path}")
 
     def execute(self, sql: str, params=()):
         from dqlite_shell.client.errors import ServerError
         from dqlite_shell.client.result import RowStream
         from dqlite_shell.wire.messages import Result
+        conn = self._offline.connection()
         try:
-            cursor = self._conn.execute(sql, tuple(params))
+            cursor = conn.execute(sql, tuple(params))
             if cursor.description is None:
                 return Result(cursor.lastrowid or 0, max(cursor.rowcount, 0))
             columns = [d[0] for d in cursor.description]
@@ -129,8 +139,8 @@ class _Session:
             code = getattr(e, "sqlite_errorcode", 1)
             raise ServerError(code, f"offline: {e}") from None
 
-    def use(self, database: str) -> None:
-        raise CommandError("offline: .open DATABASE rebuilds another database")
+    def cancel(self, grace: float = 0.5) -> str:
+        return "stopped"  # SQLite ran it here, and the interrupt ended it
 
     def close(self, **_) -> None:
         pass

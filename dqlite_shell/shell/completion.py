@@ -174,6 +174,8 @@ class SchemaCache:
         self._again = False
 
     def refresh(self) -> None:
+        if self._state.offline is not None:
+            return  # dqlite --offline: no cluster to ask
         with self._lock:
             if self._running:
                 self._again = True

@@ -176,3 +176,29 @@ def test_log_needs_offline_mode(shell):
     state = shell([])
     with pytest.raises(registry.CommandError, match="start the shell with dqlite --offline DIR"):
         registry.run(state, ".log")
+
+
+def test_repl(data_dir, tmp_path):
+    """In a terminal: the banner says offline, SQL answers from the rebuilt
+    database, a cluster command is one line, and the dir is left as it was."""
+    import sys
+
+    import pexpect
+    before = datadirs.hashes(data_dir)
+    environment = dict(os.environ, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", NO_COLOR="1",
+                       XDG_CONFIG_HOME=str(tmp_path / "config"),
+                       XDG_STATE_HOME=str(tmp_path / "state"))
+    child = pexpect.spawn(sys.executable, ["-m", "dqlite_shell", "--offline", data_dir],
+                          env=environment, encoding="utf-8", timeout=30, dimensions=(40, 200))
+    try:
+        child.expect(f"not connected \\(offline: reading the data dir {data_dir}\\)")
+        child.expect("db@")
+        child.sendline("SELECT count(*) FROM t;")
+        child.expect(f"\\b{datadirs.ROWS}\\b")
+        child.sendline(".leader")
+        child.expect("error: offline: .leader needs a running cluster")
+        child.sendline(".quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert datadirs.hashes(data_dir) == before

@@ -235,7 +235,7 @@ def offline_backup(state: "ShellState", args: list[str]) -> None:
     root = os.path.realpath(state.offline.dir.path)
     if os.path.commonpath([target, root]) == root:
         raise CommandError(f"offline: .backup will not write inside the data dir {root}")
-    state.session  # noqa: B018 - rebuilds the current database when none is yet
+    state.offline.connection()  # rebuilds the current database when none is yet
     state.offline.backup(path)
 
 
