@@ -105,6 +105,39 @@ class Offline:
         self.database = self.index = None
 
 
+#: Rows per batch handed to the shell: results stream in constant memory.
+BATCH = 512
+
+
+def _server_error(e: sqlite3.Error):
+    from dqlite_shell.client.errors import ServerError
+    return ServerError(getattr(e, "sqlite_errorcode", 1), f"offline: {e}")
+
+
+class _Rows:
+    """A sqlite3 cursor as the connection behind a RowStream (its batches)."""
+
+    def __init__(self, cursor: sqlite3.Cursor, columns: list[str]):
+        self._cursor, self._columns = cursor, columns
+
+    def batch(self):
+        from dqlite_shell.wire.messages import Rows
+        try:
+            rows = self._cursor.fetchmany(BATCH)
+        except sqlite3.Error as e:
+            raise _server_error(e) from None
+        return Rows(self._columns, rows, len(rows) < BATCH)
+
+    def _next_batch(self, _stream):
+        return self.batch()
+
+    def _stream_finished(self, _stream) -> None:
+        self._cursor.close()
+
+    def _interrupt_stream(self, _stream, _grace) -> None:
+        self._cursor.close()
+
+
 class _Transaction:
     active = False  # a read-only file: no transaction survives a statement
 
@@ -125,7 +158,6 @@ class _Session:
         raise CommandError(f"offline: reading the data dir {self._offline.dir.path}")
 
     def execute(self, sql: str, params=()):
-        from dqlite_shell.client.errors import ServerError
         from dqlite_shell.client.result import RowStream
         from dqlite_shell.wire.messages import Result
         conn = self._offline.connection()
@@ -134,10 +166,10 @@ class _Session:
             if cursor.description is None:
                 return Result(cursor.lastrowid or 0, max(cursor.rowcount, 0))
             columns = [d[0] for d in cursor.description]
-            return RowStream.materialized(columns, cursor.fetchall())
+            source = _Rows(cursor, columns)
+            return RowStream(source, source.batch())
         except sqlite3.Error as e:
-            code = getattr(e, "sqlite_errorcode", 1)
-            raise ServerError(code, f"offline: {e}") from None
+            raise _server_error(e) from None
 
     def cancel(self, grace: float = 0.5) -> str:
         return "stopped"  # SQLite ran it here, and the interrupt ended it
