@@ -112,6 +112,24 @@ class DataDir:
                 return segment.last
         return self.snapshot.index if self.snapshot else None
 
+    def lock_holder(self) -> int | None:
+        """The process id holding the ``dqlite-lock`` flock (libdqlite 1.17+
+        takes it while the node runs), or None. Read from Linux's /proc/locks:
+        taking the lock to test it could make a node starting then fail."""
+        try:
+            st = os.stat(os.path.join(self.path, "dqlite-lock"))
+            with open("/proc/locks", encoding="ascii", errors="replace") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            return None
+        wanted = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+        for line in lines:
+            fields = line.split()
+            # "1: FLOCK  ADVISORY  WRITE 4242 08:01:1234 0 EOF" ("->" marks waiters)
+            if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == wanted:
+                return int(fields[4]) if fields[4].isdigit() else -1
+        return None
+
     def entries(self, start: int = 1) -> Iterator[tuple[int, Entry]]:
         """``(index, entry)`` of the log entries from index ``start`` on."""
         for segment in self.segments:

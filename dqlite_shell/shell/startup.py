@@ -167,6 +167,10 @@ def start_offline(state: ShellState, data_dir: str) -> None:
     except NotADataDir as e:
         raise Failure(str(e)) from None
     state.offline = Offline(found, state.database)
+    holder = found.lock_holder()
+    if holder is not None:
+        state.warn(f"dqlite: warning: the node of {data_dir} is running (process {holder} holds "
+                   "dqlite-lock): what is read may change meanwhile")
 
 
 class _Scratch:

@@ -207,3 +207,30 @@ def test_repl(data_dir, tmp_path):
     finally:
         child.close(force=True)
     assert datadirs.hashes(data_dir) == before
+
+
+def test_a_running_node_is_named(tmp_path):
+    """1.17+ hold dqlite-lock while they run: .status and a warning say so
+    (read from /proc/locks, never by taking the lock); 1.11 has no lock."""
+    from dqlite_shell.native import reserve_address
+    from tests.native.servers import environment
+    from tests.support.processes import NodeProcess
+    path = str(tmp_path / "running")
+    node = NodeProcess(reserve_address(), path, [], env=environment(CURRENT)).start()
+    try:
+        run = offline(path, "-c", ".status")
+        assert run.status == 0, run
+        if os.path.exists(os.path.join(path, "dqlite-lock")):
+            assert run.out.splitlines()[1] == (
+                f"running|yes: process {node.proc.pid} holds dqlite-lock; the files may change "
+                "while they are read")
+            assert run.err == (f"dqlite: warning: the node of {path} is running (process "
+                               f"{node.proc.pid} holds dqlite-lock): what is read may change "
+                               "meanwhile\n")
+        else:
+            assert "running|" not in run.out and run.err == ""
+    finally:
+        node.terminate()
+        node.close()
+    run = offline(path, "-c", ".status")
+    assert "running|" not in run.out and run.err == ""

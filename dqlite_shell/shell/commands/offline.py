@@ -59,6 +59,10 @@ def _status_rows(offline) -> Iterator[tuple[str, str]]:
     from dqlite_shell.offline import configuration
     d = offline.dir
     yield "data dir", os.path.abspath(d.path)
+    holder = d.lock_holder()
+    if holder is not None:
+        yield "running", f"yes: process {holder} holds dqlite-lock; the files may change " \
+                         "while they are read"
     if d.info is not None:
         yield "node", f"{d.info.id} ({d.info.id:#x}) at {d.info.address} (info.yaml)"
     else:
