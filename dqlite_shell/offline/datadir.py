@@ -68,6 +68,9 @@ class DataDir:
             snapshot = snapshot_files.match(name)
             if snapshot is not None:
                 self.snapshots.append(snapshot)
+            elif snapshot_files.DATA_NAME.match(name) and name + ".meta" not in names:
+                self.findings.append(Finding(name, None, "snapshot data without its .meta file "
+                                             "(an unfinished snapshot: raft deletes it)"))
         has_metadata = any(n in names for n in metadata_files.NAMES)
         if not (has_metadata or self.segments or self.snapshots):
             raise NotADataDir(f"{path}: not a dqlite node's data dir (no metadata1, "

@@ -28,6 +28,7 @@ from dqlite_shell.offline import configuration
 from dqlite_shell.offline.binary import DISK_FORMAT, Finding, cstring, pad8, raft_crc32, u64
 
 NAME = re.compile(r"snapshot-(\d+)-(\d+)-(\d+)\.meta\Z")
+DATA_NAME = re.compile(r"snapshot-(\d+)-(\d+)-(\d+)\Z")
 LZ4_MAGIC = b"\x04\x22\x4d\x18"  # 0x184D2204, little-endian
 SNAPSHOT_FORMAT = 1
 MAX_CONFIGURATION = 1024 * 1024  # raft's UV__META_MAX_CONFIGURATION_SIZE
@@ -78,7 +79,9 @@ def read_meta(data_dir: str, snapshot: Snapshot, findings: list[Finding]) -> Non
         findings.append(Finding(name, None, f"cannot read: {e.strerror}"))
         return
     try:
-        snapshot.size = os.stat(os.path.join(data_dir, snapshot.data_file)).st_size
+        with open(os.path.join(data_dir, snapshot.data_file), "rb") as f:
+            snapshot.compressed = f.read(4) == LZ4_MAGIC
+            snapshot.size = os.fstat(f.fileno()).st_size
     except FileNotFoundError:
         findings.append(Finding(name, None, f"its data file {snapshot.data_file} is missing "
                                 "(an unfinished snapshot: raft ignores it)"))

@@ -100,6 +100,8 @@ def test_snapshot_content(written):
     scenario, path = written
     server, _, compression = SCENARIOS[scenario]
     d = DataDir(path)
+    # Told by the LZ4 frame's magic number, as canonical/raft's IsCompressed.
+    assert [s.compressed for s in d.snapshots] == [compression is not False] * 2
     for snapshot in d.snapshots:
         dbs = snapshots.databases(snapshots.read_data(path, snapshot))
         assert snapshot.compressed is (compression is not False)
@@ -303,3 +305,18 @@ def test_not_a_data_dir(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(NotADataDir, match="not a directory"):
         DataDir(str(tmp_path / "file"))
+
+
+def test_unfinished_snapshots(written, tmp_path):
+    _, path = written
+    copy = _copy(path, tmp_path)
+    first, latest = DataDir(copy).snapshots
+    os.unlink(os.path.join(copy, first.meta_file))
+    os.unlink(os.path.join(copy, latest.data_file))
+    d = DataDir(copy)
+    assert [str(f) for f in d.findings] == [
+        f"{first.data_file}: snapshot data without its .meta file (an unfinished snapshot: "
+        "raft deletes it)",
+        f"{latest.meta_file}: its data file {latest.data_file} is missing (an unfinished "
+        "snapshot: raft ignores it)"]
+    assert d.snapshot is None and not d.snapshots[0].valid

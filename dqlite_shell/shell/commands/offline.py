@@ -131,6 +131,8 @@ def _segment_line(s) -> str:
 
 def _snapshot_line(s) -> str:
     size = "data file missing" if s.size is None else f"{s.size} bytes"
+    if s.compressed is not None:
+        size += ", LZ4" if s.compressed else ", plain"
     state = "" if s.valid else ", unusable"
     return f"{s.data_file}: index {s.index}, term {s.term}, {size}{state}"
 
