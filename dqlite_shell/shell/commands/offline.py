@@ -15,7 +15,7 @@ import os
 from typing import TYPE_CHECKING, Iterator
 
 from dqlite_shell.shell.commands import failures, usage_error
-from dqlite_shell.shell.commands.registry import FILE, TEXT, Command, CommandError, command
+from dqlite_shell.shell.commands.registry import TEXT, Command, CommandError, command
 
 if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
