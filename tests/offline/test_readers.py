@@ -320,3 +320,31 @@ def test_unfinished_snapshots(written, tmp_path):
         f"{latest.meta_file}: its data file {latest.data_file} is missing (an unfinished "
         "snapshot: raft ignores it)"]
     assert d.snapshot is None and not d.snapshots[0].valid
+
+
+def test_batches_of_several_entries(written, tmp_path):
+    """raft batches the entries appended together (one header, one data CRC);
+    the nodes above wrote one per batch: merge a closed segment's batches into
+    one, with CRCs as raft computes them, and read the same entries back."""
+    import struct
+    _, path = written
+    copy = _copy(path, tmp_path)
+    original = DataDir(copy)
+    segment = _first_closed(original)
+    entries = segment.entries
+    datas = [original.entry_data(e) for e in entries]
+    header = struct.pack("<Q", len(entries)) + b"".join(
+        struct.pack("<QB3xI", e.term, e.type, e.size) for e in entries)
+    body = b"".join(data + bytes(-len(data) % 8) for data in datas)
+    with open(os.path.join(copy, segment.name), "wb") as f:
+        f.write(struct.pack("<Q", 1) + struct.pack("<II", raft_crc32(header), raft_crc32(body))
+                + header + body)
+    d = DataDir(copy)
+    assert d.findings == []
+    merged = _first_closed(d)
+    assert [(e.term, e.type, e.size) for e in merged.entries] == [
+        (e.term, e.type, e.size) for e in entries]
+    assert [d.entry_data(e) for e in merged.entries] == datas
+    target = str(tmp_path / "db")
+    rebuild.rebuild(d, "db", None, target)
+    assert _rows(target, "t") == _expected()
