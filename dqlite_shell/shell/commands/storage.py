@@ -155,8 +155,12 @@ def dbinfo(state: "ShellState", args: list[str]) -> None:
 
 # -- .vacuum --------------------------------------------------------------------------
 
+#: What 1.13.0 to 1.18.1 answer VACUUM (it attaches its temporary copy).
+REFUSED_VACUUM = "too many attached databases - max 0"
+
+
 def cannot_vacuum(server: "Capabilities") -> str | None:
-    """Why .vacuum does not send VACUUM to ``server`` (one line), or None."""
+    """Why VACUUM may not run on ``server`` (one line), or None."""
     from dqlite_shell.client.capabilities import CAPABILITIES
     if server.has("vacuum_main"):
         return None
@@ -164,6 +168,15 @@ def cannot_vacuum(server: "Capabilities") -> str | None:
     return (f"this server (dqlite {server.range}) may refuse VACUUM (1.13.0 to 1.18.1 do; "
             f"{since} allows it); to shrink the database instead: .backup FILE, .open NEW, "
             ".restore FILE, then point the application at NEW")
+
+
+def _try_vacuum(server: "Capabilities") -> bool:
+    """Whether to send VACUUM although it may be refused: the oldest range
+    holds 1.11, which runs it, and 1.13-1.15.0, which refuse it harmlessly
+    (REFUSED_VACUUM); the client cannot tell them apart. 1.15.1-1.18.1 all
+    refuse it: nothing is sent."""
+    from dqlite_shell.client.capabilities import OLD
+    return server.level == OLD
 
 
 def _sizes(state: "ShellState") -> tuple[int, int, int]:
@@ -184,10 +197,11 @@ def vacuum(state: "ShellState", args: list[str]) -> None:
     page (one Raft entry the size of the vacuumed database).
     Prints the page count, freelist count and size before and after.
 
-    On servers that may refuse VACUUM (dqlite 1.13.0 to 1.18.1; the client
-    cannot tell 1.11, which runs it, from 1.13-1.15.0) it sends nothing and
-    says what to do instead: .backup FILE, .open NEW, .restore FILE into a
-    new database, and point the application at it. Refused under
+    dqlite 1.13.0 to 1.18.1 refuse VACUUM. On 1.15.1 to 1.18.1 it sends
+    nothing; on the oldest range (1.11, which runs it, and 1.13-1.15.0,
+    which the client cannot tell from 1.11) it tries. Where it is refused,
+    it says what to do instead: .backup FILE, .open NEW, .restore FILE into
+    a new database, and point the application at it. Refused under
     --read-only and inside a transaction (SQLite cannot VACUUM in one)."""
     from dqlite_shell.shell import engine
     if state.connected_to is not None and state.session.transaction.active:
@@ -196,11 +210,17 @@ def vacuum(state: "ShellState", args: list[str]) -> None:
     with failures("vacuum"):
         server = state.session.server
     why = cannot_vacuum(server)
-    if why:
+    if why and not _try_vacuum(server):
         raise CommandError(why)
+    from dqlite_shell.client.errors import ServerError
     with failures("vacuum"):
         before = _sizes(state)
-        state.session.execute("VACUUM")
+        try:
+            state.session.execute("VACUUM")
+        except ServerError as e:
+            if why and e.message == REFUSED_VACUUM:
+                raise CommandError(why) from None
+            raise
         after = _sizes(state)
     engine.show(state, ["vacuum", "page count", "freelist count", "size"],
                 [[("before", *before), ("after", *after)]])
