@@ -16,7 +16,7 @@ from typing import Callable
 
 from dqlite_shell.address import Address, AddressError, parse_address
 from dqlite_shell.native.errors import NodeError
-from dqlite_shell.native.library import load, require
+from dqlite_shell.native.library import has, load, require
 from dqlite_shell.native.proxy import Proxy, dial as default_dial
 
 log = logging.getLogger(__name__)
@@ -267,6 +267,20 @@ class Node:
                 lib.dqlite_node_destroy(self._node)
                 self._node = None
 
+    def _read_snapshots_as_written(self, lib) -> None:
+        """1.18's raft reads a snapshot as its compression setting says (LZ4 by
+        default), not as the file is: a dir written without compression then
+        fails to load. Unless the option was given, set it to what the newest
+        snapshot is."""
+        if "snapshot_compression" in self.options:
+            lib.dqlite_node_set_snapshot_compression(self._node,
+                                                     self.options["snapshot_compression"])
+            return
+        from dqlite_shell.offline.snapshots import newest_is_compressed
+        compressed = newest_is_compressed(self.data_dir)
+        if compressed is not None and has("dqlite_node_set_snapshot_compression"):
+            lib.dqlite_node_set_snapshot_compression(self._node, compressed)
+
     def describe_last_entry(self) -> tuple[int, int]:
         """``(index, term)`` of the last Raft log entry persisted in the data
         dir (libdqlite 1.17.0+), for a stopped node.
@@ -288,6 +302,7 @@ class Node:
             try:
                 if "auto_recovery" in self.options:
                     lib.dqlite_node_set_auto_recovery(self._node, self.options["auto_recovery"])
+                self._read_snapshots_as_written(lib)
                 index, term = ffi.new("uint64_t *"), ffi.new("uint64_t *")
                 rv = lib.dqlite_node_describe_last_entry(self._node, index, term)
                 if rv != 0:

@@ -116,6 +116,25 @@ def read_meta(data_dir: str, snapshot: Snapshot, findings: list[Finding]) -> Non
     snapshot.valid = bool(snapshot.size)
 
 
+def newest_is_compressed(data_dir: str) -> bool | None:
+    """Whether the newest snapshot in ``data_dir`` is an LZ4 frame (None:
+    no snapshot). 1.18's raft reads snapshots by its compression setting, not
+    by the file: a reader of the dir must set it to what was written."""
+    try:
+        names = os.listdir(data_dir)
+    except OSError:
+        return None
+    found = [s for s in map(match, names) if s is not None and s.data_file in names]
+    if not found:
+        return None
+    newest = max(found, key=sort_key)
+    try:
+        with open(os.path.join(data_dir, newest.data_file), "rb") as f:
+            return f.read(4) == LZ4_MAGIC
+    except OSError:
+        return None
+
+
 def read_data(data_dir: str, snapshot: Snapshot) -> bytes:
     """The snapshot's data, decompressed when it is an LZ4 frame. ValueError
     for a frame that does not decompress; OSError for the file."""

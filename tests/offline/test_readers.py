@@ -114,12 +114,12 @@ def test_snapshot_content(written):
             assert wal == b""
 
 
+@pytest.mark.parametrize("written", ["1.18-lz4-killed", "1.18-plain-stopped"], indirect=True)
 def test_last_entry_as_libdqlite_finds_it(written, tmp_path):
+    """libdqlite 1.17+ describes the last entry. 1.18's raft reads snapshots
+    by its compression setting, not by the file: dqlite-node sets it to what
+    the dir holds, so plain snapshots load too."""
     scenario, path = written
-    if scenario != "1.18-lz4-killed":
-        # 1.17+ needs 1.17+; and --describe-last-entry reads snapshots as LZ4
-        # (its default): 1.18's raft decides by its setting, not by the magic.
-        pytest.skip("--describe-last-entry: libdqlite 1.17+, with compressed snapshots")
     d = DataDir(path)
     # libdqlite closes open segments when it loads: a copy.
     index, term = last_entry(_copy(path, tmp_path))
@@ -280,10 +280,10 @@ def test_metadata_damage(written, tmp_path):
                                                         "expected 1"]
 
 
+@pytest.mark.parametrize("written", [name for name, (_, kill, _) in SCENARIOS.items() if kill],
+                         indirect=True)  # a clean stop leaves no open segment
 def test_garbage_after_the_open_segments_batches(written, tmp_path):
     scenario, path = written
-    if not SCENARIOS[scenario][1]:
-        pytest.skip("no open segment after a clean stop")
     copy = _copy(path, tmp_path)
     segment = next(s for s in DataDir(copy).segments if s.is_open and s.entries)
     end = segment.entries[-1].offset + segment.entries[-1].size + 4096
