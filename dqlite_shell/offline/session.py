@@ -26,6 +26,9 @@ class Offline:
 
     def __init__(self, data_dir: DataDir, database: str):
         self.dir = data_dir
+        # Every dir given (dqlite --offline DIR1 DIR2 ...: .freshest, .recover);
+        # the rest of the shell reads the first, ``dir``.
+        self.dirs: list[DataDir] = [data_dir]
         self.wanted = database  # rebuilt at its latest state on first use
         self.database: str | None = None  # the one rebuilt
         self.index: int | None = None  # as of which log index

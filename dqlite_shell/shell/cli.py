@@ -167,10 +167,12 @@ def _complete_servers(_ctx, _param, incomplete: str):
                    "once, within --timeout.")
 @click.option("-v", "--verbose", is_flag=True,
               help="With --ready: print the .status rows, and the verdict on stderr.")
-@click.option("--offline", type=click.Path(file_okay=False), metavar="DIR",
+@click.option("--offline", type=click.Path(file_okay=False), metavar="DIR", multiple=True,
               help="Read a stopped node's data dir DIR, never writing to it: .status, .log "
                    "(the Raft log), and SQL on a database rebuilt from its snapshot and log "
-                   "(.open [DATABASE] [latest|INDEX]); no cluster is contacted.")
+                   "(.open [DATABASE] [latest|INDEX]); no cluster is contacted. Several dirs "
+                   "(--offline DIR1 DIR2 ...): .freshest and .recover compare and recover "
+                   "them; the others read the first.")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True,
               callback=_print_version, help="Show the version (and libdqlite's) and exit.")
 def command(**options):
@@ -196,13 +198,13 @@ def command(**options):
 def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail,
         single_transaction, data_dir, scratch, cert, key, ca, profile=None, no_color=False,
         no_history=False, read_only=None, yes=False, audit_log=None, blob=None, ready=False,
-        verbose=False, offline=None) -> int:
+        verbose=False, offline=()) -> int:
     """Everything after option parsing; returns the exit status."""
     from dqlite_shell.shell import config, startup
     from dqlite_shell.shell.state import DEFAULT_DATABASE
 
     cert, command_opt = startup.go_cert_option(command_opt, cert, key)
-    if offline is not None:
+    if offline:
         startup.offline_conflicts(servers, scratch, data_dir, profile, ready)
     # Command line, then --profile, then DQLITE_SERVERS / DQLITE_DATABASE, then
     # the config file.
@@ -252,7 +254,7 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
         ssl_context = startup.tls_from_pem(chosen.cert_pem, chosen.key_pem, chosen.source, ca)
     else:
         ssl_context = startup.tls(cert, key, ca)
-    addresses = [] if offline is not None else startup.servers(servers)
+    addresses = [] if offline else startup.servers(servers)
     state = startup.make_state(addresses, database or DEFAULT_DATABASE, timeout=timeout,
                                ssl_context=ssl_context, settings=settings,
                                interactive=interactive)
@@ -270,8 +272,8 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
                               f"key of {config.path()}")
             from dqlite_shell.shell.commands.health import ready as cluster_ready
             return cluster_ready(state, verbose)
-        if offline is not None:
-            startup.start_offline(state, offline)
+        if offline:
+            startup.start_offline(state, list(offline))
         elif not addresses:
             startup.start_scratch(state, scratch or 1, data_dir)
         if interactive:
@@ -312,7 +314,9 @@ def main(argv=None) -> None:
     # script says where it stopped).
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        command.main(args=argv, prog_name=PROG, standalone_mode=False)
+        from dqlite_shell.shell.startup import offline_dirs_argv
+        args = offline_dirs_argv(sys.argv[1:] if argv is None else list(argv))
+        command.main(args=args, prog_name=PROG, standalone_mode=False)
     except click.exceptions.Abort:
         sys.exit(130)
     except click.ClickException as e:

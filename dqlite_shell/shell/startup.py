@@ -3,6 +3,7 @@ the scratch node, and running a script (with ``-1``) for an exit status."""
 
 from __future__ import annotations
 
+import os
 from typing import TextIO
 
 from dqlite_shell.shell.errors import Failure
@@ -158,19 +159,52 @@ def offline_conflicts(servers, scratch, data_dir, profile, ready) -> None:
                       f"{', '.join(given)}")
 
 
-def start_offline(state: ShellState, data_dir: str) -> None:
-    """Offline mode (``--offline DIR``): ``state.offline`` reads DIR; nothing connects."""
+def offline_dirs_argv(argv: list[str]) -> list[str]:
+    """``--offline DIR1 DIR2 ...`` as click takes it (``--offline`` repeated):
+    the words right after ``--offline DIR`` that are data dirs (a directory
+    holding metadata1, metadata2 or info.yaml) are more dirs, not DATABASE."""
+    out, i = [], 0
+    while i < len(argv):
+        word = argv[i]
+        out.append(word)
+        i += 1
+        if word == "--":
+            out.extend(argv[i:])
+            break
+        if word == "--offline" and i < len(argv):
+            out.append(argv[i])
+            i += 1
+        elif not word.startswith("--offline="):
+            continue
+        while i < len(argv) and _looks_like_data_dir(argv[i]):
+            out += ["--offline", argv[i]]
+            i += 1
+    return out
+
+
+def _looks_like_data_dir(word: str) -> bool:
+    return not word.startswith("-") and os.path.isdir(word) and any(
+        os.path.exists(os.path.join(word, n)) for n in ("metadata1", "metadata2", "info.yaml"))
+
+
+def start_offline(state: ShellState, data_dirs: list[str]) -> None:
+    """Offline mode (``--offline DIR ...``): ``state.offline`` reads the first
+    DIR (every one is in ``state.offline.dirs``); nothing connects."""
     from dqlite_shell.offline.datadir import DataDir, NotADataDir
     from dqlite_shell.offline.session import Offline
-    try:
-        found = DataDir(data_dir)
-    except NotADataDir as e:
-        raise Failure(str(e)) from None
-    state.offline = Offline(found, state.database)
-    holder = found.lock_holder()
-    if holder is not None:
-        state.warn(f"dqlite: warning: the node of {data_dir} is running (process {holder} holds "
-                   "dqlite-lock): what is read may change meanwhile")
+    found = []
+    for data_dir in data_dirs:
+        try:
+            found.append(DataDir(data_dir))
+        except NotADataDir as e:
+            raise Failure(str(e)) from None
+    state.offline = Offline(found[0], state.database)
+    state.offline.dirs = found
+    for d in found:
+        holder = d.lock_holder()
+        if holder is not None:
+            state.warn(f"dqlite: warning: the node of {d.path} is running (process {holder} "
+                       "holds dqlite-lock): what is read may change meanwhile")
 
 
 class _Scratch:

@@ -23,9 +23,10 @@ if TYPE_CHECKING:
 #: Commands that run offline as they are: output, settings, scripts, and
 #: the ones that only query the database (answered by the rebuilt one).
 LOCAL = frozenset({
-    ".bail", ".blob", ".changes", ".databases", ".exit", ".headers", ".help", ".indexes",
-    ".log", ".mode", ".nullvalue", ".once", ".output", ".pager", ".print", ".quit", ".read",
-    ".schema", ".separator", ".show", ".status", ".tables", ".timeout", ".timer", ".width",
+    ".bail", ".blob", ".changes", ".databases", ".exit", ".freshest", ".headers", ".help",
+    ".indexes", ".log", ".mode", ".nullvalue", ".once", ".output", ".pager", ".print",
+    ".quit", ".read", ".recover", ".schema", ".separator", ".show", ".status", ".tables",
+    ".timeout", ".timer", ".width",
 })
 
 
@@ -106,19 +107,9 @@ def _role(role) -> str:
 
 
 def _latest_configuration(offline):
-    """The newest configuration held: the last change entry, else the latest
-    snapshot's. ``(where, servers)`` or ``(None, None)``."""
-    from dqlite_shell.offline import configuration
-    d = offline.dir
-    for index, entry in reversed(list(d.entries())):
-        if entry.type == 3:
-            try:
-                return f"entry {index}", configuration.decode(d.entry_data(entry))
-            except (ValueError, OSError):
-                continue
-    if d.snapshot is not None:
-        return f"snapshot at {d.snapshot.index}", d.snapshot.servers
-    return None, None
+    """The newest configuration held (see offline.recovery.latest_configuration)."""
+    from dqlite_shell.offline.recovery import latest_configuration
+    return latest_configuration(offline.dir)
 
 
 def _segment_line(s) -> str:

@@ -180,3 +180,4 @@ def _load() -> None:
                                              kine, load, output, server, session)
     from dqlite_shell.shell.commands import storage  # noqa: F401
     from dqlite_shell.shell.commands import offline  # noqa: F401
+    from dqlite_shell.shell.commands import recovery  # noqa: F401
