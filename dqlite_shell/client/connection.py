@@ -73,6 +73,13 @@ class Connection:
     def address(self) -> str:
         return self._transport.address
 
+    def peer_certificate(self) -> dict | None:
+        """The certificate the node presented (``ssl.SSLSocket.getpeercert``'s
+        dict), or None without TLS."""
+        import ssl
+        sock = self._transport.sock
+        return (sock.getpeercert() or {}) if isinstance(sock, ssl.SSLSocket) else None
+
     def watch(self, on_silence, every: float = 1.0, stall: float | None = None) -> None:
         """Call ``on_silence(seconds)`` every ``every`` s while an answer has
         not begun (it may raise to give up); ``stall`` bounds silence inside

@@ -273,10 +273,9 @@ def _levels(conn: Connection, leads: bool, database: str) -> tuple[int, int]:
 
 def _certificate(conn: Connection) -> tuple[str | None, datetime | None]:
     """The subject and expiry of the certificate the node presented (TLS only)."""
-    sock = getattr(conn._transport, "sock", None)  # the client package's own socket
-    if not isinstance(sock, ssl.SSLSocket):
+    cert = conn.peer_certificate()
+    if cert is None:
         return None, None
-    cert = sock.getpeercert() or {}
     subject = ", ".join(f"{_SHORT.get(k, k)}={v}" for rdn in cert.get("subject", ())
                         for k, v in rdn) or None
     expires = None
