@@ -74,7 +74,7 @@ class DataDir:
         has_metadata = any(n in names for n in metadata_files.NAMES)
         if not (has_metadata or self.segments or self.snapshots):
             raise NotADataDir(f"{path}: not a dqlite node's data dir (no metadata1, "
-                              "metadata2, log segment or snapshot in it)")
+                              f"metadata2, log segment or snapshot in it){_below(path)}")
         self.segments.sort(key=segment_files.sort_key)
         self.snapshots.sort(key=snapshot_files.sort_key)
         self.info, self.cluster = self._app_files()
@@ -216,3 +216,15 @@ class DataDir:
             next_index = max(held, segment.end + 1)
         for gap in self.gaps:
             self.findings.append(Finding(gap.file, None, f"gap: {gap}"))
+
+
+def _below(path: str) -> str:
+    """A hint naming the node dirs just below ``path`` (``--data-dir`` and
+    LocalCluster keep each node in a ``nodeN`` dir), or ''."""
+    try:
+        below = sorted(entry.path for entry in os.scandir(path) if entry.is_dir()
+                       and any(os.path.exists(os.path.join(entry.path, name))
+                               for name in metadata_files.NAMES))
+    except OSError:
+        return ""
+    return f"; node dirs in it: {', '.join(below)}" if below else ""

@@ -170,6 +170,15 @@ def test_not_a_data_dir(tmp_path):
     assert run.status == 2 and run.err.endswith("missing: no such directory\n")
 
 
+def test_a_dir_holding_node_dirs_names_them(data_dir, tmp_path):
+    """--data-dir DIR keeps each node in DIR/nodeN: the line names them."""
+    import shutil
+    shutil.copytree(data_dir, tmp_path / "node1")
+    run = offline(str(tmp_path), "-c", ".status")
+    assert (run.status, run.out) == (2, "")
+    assert run.err.endswith(f"snapshot in it); node dirs in it: {tmp_path / 'node1'}\n"), run
+
+
 def test_offline_goes_alone(data_dir):
     run = offline(data_dir, "-s", "127.0.0.1:1", "-c", ".status")
     assert run.status == 2
