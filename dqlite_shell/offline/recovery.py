@@ -240,21 +240,23 @@ def raft_files(path: str) -> list[str]:
 
 
 def copy_steps(source: Candidate, others: list[Candidate]) -> list[str]:
-    """Shell lines that give each of ``others`` the recovered data of
-    ``source``: delete its own segments, snapshots and metadata, then copy
+    """Shell lines (absolute paths) that give each of ``others`` the
+    recovered data of ``source``: delete its own segments, snapshots and metadata, then copy
     ``source``'s segments, snapshots and cluster.yaml (not its metadata,
     nor info.yaml, which stays each node's own)."""
     copied = [n for n in raft_files(source.path) if n not in metadata_files.NAMES]
     if os.path.exists(os.path.join(source.path, CLUSTER_YAML)):
         copied.append(CLUSTER_YAML)
     lines = []
+    origin = os.path.abspath(source.path)
     for c in others:
-        lines.append(f"# node {c.id} at {c.address}: {c.path}")
-        old = raft_files(c.path)
+        target = os.path.abspath(c.path)
+        lines.append(f"# node {c.id} at {c.address}: {target}")
+        old = raft_files(target)
         if old:
-            lines.append("rm -f -- " + " ".join(shlex.quote(os.path.join(c.path, n))
+            lines.append("rm -f -- " + " ".join(shlex.quote(os.path.join(target, n))
                                                  for n in old))
-        lines.append("cp -p -- " + " ".join(shlex.quote(os.path.join(source.path, n))
+        lines.append("cp -p -- " + " ".join(shlex.quote(os.path.join(origin, n))
                                              for n in copied)
-                     + " " + shlex.quote(c.path.rstrip("/") + "/"))
+                     + " " + shlex.quote(target + "/"))
     return lines

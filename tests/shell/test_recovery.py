@@ -164,3 +164,59 @@ def test_refusals(lost, tmp_path):
     assert run.status == 1
     assert "start the shell with dqlite --offline DIR1 DIR2" in run.err
     assert not [n for n in os.listdir(cluster.data_dir) if n.endswith(".tar.gz")]
+
+
+def test_the_repl_asks_first(lost, tmp_path):
+    import re
+    import sys
+
+    import pexpect
+    cluster, dirs = lost
+    before = {d: _snapshot(d) for d in dirs}
+    best = max((DataDir(d) for d in dirs[:2]), key=lambda d: last_entry(d)[::-1])
+    env = dict(os.environ, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", NO_COLOR="1",
+               XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_STATE_HOME=str(tmp_path / "state"),
+               **ENV)
+    child = pexpect.spawn(sys.executable, ["-m", "dqlite_shell", "--offline", *dirs], env=env,
+                          encoding="utf-8", timeout=30, dimensions=(40, 200))
+    try:
+        line = f".recover --voters {best.info.address}\r"
+        child.send(line)
+        child.expect(re.escape("Do you want to proceed? [y/N]"))
+        child.send("n\r")
+        child.expect("recover: nothing done")
+        assert {d: _snapshot(d) for d in dirs} == before
+        child.send(line)
+        child.expect(re.escape("Do you want to proceed? [y/N]"))
+        child.send("y\r")
+        child.expect(re.escape(f"recovered {best.path}: its Raft configuration is now "
+                               f"{best.info.id}@{best.info.address}"))
+        child.expect(re.escape(f"then start the voters: {best.info.address}"))
+        child.expect(r"db@\S*>")  # a Ctrl-D typed while the command runs is eaten
+        child.send(".quit\r")
+        child.expect(pexpect.EOF)
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+    assert _snapshot(best.path) != before[best.path]
+    assert len([n for n in os.listdir(cluster.data_dir) if n.endswith(".tar.gz")]) == 3
+    # The one voter starts alone and holds every acknowledged row.
+    cluster.start(dirs.index(best.path))
+    session = Session([best.info.address], "db", timeout=15)
+    try:
+        assert session.execute("SELECT count(*) FROM t").fetchall() == [(30,)]
+    finally:
+        session.close()
+
+
+def test_offline_dirs_on_the_command_line(lost):
+    from dqlite_shell.shell.startup import offline_dirs_argv
+    _, dirs = lost
+    assert offline_dirs_argv(["--offline", dirs[0], dirs[1], dirs[2], "app", "SELECT 1"]) == [
+        "--offline", dirs[0], "--offline", dirs[1], "--offline", dirs[2], "app", "SELECT 1"]
+    assert offline_dirs_argv([f"--offline={dirs[0]}", dirs[1], "-c", dirs[2]]) == [
+        f"--offline={dirs[0]}", "--offline", dirs[1], "-c", dirs[2]]
+    assert offline_dirs_argv(["-s", "x", "--", "--offline", dirs[0], dirs[1]]) == [
+        "-s", "x", "--", "--offline", dirs[0], dirs[1]]
+    run = offline([dirs[0], "--offline", dirs[1]], "app", ".freshest")
+    assert run.status == 0 and run.out.splitlines()[1].startswith(f"{dirs[1]}|"), run
