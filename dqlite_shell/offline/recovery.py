@@ -190,7 +190,8 @@ def backup_path(path: str, backup_dir: str | None, stamp: str, taken: set[str]) 
     """Where ``path``'s tarball goes: ``NAME-STAMP.tar.gz`` in ``backup_dir``
     or beside the dir, never inside any dir given (checked by the caller)."""
     name = os.path.basename(os.path.normpath(os.path.abspath(path)))
-    folder = backup_dir or os.path.dirname(os.path.normpath(os.path.abspath(path)))
+    folder = os.path.abspath(backup_dir) if backup_dir else os.path.dirname(
+        os.path.normpath(os.path.abspath(path)))
     target = os.path.join(folder, f"{name}-{stamp}.tar.gz")
     n = 2
     while target in taken or os.path.lexists(target):
