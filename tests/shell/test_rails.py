@@ -91,7 +91,7 @@ def test_target_of_destructive_statements(sql, expected):
 def test_the_cluster_changing_commands_are_marked():
     changing = {c.name for c in registry.commands() if c.changes}
     assert changing == {".add", ".assign", ".remove", ".transfer", ".weight", ".reconfigure", ".drop",
-                        ".restore", ".import", ".vacuum"}
+                        ".restore", ".import", ".vacuum", ".recover"}
     asking = {c.name for c in registry.commands() if c.destructive}
     assert asking == {".assign", ".remove", ".reconfigure", ".drop"}
 
