@@ -220,3 +220,24 @@ def test_offline_dirs_on_the_command_line(lost):
         "-s", "x", "--", "--offline", dirs[0], dirs[1]]
     run = offline([dirs[0], "--offline", dirs[1]], "app", ".freshest")
     assert run.status == 0 and run.out.splitlines()[1].startswith(f"{dirs[1]}|"), run
+
+
+@pytest.mark.on_servers("1.17", "1.18")
+def test_freshest_agrees_with_libdqlite(lost, tmp_path):
+    """.freshest's last index and term are libdqlite's own
+    (dqlite_node_describe_last_entry, on copies: it may touch the dir)."""
+    import shutil
+    import sys
+    _, dirs = lost
+    run = offline(dirs, "-c", ".freshest")
+    assert run.status == 0, run
+    rows = [line.split("|") for line in run.out.splitlines()[:-1]]
+    for row, d in zip(rows, dirs):
+        copy = str(tmp_path / os.path.basename(d))
+        shutil.copytree(d, copy)
+        result = subprocess.run([sys.executable, "-m", "dqlite_shell.app.node_cli",
+                                 "--describe-last-entry", "--no-auto-recovery", "--dir", copy],
+                                capture_output=True, text=True, timeout=60,
+                                env=dict(os.environ, **ENV))
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == f"{copy}: last entry index {row[3]}, term {row[4]}\n"
