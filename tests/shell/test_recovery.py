@@ -13,7 +13,7 @@ import pytest
 
 from dqlite_shell.client.session import Session
 from dqlite_shell.offline.datadir import DataDir
-from dqlite_shell.offline.recovery import last_entry
+from dqlite_shell.offline.recovery import last_entry, latest_configuration
 from tests.native.servers import CURRENT
 from tests.shell.conftest import run_dqlite
 
@@ -150,6 +150,22 @@ def test_refusals(lost, tmp_path):
     assert run.status == 1
     assert run.err.strip() == (f"<command>:1: error: recover: {dirs[0]} and {copy} both say "
                                f"they are node {d1.info.id} (info.yaml)")
+    # A dir whose info.yaml gives its address another id than the Raft log does.
+    from dqlite_shell.native import nodeinfo
+    d2 = DataDir(dirs[1])
+    nodeinfo.write(str(copy), nodeinfo.NodeInfo(42, d2.info.address))
+    run = offline([dirs[0], str(copy)], "-c", f".recover {voters} --yes")
+    assert run.status == 1
+    where, _ = latest_configuration(DataDir(dirs[0]))
+    assert run.err.strip() == (f"<command>:1: error: recover: the dirs disagree: {dirs[0]} "
+                               f"(Raft configuration, {where}) says "
+                               f"{d2.info.address} is node {d2.info.id}, {copy}/info.yaml says "
+                               "node 42"), run
+    # Backups never go inside a data dir.
+    run = offline(dirs, "-c", f".recover {voters} --backup-dir {dirs[1]} --yes")
+    assert run.status == 1
+    assert run.err.strip() == (f"<command>:1: error: recover: --backup-dir {dirs[1]} is inside "
+                               f"the data dir {dirs[1]}: backups go outside every dir")
     # A voter that is no dir's address; the old dir cannot be the one kept.
     run = offline(dirs, "-c", ".recover --voters 127.0.0.1:1 --yes")
     assert run.status == 1 and "127.0.0.1:1 is not the address of any dir given" in run.err
@@ -163,7 +179,8 @@ def test_refusals(lost, tmp_path):
     run = run_dqlite("-s", "127.0.0.1:1", "-c", ".freshest")
     assert run.status == 1
     assert "start the shell with dqlite --offline DIR1 DIR2" in run.err
-    assert not [n for n in os.listdir(cluster.data_dir) if n.endswith(".tar.gz")]
+    for folder in (cluster.data_dir, tmp_path):
+        assert not [n for n in os.listdir(folder) if n.endswith(".tar.gz")]
 
 
 def test_the_repl_asks_first(lost, tmp_path):
