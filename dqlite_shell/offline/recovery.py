@@ -163,7 +163,7 @@ def check(found: list[Candidate], accepts_connections) -> None:
 def plan(found: list[Candidate], voters: list[str]) -> tuple[Candidate, list[tuple[int, str, int]]]:
     """The dir to recover and the new membership ``[(id, address, role)]``:
     the voters, each the address of a dir given (its id from info.yaml);
-    the freshest dir must be one of them."""
+    the freshest dir (of equally fresh ones, a voter) must be one of them."""
     by_address = {c.address: c for c in found}
     nodes = []
     for address in voters:
@@ -176,6 +176,8 @@ def plan(found: list[Candidate], voters: list[str]) -> tuple[Candidate, list[tup
             raise RecoveryError(f"--voters: {address} is given twice")
         nodes.append((c.id, c.address, 0))
     best = freshest(found)
+    # Of equally fresh dirs, a voter's: any of them holds the same log.
+    best = next((c for c in found if c.key == best.key and c.address in voters), best)
     if best.last_index is None:
         raise RecoveryError("no dir holds any log entry or snapshot: nothing to recover")
     if best.address not in voters:

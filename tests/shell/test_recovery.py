@@ -258,3 +258,23 @@ def test_freshest_agrees_with_libdqlite(lost, tmp_path):
                                 env=dict(os.environ, **ENV))
         assert result.returncode == 0, result.stderr
         assert result.stdout == f"{copy}: last entry index {row[3]}, term {row[4]}\n"
+
+
+def test_of_equally_fresh_dirs_a_voter_is_kept():
+    from types import SimpleNamespace
+
+    from dqlite_shell.offline.recovery import Candidate, RecoveryError, explain, freshest, plan
+
+    def candidate(name, node_id, index, term):
+        return Candidate(SimpleNamespace(path=name), node_id, f"127.0.0.1:{node_id}", index, term,
+                         None)
+    found = [candidate("a", 1, 10, 2), candidate("b", 2, 10, 2), candidate("c", 3, 12, 1)]
+    assert freshest(found).path == "a"  # term first, then index; the first of equals
+    assert explain(found[0], found) == ("a is the freshest: highest term 2, then highest index "
+                                        "10 (as fresh as b: either will do)")
+    best, nodes = plan(found, ["127.0.0.1:2", "127.0.0.1:3"])
+    assert best.path == "b" and nodes == [(2, "127.0.0.1:2", 0), (3, "127.0.0.1:3", 0)]
+    with pytest.raises(RecoveryError, match="the freshest dir a .* must be one of the --voters"):
+        plan(found, ["127.0.0.1:3"])
+    with pytest.raises(RecoveryError, match="127.0.0.1:3 is given twice"):
+        plan(found, ["127.0.0.1:1", "127.0.0.1:3", "127.0.0.1:3"])
