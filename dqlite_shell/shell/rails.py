@@ -148,10 +148,11 @@ def confirmed(state: "ShellState", item: "Item") -> bool:
     if warning is None:
         return True
     state.warn(f"You're about to run a destructive command on {cluster_name(state)}: {warning}")
-    return _ask()
+    return ask()
 
 
-def _ask() -> bool:
+def ask() -> bool:
+    """Ask "Do you want to proceed?" on the terminal; no (also Ctrl-C, Ctrl-D) is False."""
     import click
     try:
         return click.confirm("Do you want to proceed?", default=False, err=True)

@@ -290,7 +290,8 @@ def parse_cluster_yaml(text: str, path: str = "cluster.yaml") -> list[tuple[int,
     return [(node.id, node.address, node.role) for node in nodes]
 
 
-def _accepts_connections(address: str) -> bool:
+def accepts_connections(address: str) -> bool:
+    """Whether something accepts TCP connections at ``address`` (a node seems to run there)."""
     from dqlite_shell.address import AddressError, parse_address
     try:
         addr = parse_address(address)
@@ -356,7 +357,7 @@ def reconfigure(state: "ShellState", args: list[str]) -> None:
                            "node's id and address")
     if not any(os.path.exists(os.path.join(data_dir, f"metadata{n}")) for n in (1, 2)):
         raise CommandError(f"{data_dir} holds no Raft data (no metadata1 or metadata2)")
-    if _accepts_connections(info.address):
+    if accepts_connections(info.address):
         raise CommandError(f"a node seems to be running at {info.address} (the address in "
                            f"{nodeinfo.path_in(data_dir)}); stop it first")
     if not any(node_id == info.id and address == info.address

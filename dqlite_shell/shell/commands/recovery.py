@@ -97,13 +97,13 @@ def recover(state: "ShellState", args: list[str]) -> None:
     them are left out of the new cluster (and alone). Then run the copy
     lines and start the voters."""
     from dqlite_shell.offline import recovery
-    from dqlite_shell.shell.commands.data import _accepts_connections
+    from dqlite_shell.shell.commands.data import accepts_connections
 
     voters, backup_dir, yes = _options(args)
     dirs = _dirs(state, ".recover")
     found = recovery.candidates(dirs)
     try:
-        recovery.check(found, _accepts_connections)
+        recovery.check(found, accepts_connections)
         best, nodes = recovery.plan(found, voters)
     except recovery.RecoveryError as e:
         raise CommandError(f"recover: {e}") from None
@@ -160,8 +160,8 @@ def _go_ahead(state: "ShellState", yes: bool) -> bool:
                                  and not getattr(state, "stdin_is_script", False))
     if not asks:
         raise CommandError("recover: nothing done: a script must add --yes to apply this plan")
-    from dqlite_shell.shell.rails import _ask
-    if _ask():
+    from dqlite_shell.shell.rails import ask
+    if ask():
         return True
     state.warn("recover: nothing done")
     return False
