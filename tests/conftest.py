@@ -237,3 +237,15 @@ def cluster_factory(tmp_path):
     yield make
     for cluster in made:
         cluster.close()
+
+
+@pytest.fixture
+def process_cluster(cluster_factory):
+    """Three ``dqlite-node`` processes a test may SIGSTOP or kill (a stopped
+    one is woken at the end: it cannot take the SIGTERM that closes it)."""
+    import signal
+    cluster = cluster_factory(3, processes=True)
+    yield cluster
+    for index in range(3):
+        if cluster.running(index):
+            os.kill(cluster.pid(index), signal.SIGCONT)

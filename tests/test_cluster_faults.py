@@ -24,12 +24,8 @@ CRASHER = "SELECT ts FROM d1"
 
 
 @pytest.fixture
-def cluster(cluster_factory):
-    cluster = cluster_factory(3, processes=True)
-    yield cluster
-    for index in range(3):  # a stopped process cannot take SIGTERM
-        if cluster.running(index):
-            os.kill(cluster.pid(index), signal.SIGCONT)
+def cluster(process_cluster):
+    return process_cluster
 
 
 def _session(cluster, timeout=15) -> Session:

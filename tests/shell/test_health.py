@@ -78,15 +78,6 @@ def test_status_takes_no_argument(shared_cluster, shell):
         run_command(state, ".status now")
 
 
-@pytest.fixture
-def process_cluster(cluster_factory):
-    cluster = cluster_factory(3, processes=True)
-    yield cluster
-    for index in range(3):  # a stopped process cannot take SIGTERM
-        if cluster.running(index):
-            os.kill(cluster.pid(index), signal.SIGCONT)
-
-
 def test_frozen_member_costs_one_timeout(process_cluster):
     """A frozen node accepts the connection and answers nothing: all its
     questions together wait one timeout, and its row says so."""
