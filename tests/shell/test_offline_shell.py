@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -206,7 +207,7 @@ def test_repl(data_dir, tmp_path):
                           env=environment, encoding="utf-8", timeout=30, dimensions=(40, 200))
     try:
         child.expect(f"not connected \\(offline: reading the data dir {data_dir}\\)")
-        child.expect("db@")
+        child.expect(re.escape(f"ro db@offline:{os.path.basename(data_dir)}>"))
         child.sendline("SELECT count(*) FROM t;")
         child.expect(f"\\b{datadirs.ROWS}\\b")
         child.sendline(".leader")
