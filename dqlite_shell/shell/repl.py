@@ -175,15 +175,23 @@ def _run_one(state: "ShellState", item: Item, cache: SchemaCache) -> bool:
         return False
     finally:
         state.out.flush()
-    first = item.text.lstrip().split(None, 1)[0] if item.text.strip() else ""
-    if item.is_command:
-        from dqlite_shell.shell.commands import registry
-        changed = getattr(registry.lookup(first), "name", None) in _SCHEMA_COMMANDS  # .op too
-    else:
-        changed = first.upper() in _SCHEMA_CHANGES
-    if changed:
-        cache.refresh()
+        # Also after a failure: an .import that stopped half-way made its table.
+        if _may_change_schema(item):
+            cache.refresh()
     return True
+
+
+def _may_change_schema(item: Item) -> bool:
+    """Whether completion should fetch the schema again after ``item``."""
+    first = item.text.lstrip().split(None, 1)[0] if item.text.strip() else ""
+    if not item.is_command:
+        return first.upper() in _SCHEMA_CHANGES
+    from dqlite_shell.shell.commands import registry
+    try:
+        command = registry.lookup(first)
+    except Exception:  # noqa: BLE001 - an ambiguous prefix ran nothing
+        return False
+    return getattr(command, "name", None) in _SCHEMA_COMMANDS  # .op too
 
 
 def _interrupted(state: "ShellState", started: float) -> None:

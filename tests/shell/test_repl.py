@@ -89,13 +89,17 @@ def _offered(child, typed: str, name: str) -> None:
 
 
 @pytest.mark.parametrize("command", [".import --csv {path} giraffe_spots",
-                                     ".restore --append {db}"])
+                                     ".restore --append {db}",
+                                     ".import --csv {bad} giraffe_spots"])
 def test_tables_made_by_dot_commands_are_completed(repl, node, tmp_path, command):
-    """.import and .restore make tables: completion fetches the schema again."""
+    """.import and .restore make tables: completion fetches the schema again,
+    also after an import that failed after making its table."""
     import sqlite3
     from dqlite_shell.client.session import Session
     path = tmp_path / "spots.csv"
     path.write_text("n,label\n1,one\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("n,label\n1,one\n2\n")
     db = tmp_path / "spots.db"
     with sqlite3.connect(db) as source:
         source.execute("CREATE TABLE giraffe_spots (n, label)")
@@ -105,7 +109,7 @@ def test_tables_made_by_dot_commands_are_completed(repl, node, tmp_path, command
     child = repl("-s", node.address)
     child.expect(prompt(node.address))
     _offered(child, "SELECT n FROM early_b", "early_bird")  # the first fetch is done
-    child.send(command.format(path=path, db=db) + "\r")
+    child.send(command.format(path=path, db=db, bad=bad) + "\r")
     child.expect(prompt(node.address))
     _offered(child, "SELECT n FROM giraffe_s", "giraffe_spots")
     leave(child)
