@@ -126,6 +126,18 @@ def test_writes_and_cluster_commands_are_refused(data_dir):
     assert run.out == f"{datadirs.ROWS}\n"  # nothing was deleted
 
 
+def test_help_says_what_commands_mean_offline(data_dir):
+    run = offline(data_dir, "-c", ".help .open", "-c", ".help .leader", "-c", ".help .tables")
+    assert run.status == 0, run
+    lines = run.out.splitlines()
+    assert lines[:2] == ["usage: .open [DATABASE] [latest|INDEX]",
+                         "Rebuild DATABASE from the data dir as of INDEX (default: latest) "
+                         "and read it"]
+    assert (f"offline: .leader needs a running cluster (this shell reads the data dir "
+            f"{data_dir}) (online: .leader)") in lines
+    assert "usage: .tables [PATTERN]" in lines
+
+
 def test_backup(data_dir, tmp_path):
     target = tmp_path / "copy.db"
     run = offline(data_dir, "-c", f".backup {target}")

@@ -37,9 +37,9 @@ def offline_variant(state: "ShellState", cmd: Command) -> Command:
         return cmd
     variant = _VARIANTS.get(cmd.name)
     if variant is not None:
-        usage, args, func = variant
-        return dataclasses.replace(cmd, usage=usage, func=func, min_args=args[0],
-                                   max_args=args[1])
+        usage, summary, args, func = variant
+        return dataclasses.replace(cmd, usage=usage, summary=summary, func=func,
+                                   min_args=args[0], max_args=args[1])
     raise CommandError(f"offline: {cmd.name} needs a running cluster (this shell reads the "
                        f"data dir {state.offline.dir.path})")
 
@@ -236,7 +236,11 @@ def offline_backup(state: "ShellState", args: list[str]) -> None:
     state.offline.backup(path)
 
 
+#: Offline meanings: usage, summary (.help), argument counts, function.
 _VARIANTS = {
-    ".open": (".open [DATABASE] [latest|INDEX]", (0, 2), offline_open),
-    ".backup": (".backup [main] FILE", (1, 2), offline_backup),
+    ".open": (".open [DATABASE] [latest|INDEX]",
+              "Rebuild DATABASE from the data dir as of INDEX (default: latest) and read it",
+              (0, 2), offline_open),
+    ".backup": (".backup [main] FILE", "Save the rebuilt database as one standalone SQLite file",
+                (1, 2), offline_backup),
 }

@@ -160,6 +160,13 @@ def help_(state: "ShellState", args: list[str]) -> None:
     if not any(key.startswith(name) for key in COMMANDS):
         raise CommandError(f"unknown command {args[0]}; .help lists the commands")
     cmd = resolve(name)  # an abbreviation too; several are listed
+    if state.offline is not None:  # dqlite --offline: what the command means there
+        from dqlite_shell.shell.commands.offline import offline_variant
+        try:
+            cmd = offline_variant(state, cmd)
+        except CommandError as e:
+            state.print(f"{e} (online: {cmd.usage})")
+            return
     state.print(f"usage: {cmd.usage}")
     state.print(cmd.summary)
     if cmd.aliases:
