@@ -263,7 +263,7 @@ def test_databases_lines_are_sqlite3s(node, tmp_path):
 # -- the REPL: a pipe is not paged, and the prompt comes after the command ----------------
 
 def test_repl_once_pipe_is_not_paged_and_waited_for(node, tmp_path):
-    pexpect = pytest.importorskip("pexpect")
+    import pexpect  # a test dependency: never skipped
     env = dict(os.environ, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", NO_COLOR="1",
                XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_STATE_HOME=str(tmp_path / "state"),
                PAGER="sed s/^/PAGED:/")
