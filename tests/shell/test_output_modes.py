@@ -276,6 +276,17 @@ def test_dqlite_width_and_separator_are_sqlite3s(node):
     assert b"\t12345678901\t\xc3\xa9\r\n" in out and b" | " in out and b";" in out
 
 
+def test_csv_quotes_the_separator_not_the_comma(node):
+    """sqlite3 quotes a comma only when it is the separator (found by hypothesis)."""
+    # (sqlite3's .mode csv ends lines with CRLF, ours with LF: set the row separator)
+    script = _script(".mode csv", ".separator ; \\r\\n", "SELECT ',' AS \",\", ';', 'a b';",
+                     ".separator , \\r\\n", "SELECT ',', ';';")
+    status, out, err = dqlite_bytes("-s", node.address, "--headers", stdin=script)
+    assert (status, err) == (0, b""), (out, err)
+    assert out == sqlite3_cli(":memory:", "-header", stdin=script)
+    assert out.startswith(b',;"\x27;\x27";"\x27a b\x27"\r\n,;";";"a b"\r\n'), out
+
+
 def test_dqlite_format_option_sets_the_separators(node):
     for fmt, first in (("tabs", b"\t\tx\n"), ("ascii", b"\x1f\x1fx\x1e"),
                        ("quote", b"NULL,'','x'\n"), ("box", "┌".encode())):

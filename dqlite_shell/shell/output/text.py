@@ -59,15 +59,28 @@ class ListRenderer(Renderer):
 
 
 # sqlite3's shell quotes a CSV field holding a control character, a space,
-# '"', "'", ',' or any byte >= 0x7f (its needCsvQuote table), and an empty one.
-_CSV_NEEDS_QUOTES = re.compile("[\x00-\x20\"',\x7f-\U0010ffff]").search
+# '"', "'" or any byte >= 0x7f (its needCsvQuote table), the column
+# separator (',' unless .separator says otherwise), and an empty one.
+_CSV_QUOTED = "\x00-\x20\"'\x7f-\U0010ffff"
+_CSV_NEEDS_QUOTES = re.compile(f"[{_CSV_QUOTED},]").search
+
+
+def csv_needs_quotes(separator: str = ","):
+    """The search that finds what makes a field need quotes with this
+    ``separator``: sqlite3's characters and the separator, in one pattern so
+    that a field is scanned once (one character class when it can be)."""
+    if separator == ",":
+        return _CSV_NEEDS_QUOTES
+    if len(separator) == 1:
+        return re.compile(f"[{_CSV_QUOTED}{re.escape(separator)}]").search
+    return re.compile(f"[{_CSV_QUOTED}]|{re.escape(separator)}").search
 
 
 def csv_field(text: str, separator: str = ",") -> str:
     """One field as ``sqlite3 -csv`` writes it: as is, or between double
     quotes with inner ones doubled when it is empty, holds a character
     ``sqlite3`` quotes (see ``_CSV_NEEDS_QUOTES``) or the ``separator``."""
-    if text and _CSV_NEEDS_QUOTES(text) is None and separator not in text:
+    if text and csv_needs_quotes(separator)(text) is None:
         return text
     return '"' + text.replace('"', '""') + '"'
 
@@ -90,6 +103,7 @@ class CsvRenderer(Renderer):
                  separator: str = ",", row_separator: str | None = None, **options):
         super().__init__(out, columns, **options)
         self.separator = separator
+        self._needs_quotes = csv_needs_quotes(separator)
         self.line_end = row_separator if row_separator is not None else \
             "\r\n" if crlf else "\n"
 
@@ -100,9 +114,9 @@ class CsvRenderer(Renderer):
         sep = self.separator
         if sep == "," and set(map(type, column)) <= _NUMBERS_OR_NULL:
             return texts                # no number holds a comma
-        nullvalue, needs = self.nullvalue, _CSV_NEEDS_QUOTES
+        nullvalue, needs = self.nullvalue, self._needs_quotes
         return [nullvalue if value is None
-                else text if text and needs(text) is None and sep not in text
+                else text if text and needs(text) is None
                 else '"' + text.replace('"', '""') + '"'
                 for value, text in zip(column, texts)]
 
