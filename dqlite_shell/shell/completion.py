@@ -17,7 +17,6 @@ dot-command line reads it (POSIX shell words: ``'odd name'``).
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shlex
 import threading
@@ -330,9 +329,3 @@ class ShellCompleter(Completer):
             return [c.name for c in registry.commands()]
         return ()
 
-
-def history_path() -> str:
-    """``$XDG_STATE_HOME/dqlite/history`` (default ``~/.local/state/dqlite/history``)."""
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"),
-                                                            ".local", "state")
-    return os.path.join(base, "dqlite", "history")

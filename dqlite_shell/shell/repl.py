@@ -5,15 +5,12 @@ statement. Only this path imports prompt_toolkit and pygments."""
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 import time
 from typing import TYPE_CHECKING
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
-from prompt_toolkit.history import FileHistory, InMemoryHistory
-from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.styles import Style, merge_styles, style_from_pygments_cls
@@ -24,7 +21,10 @@ from pygments.token import Keyword, Text
 
 from dqlite_shell import __version__
 from dqlite_shell.shell import audit, rails, script
-from dqlite_shell.shell.completion import SchemaCache, ShellCompleter, history_path
+from dqlite_shell.shell.completion import SchemaCache, ShellCompleter
+from dqlite_shell.shell.history import make_history
+from dqlite_shell.shell.prompt import prompt_text
+from dqlite_shell.shell.repl_keys import key_bindings
 from dqlite_shell.shell.script import Item, split_script
 from dqlite_shell.shell.script_input import InputError, checked_lines
 
@@ -44,69 +44,8 @@ class DqliteLexer(SqlLexer):
     tokens = {"root": [(r"^(\s*)(\.[a-zA-Z]+)", bygroups(Text, Keyword.Pseudo)), inherit]}
 
 
-def is_complete(text: str) -> bool:
-    """Enter runs the input when it is a dot-command or complete SQL."""
-    stripped = text.strip()
-    # A NUL cannot reach SQLite's check: Enter then runs the input, which is
-    # refused with one line.
-    return (not stripped or stripped.startswith(".") and "\n" not in stripped
-            or "\x00" in text or sqlite3.complete_statement(text))
-
-
-def _key_bindings() -> KeyBindings:
-    keys = KeyBindings()
-
-    # c-j too: keys typed ahead while a statement runs reach the terminal in
-    # cooked mode, where Enter arrives as a newline (c-j), not c-m.
-    @keys.add("enter")
-    @keys.add("c-j")
-    def _(event):
-        buffer = event.current_buffer
-        if buffer.complete_state is not None and buffer.complete_state.current_completion:
-            buffer.apply_completion(buffer.complete_state.current_completion)
-            return
-        if is_complete(buffer.text):
-            buffer.validate_and_handle()
-        else:
-            buffer.insert_text("\n")
-
-    @keys.add("escape", "enter")
-    def _(event):  # Alt-Enter: run whatever is there
-        event.current_buffer.validate_and_handle()
-
-    return keys
-
-
-def _history(enabled: bool):
-    if not enabled:
-        return InMemoryHistory()
-    path = history_path()
-    try:
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        fd = os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600)
-        os.close(fd)
-        os.chmod(path, 0o600)
-    except OSError:
-        return InMemoryHistory()  # an unwritable home must not stop the shell
-    return FileHistory(path)
-
-
 def _color_enabled(state: "ShellState") -> bool:
     return state.color and not os.environ.get("NO_COLOR")
-
-
-def prompt_text(state: "ShellState") -> str:
-    """``MODE [CLUSTER:]DATABASE@LEADER> ``: ro (read-only) or rw, the
-    profile's name for the cluster if any, the database and the leader (the
-    first server until it is known); offline ``ro DATABASE@offline:DIR> ``."""
-    from dqlite_shell.shell.rails import mode_name
-    if state.offline is not None:  # dqlite --offline DIR: read-only, whatever the mode says
-        offline = state.offline
-        name = os.path.basename(offline.dir.path.rstrip("/")) or offline.dir.path
-        return f"ro {offline.database or offline.wanted}@offline:{name}> "
-    where = state.connected_to or (state.servers[0] if state.servers else "?")
-    cluster = f"{state.profile_name}:" if state.profile_name else ""
-    return f"{mode_name(state)} {cluster}{state.database}@{where}> "
 
 
 def run(state: "ShellState") -> int:
@@ -122,9 +61,9 @@ def run(state: "ShellState") -> int:
         lexer=PygmentsLexer(DqliteLexer) if color else None,
         style=style, include_default_pygments_style=False,
         completer=ShellCompleter(cache, list(FORMATS) + sorted(ALIASES)),
-        complete_while_typing=True, history=_history(state.history),
+        complete_while_typing=True, history=make_history(state.history),
         auto_suggest=AutoSuggestFromHistory(), enable_history_search=False,
-        multiline=True, key_bindings=_key_bindings(),
+        multiline=True, key_bindings=key_bindings(),
         color_depth=None if color else ColorDepth.MONOCHROME,
         prompt_continuation=lambda width, line, soft: "...> ".rjust(width),
     )
