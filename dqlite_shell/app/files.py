@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 
+from dqlite_shell.atomic_write import write_atomically
 from dqlite_shell.client.nodestore import NodeStoreError, format_yaml, read_yaml
 
 STORE_FILE = "cluster.yaml"
@@ -27,11 +28,11 @@ def read_store(data_dir: str) -> list[str]:
 def write_store(data_dir: str, members: list[tuple[int, str, int]]) -> None:
     """Replace ``cluster.yaml`` with ``members`` (id, address, role), atomically,
     byte for byte as go-dqlite's app writes it (``[]`` for none)."""
-    _write(os.path.join(data_dir, STORE_FILE), format_yaml(members))
+    write_atomically(os.path.join(data_dir, STORE_FILE), format_yaml(members))
 
 
 def mark_joining(data_dir: str) -> None:
-    _write(os.path.join(data_dir, JOIN_FILE), "")
+    write_atomically(os.path.join(data_dir, JOIN_FILE), "")
 
 
 def joining(data_dir: str) -> bool:
@@ -52,13 +53,3 @@ def forget(data_dir: str) -> None:
             os.remove(os.path.join(data_dir, name))
         except FileNotFoundError:
             pass
-
-
-def _write(path: str, text: str) -> None:
-    tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)

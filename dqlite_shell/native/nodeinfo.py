@@ -43,11 +43,7 @@ def read(data_dir: str) -> NodeInfo | None:
 
 def write(data_dir: str, info: NodeInfo) -> None:
     """Store ``info`` atomically (write then rename)."""
+    from dqlite_shell.atomic_write import write_atomically
     from dqlite_shell.client.nodestore import dump_yaml, node_yaml
-    path = path_in(data_dir)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(dump_yaml(node_yaml(info.id, info.address, info.role)))
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_atomically(path_in(data_dir), dump_yaml(node_yaml(info.id, info.address, info.role)),
+                     mode=0o644)

@@ -17,6 +17,7 @@ import sqlite3
 import tempfile
 from typing import TYPE_CHECKING, Callable
 
+from dqlite_shell.atomic_write import write_private
 from dqlite_shell.shell.commands import failures, node_connection, usage_error
 from dqlite_shell.shell.commands.registry import (FILE, TABLE, TEXT, CommandError,
                                                   command)
@@ -61,32 +62,6 @@ def database_files(fetch: Callable[[str], list[tuple[str, bytes]]],
             return None
         raise
     return files if any(data for _, data in files) else None
-
-
-def write_private(path: str, data: bytes, overwrite: bool) -> None:
-    """Write ``data`` to a new file at ``path`` with mode 0600.
-
-    Without ``overwrite`` an existing file (or symlink) is an error; with it
-    the file is replaced atomically (never written through a symlink).
-    """
-    if not overwrite:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        tmp = path
-    else:
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".",
-                                   prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o600)
-            f.write(data)
-        if tmp != path:
-            os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def is_node_address(word: str) -> bool:

@@ -167,7 +167,8 @@ def collect(state: "ShellState", args: list[str]) -> None:
     cluster.yaml, and the servers given), and a MANIFEST that lists the
     files, names the members that could not be reached and what could not
     be collected. It never holds table data nor keys."""
-    from dqlite_shell.shell.commands.data import _exists, _split_force, write_private
+    from dqlite_shell.atomic_write import write_private
+    from dqlite_shell.shell.commands.data import _exists, _split_force
     words, force = _split_force(".collect", args, (1, 1))
     target = words[0]
     if not force and os.path.lexists(target):

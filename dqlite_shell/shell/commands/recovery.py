@@ -172,7 +172,7 @@ def _apply(state: "ShellState", best, nodes: list[tuple[int, str, int]]) -> None
     from dqlite_shell.client.nodestore import format_yaml
     from dqlite_shell.native import Node
     from dqlite_shell.offline import recovery
-    from dqlite_shell.shell.commands.data import write_private
+    from dqlite_shell.atomic_write import write_private
     with failures("recover"):
         Node(best.address, best.path, node_id=best.id).recover(nodes)
         write_private(os.path.join(best.path, recovery.CLUSTER_YAML),

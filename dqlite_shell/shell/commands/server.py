@@ -21,9 +21,10 @@ import sys
 import tempfile
 from typing import TYPE_CHECKING
 
+from dqlite_shell.atomic_write import write_private
 from dqlite_shell.shell.commands import failures
 from dqlite_shell.shell.commands.cluster import go_json
-from dqlite_shell.shell.commands.data import database_files, write_private
+from dqlite_shell.shell.commands.data import database_files
 from dqlite_shell.shell.commands.registry import DATABASE, CommandError, command
 
 if TYPE_CHECKING:
