@@ -31,6 +31,7 @@ from dqlite_shell.native import nodeinfo
 from dqlite_shell.native.errors import NativeError
 from dqlite_shell.native.library import generate_node_id, require
 from dqlite_shell.native.node import BOOTSTRAP_ID, OPTIONS, Node
+from dqlite_shell.wire.constants import ROLE_NAMES
 
 PROG = "dqlite-node"
 
@@ -47,7 +48,7 @@ PROG = "dqlite-node"
 @click.option("-j", "--join", "join_addresses", multiple=True, metavar="ADDRS",
               help="Join the cluster of these nodes (comma-separated, repeatable) "
                    "instead of bootstrapping a new one.")
-@click.option("--role", type=click.Choice(["voter", "standby", "spare"]),
+@click.option("--role", type=click.Choice(ROLE_NAMES),
               help="Role to take when joining (default: voter; on a restart, the role kept).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               metavar="SECONDS", help="How long joining may take.")

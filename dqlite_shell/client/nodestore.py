@@ -18,6 +18,8 @@ import os
 import sqlite3
 from typing import Any, NamedTuple
 
+from dqlite_shell.wire.constants import Role
+
 
 class NodeStoreError(ValueError):
     """A node store that cannot be read; the message names file and line."""
@@ -126,7 +128,6 @@ def _compose(text: str, path: str):
 
 _MAX_ID = 2**64 - 1
 _KEYS = {"id": "ID", "address": "Address", "role": "Role"}
-_ROLES = {"voter": 0, "standby": 1, "stand-by": 1, "spare": 2}
 _NULL, _INT = "tag:yaml.org,2002:null", "tag:yaml.org,2002:int"
 
 
@@ -153,8 +154,11 @@ def _value(field: str, node, where: str) -> int | str:
         if not text:
             raise NodeStoreError(f"{where}: empty Address")
         return text
-    if field == "Role" and text.lower() in _ROLES:
-        return _ROLES[text.lower()]
+    if field == "Role" and not text.isdigit():
+        try:
+            return int(Role.parse(text))  # voter, standby, stand-by, spare
+        except ValueError:
+            pass
     if node.tag != _INT:  # a bool, a float, a quoted number: go's decoder refuses them too
         raise NodeStoreError(f"{where}: {field} must be a number, not {text!r}")
     number = yaml.constructor.SafeConstructor().construct_yaml_int(node)  # 0x.., 1_000

@@ -18,6 +18,7 @@ from dqlite_shell.address import Address, AddressError, parse_address
 from dqlite_shell.native.errors import NodeError
 from dqlite_shell.native.library import has, load, require
 from dqlite_shell.native.proxy import Proxy, dial as default_dial
+from dqlite_shell.wire.constants import Role
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,6 @@ log = logging.getLogger(__name__)
 #: which is also go-dqlite's ``BootstrapID``).
 BOOTSTRAP_ID = 0x2DC171858C3155BE
 
-#: Role numbers as libdqlite and the wire protocol use them.
-ROLES = {"voter": 0, "standby": 1, "spare": 2}
 
 #: Options of later libdqlite releases: keyword -> (symbol, what errors call it).
 #: Each is checked against the loaded library's symbols when a Node is made.
@@ -259,7 +258,7 @@ class Node:
                     info.size = ffi.sizeof("dqlite_node_info_ext")
                     info.id = node_id
                     info.address = int(ffi.cast("uintptr_t", addr))
-                    info.dqlite_role = ROLES[role] if isinstance(role, str) else int(role)
+                    info.dqlite_role = int(Role.parse(role))
                 rv = lib.dqlite_node_recover_ext(self._node, infos, len(nodes))
                 if rv != 0:
                     raise NodeError(f"cannot recover node {self.address}", rv, self._errmsg(ffi, lib))
@@ -330,8 +329,10 @@ def _check_configuration(nodes) -> None:
     for node_id, address, role in nodes:
         if node_id in ids or address in addresses:
             raise NodeError(f"node {node_id:#x} at {address} is listed twice", code=2)
-        if (role if isinstance(role, str) else int(role)) not in (*ROLES, *ROLES.values()):
-            raise NodeError(f"node {node_id:#x}: unknown role {role!r}", code=2)
+        try:
+            Role.parse(role)
+        except ValueError:
+            raise NodeError(f"node {node_id:#x}: unknown role {role!r}", code=2) from None
         ids.add(node_id)
         addresses.add(address)
 

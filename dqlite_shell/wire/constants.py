@@ -128,8 +128,38 @@ class ValueType(_NamedIntEnum):
 
 
 class Role(_NamedIntEnum):
-    """Raft roles of a cluster node (``DQLITE_VOTER`` ...)."""
+    """Raft roles of a cluster node (``DQLITE_VOTER`` ...).
+
+    The one place role names live: :attr:`label` (``voter``, ``standby``,
+    ``spare``: what our commands take), :attr:`go_name` (go-dqlite's
+    ``NodeRole.String()``: ``stand-by``) and :meth:`parse` (any of them, or
+    the number).
+    """
 
     VOTER = 0
     STANDBY = 1
     SPARE = 2
+
+    @property
+    def go_name(self) -> str:
+        """The name go-dqlite prints (``voter``, ``stand-by``, ``spare``)."""
+        return "stand-by" if self is Role.STANDBY else self.label
+
+    @classmethod
+    def parse(cls, word: "str | int") -> "Role":
+        """``voter``, ``standby`` or ``stand-by``, ``spare`` (any case), or 0-2.
+
+        Raises ValueError naming the choices when ``word`` is none of them.
+        """
+        if isinstance(word, int) and not isinstance(word, bool):
+            if word in cls._value2member_map_:
+                return cls(word)
+            raise ValueError(f"unknown Role {word!r} (expected 0, 1 or 2)")
+        text = str(word).strip().lower()
+        if text.isdigit() and int(text) in cls._value2member_map_:
+            return cls(int(text))
+        return cls.from_name("standby" if text == "stand-by" else text)
+
+
+#: The role names commands take, in role order (``voter standby spare``).
+ROLE_NAMES: tuple[str, ...] = tuple(role.label for role in Role)

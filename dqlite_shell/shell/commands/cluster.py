@@ -19,22 +19,20 @@ if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
     from dqlite_shell.wire.messages import NodeInfo
 
-#: Role names as go-dqlite's NodeRole.String() spells them (note "stand-by").
-GO_ROLE_NAMES = {0: "voter", 1: "stand-by", 2: "spare"}
-
 _MAX_ID = 2**64 - 1
 
 
 def role_name(role) -> str:
-    return GO_ROLE_NAMES.get(0 if role is None else int(role), "unknown role")
+    """A role as go-dqlite prints it (``stand-by``); None is a voter (1.11 omits it)."""
+    try:
+        return Role(0 if role is None else int(role)).go_name
+    except ValueError:
+        return "unknown role"
 
 
 def parse_role(name: str) -> Role:
     """voter, standby (or stand-by, as ``.cluster`` prints it), spare, or 0-2."""
-    word = name.strip().lower()
-    if word.isdigit() and int(word) in (0, 1, 2):
-        return Role(int(word))
-    return Role.from_name("standby" if word == "stand-by" else word)
+    return Role.parse(name)
 
 
 def go_json(value) -> str:
