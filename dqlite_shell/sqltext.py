@@ -364,6 +364,22 @@ def _token(sql: str, pos: int) -> tuple[str, int]:
     return sql[pos:end], end
 
 
+def tokens(sql: str, pos: int = 0):
+    """``(start, token)`` for each token of ``sql`` from ``pos``, as
+    :func:`_token` reads them (words, quoted names and strings as written,
+    numbers, one other character each), comments and blanks skipped."""
+    while True:
+        token, pos = _token(sql, pos)
+        if not token:
+            return
+        yield pos - len(token), token
+
+
+#: A quoted name or string token (``"a""b"``, ``[a]``, ```a```) -> the name it
+#: stands for; other tokens as they are.
+unquote = _unquote
+
+
 class Pragma(NamedTuple):
     """A PRAGMA statement's parts (see :func:`pragma`)."""
     explained: bool       # under EXPLAIN [QUERY PLAN]

@@ -12,26 +12,29 @@ quotes).  After an opening ``"``, `````` ` `````` or ``[`` the name is
 completed and closed with the same quote.  Nothing is offered inside a
 string literal or a comment.  A dot-command argument is quoted as the
 dot-command line reads it (POSIX shell words: ``'odd name'``).
+
+What is offered follows the statement under the cursor
+(:mod:`.completion_scope`): after FROM, tables; after JOIN, foreign-key joins
+(``orders o ON o.user_id = u.id``) then tables; after ``t.`` or ``alias.``,
+that table's columns only; elsewhere the columns of the statement's tables
+first, then other names, functions and keywords.  The schema comes from
+:class:`~dqlite_shell.shell.completion_schema.SchemaCache`.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import shlex
-import threading
-from typing import TYPE_CHECKING, Iterable
+from dataclasses import dataclass
+from typing import Iterable, Iterator
 
 from prompt_toolkit.completion import Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
+from dqlite_shell.shell import completion_scope as where
 from dqlite_shell.shell.commands import registry
+from dqlite_shell.shell.completion_schema import Schema, SchemaCache  # SchemaCache: re-exported
 from dqlite_shell.sqltext import SQL_KEYWORDS
-
-if TYPE_CHECKING:
-    from dqlite_shell.shell.state import ShellState
-
-log = logging.getLogger(__name__)
 
 
 #: Words completed as keywords: SQLite's keywords, then type names and table
@@ -155,60 +158,24 @@ def _shell_words(line: str) -> list[tuple[int, str]]:
     return words
 
 
-class SchemaCache:
-    """Table, view and column names of the open database, and node addresses.
+@dataclass(frozen=True)
+class _Here:
+    """The statement around the word being typed: its tables, what belongs
+    at the word, and the tables named before it (those a JOIN joins to)."""
+    scope: where.Scope
+    context: where.Context
+    before: tuple[where.TableRef, ...]
 
-    :meth:`refresh` starts a background fetch on its own connection (bounded
-    by a short timeout); readers always get the last complete answer.
-    """
 
-    def __init__(self, state: "ShellState", timeout: float = 2.0):
-        self._state = state
-        self._timeout = timeout
-        self._lock = threading.Lock()
-        self.tables: list[str] = []
-        self.columns: list[str] = []
-        self.addresses: list[str] = []
-        self._running = False
-        self._again = False
-
-    def refresh(self) -> None:
-        if self._state.offline is not None:
-            return  # dqlite --offline: no cluster to ask
-        with self._lock:
-            if self._running:
-                self._again = True
-                return
-            self._running = True
-        threading.Thread(target=self._fetch, daemon=True, name="dqlite-schema").start()
-
-    def _fetch(self) -> None:
-        from dqlite_shell.client.session import Session
-        while True:
-            state = self._state
-            session = Session(state.session.store.addresses() or state.servers, state.database,
-                              timeout=self._timeout, ssl_context=state.ssl_context)
-            try:
-                names = [r[0] for r in session.execute(
-                    "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
-                    "AND substr(name, 1, 7) <> 'sqlite_' ORDER BY name").fetchall()]
-                columns: set[str] = set()
-                for name in names:
-                    columns.update(r[1] for r in session.execute(
-                        f"PRAGMA table_info({quote_identifier(name)})").fetchall())
-                addresses = [n.address for n in session.cluster()]
-                with self._lock:
-                    self.tables, self.columns = names, sorted(columns)
-                    self.addresses = addresses
-            except Exception as e:  # noqa: BLE001 - completion must never break the prompt
-                log.debug("schema refresh failed: %s", e)
-            finally:
-                session.close()
-            with self._lock:
-                if not self._again:
-                    self._running = False
-                    return
-                self._again = False
+def _here(document: Document, typed: int, closed: int = 0) -> _Here:
+    """Read the statement under the cursor, without the ``typed`` characters
+    before the cursor (the word being completed) and ``closed`` after it."""
+    text, cursor = document.text, document.cursor_position
+    start, end = where.statement_at(text, cursor)
+    before = text[start:cursor - typed]
+    found = where.scope(before + " " + text[cursor + closed:end])
+    return _Here(found, where.context(before),
+                 tuple(r for r in found.tables if r.start < len(before)))
 
 
 class ShellCompleter(Completer):
@@ -226,29 +193,32 @@ class ShellCompleter(Completer):
             return
         kind, start = open_token(text)
         if kind == "identifier":
-            yield from self._quoted_names(text[start:], document.text_after_cursor)
+            yield from self._quoted_names(document, text[start:])
         if kind != "code":
             return
         word = _WORD_BEFORE.search(text).group()
-        if not word or word[0].isdigit() or word[0] == "$":
+        if word[:1].isdigit() or word[:1] == "$":
+            return
+        here = _here(document, len(word))
+        if not word and not (here.context.kind == where.QUALIFIED or (
+                complete_event.completion_requested
+                and here.context.kind in (where.JOIN, where.ON))):
             return
         lower = word.lower()
         seen = set()
-        for candidate, meta in self._sql_candidates():
+        for candidate, meta, shown in self._sql_candidates(self.cache.schema, here):
             if not candidate.lower().startswith(lower):
                 continue
             if meta == "keyword":  # in the case the user types keywords in
-                shown = candidate.upper() if word[0].isupper() else candidate.lower()
-            elif meta == "function":
-                shown = candidate
-            else:
+                shown = candidate.upper() if word[:1].isupper() else candidate.lower()
+            elif shown is None:
                 shown = quote_identifier(candidate)
             key = shown.lower()
             if key not in seen and key != lower:
                 seen.add(key)
                 yield Completion(shown, -len(word), display_meta=meta)
 
-    def _quoted_names(self, typed: str, after: str):
+    def _quoted_names(self, document: Document, typed: str):
         """Names completing an identifier whose opening quote the user typed
         (``typed`` starts with it); the quote is kept and closed."""
         quote = typed[0]
@@ -257,8 +227,10 @@ class ShellCompleter(Completer):
         if quote != "[":
             prefix = prefix.replace(close + close, close)
         lower = prefix.lower()
+        after = document.text_after_cursor
+        here = _here(document, len(typed), 1 if after.startswith(close) else 0)
         seen = set()
-        for name, meta in self._names():
+        for name, meta in self._names(self.cache.schema, here):
             if name.lower().startswith(lower) and name not in seen:
                 seen.add(name)
                 shown = enclose(name, quote)
@@ -267,18 +239,62 @@ class ShellCompleter(Completer):
                 if shown != typed:
                     yield Completion(shown, -len(typed), display_meta=meta)
 
-    def _names(self):
-        for name in self.cache.tables:
+    def _names(self, schema: Schema, here: _Here) -> Iterator[tuple[str, str]]:
+        """``(name, meta)``: the names that belong where the cursor is, the
+        likeliest first."""
+        context, scope = here.context, here.scope
+        if context.kind == where.QUALIFIED:
+            for name in self._qualified(schema, scope, context.qualifier):
+                yield name, "column"
+            return
+        if context.kind in (where.COLUMN, where.ON):
+            for ref in scope.tables:
+                for name in _columns(schema, scope, ref.name):
+                    yield name, "column"
+            for ref in scope.tables:
+                if ref.alias:
+                    yield ref.alias, "alias"
+        for name in scope.ctes:
             yield name, "table"
-        for name in self.cache.columns:
-            yield name, "column"
+        for name in schema.tables:
+            yield name, "table"
+        if context.kind in (where.COLUMN, where.ON):
+            for name in schema.all_columns:
+                yield name, "column"
 
-    def _sql_candidates(self):
-        yield from self._names()
-        for name in FUNCTIONS:
-            yield name, "function"
+    @staticmethod
+    def _qualified(schema: Schema, scope: where.Scope, qualifier: str) -> Iterable[str]:
+        """The columns ``qualifier.`` can be followed by: those of the table
+        the statement calls so, else of the table or WITH name so named; the
+        tables after ``main.`` or ``temp.``; nothing for an unknown name."""
+        ref = scope.lookup(qualifier)
+        if ref is not None:
+            return _columns(schema, scope, ref.name)
+        found = _columns(schema, scope, qualifier)
+        if found or qualifier in scope.ctes:
+            return found
+        if qualifier.lower() in ("main", "temp"):
+            return schema.tables
+        return ()
+
+    def _sql_candidates(self, schema: Schema, here: _Here):
+        """``(name to match, meta, text to insert or None to quote name)``."""
+        kind = here.context.kind
+        if kind == where.JOIN:
+            for table, text in where.joins(here.before, schema.foreign_keys, quote_identifier):
+                yield table, "join", text
+        elif kind == where.ON:
+            for text in where.conditions(here.before, schema.foreign_keys, quote_identifier):
+                yield text, "join", text
+        for name, meta in self._names(schema, here):
+            yield name, meta, None
+        if kind in (where.QUALIFIED, where.JOIN):
+            return
+        if kind != where.TABLE:
+            for name in FUNCTIONS:
+                yield name, "function", name
         for name in KEYWORDS:
-            yield name, "keyword"
+            yield name, "keyword", None
 
     def _command(self, text: str, document: Document, complete_event):
         words = _shell_words(text)
@@ -291,10 +307,16 @@ class ShellCompleter(Completer):
         cmd = registry.lookup(words[0][1])
         if cmd is None:
             return
-        position = len(words) - 2
         start, current = words[-1]
         typed = text[start:]
-        if position >= len(cmd.complete):
+        options = _options(cmd.usage)
+        if options and current.startswith("-"):
+            for option in options:
+                if option.startswith(current) and option != current:
+                    yield Completion(option, -len(typed))
+            return
+        position = _position([w for _, w in words[1:-1]], cmd.usage)
+        if position is None or position >= len(cmd.complete):
             return
         kind = cmd.complete[position]
         if kind == registry.FILE:
@@ -310,7 +332,7 @@ class ShellCompleter(Completer):
 
     def _choices(self, kind: str) -> Iterable[str]:
         if kind == registry.ADDRESS:
-            return self.cache.addresses
+            return self.cache.schema.addresses
         if kind == registry.ROLE:
             return ROLES
         if kind == registry.FORMAT:
@@ -324,8 +346,44 @@ class ShellCompleter(Completer):
             from dqlite_shell.shell.commands.kine import SUBCOMMANDS
             return SUBCOMMANDS
         if kind == registry.TABLE:
-            return self.cache.tables
+            return self.cache.schema.tables
+        if kind == registry.DATABASE:
+            return self.cache.databases()
         if kind == registry.COMMAND:
             return [c.name for c in registry.commands()]
         return ()
 
+
+
+def _columns(schema: Schema, scope: where.Scope, table: str | None) -> tuple[str, ...]:
+    """The columns of ``table``: the schema's, or a WITH name's declared ones."""
+    if table is None:
+        return ()
+    return schema.columns_of(table) or scope.ctes.get(table, ())
+
+
+_OPTION = re.compile(r"--[a-z][a-z-]*")
+_OPTION_WITH_VALUE = re.compile(r"(--[a-z][a-z-]*) [A-Z]")
+
+
+def _options(usage: str) -> list[str]:
+    """The ``--options`` a dot-command's usage line names."""
+    return list(dict.fromkeys(_OPTION.findall(usage)))
+
+
+def _position(words: list[str], usage: str) -> int | None:
+    """Which positional argument comes after ``words`` (the arguments typed
+    before the current one), options and their values not counted when the
+    usage names options; None right after an option that takes a value."""
+    if "--" not in usage:
+        return len(words)
+    takes_value = set(_OPTION_WITH_VALUE.findall(usage))
+    position, value_next = 0, False
+    for word in words:
+        if value_next:
+            value_next = False
+        elif word.startswith("-") and len(word) > 1:
+            value_next = "--" + word.lstrip("-") in takes_value
+        else:
+            position += 1
+    return None if value_next else position

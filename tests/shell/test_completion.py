@@ -152,3 +152,175 @@ def test_file_names_are_quoted_as_the_command_line_reads_them(tmp_path, monkeypa
     assert set(offers(comp, ".read pl")) == {".read plain.sql"}
     (line,) = offers(comp, ".read it")
     assert registry.split_args(line) == [".read", "it's.sql"]
+
+
+# -- completion that follows the statement (issue 17) ---------------------------
+
+SHOP = [
+    "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT)",
+    "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users, total REAL)",
+    'CREATE TABLE "order items" (order_id INTEGER, line INTEGER, sku TEXT, '
+    "FOREIGN KEY (order_id) REFERENCES orders(id))",
+    "CREATE TABLE employees (id INTEGER PRIMARY KEY, "
+    "boss_id INTEGER REFERENCES employees(id), ename TEXT)",
+    "CREATE VIEW big_spenders AS SELECT user_id, total AS spent FROM orders WHERE total > 100",
+    "CREATE TABLE gone (x)",
+    "CREATE VIEW broken AS SELECT x FROM gone",  # its table dropped below
+    "DROP TABLE gone",
+    "INSERT INTO users VALUES (1, 'ann', 'ann@example.com'), (2, 'bob', NULL)",
+    "INSERT INTO orders VALUES (10, 1, 150.0), (11, 2, 20.0)",
+    "INSERT INTO \"order items\" VALUES (10, 1, 'tea')",
+    "INSERT INTO employees VALUES (1, NULL, 'chief'), (2, 1, 'clerk')",
+]
+
+
+def _fetched(state, wanted: int) -> SchemaCache:
+    cache = SchemaCache(state)
+    cache.refresh()
+    deadline = time.monotonic() + 10
+    while len(cache.tables) < wanted and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return cache
+
+
+@pytest.fixture
+def shop(shell, node):
+    """(shell state on a node holding SHOP, a completer with its schema fetched)."""
+    state = shell([node.address])
+    for sql in SHOP:
+        state.session.execute(sql)
+    cache = _fetched(state, 6)
+    assert cache.tables == ("big_spenders", "broken", "employees", "order items", "orders",
+                            "users")
+    return state, ShellCompleter(cache, ["table"])
+
+
+def ordered(completer, before: str, after: str = "", requested: bool = True) -> list[str]:
+    """The texts offered at the cursor after ``before``, in the order offered."""
+    event = CompleteEvent(completion_requested=requested)
+    return [c.text for c in completer.get_completions(Document(before + after, len(before)),
+                                                     event)]
+
+
+def test_the_schema_has_columns_per_table_and_the_foreign_keys(shop):
+    _state, comp = shop
+    schema = comp.cache.schema
+    assert schema.columns_of("USERS") == ("id", "name", "email")
+    assert schema.columns_of("order items") == ("order_id", "line", "sku")
+    assert schema.columns_of("big_spenders") == ("user_id", "spent")  # a view's own names
+    assert schema.columns_of("broken") == ()  # it fails; the others are still read
+    assert schema.primary_keys["orders"] == ("id",)
+    keys = {(k.child, k.child_columns, k.parent, k.parent_columns)
+            for k in schema.foreign_keys}
+    assert keys == {("orders", ("user_id",), "users", ("id",)),  # REFERENCES users: its key
+                    ("order items", ("order_id",), "orders", ("id",)),
+                    ("employees", ("boss_id",), "employees", ("id",))}
+
+
+def test_a_qualifier_completes_only_its_tables_columns(shop):
+    state, comp = shop
+    assert offers(comp, "SELECT u.", " FROM users u") == {
+        f"SELECT u.{c} FROM users u": "column" for c in ("id", "name", "email")}
+    assert offers(comp, "SELECT o.t", " FROM orders AS o") == {
+        "SELECT o.total FROM orders AS o": "column"}
+    assert offers(comp, "SELECT i.s", ' FROM "order items" i') == {
+        'SELECT i.sku FROM "order items" i': "column"}
+    assert offers(comp, 'SELECT "order items".l', ' FROM "order items"') == {
+        'SELECT "order items".line FROM "order items"': "column"}
+    assert offers(comp, "SELECT users.na") == {"SELECT users.name": "column"}
+    assert offers(comp, "SELECT s.", " FROM big_spenders s") == {
+        "SELECT s.user_id FROM big_spenders s": "column",
+        "SELECT s.spent FROM big_spenders s": "column"}
+    # An opened quote after the qualifier: that table's columns, quoted.
+    assert offers(comp, 'SELECT u."e', " FROM users u") == {
+        'SELECT u."email" FROM users u': "column"}
+    # Unknown qualifiers and subqueries: nothing.
+    assert offers(comp, "SELECT zz.", " FROM users u") == {}
+    assert offers(comp, "SELECT q.", " FROM (SELECT 1 AS one) q") == {}
+    # WITH names with declared columns.
+    assert offers(comp, "WITH r(a, b) AS (SELECT 1, 2) SELECT r.", " FROM r") == {
+        "WITH r(a, b) AS (SELECT 1, 2) SELECT r.a FROM r": "column",
+        "WITH r(a, b) AS (SELECT 1, 2) SELECT r.b FROM r": "column"}
+    for line in ("SELECT u.email FROM users u", 'SELECT i.sku FROM "order items" i',
+                 'SELECT "order items".line FROM "order items"', 'SELECT u."email" FROM users u'):
+        assert rows(state, line)
+
+
+def test_the_statements_own_columns_come_first(shop):
+    _state, comp = shop
+    got = ordered(comp, "SELECT e", " FROM users WHERE 1")
+    assert got[0] == "email"
+    assert got.index("employees") < got.index("ename")  # then other tables, their columns
+    assert got.index("ename") < got.index("each")  # keywords last
+    # The FROM clause may come after the cursor, among several statements.
+    got = ordered(comp, "SELECT 1; SELECT na", " FROM orders o JOIN users u; SELECT 2")
+    assert got[0] == "name"
+    assert ordered(comp, "SELECT * FROM users WHERE na")[0] == "name"
+    assert ordered(comp, "UPDATE orders SET t")[0] == "total"
+    assert ordered(comp, "INSERT INTO orders (u")[:1] == ["user_id"]
+    assert ordered(comp, "SELECT * FROM orders ORDER BY t")[0] == "total"
+    # After FROM, tables (then keywords), no columns.
+    got = ordered(comp, "SELECT * FROM o")
+    assert got[:2] == ['"order items"', "orders"]
+    assert "order_id" not in got and "or" in got
+    assert ordered(comp, "SELECT * FROM users, o")[:2] == ['"order items"', "orders"]
+
+
+def test_join_offers_foreign_key_joins_both_ways(shop):
+    state, comp = shop
+    got = ordered(comp, "SELECT * FROM users u JOIN ")
+    assert got[0] == "orders o ON o.user_id = u.id"
+    assert "users" in got and "orders" in got  # plain names follow
+    got = ordered(comp, "SELECT * FROM orders JOIN ")
+    assert set(got[:2]) == {"users ON users.id = orders.user_id",
+                            '"order items" ON "order items".order_id = orders.id'}
+    assert ordered(comp, "SELECT * FROM orders o JOIN ord")[0] == \
+        '"order items" oi ON oi.order_id = o.id'
+    got = ordered(comp, "SELECT * FROM employees e LEFT JOIN em")
+    assert set(got[:2]) == {"employees e2 ON e2.id = e.boss_id",
+                            "employees e2 ON e2.boss_id = e.id"}
+    # A self-join without aliases gets one, or the statement would be ambiguous.
+    assert ordered(comp, "SELECT * FROM employees JOIN em")[0] == \
+        "employees e ON e.id = employees.boss_id"
+    # Not while typing a blank, only on Tab.
+    assert ordered(comp, "SELECT * FROM users u JOIN ", requested=False) == []
+    for line in ("SELECT count(*) FROM users u JOIN orders o ON o.user_id = u.id",
+                 'SELECT count(*) FROM orders o JOIN "order items" oi ON oi.order_id = o.id',
+                 "SELECT count(*) FROM employees e LEFT JOIN employees e2 ON e2.id = e.boss_id",
+                 "SELECT count(*) FROM employees JOIN employees e ON e.id = employees.boss_id"):
+        assert rows(state, line)[0][0] >= 1, line
+
+
+def test_on_offers_the_foreign_key_condition(shop):
+    state, comp = shop
+    assert ordered(comp, "SELECT * FROM users u JOIN orders o ON ")[0] == "o.user_id = u.id"
+    assert ordered(comp, "SELECT * FROM users u JOIN orders o ON o")[0] == "o.user_id = u.id"
+    got = ordered(comp, "SELECT * FROM users JOIN orders ON u")
+    assert got[0] == "orders.user_id = users.id" or got[0] == "user_id"
+    assert rows(state, "SELECT u.name FROM users u JOIN orders o ON o.user_id = u.id "
+                       "ORDER BY o.id") == [("ann",), ("bob",)]
+
+
+def test_open_completes_the_databases_the_shell_knows(shop, node):
+    state, comp = shop
+    assert offers(comp, ".open ") == {".open db": ""}
+    state.open("other")
+    comp.cache.refresh()  # as the REPL does after .open
+    assert set(offers(comp, ".open ")) == {".open other", ".open db"}
+    assert offers(comp, ".open o") == {".open other": ""}
+
+
+def test_dot_command_options_are_skipped_and_completed(shop, tmp_path, monkeypatch):
+    _state, comp = shop
+    (tmp_path / "people.csv").write_text("n\n1\n")
+    monkeypatch.chdir(tmp_path)
+    assert set(offers(comp, ".import --csv pe")) == {".import --csv people.csv"}
+    assert set(offers(comp, ".import --skip 1 pe")) == {".import --skip 1 people.csv"}
+    assert set(offers(comp, ".import --csv people.csv us")) == {
+        ".import --csv people.csv users"}
+    assert set(offers(comp, ".import --skip ")) == set()  # the value of --skip
+    assert ".import --csv" in offers(comp, ".import --c")
+    assert set(offers(comp, ".once --bom pe")) == {".once --bom people.csv"}
+    assert set(offers(comp, ".output pe")) == {".output people.csv"}
+    for name in (".read", ".import", ".restore", ".once", ".output"):
+        assert registry.FILE in registry.lookup(name).complete, name
