@@ -39,6 +39,11 @@ _BLOB_PAD = [bytes((8 - i) % 8) for i in range(8)]
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
 
+# Value-type codes as plain ints, for the hot loops (taken from ValueType once).
+_INTEGER, _FLOAT, _TEXT, _BLOB, _NULL = (int(ValueType.INTEGER), int(ValueType.FLOAT), int(ValueType.TEXT),
+                                         int(ValueType.BLOB), int(ValueType.NULL))
+_UNIXTIME, _ISO8601, _BOOLEAN = int(ValueType.UNIXTIME), int(ValueType.ISO8601), int(ValueType.BOOLEAN)
+
 
 def pad8(n: int) -> int:
     """``n`` rounded up to a multiple of 8."""
@@ -110,7 +115,7 @@ def encode_params(values) -> bytes:
     return encode_params_schema(values)[0]
 
 
-def encode_params_schema(values) -> tuple[bytes, int]:
+def encode_params_schema(values, wide: bool = False) -> tuple[bytes, int]:
     """Encode a sequence of statement parameters as a params tuple.
 
     An empty sequence encodes to ``b""``: the 1.11.1 server treats a body that
@@ -125,8 +130,9 @@ def encode_params_schema(values) -> tuple[bytes, int]:
 
     Returns the bytes and the request schema that carries them: up to
     :data:`MAX_PARAMS` values the count is one byte (schema 0, every server);
-    more take a 4-byte count (schema 1, dqlite 1.12+). Type codes are one
-    byte each either way.
+    more take a 4-byte count (schema 1, dqlite 1.12+); ``wide`` asks for the
+    4-byte count whatever the number (the ``params32`` kind of
+    :mod:`.schema`). Type codes are one byte each either way.
     """
     if type(values) is not tuple and type(values) is not list:
         if isinstance(values, (Mapping, str, bytes, bytearray, memoryview)):
@@ -135,7 +141,7 @@ def encode_params_schema(values) -> tuple[bytes, int]:
     n = len(values)
     if n == 0:
         return b"", 0
-    if n <= MAX_PARAMS:
+    if n <= MAX_PARAMS and not wide:
         head = 1
         codes = bytearray(pad8(n + 1))
         codes[0] = n
@@ -156,21 +162,21 @@ def encode_params_schema(values) -> tuple[bytes, int]:
             # Fast paths for the exact common types; everything else (subclasses,
             # out-of-range ints, NUL in text ...) goes through _encode_param.
             if t is int and _INT64_MIN <= v <= _INT64_MAX:
-                codes[i + head] = 1
+                codes[i + head] = _INTEGER
                 append(_I64.pack(v))
             elif t is str and "\0" not in v:
-                codes[i + head] = 3
+                codes[i + head] = _TEXT
                 data = v.encode()
                 append(data)
                 append(_TEXT_PAD[len(data) & 7])
             elif t is float:
-                codes[i + head] = 2
+                codes[i + head] = _FLOAT
                 append(_F64.pack(v))
             elif v is None:
-                codes[i + head] = 5
+                codes[i + head] = _NULL
                 append(_ZEROS)
             elif t is bytes:
-                codes[i + head] = 4
+                codes[i + head] = _BLOB
                 append(_U64.pack(len(v)))
                 append(v)
                 append(_BLOB_PAD[len(v) & 7])
@@ -232,7 +238,13 @@ class Encoder:
         return self
 
     def params(self, values) -> Encoder:
+        """A params tuple, one-byte count (four bytes past 255 values)."""
         self.buf += encode_params(values)
+        return self
+
+    def params32(self, values) -> Encoder:
+        """A params tuple with a four-byte count (revision 1 requests)."""
+        self.buf += encode_params_schema(values, wide=True)[0]
         return self
 
     def raw(self, data: bytes) -> Encoder:
@@ -297,6 +309,10 @@ class Decoder:
     def float64(self) -> float:
         return _F64.unpack_from(self.buf, self._need(8))[0]
 
+    def optional_uint64(self) -> int:
+        """A uint64 that a body may leave out: 0 when nothing remains."""
+        return self.uint64() if self.pos != self.end else 0
+
     def peek_uint64(self) -> int | None:
         """The next uint64 without consuming it, or None if fewer than 8 bytes remain."""
         if self.pos + 8 > self.end:
@@ -350,11 +366,18 @@ class Decoder:
 
     def params(self) -> list:
         """A params tuple (see :func:`encode_params`); an exhausted body means no params."""
+        return self._params(1)
+
+    def params32(self) -> list:
+        """A params tuple with a four-byte count (revision 1 requests)."""
+        return self._params(4)
+
+    def _params(self, head: int) -> list:
         if self.pos == self.end:
             return []
-        n = self.uint8()
+        n = self.uint8() if head == 1 else self.uint32()
         codes = self.buf[self.pos : self.pos + n]
-        self.skip(pad8(n + 1) - 1)
+        self.skip(pad8(n + head) - head)
         values = []
         for i, code in enumerate(codes):
             values.append(self.value(code, f"parameter {i}"))
@@ -362,22 +385,22 @@ class Decoder:
 
     def value(self, code: int, where: str = "value", check_padding: bool = True):
         """One value of type ``code``; ``where`` names it in error messages."""
-        if code == 1:
+        if code == _INTEGER:
             return self.int64()
-        if code == 2:
+        if code == _FLOAT:
             return self.float64()
-        if code == 3:
+        if code == _TEXT:
             return self.text(check_padding)
-        if code == 4:
+        if code == _BLOB:
             return self.blob()
-        if code == 5:
+        if code == _NULL:
             self.skip(8)
             return None
-        if code == 9:
+        if code == _UNIXTIME:
             return UnixTime(self.int64())
-        if code == 10:
+        if code == _ISO8601:
             return Iso8601(self.text(check_padding))
-        if code == 11:
+        if code == _BOOLEAN:
             return self.uint64() != 0
         raise ProtocolError(f"unknown value type {code} for {where} in {self.what}")
 

@@ -19,7 +19,9 @@ from typing import NamedTuple
 from .constants import HEADER_SIZE, MAX_BODY_SIZE, PROTOCOL_VERSION
 from .errors import ProtocolError
 
-_HEADER = struct.Struct("<IBBH")
+#: The frame header: words, type, schema, extra. The one declaration of it
+#: (requests.py and client/transport.py pack and unpack with this Struct).
+HEADER = struct.Struct("<IBBH")
 _U64 = struct.Struct("<Q")
 
 _HANDSHAKE = _U64.pack(PROTOCOL_VERSION)
@@ -49,7 +51,7 @@ def encode_header(msg_type: int, body_size: int, schema: int = 0) -> bytes:
     if body_size % 8:
         raise ValueError(f"message body must be a multiple of 8 bytes, got {body_size}")
     try:
-        return _HEADER.pack(body_size >> 3, msg_type, schema, 0)
+        return HEADER.pack(body_size >> 3, msg_type, schema, 0)
     except struct.error:
         raise ValueError(
             f"cannot encode header: type={msg_type!r} schema={schema!r} body_size={body_size}"
@@ -69,7 +71,7 @@ def parse_header(data: bytes | bytearray | memoryview, max_body_size: int = MAX_
     """
     if len(data) != HEADER_SIZE:
         raise ProtocolError(f"frame header must be {HEADER_SIZE} bytes, got {len(data)}")
-    words, msg_type, schema, extra = _HEADER.unpack_from(data)
+    words, msg_type, schema, extra = HEADER.unpack_from(data)
     if words * 8 > max_body_size:
         raise ProtocolError(
             f"frame header announces a {words * 8}-byte body (type {msg_type}),"

@@ -1,10 +1,12 @@
 """Encoders of client requests: each function returns a complete frame.
 
-Body layouts follow ``src/request.h`` of libdqlite 1.11.1 (and go-dqlite
-1.11.5 ``internal/protocol/request.go``, which sends the same bytes). All
-requests use schema 0 (the 1.11.1 server ignores the schema byte of requests),
-but for statements with more than 255 parameters, which need schema 1 and a
-1.12+ server (the caller checks: see client/capabilities.py).
+Body layouts are declared once, in :mod:`.schema` (``src/request.h`` of
+libdqlite 1.11.1); the encoders are built from it, but for the four sent
+per statement (``exec``, ``query``, ``exec_sql``, ``query_sql``), written by
+hand for speed and tested against it. All requests use schema 0 (the 1.11.1
+server ignores the schema byte of requests), but for statements with more
+than 255 parameters, which need schema 1 and a 1.12+ server (the caller
+checks: see client/capabilities.py).
 
 Arguments out of range for their wire type (negative ids, ids over 2**64-1,
 ``db_id``/``stmt_id`` over 2**32-1 where the layout uses uint32) raise
@@ -20,6 +22,8 @@ import struct
 
 from .codec import encode_params_schema, encode_text
 from .constants import CLUSTER_FORMAT_V1, DESCRIBE_FORMAT_V0, RequestType, Role
+from .frames import HEADER
+from .schema import REQUESTS, fixed_format, fixed_prefix, frame_encoder, range_error
 
 __all__ = [
     "leader", "client", "heartbeat", "open", "prepare", "exec", "query", "finalize",
@@ -27,42 +31,61 @@ __all__ = [
     "dump", "cluster", "transfer", "describe", "weight",
 ]
 
-_HEADER = struct.Struct("<IBBH")
-_HEADER_U64 = struct.Struct("<IBBHQ")  # header + a one-word body
-_HEADER_U32X2 = struct.Struct("<IBBHII")  # header + two uint32 (db_id, stmt_id)
-_U64 = struct.Struct("<Q")
-_U64X2 = struct.Struct("<QQ")
+
+def _encoder(rtype: RequestType):
+    """The revision 0 encoder of ``rtype``, built from the schema."""
+    return frame_encoder(rtype, 0, REQUESTS[rtype][0])
 
 
-def _u64_only(msg_type: int, value: int, what: str) -> bytes:
+_client = _encoder(RequestType.CLIENT)
+_heartbeat = _encoder(RequestType.HEARTBEAT)
+_open = _encoder(RequestType.OPEN)
+_prepare = _encoder(RequestType.PREPARE)
+_finalize = _encoder(RequestType.FINALIZE)
+_interrupt = _encoder(RequestType.INTERRUPT)
+_connect = _encoder(RequestType.CONNECT)
+_add = _encoder(RequestType.ADD)
+_assign = _encoder(RequestType.ASSIGN)
+_remove = _encoder(RequestType.REMOVE)
+_dump = _encoder(RequestType.DUMP)
+_cluster = _encoder(RequestType.CLUSTER)
+_transfer = _encoder(RequestType.TRANSFER)
+_describe = _encoder(RequestType.DESCRIBE)
+_weight = _encoder(RequestType.WEIGHT)
+
+_LEADER = _encoder(RequestType.LEADER)(0)
+
+# Fast paths for the requests sent per statement: the header and the fixed
+# fields before the SQL text or the params go in one pack. Their layouts come
+# from the schema (tests/wire/test_requests.py checks them byte for byte
+# against the encoders the schema builds, at both revisions).
+_SQL_PREFIX = fixed_prefix(REQUESTS[RequestType.EXEC_SQL][0])  # db_id
+_STMT_PREFIX = fixed_prefix(REQUESTS[RequestType.EXEC][0])  # db_id, stmt_id
+_SQL_HEAD = struct.Struct(HEADER.format + fixed_format(_SQL_PREFIX))
+_STMT_HEAD = struct.Struct(HEADER.format + fixed_format(_STMT_PREFIX))
+_SQL_WORDS = (_SQL_HEAD.size - HEADER.size) >> 3
+_STMT_WORDS = (_STMT_HEAD.size - HEADER.size) >> 3
+
+
+def _sql(msg_type: int, db_id: int, sql: str, params) -> bytes:
+    """EXEC_SQL or QUERY_SQL: db_id, text sql, params (revision by params count)."""
+    encoded, schema = encode_params_schema(params)
+    text = encode_text(sql)
     try:
-        return _HEADER_U64.pack(1, msg_type, 0, 0, value)
+        head = _SQL_HEAD.pack(_SQL_WORDS + ((len(text) + len(encoded)) >> 3), msg_type, schema, 0, db_id)
     except struct.error:
-        raise ValueError(f"{what} must be an integer in [0, 2**64), got {value!r}") from None
+        raise range_error(_SQL_PREFIX, (db_id,)) from None
+    return head + text + encoded
 
 
-def _u64(value: int, what: str) -> bytes:
+def _stmt(msg_type: int, db_id: int, stmt_id: int, params) -> bytes:
+    """EXEC or QUERY: db_id, stmt_id, params (revision by params count)."""
+    encoded, schema = encode_params_schema(params)
     try:
-        return _U64.pack(value)
+        head = _STMT_HEAD.pack(_STMT_WORDS + (len(encoded) >> 3), msg_type, schema, 0, db_id, stmt_id)
     except struct.error:
-        raise ValueError(f"{what} must be an integer in [0, 2**64), got {value!r}") from None
-
-
-def _frame(msg_type: int, body: bytes, schema: int = 0) -> bytes:
-    return _HEADER.pack(len(body) >> 3, msg_type, schema, 0) + body
-
-
-def _db_stmt(msg_type: int, db_id: int, stmt_id: int, params: bytes, schema: int = 0) -> bytes:
-    try:
-        return _HEADER_U32X2.pack(1 + (len(params) >> 3), msg_type, schema, 0, db_id,
-                                  stmt_id) + params
-    except struct.error:
-        raise ValueError(
-            f"db_id and stmt_id must be integers in [0, 2**32), got {db_id!r} and {stmt_id!r}"
-        ) from None
-
-
-_LEADER = _HEADER_U64.pack(1, RequestType.LEADER, 0, 0, 0)
+        raise range_error(_STMT_PREFIX, (db_id, stmt_id)) from None
+    return head + encoded if encoded else head
 
 
 def leader() -> bytes:
@@ -72,7 +95,7 @@ def leader() -> bytes:
 
 def client(client_id: int) -> bytes:
     """CLIENT: register a client id. Body: uint64 id. Answer: WELCOME."""
-    return _u64_only(RequestType.CLIENT, client_id, "client_id")
+    return _client(client_id)
 
 
 def heartbeat(timestamp: int) -> bytes:
@@ -81,12 +104,12 @@ def heartbeat(timestamp: int) -> bytes:
     Warning: libdqlite 1.11.1 does not dispatch this request; it sends no
     answer at all, so a client waiting for one hangs. Kept for completeness.
     """
-    return _u64_only(RequestType.HEARTBEAT, timestamp, "timestamp")
+    return _heartbeat(timestamp)
 
 
 def open(name: str, flags: int = 0, vfs: str = "") -> bytes:  # noqa: A001 - protocol name
     """OPEN a database. Body: text name, uint64 flags, text vfs. Answer: DB."""
-    return _frame(RequestType.OPEN, encode_text(name) + _u64(flags, "flags") + encode_text(vfs))
+    return _open(name, flags, vfs)
 
 
 def prepare(db_id: int, sql: str) -> bytes:
@@ -94,22 +117,22 @@ def prepare(db_id: int, sql: str) -> bytes:
 
     Sent with schema 0, so the answer has no tail offset (1.11.1 never sends one).
     """
-    return _frame(RequestType.PREPARE, _u64(db_id, "db_id") + encode_text(sql))
+    return _prepare(db_id, sql)
 
 
 def exec(db_id: int, stmt_id: int, params=()) -> bytes:  # noqa: A001 - protocol name
     """EXEC a prepared statement. Body: uint32 db_id, uint32 stmt_id, params. Answer: RESULT."""
-    return _db_stmt(RequestType.EXEC, db_id, stmt_id, *encode_params_schema(params))
+    return _stmt(RequestType.EXEC, db_id, stmt_id, params)
 
 
 def query(db_id: int, stmt_id: int, params=()) -> bytes:
     """QUERY a prepared statement. Body: uint32 db_id, uint32 stmt_id, params. Answer: ROWS."""
-    return _db_stmt(RequestType.QUERY, db_id, stmt_id, *encode_params_schema(params))
+    return _stmt(RequestType.QUERY, db_id, stmt_id, params)
 
 
 def finalize(db_id: int, stmt_id: int) -> bytes:
     """FINALIZE a prepared statement. Body: uint32 db_id, uint32 stmt_id. Answer: EMPTY."""
-    return _db_stmt(RequestType.FINALIZE, db_id, stmt_id, b"")
+    return _finalize(db_id, stmt_id)
 
 
 def exec_sql(db_id: int, sql: str, params=()) -> bytes:
@@ -117,19 +140,17 @@ def exec_sql(db_id: int, sql: str, params=()) -> bytes:
 
     Body: uint64 db_id, text sql, params. Answer: RESULT.
     """
-    encoded, schema = encode_params_schema(params)
-    return _frame(RequestType.EXEC_SQL, _u64(db_id, "db_id") + encode_text(sql) + encoded, schema)
+    return _sql(RequestType.EXEC_SQL, db_id, sql, params)
 
 
 def query_sql(db_id: int, sql: str, params=()) -> bytes:
     """QUERY_SQL: run one query given as text. Body: uint64 db_id, text sql, params. Answer: ROWS."""
-    encoded, schema = encode_params_schema(params)
-    return _frame(RequestType.QUERY_SQL, _u64(db_id, "db_id") + encode_text(sql) + encoded, schema)
+    return _sql(RequestType.QUERY_SQL, db_id, sql, params)
 
 
 def interrupt(db_id: int) -> bytes:
     """INTERRUPT the query whose ROWS are still coming. Body: uint64 db_id. Answer: EMPTY."""
-    return _u64_only(RequestType.INTERRUPT, db_id, "db_id")
+    return _interrupt(db_id)
 
 
 def connect(node_id: int, address: str) -> bytes:
@@ -138,12 +159,12 @@ def connect(node_id: int, address: str) -> bytes:
     The server hands the socket over to raft and never answers; clients should
     not send this.
     """
-    return _frame(RequestType.CONNECT, _u64(node_id, "node_id") + encode_text(address))
+    return _connect(node_id, address)
 
 
 def add(node_id: int, address: str) -> bytes:
     """ADD a node (as spare). Body: uint64 id, text address. Answer: EMPTY."""
-    return _frame(RequestType.ADD, _u64(node_id, "node_id") + encode_text(address))
+    return _add(node_id, address)
 
 
 def assign(node_id: int, role: Role | int | str) -> bytes:
@@ -153,38 +174,34 @@ def assign(node_id: int, role: Role | int | str) -> bytes:
     """
     if isinstance(role, str):
         role = Role.from_name(role)
-    try:
-        body = _U64X2.pack(node_id, role)
-    except struct.error:
-        raise ValueError(f"node_id and role must be integers in [0, 2**64), got {node_id!r} and {role!r}") from None
-    return _frame(RequestType.ASSIGN, body)
+    return _assign(node_id, role)
 
 
 def remove(node_id: int) -> bytes:
     """REMOVE a node from the cluster. Body: uint64 id. Answer: EMPTY."""
-    return _u64_only(RequestType.REMOVE, node_id, "node_id")
+    return _remove(node_id)
 
 
 def dump(name: str) -> bytes:
     """DUMP a database. Body: text name. Answer: FILES (database, then WAL)."""
-    return _frame(RequestType.DUMP, encode_text(name))
+    return _dump(name)
 
 
 def cluster(format: int = CLUSTER_FORMAT_V1) -> bytes:  # noqa: A002 - protocol name
     """CLUSTER: list nodes. Body: uint64 format (1: with roles). Answer: SERVERS."""
-    return _u64_only(RequestType.CLUSTER, format, "format")
+    return _cluster(format)
 
 
 def transfer(node_id: int) -> bytes:
     """TRANSFER leadership to a node. Body: uint64 id. Answer: EMPTY."""
-    return _u64_only(RequestType.TRANSFER, node_id, "node_id")
+    return _transfer(node_id)
 
 
 def describe(format: int = DESCRIBE_FORMAT_V0) -> bytes:  # noqa: A002 - protocol name
     """DESCRIBE the node. Body: uint64 format (0). Answer: METADATA."""
-    return _u64_only(RequestType.DESCRIBE, format, "format")
+    return _describe(format)
 
 
 def weight(weight: int) -> bytes:
     """WEIGHT: set the node's weight. Body: uint64 weight. Answer: EMPTY."""
-    return _u64_only(RequestType.WEIGHT, weight, "weight")
+    return _weight(weight)

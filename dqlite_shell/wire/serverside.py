@@ -27,32 +27,13 @@ from .messages import (
     Welcome,
 )
 from .rows import encode_rows
+from .schema import REQUESTS, RESPONSES, Layout, body_reader, frame_encoder, layout
 
-#: Body layout of each request: (field name, kind) in wire order. Field names
-#: are the parameter names of the encoders in :mod:`.requests`.
-REQUEST_LAYOUTS: dict[RequestType, tuple[tuple[str, str], ...]] = {
-    RequestType.LEADER: (("unused", "uint64"),),
-    RequestType.CLIENT: (("client_id", "uint64"),),
-    RequestType.HEARTBEAT: (("timestamp", "uint64"),),
-    RequestType.OPEN: (("name", "text"), ("flags", "uint64"), ("vfs", "text")),
-    RequestType.PREPARE: (("db_id", "uint64"), ("sql", "text")),
-    RequestType.EXEC: (("db_id", "uint32"), ("stmt_id", "uint32"), ("params", "params")),
-    RequestType.QUERY: (("db_id", "uint32"), ("stmt_id", "uint32"), ("params", "params")),
-    RequestType.FINALIZE: (("db_id", "uint32"), ("stmt_id", "uint32")),
-    RequestType.EXEC_SQL: (("db_id", "uint64"), ("sql", "text"), ("params", "params")),
-    RequestType.QUERY_SQL: (("db_id", "uint64"), ("sql", "text"), ("params", "params")),
-    RequestType.INTERRUPT: (("db_id", "uint64"),),
-    RequestType.CONNECT: (("node_id", "uint64"), ("address", "text")),
-    RequestType.ADD: (("node_id", "uint64"), ("address", "text")),
-    # 1.11.1 also accepts the legacy PROMOTE layout without a role (voter).
-    RequestType.ASSIGN: (("node_id", "uint64"), ("role", "optional_uint64")),
-    RequestType.REMOVE: (("node_id", "uint64"),),
-    RequestType.DUMP: (("name", "text"),),
-    RequestType.CLUSTER: (("format", "uint64"),),
-    RequestType.TRANSFER: (("node_id", "uint64"),),
-    RequestType.DESCRIBE: (("format", "uint64"),),
-    RequestType.WEIGHT: (("weight", "uint64"),),
-}
+#: Revision 0 body layout of each request: (field name, kind) in wire order
+#: (the field names are the parameter names of the encoders in
+#: :mod:`.requests`). A view of :data:`.schema.REQUESTS`, which has every
+#: revision.
+REQUEST_LAYOUTS: dict[RequestType, Layout] = {t: revisions[0] for t, revisions in REQUESTS.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,32 +45,51 @@ class Request:
     schema: int = 0
 
 
+_REQUEST_READERS = {(t, revision): (tuple(f.name for f in fields), body_reader(fields))
+                    for t, revisions in REQUESTS.items() for revision, fields in revisions.items()}
+
+
 def decode_request(msg_type: int, schema: int, body: bytes | bytearray | memoryview) -> Request:
-    """Decode a request body (strictly: trailing bytes raise ProtocolError)."""
+    """Decode a request body (strictly: trailing bytes raise ProtocolError).
+
+    A request declared with several revisions (EXEC, QUERY, EXEC_SQL,
+    QUERY_SQL) is read in the revision its header's ``schema`` names.
+    """
     try:
         rtype = RequestType(msg_type)
     except ValueError:
         raise ProtocolError(f"unknown request type {msg_type}") from None
+    fields = layout(REQUESTS, rtype, schema)
+    if fields is None:
+        expected = " or ".join(str(r) for r in REQUESTS[rtype])
+        raise ProtocolError(f"unsupported {rtype.name} schema {schema} (expected {expected})")
+    names, read = _REQUEST_READERS[rtype, schema if len(REQUESTS[rtype]) > 1 else 0]
     d = Decoder(body, f"{rtype.name} request")
-    fields: dict[str, object] = {}
-    for name, kind in REQUEST_LAYOUTS[rtype]:
-        if kind == "optional_uint64":
-            fields[name] = d.uint64() if d.remaining else 0
-        else:
-            fields[name] = getattr(d, kind)()
+    values = read(d)
     d.expect_end()
-    return Request(rtype, fields, schema)
+    return Request(rtype, dict(zip(names, values)), schema)
 
 
-def _encode_body(resp: Response, cluster_format: int) -> tuple[int, int, bytes]:
-    """(type, schema, body) of a response."""
+#: The response type of each message class, and the encoders of the
+#: responses whose layout the schema declares field by field.
+_RESPONSE_TYPES = {Failure: ResponseType.FAILURE, Server: ResponseType.SERVER,
+                   Welcome: ResponseType.WELCOME, Servers: ResponseType.SERVERS, Db: ResponseType.DB,
+                   Stmt: ResponseType.STMT, Result: ResponseType.RESULT, Rows: ResponseType.ROWS,
+                   Empty: ResponseType.EMPTY, Files: ResponseType.FILES,
+                   Metadata: ResponseType.METADATA}
+_COMPOSITE = {"nodes", "files", "rows"}
+_RESPONSE_ENCODERS = {
+    (t, revision): (tuple(f.name for f in fields), frame_encoder(t, revision, fields))
+    for t, revisions in RESPONSES.items() for revision, fields in revisions.items()
+    if not any(f.kind in _COMPOSITE for f in fields)
+}
+
+
+def _composite_body(resp: Response, cluster_format: int) -> bytes:
+    """The body of a SERVERS, FILES or ROWS response."""
+    if isinstance(resp, Rows):
+        return encode_rows(resp.columns, resp.rows, resp.done)
     e = Encoder()
-    if isinstance(resp, Failure):
-        return ResponseType.FAILURE, 0, e.uint64(resp.code).text(resp.message).getvalue()
-    if isinstance(resp, Server):
-        return ResponseType.SERVER, 0, e.uint64(resp.id).text(resp.address).getvalue()
-    if isinstance(resp, Welcome):
-        return ResponseType.WELCOME, 0, e.uint64(resp.heartbeat_timeout).getvalue()
     if isinstance(resp, Servers):
         if cluster_format not in (CLUSTER_FORMAT_V0, CLUSTER_FORMAT_V1):
             raise ValueError(f"unknown cluster format {cluster_format}")
@@ -100,28 +100,11 @@ def _encode_body(resp: Response, cluster_format: int) -> tuple[int, int, bytes]:
                 if node.role is None:
                     raise ValueError(f"node {node.id} has no role, needed by cluster format 1")
                 e.uint64(node.role)
-        return ResponseType.SERVERS, 0, e.getvalue()
-    if isinstance(resp, Db):
-        return ResponseType.DB, 0, e.uint32(resp.id).uint32(0).getvalue()
-    if isinstance(resp, Stmt):
-        e.uint32(resp.db_id).uint32(resp.id).uint64(resp.params)
-        if resp.tail_offset is None:
-            return ResponseType.STMT, 0, e.getvalue()
-        return ResponseType.STMT, 1, e.uint64(resp.tail_offset).getvalue()
-    if isinstance(resp, Result):
-        return ResponseType.RESULT, 0, e.int64(resp.last_insert_id).uint64(resp.rows_affected).getvalue()
-    if isinstance(resp, Rows):
-        return ResponseType.ROWS, 0, encode_rows(resp.columns, resp.rows, resp.done)
-    if isinstance(resp, Empty):
-        return ResponseType.EMPTY, 0, e.uint64(0).getvalue()
-    if isinstance(resp, Files):
-        e.uint64(len(resp.files))
-        for name, data in resp.files:
-            e.text(name).blob(data)
-        return ResponseType.FILES, 0, e.getvalue()
-    if isinstance(resp, Metadata):
-        return ResponseType.METADATA, 0, e.uint64(resp.failure_domain).uint64(resp.weight).getvalue()
-    raise TypeError(f"not a response: {resp!r}")
+        return e.getvalue()
+    e.uint64(len(resp.files))
+    for name, data in resp.files:
+        e.text(name).blob(data)
+    return e.getvalue()
 
 
 def encode_response(resp: Response, *, cluster_format: int = CLUSTER_FORMAT_V1) -> bytes:
@@ -130,5 +113,12 @@ def encode_response(resp: Response, *, cluster_format: int = CLUSTER_FORMAT_V1) 
     A :class:`Stmt` with a ``tail_offset`` is sent with schema 1. Servers are
     encoded in ``cluster_format`` (format 1 needs every node's role).
     """
-    msg_type, schema, body = _encode_body(resp, cluster_format)
-    return encode_frame(msg_type, body, schema)
+    msg_type = _RESPONSE_TYPES.get(type(resp))
+    if msg_type is None:
+        raise TypeError(f"not a response: {resp!r}")
+    revision = 1 if msg_type == ResponseType.STMT and resp.tail_offset is not None else 0
+    encoder = _RESPONSE_ENCODERS.get((msg_type, revision))
+    if encoder is None:
+        return encode_frame(msg_type, _composite_body(resp, cluster_format))
+    names, encode = encoder
+    return encode(*[0 if name == "unused" else getattr(resp, name) for name in names])
