@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Iterable
 from dqlite_shell import refusals, sqltext
 from dqlite_shell._log import debug
 from dqlite_shell.client import routing
-from dqlite_shell.client.busy import BusyWait
 from dqlite_shell.client.capabilities import Capabilities, CapabilityCache
 from dqlite_shell.client.connection import DEFAULT_TIMEOUT, Connection
 from dqlite_shell.client.drain import Drains
@@ -30,6 +29,8 @@ from dqlite_shell.wire.messages import Metadata, NodeInfo, Result
 
 if TYPE_CHECKING:
     import ssl as _ssl
+
+    from dqlite_shell.client.busy import BusyWait
 
 
 _ENDS_TRANSACTION = frozenset({"COMMIT", "END", "RELEASE"})
@@ -265,7 +266,9 @@ class Session:
                     raise LeadershipLost("leadership lost; this statement may or may not "
                                          "have been applied") from None
                 if e.busy and self.busy_timeout > 0:
-                    busy = busy or BusyWait(self.busy_timeout)
+                    if busy is None:
+                        from dqlite_shell.client.busy import BusyWait  # random: ~1 ms of a start
+                        busy = BusyWait(self.busy_timeout)
                     if busy.again():
                         continue  # nothing was applied: as SQLite's busy handler
                 if in_transaction:

@@ -31,7 +31,6 @@ def go_cert_option(commands: tuple[str, ...], cert: str | None, key: str | None)
     With -k/--key and no --cert, -c is the certificate (go's form); else it
     is SQL, but a lone -c naming a PEM certificate is a forgotten -k.
     """
-    from dqlite_shell.client.tls import is_pem_certificate
     if key and not cert and commands:
         if len(commands) > 1:
             raise Failure("with -k KEY, -c is the TLS certificate (go-dqlite's -c CERT -k KEY): "
@@ -45,9 +44,11 @@ def go_cert_option(commands: tuple[str, ...], cert: str | None, key: str | None)
             raise Failure(f"with -k KEY, -c is the TLS certificate (go-dqlite's -c CERT -k KEY): "
                           f"cannot read {commands[0]!r}: {why}") from None
         return commands[0], ()
-    if not key and len(commands) == 1 and is_pem_certificate(commands[0]):
-        raise Failure(f"-c {commands[0]} is a certificate but its key is missing: add "
-                      "-k KEY (go-dqlite's -c CERT -k KEY)")
+    if not key and len(commands) == 1 and os.path.isfile(commands[0]):
+        from dqlite_shell.client.tls import is_pem_certificate  # ssl (~8 ms): only for a file
+        if is_pem_certificate(commands[0]):
+            raise Failure(f"-c {commands[0]} is a certificate but its key is missing: add "
+                          "-k KEY (go-dqlite's -c CERT -k KEY)")
     return cert, commands
 
 
