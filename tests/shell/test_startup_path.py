@@ -1,0 +1,170 @@
+"""The start-up path of a one-shot ``dqlite -s ADDR -c SQL``: what it sends
+and what it loads, and the click-free parser of the common command lines
+(shell/quickargs.py) against click's own definition of them."""
+
+import json
+import os
+import subprocess
+import sys
+
+import click
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from dqlite_shell.client.capabilities import AUTHORIZER_PROBE, PROBE_DATABASE, TWO_STATEMENTS
+from dqlite_shell.shell import quickargs
+from dqlite_shell.shell.cli_options import command
+from dqlite_shell.wire.constants import RequestType
+
+#: Run in the child: ``dqlite ARGS`` with each request frame recorded (its
+#: type and body) and the modules loaded by the end, written as JSON to the
+#: file named first. Nothing is imported here that the shell would not load.
+_RECORDER = r"""
+import atexit, sys
+from dqlite_shell.client import transport
+
+sent = []
+original = transport.Transport.send
+
+def recording_send(self, data):
+    frames = bytes(data)
+    if not getattr(self, "recorder_saw_handshake", False):  # 8 bytes: the version
+        self.recorder_saw_handshake = True
+        frames = frames[8:]
+    while len(frames) >= 8:
+        size = int.from_bytes(frames[:4], "little") * 8
+        sent.append((frames[4], frames[8:8 + size].hex()))
+        frames = frames[8 + size:]
+    return original(self, data)
+
+transport.Transport.send = recording_send
+
+def dump():
+    modules = sorted(sys.modules)
+    import json
+    with open(OUT, "w") as f:
+        json.dump({"requests": sent, "modules": modules}, f)
+
+OUT = sys.argv[1]
+atexit.register(dump)
+from dqlite_shell.shell.cli import main
+main(sys.argv[2:])
+"""
+
+#: Never loaded by a one-shot: the REPL's libraries, click (the common
+#: command lines do without it), TLS without certificates, and what only
+#: rarer paths need (.output '|CMD', a busy retry).
+_NOT_ON_THE_PATH = ("click", "prompt_toolkit", "pygments", "ssl", "tempfile", "subprocess",
+                    "random", "asyncio", "dqlite_shell.shell.repl",
+                    "dqlite_shell.shell.completion", "dqlite_shell.shell.cli_options")
+
+
+def _record(tmp_path, *args):
+    out = tmp_path / "recorded.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DQLITE_")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "no-config")
+    proc = subprocess.run([sys.executable, "-c", _RECORDER, str(out), *args],
+                          capture_output=True, text=True, timeout=60, env=env,
+                          stdin=subprocess.DEVNULL)
+    recorded = json.loads(out.read_text())
+    requests = [(RequestType(kind).name, bytes.fromhex(body)) for kind, body in
+                recorded["requests"]]
+    return proc, requests, set(recorded["modules"])
+
+
+def _is_probe(name: str, body: bytes) -> bool:
+    """A request of the capability probes (client/capabilities.py), once per node."""
+    probes = (TWO_STATEMENTS, AUTHORIZER_PROBE, PROBE_DATABASE)
+    return name in ("QUERY_SQL", "PREPARE", "DUMP", "FINALIZE") and (
+        name == "FINALIZE" or any(p.encode() in body for p in probes))
+
+
+def test_one_shot_sends_leader_client_open_and_its_query(node, tmp_path):
+    proc, requests, _ = _record(tmp_path, "-s", node.address, "-c", "SELECT 1")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "1\n", "")
+    names = [name for name, body in requests if not _is_probe(name, body)]
+    # As go-dqlite's shell: no CLUSTER (the members are learnt from a
+    # session's second statement on) and no EXEC_SQL before the query.
+    assert names == ["LEADER", "CLIENT", "OPEN", "QUERY_SQL"]
+    assert b"SELECT 1\0" in requests[-1][1]
+    probes = [name for name, body in requests if _is_probe(name, body)]
+    assert probes[:1] == ["QUERY_SQL"] and len(probes) <= 4  # 1 on 1.11, 3-4 on 1.18
+
+
+def test_one_shot_loads_neither_click_nor_the_repl(node, tmp_path):
+    proc, _, modules = _record(tmp_path, "-s", node.address, "-f", "list", "--headers",
+                               "-c", "SELECT 1 AS one")
+    assert (proc.returncode, proc.stdout) == (0, "one\n1\n"), proc.stderr
+    loaded = sorted(m for m in modules if m.split(".")[0] in _NOT_ON_THE_PATH
+                    or m in _NOT_ON_THE_PATH)
+    assert loaded == []
+
+
+def test_an_option_quickargs_does_not_know_goes_to_click(node, tmp_path):
+    proc, _, modules = _record(tmp_path, "-s", node.address, "--no-headers", "--audit-log",
+                               str(tmp_path / "audit.jsonl"), "-c", "SELECT 2")
+    assert (proc.returncode, proc.stdout) == (0, "2\n"), proc.stderr
+    assert {"click", "dqlite_shell.shell.cli_options"} <= modules
+    assert json.loads((tmp_path / "audit.jsonl").read_text())["text"] == "SELECT 2"
+
+
+def test_usage_errors_are_clicks(tmp_path):
+    proc, requests, _ = _record(tmp_path, "-s", "127.0.0.1:1", "-c")
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == "dqlite: error: Option '-c' requires an argument.\n"
+    assert requests == []
+
+
+# -- quickargs agrees with click -------------------------------------------
+
+def test_quickargs_names_and_defaults_are_clicks():
+    assert quickargs.DEFAULTS == command.make_context("dqlite", []).params
+    assert list(quickargs.POSITIONALS) == [p.name for p in command.params
+                                           if isinstance(p, click.Argument)]
+    for name, param in quickargs.VALUE_OPTIONS.items():
+        value = "1s" if param == "timeout" else "x"
+        parsed = command.make_context("dqlite", [name, value]).params[param]
+        assert parsed == (1.0 if param == "timeout" else ("x",) if param in quickargs.MULTIPLE
+                          else "x"), name
+    for name, (param, value) in quickargs.FLAGS.items():
+        assert command.make_context("dqlite", [name]).params[param] is value, name
+
+
+_WORDS = sorted(quickargs.VALUE_OPTIONS) + sorted(quickargs.FLAGS) + [
+    # values and positionals
+    "db", "SELECT 1", "2s", "1500", "bogus", "", "-", "--", "-x", "a=b",
+    # forms and options left to click
+    "--servers=127.0.0.1:9001", "--timeout=1s", "--headers=1", "-s127.0.0.1:9001", "-1y",
+    "-c=x", "--profile", "-k", "--data-dir", "--scratch", "--ready", "-v", "--offline",
+    "--no-such-option", "--serv",
+]
+
+
+def _by_click(args):
+    try:
+        return command.make_context("dqlite", list(args)).params
+    except click.exceptions.ClickException:
+        return "error"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), max_size=7))
+def test_quickargs_parses_as_click_does_or_leaves_it_to_click(args):
+    quick = quickargs.parse(args)
+    if quick is not None:
+        assert quick == _by_click(args)
+
+
+@pytest.mark.parametrize("args", [
+    ["-s", "127.0.0.1:9001", "-c", "SELECT 1"],
+    ["-s", "a:1", "-s", "b:2,c:3", "db", "SELECT 1"],
+    ["--servers=a:1", "-c", "-- a comment", "-c", "SELECT 2", "-1", "--keep-going"],
+    ["-f", "csv", "--headers", "--timeout", "2000", "--read-only", "-y", "--no-color"],
+])
+def test_quickargs_takes_the_common_lines(args):
+    assert quickargs.parse(args) == _by_click(args)
+
+
+def test_shell_completion_is_left_to_click(monkeypatch):
+    monkeypatch.setenv(quickargs.COMPLETE_VARIABLE, "bash_complete")
+    assert quickargs.parse(["-s", "a:1"]) is None
