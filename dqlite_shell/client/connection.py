@@ -17,7 +17,7 @@ from dqlite_shell.wire.errors import ProtocolError
 from dqlite_shell.wire.messages import (Db, Empty, Failure, Files, Metadata, NodeInfo, Result,
                                         Rows, Server, Servers, Stmt, Welcome)
 from dqlite_shell.wire.responses import decode_response
-from dqlite_shell.wire.rows import decode_rows
+from dqlite_shell.wire.rows import RowsDecoder
 
 _ROWS = int(ResponseType.ROWS)
 _FAILURE = int(ResponseType.FAILURE)
@@ -60,6 +60,9 @@ class Connection:
         #: abandoning closes the socket.
         self.drains: Drains | None = None
         self._abandoned = False  # handed to a drain: not ours to use or close
+        #: This connection's ROWS decoder: its caches (compiled row patterns,
+        #: the last column section) are not shared with other connections.
+        self._rows = RowsDecoder()
 
     @classmethod
     def connect(cls, address: str, timeout: float = DEFAULT_TIMEOUT,
@@ -159,7 +162,7 @@ class Connection:
         msg_type, schema, body = self._transport.read_frame()
         try:
             if msg_type == _ROWS:
-                return decode_rows(body)
+                return self._rows.decode(body)
             response = decode_response(msg_type, schema, body)
         except ProtocolError:
             self._transport.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import select
 import socket
-import struct
 import sys
 import time
 from typing import TYPE_CHECKING, Callable
@@ -18,14 +17,14 @@ from dqlite_shell.address import Address, AddressError, parse_address
 from dqlite_shell.client.errors import (BrokenPeer, ConnectError, ConnectionLost, NotDqlite,
                                          RequestNotSent, RequestTimeout, TLSError, TLSRequired,
                                          seconds)
-from dqlite_shell.wire.constants import MAX_BODY_SIZE, PROTOCOL_VERSION, ResponseType
+from dqlite_shell.wire.constants import MAX_BODY_SIZE, ResponseType
 from dqlite_shell.wire.errors import ProtocolError
+from dqlite_shell.wire.frames import HEADER, encode_handshake
 
 if TYPE_CHECKING:
     import ssl as _ssl
 
-_HEADER = struct.Struct("<IBBH")
-_HANDSHAKE = struct.pack("<Q", PROTOCOL_VERSION)
+_HEADER_UNPACK = HEADER.unpack_from  # frames are parsed here, not by parse_header: speed
 _RECV_SIZE = 256 * 1024
 _MAX_RESPONSE_TYPE = max(ResponseType)
 #: Once a message has begun, its bytes arrive together; this long a stall
@@ -87,7 +86,7 @@ class Transport:
                 raise TLSError(f"{address}: TLS handshake failed: {_tls_reason(e)}") from None
         transport = cls(sock, address)
         transport.tls = ssl_context is not None
-        transport.send(_HANDSHAKE)
+        transport.send(encode_handshake())
         return transport
 
     def set_timeout(self, timeout: float | None) -> None:
@@ -135,7 +134,7 @@ class Transport:
         while True:
             avail = self._end - self._start
             if avail >= 8:
-                words, msg_type, schema, _ = _HEADER.unpack_from(buf, self._start)
+                words, msg_type, schema, _ = _HEADER_UNPACK(buf, self._start)
                 size = words * 8
                 if not self._frames and (size > self.max_body or msg_type > _MAX_RESPONSE_TYPE):
                     self._not_dqlite(msg_type, size)

@@ -13,11 +13,13 @@ input. Request encoders raise ``ValueError`` (:class:`ParameterError` for
 statement parameters) on arguments they cannot encode.
 
 Modules: :mod:`.constants`, :mod:`.errors`, :mod:`.values`, :mod:`.codec`
-(primitives), :mod:`.frames` (handshake, headers), :mod:`.requests` (one
-encoder per request), :mod:`.responses` (``decode_response``),
-:mod:`.messages` (response named tuples), :mod:`.rows` (the fast ROWS decoder
-and the ROWS encoder), :mod:`.rows_reference` (the slow reference decoder),
-:mod:`.serverside` (request decoding and response encoding, for fakes).
+(primitives), :mod:`.frames` (handshake, the frame header), :mod:`.schema`
+(the one declaration of every message body), :mod:`.requests` (one encoder
+per request), :mod:`.responses` (``decode_response``), :mod:`.messages`
+(response named tuples), :mod:`.rows` (the fast ROWS decoder,
+:class:`RowsDecoder`, one per connection, and the ROWS encoder),
+:mod:`.rows_reference` (the slow reference decoder), :mod:`.serverside`
+(request decoding and response encoding, for fakes).
 """
 
 # Names load with their module on first use (PEP 562), so a client that
@@ -29,9 +31,10 @@ _HOMES = {
     **dict.fromkeys(['Header', 'decode_frame', 'encode_frame', 'encode_handshake', 'encode_header', 'parse_header'], "frames"),
     **dict.fromkeys(['Db', 'Empty', 'Failure', 'Files', 'Metadata', 'NodeInfo', 'Response', 'Result', 'Rows', 'Server', 'Servers', 'Stmt', 'Welcome'], "messages"),
     **dict.fromkeys(['decode_response'], "responses"),
-    **dict.fromkeys(['DEFAULT_PAGE_SIZE', 'decode_rows', 'encode_row', 'encode_rows', 'iter_row_batches'], "rows"),
+    **dict.fromkeys(['DEFAULT_PAGE_SIZE', 'RowsDecoder', 'decode_rows', 'encode_row', 'encode_rows', 'iter_row_batches'], "rows"),
     **dict.fromkeys(['decode_rows_reference'], "rows_reference"),
     **dict.fromkeys(['REQUEST_LAYOUTS', 'Request', 'decode_request', 'encode_response'], "serverside"),
+    **dict.fromkeys(['REQUESTS', 'RESPONSES'], "schema"),
     **dict.fromkeys(['Iso8601', 'UnixTime'], "values"),
 }
 
@@ -63,7 +66,9 @@ __all__ = [
     "Db", "Empty", "Failure", "Files", "Metadata", "NodeInfo", "Response", "Result", "Rows",
     "Server", "Servers", "Stmt", "Welcome",
     # rows
-    "decode_rows", "decode_rows_reference", "encode_row", "encode_rows", "iter_row_batches",
+    "RowsDecoder", "decode_rows", "decode_rows_reference", "encode_row", "encode_rows", "iter_row_batches",
     # server side (tests, fakes)
     "REQUEST_LAYOUTS", "Request", "decode_request", "encode_response",
+    # the schema: one declaration per message
+    "REQUESTS", "RESPONSES",
 ]

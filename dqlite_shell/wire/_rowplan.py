@@ -32,11 +32,16 @@ from __future__ import annotations
 
 import struct
 
+from .constants import ValueType
 from .rows_reference import VALID_TYPES
 from .values import Iso8601, UnixTime
 
-_FIXED = {1: "q", 2: "d", 5: "8x", 9: "q", 11: "Q"}  # format of fixed-width types
-_TEXT, _BLOB, _ISO = 3, 4, 10
+# Type codes as plain ints (the generated source and the loops compare them).
+_INTEGER, _FLOAT, _TEXT, _BLOB, _NULL, _UNIXTIME, _ISO, _BOOLEAN = (int(t) for t in (
+    ValueType.INTEGER, ValueType.FLOAT, ValueType.TEXT, ValueType.BLOB, ValueType.NULL,
+    ValueType.UNIXTIME, ValueType.ISO8601, ValueType.BOOLEAN))
+#: Struct format of the fixed-width types.
+_FIXED = {_INTEGER: "q", _FLOAT: "d", _NULL: "8x", _UNIXTIME: "q", _BOOLEAN: "Q"}
 _U64 = struct.Struct("<Q")
 _I64 = struct.Struct("<q")
 _F64 = struct.Struct("<d")
@@ -61,7 +66,7 @@ def header_types(header: bytes, n: int, hsize: int) -> list[int] | None:
 
 def _names(types: list[int], cols: list[int], prefix: str = "v") -> list[str]:
     """Variable names receiving the unpacked values of ``cols`` (NULLs give none)."""
-    return [f"{prefix}{i}" for i in cols if types[i] != 5]
+    return [f"{prefix}{i}" for i in cols if types[i] != _NULL]
 
 
 def _unpack(targets: list[str], func: str) -> str:
@@ -133,7 +138,7 @@ def compile_run(types: list[int], header: bytes):
             body.append(_unpack(_names(types, group), struct_const(f"S_mid{i}", fmt(group))))
             body.append(f"p += {8 * len(group)}")
             i = j
-    conv = {5: "None", 9: "UnixTime(v{})", 11: "v{} != 0"}
+    conv = {_NULL: "None", _UNIXTIME: "UnixTime(v{})", _BOOLEAN: "v{} != 0"}
     row = "(" + "".join(conv.get(types[c], "v{}").format(c) + ", " for c in range(n)) + ")"
     wrap = struct_const("S_wrap", fmt(tail) + hsize_fmt + fmt(head)[1:])
     struct_const("S_tail", fmt(tail))
@@ -148,7 +153,7 @@ def compile_run(types: list[int], header: bytes):
         "if h != HDR:",
         f"    return p + {tail_size}",
     ]
-    body += [f"v{c} = n{c}" for c in head if types[c] != 5]
+    body += [f"v{c} = n{c}" for c in head if types[c] != _NULL]
     body.append(f"p += {tail_size + hsize + head_size}")
     lines += ["        " + line for line in body]
     source = "\n".join(lines) + "\n"
@@ -176,32 +181,32 @@ def generic_run(types: list[int], hsize: int, on_milestone=None, milestones=()):
         p = pos + hsize
         values = []
         for t in types:
-            if t == 1:
+            if t == _INTEGER:
                 values.append(_I64.unpack_from(buf, p)[0])
                 p += 8
-            elif t == 3 or t == 10:
+            elif t == _TEXT or t == _ISO:
                 e = index("\0", p)
                 text = latin[p:e]
                 if not text.isascii():
                     text = buf[p:e].decode()
-                values.append(text if t == 3 else Iso8601(text))
+                values.append(text if t == _TEXT else Iso8601(text))
                 p = (e + 8) & -8
-            elif t == 5:
+            elif t == _NULL:
                 values.append(None)
                 p += 8
-            elif t == 2:
+            elif t == _FLOAT:
                 values.append(_F64.unpack_from(buf, p)[0])
                 p += 8
-            elif t == 4:
+            elif t == _BLOB:
                 e = p + 8 + _U64.unpack_from(buf, p)[0]
                 q = (e + 7) & -8
                 if q > blen:
                     raise struct.error("blob runs past the end of the body")
                 values.append(buf[p + 8 : e])
                 p = q
-            else:  # 9, 11
+            else:  # UNIXTIME, BOOLEAN
                 raw = _I64.unpack_from(buf, p)[0]
-                values.append(UnixTime(raw) if t == 9 else raw != 0)
+                values.append(UnixTime(raw) if t == _UNIXTIME else raw != 0)
                 p += 8
         if p > blen:
             raise struct.error("row runs past the end of the body")

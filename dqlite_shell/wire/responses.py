@@ -1,8 +1,11 @@
 """Decoding of server responses into the named tuples of :mod:`.messages`.
 
-Layouts are those of libdqlite 1.11.1 (``src/response.h``, ``src/gateway.c``).
-Fixed-size responses must be exactly as long as their layout: trailing
-bytes raise :class:`ProtocolError` (the server never sends any).
+Layouts are declared in :mod:`.schema` (libdqlite 1.11.1 ``src/response.h``,
+``src/gateway.c``) and the decoders are built from it; only the composite
+bodies (SERVERS, FILES, ROWS) and the recovery of a FAILURE appended to a
+half-built answer are written here. Responses must be exactly as long as
+their layout: trailing bytes raise :class:`ProtocolError` (the server never
+sends any).
 """
 
 from __future__ import annotations
@@ -29,26 +32,85 @@ from .messages import (
 )
 from .rows import decode_rows
 from .rows_reference import decode_row_header, row_header_size
+from .schema import RESPONSES, Layout, body_reader, fixed_struct
 
 __all__ = [
     "Db", "Empty", "Failure", "Files", "Metadata", "NodeInfo", "Response", "Result",
     "Rows", "Server", "Servers", "Stmt", "Welcome", "decode_response",
 ]
 
-_EMPTY = Empty()
 _TWO = (2).to_bytes(8, "little")
 
+#: The message class of each response whose fields the schema declares one
+#: by one (the others are composite: SERVERS, FILES, ROWS).
+_PLAIN = {ResponseType.FAILURE: Failure, ResponseType.SERVER: Server, ResponseType.WELCOME: Welcome,
+          ResponseType.DB: Db, ResponseType.STMT: Stmt, ResponseType.RESULT: Result,
+          ResponseType.EMPTY: Empty, ResponseType.METADATA: Metadata}
 
-def _failure(d: Decoder, schema: int) -> Failure:
-    try:
-        failure = Failure(d.uint64(), d.text())
+
+def _plain_decoder(cls, fields: Layout, what: str) -> Callable[[bytes], Response]:
+    """A decoder of ``body -> cls`` for ``fields`` (``unused`` ones dropped).
+
+    An all-fixed layout is read with one unpack when the body has exactly
+    its size; any other body goes through :class:`Decoder`, which names
+    what is wrong.
+    """
+    read = body_reader(fields)
+    keep = [i for i, f in enumerate(fields) if f.name != "unused"]
+    make = cls._make if len(keep) == len(cls._fields) else (lambda values: cls(*values))
+    st = fixed_struct(fields)
+    if st is None:
+        if len(keep) != len(fields):
+            raise ValueError(f"{what}: unused fields need an all-fixed layout")
+
+        def decode(body) -> Response:
+            d = Decoder(body, what)
+            values = read(d)
+            d.expect_end()
+            return make(values)
+        return decode
+
+    def checked(body) -> list:
+        d = Decoder(body, what)
+        values = read(d)
         d.expect_end()
+        return [values[i] for i in keep]
+
+    size, unpack = st.size, st.unpack
+    if not keep:
+        constant = cls()
+
+        def decode_constant(body) -> Response:
+            if len(body) != size:
+                checked(body)
+            return constant
+        return decode_constant
+
+    def decode_fixed(body) -> Response:
+        return make(unpack(body) if len(body) == size else checked(body))
+    return decode_fixed
+
+
+#: ``{type: {revision: decoder}}`` of the plain responses.
+_DECODERS: dict[int, dict[int, Callable[[bytes], Response]]] = {
+    int(t): {revision: _plain_decoder(cls, fields, f"{t.name} response")
+             for revision, fields in RESPONSES[t].items()}
+    for t, cls in _PLAIN.items()
+}
+_decode_failure = _DECODERS[int(ResponseType.FAILURE)][0]
+
+
+def _failure(body) -> Failure:
+    try:
+        return _decode_failure(body)
     except ProtocolError:
-        failure = _failure_after_partial_answer(d.buf)
+        failure = _failure_after_partial_answer(body if type(body) is bytes else bytes(body))
         if failure is None:
             raise
-        d.pos = d.end
-    return failure
+        return failure
+
+
+_DECODERS[int(ResponseType.FAILURE)][0] = _failure
 
 
 def _failure_at(buf: bytes, pos: int) -> Failure | None:
@@ -102,40 +164,6 @@ def _failure_after_partial_answer(buf: bytes) -> Failure | None:
     return None
 
 
-def _server(d: Decoder, schema: int) -> Server:
-    return Server(d.uint64(), d.text())
-
-
-def _welcome(d: Decoder, schema: int) -> Welcome:
-    return Welcome(d.uint64())
-
-
-def _db(d: Decoder, schema: int) -> Db:
-    db_id = d.uint32()
-    d.skip(4)
-    return Db(db_id)
-
-
-def _stmt(d: Decoder, schema: int) -> Stmt:
-    if schema not in (0, 1):
-        raise ProtocolError(f"unsupported STMT schema {schema} (expected 0 or 1)")
-    db_id, stmt_id, params = d.uint32(), d.uint32(), d.uint64()
-    return Stmt(db_id, stmt_id, params, d.uint64() if schema == 1 else None)
-
-
-def _result(d: Decoder, schema: int) -> Result:
-    return Result(d.int64(), d.uint64())
-
-
-def _empty(d: Decoder, schema: int) -> Empty:
-    d.skip(8)
-    return _EMPTY
-
-
-def _metadata(d: Decoder, schema: int) -> Metadata:
-    return Metadata(d.uint64(), d.uint64())
-
-
 def _count(d: Decoder, minimum_size: int, what: str) -> int:
     n = d.uint64()
     if n * minimum_size > d.remaining:
@@ -143,7 +171,7 @@ def _count(d: Decoder, minimum_size: int, what: str) -> int:
     return n
 
 
-def _files(d: Decoder, schema: int) -> Files:
+def _files(d: Decoder) -> Files:
     files = []
     for i in range(_count(d, 16, "FILES")):
         name = d.text()
@@ -167,21 +195,7 @@ def _servers(d: Decoder, cluster_format: int) -> Servers:
     return Servers(nodes)
 
 
-_DECODERS: dict[int, Callable[[Decoder, int], Response]] = {
-    int(ResponseType.FAILURE): _failure,
-    int(ResponseType.SERVER): _server,
-    int(ResponseType.WELCOME): _welcome,
-    int(ResponseType.DB): _db,
-    int(ResponseType.STMT): _stmt,
-    int(ResponseType.RESULT): _result,
-    int(ResponseType.EMPTY): _empty,
-    int(ResponseType.FILES): _files,
-    int(ResponseType.METADATA): _metadata,
-}
-
-
-_ROWS, _SERVERS = int(ResponseType.ROWS), int(ResponseType.SERVERS)
-_WHAT = {int(t): f"{t.name} response" for t in ResponseType}
+_ROWS, _SERVERS, _FILES = int(ResponseType.ROWS), int(ResponseType.SERVERS), int(ResponseType.FILES)
 
 
 def decode_response(
@@ -200,17 +214,26 @@ def decode_response(
     Raises :class:`ProtocolError` for an unknown type, truncation, trailing
     bytes, invalid UTF-8, or anything else that does not match the layout.
     """
+    decoders = _DECODERS.get(msg_type)
+    if decoders is not None:
+        if len(decoders) == 1:  # one revision: the schema byte is ignored
+            return decoders[0](body)
+        decoder = decoders.get(schema)
+        if decoder is None:
+            name, expected = ResponseType(msg_type).name, " or ".join(map(str, decoders))
+            raise ProtocolError(f"unsupported {name} schema {schema} (expected {expected})")
+        return decoder(body)
     if msg_type == _ROWS:
         return decode_rows(body)
-    d = Decoder(body, _WHAT.get(msg_type, "response"))
     if msg_type == _SERVERS:
         if cluster_format not in (CLUSTER_FORMAT_V0, CLUSTER_FORMAT_V1):
             raise ValueError(f"unknown cluster format {cluster_format}")
+        d = Decoder(body, "SERVERS response")
         result = _servers(d, cluster_format)
+    elif msg_type == _FILES:
+        d = Decoder(body, "FILES response")
+        result = _files(d)
     else:
-        decoder = _DECODERS.get(msg_type)
-        if decoder is None:
-            raise ProtocolError(f"unknown response type {msg_type}")
-        result = decoder(d, schema)
+        raise ProtocolError(f"unknown response type {msg_type}")
     d.expect_end()
     return result

@@ -18,16 +18,18 @@ unless one row alone is bigger. :func:`iter_row_batches` reproduces this.
 from __future__ import annotations
 
 import struct
+import threading
 from typing import Iterable, Iterator, Sequence
 
 from ._rowplan import compile_run, generic_run, header_types
 from .codec import encode_text
-from .constants import ROWS_DONE, ROWS_PART
+from .constants import ROWS_DONE, ROWS_PART, ValueType
 from .messages import Rows
 from .rows_reference import decode_rows_reference, row_header_size
 from .values import Iso8601, UnixTime
 
-__all__ = ["Rows", "decode_rows", "decode_rows_reference", "encode_rows", "iter_row_batches", "DEFAULT_PAGE_SIZE"]
+__all__ = ["Rows", "RowsDecoder", "decode_rows", "decode_rows_reference", "encode_rows", "iter_row_batches",
+           "DEFAULT_PAGE_SIZE"]
 
 #: Page size of the server's write buffer on x86-64 (it is the OS page size,
 #: e.g. 64 KiB on some arm64 and ppc64el kernels).
@@ -44,132 +46,155 @@ _END = object()
 
 # ---------------------------------------------------------------- decoding
 
-#: Run functions per column count and row header: {n: {header bytes: run}}.
-#: A new pattern gets a generic run (no code generation); it is replaced by a
-#: compiled one once it has decoded _COMPILE_AFTER rows: compiling costs as
-#: much as decoding ~150 rows generically, so patterns seen once or twice
-#: (results with many nullable columns) are not worth it.
-_PLANS: dict[int, dict[bytes, object]] = {}
-_COMPILE_AFTER = 8
-#: At most _MAX_PLANS patterns are cached and _MAX_COMPILED compiled. When a
-#: pattern should be compiled but the budget is spent, it stays generic --
-#: unless it is hot (_HOT rows): then all caches start over, so a long-lived
-#: process adapts to the patterns of its current queries.
-_MAX_PLANS = 4096
-_MAX_COMPILED = 256
-_HOT = 1000
-_counts = {"plans": 0, "compiled": 0}
-#: Last column section decoded: (bytes up to the first row, n, names, size).
-#: A body starting with the same bytes has the same columns (the section
-#: parses the same way whatever follows).
-_last_columns: tuple[bytes, int, list[str], int] | None = None
-
 _FAST_PATH_ERRORS = (struct.error, ValueError, IndexError, OverflowError)
 
 
-def decode_rows(body: bytes | bytearray | memoryview) -> Rows:
-    """Decode one ROWS body (the bytes after the frame header).
+class RowsDecoder:
+    """The fast ROWS decoder and its caches; one per connection.
 
-    Values: INTEGER -> int, FLOAT -> float, TEXT -> str, BLOB -> bytes,
-    NULL -> None, BOOLEAN -> bool, UNIXTIME -> :class:`UnixTime` (an int),
-    ISO8601 -> :class:`Iso8601` (a str). Raises :class:`ProtocolError` on
-    malformed input (unknown type code, truncation, invalid UTF-8, missing
-    or misplaced end marker ...).
+    It keeps a run function per column count and row header (``{n: {header
+    bytes: run}}``). A new pattern gets a generic run (no code generation);
+    it is replaced by a compiled one once it has decoded ``compile_after``
+    rows: compiling costs as much as decoding ~150 rows generically, so
+    patterns seen once or twice (results with many nullable columns) are not
+    worth it. At most ``max_plans`` patterns are cached and ``max_compiled``
+    compiled. When a pattern should be compiled but the budget is spent, it
+    stays generic -- unless it is hot (``hot`` rows): then all caches start
+    over, so a long-lived connection adapts to the patterns of its current
+    queries. It also remembers the last column section decoded.
+
+    The caches belong to this object only: a decoder is not meant to be
+    shared by threads (each connection, and each thread using
+    :func:`decode_rows`, has its own).
     """
-    buf = body if type(body) is bytes else bytes(body)
-    try:
-        result = _decode_fast(buf)
-    except _FAST_PATH_ERRORS:
-        result = None
-    if result is None:
-        # Something is off: the reference decoder says exactly what (or, if
-        # the fast path was merely too cautious, decodes it).
-        return decode_rows_reference(buf)
-    return result
 
+    __slots__ = ("plans", "compile_after", "max_plans", "max_compiled", "hot", "_plan_count",
+                 "_compiled_count", "_last_columns")
 
-def _columns(buf: bytes) -> tuple[int, list[str], int] | None:
-    global _last_columns
-    last = _last_columns
-    if last is not None and buf.startswith(last[0]):
-        return last[1], last[2], last[3]
-    blen = len(buf)
-    n = _U64.unpack_from(buf, 0)[0]
-    if n * 8 > blen - 8:
-        return None
-    names = []
-    pos = 8
-    index = buf.index
-    for _ in range(n):
-        end = index(b"\0", pos)
-        names.append(buf[pos:end].decode())
-        pos = (end + 8) & -8
-    if pos > blen:
-        return None
-    _last_columns = (buf[:pos], n, names, pos)
-    return n, names, pos
+    def __init__(self, *, compile_after: int = 8, max_plans: int = 4096, max_compiled: int = 256,
+                 hot: int = 1000) -> None:
+        #: Run functions per column count and row header pattern.
+        self.plans: dict[int, dict[bytes, object]] = {}
+        self.compile_after, self.max_plans, self.max_compiled, self.hot = (
+            compile_after, max_plans, max_compiled, hot)
+        self._plan_count = 0
+        self._compiled_count = 0
+        #: Last column section decoded: (bytes up to the first row, n, names,
+        #: size). A body starting with the same bytes has the same columns
+        #: (the section parses the same way whatever follows).
+        self._last_columns: tuple[bytes, int, list[str], int] | None = None
 
+    def decode(self, body: bytes | bytearray | memoryview) -> Rows:
+        """Decode one ROWS body (the bytes after the frame header).
 
-def _decode_fast(buf: bytes) -> Rows | None:
-    """Decode ``buf``, or return None (or raise) if anything is unusual."""
-    cols = _columns(buf)
-    if cols is None:
-        return None
-    n, names, pos = cols
-    blen = len(buf)
-    rows: list[tuple] = []
-    if n:
-        hsize = row_header_size(n)
-        plans = _PLANS.get(n)
-        if plans is None:
-            plans = _PLANS.setdefault(n, {})
-        append = rows.append
-        latin = buf.decode("latin-1")
-        index = latin.index
-        while blen - pos != 8:
-            key = buf[pos : pos + hsize]
-            run = plans.get(key)
-            if run is None:
-                run = _plan(plans, key, n, hsize)
+        Values: INTEGER -> int, FLOAT -> float, TEXT -> str, BLOB -> bytes,
+        NULL -> None, BOOLEAN -> bool, UNIXTIME -> :class:`UnixTime` (an int),
+        ISO8601 -> :class:`Iso8601` (a str). Raises :class:`ProtocolError` on
+        malformed input (unknown type code, truncation, invalid UTF-8, missing
+        or misplaced end marker ...).
+        """
+        buf = body if type(body) is bytes else bytes(body)
+        try:
+            result = self._decode_fast(buf)
+        except _FAST_PATH_ERRORS:
+            result = None
+        if result is None:
+            # Something is off: the reference decoder says exactly what (or, if
+            # the fast path was merely too cautious, decodes it).
+            return decode_rows_reference(buf)
+        return result
+
+    def _columns(self, buf: bytes) -> tuple[int, list[str], int] | None:
+        last = self._last_columns
+        if last is not None and buf.startswith(last[0]):
+            return last[1], last[2], last[3]
+        blen = len(buf)
+        n = _U64.unpack_from(buf, 0)[0]
+        if n * 8 > blen - 8:
+            return None
+        names = []
+        pos = 8
+        index = buf.index
+        for _ in range(n):
+            end = index(b"\0", pos)
+            names.append(buf[pos:end].decode())
+            pos = (end + 8) & -8
+        if pos > blen:
+            return None
+        self._last_columns = (buf[:pos], n, names, pos)
+        return n, names, pos
+
+    def _decode_fast(self, buf: bytes) -> Rows | None:
+        """Decode ``buf``, or return None (or raise) if anything is unusual."""
+        cols = self._columns(buf)
+        if cols is None:
+            return None
+        n, names, pos = cols
+        blen = len(buf)
+        rows: list[tuple] = []
+        if n:
+            hsize = row_header_size(n)
+            plans = self.plans.get(n)
+            if plans is None:
+                plans = self.plans.setdefault(n, {})
+            append = rows.append
+            latin = buf.decode("latin-1")
+            index = latin.index
+            while blen - pos != 8:
+                key = buf[pos : pos + hsize]
+                run = plans.get(key)
                 if run is None:
-                    return None
-            pos = run(buf, latin, pos, append, index, blen)
-    if blen - pos != 8:
+                    run = self._plan(plans, key, n, hsize)
+                    if run is None:
+                        return None
+                pos = run(buf, latin, pos, append, index, blen)
+        if blen - pos != 8:
+            return None
+        marker = buf[pos:]
+        if marker == _DONE:
+            return Rows(list(names), rows, True)
+        if marker == _PART:
+            return Rows(list(names), rows, False)
         return None
-    marker = buf[pos:]
-    if marker == _DONE:
-        return Rows(list(names), rows, True)
-    if marker == _PART:
-        return Rows(list(names), rows, False)
-    return None
+
+    def _plan(self, plans: dict, key: bytes, n: int, hsize: int):
+        """Generic run function for a new header pattern (None if the header is invalid)."""
+        types = header_types(key, n, hsize)
+        if types is None:
+            return None
+        if self._plan_count >= self.max_plans:
+            self._reset()
+        self._plan_count += 1
+
+        def promote(uses: int) -> None:
+            if self._compiled_count >= self.max_compiled:
+                if uses < self.hot:
+                    return
+                self._reset()
+                self._plan_count = 1
+            self._compiled_count += 1
+            plans[key] = compile_run(types, key)
+
+        run = plans[key] = generic_run(types, hsize, promote, (self.compile_after, self.hot))
+        return run
+
+    def _reset(self) -> None:
+        for table in self.plans.values():
+            table.clear()
+        self._plan_count = self._compiled_count = 0
 
 
-def _plan(plans: dict, key: bytes, n: int, hsize: int):
-    """Generic run function for a new header pattern (None if the header is invalid)."""
-    types = header_types(key, n, hsize)
-    if types is None:
-        return None
-    if _counts["plans"] >= _MAX_PLANS:
-        _reset()
-    _counts["plans"] += 1
-
-    def promote(uses: int) -> None:
-        if _counts["compiled"] >= _MAX_COMPILED:
-            if uses < _HOT:
-                return
-            _reset()
-            _counts["plans"] = 1
-        _counts["compiled"] += 1
-        plans[key] = compile_run(types, key)
-
-    run = plans[key] = generic_run(types, hsize, promote, (_COMPILE_AFTER, _HOT))
-    return run
+_per_thread = threading.local()
 
 
-def _reset() -> None:
-    for table in _PLANS.values():
-        table.clear()
-    _counts["plans"] = _counts["compiled"] = 0
+def decode_rows(body: bytes | bytearray | memoryview) -> Rows:
+    """Decode one ROWS body with this thread's own :class:`RowsDecoder`
+    (see :meth:`RowsDecoder.decode`); a connection keeps its own instead."""
+    try:
+        decoder = _per_thread.rows_decoder
+    except AttributeError:
+        decoder = _per_thread.rows_decoder = RowsDecoder()
+    return decoder.decode(body)
 
 
 # ---------------------------------------------------------------- encoding
@@ -178,25 +203,25 @@ def _reset() -> None:
 def _encode_value(v) -> tuple[int, bytes]:
     """Type code and encoding of one row value, chosen from its Python type."""
     if v is None:
-        return 5, _ZEROS
+        return ValueType.NULL, _ZEROS
     if isinstance(v, bool):
-        return 11, _U64.pack(1 if v else 0)
+        return ValueType.BOOLEAN, _U64.pack(1 if v else 0)
     if isinstance(v, UnixTime):
-        return 9, _I64.pack(v)
+        return ValueType.UNIXTIME, _I64.pack(v)
     if isinstance(v, int):
         try:
-            return 1, _I64.pack(v)
+            return ValueType.INTEGER, _I64.pack(v)
         except struct.error:
             raise ValueError(f"integer {v} does not fit in int64") from None
     if isinstance(v, float):
-        return 2, _F64.pack(v)
+        return ValueType.FLOAT, _F64.pack(v)
     if isinstance(v, Iso8601):
-        return 10, encode_text(v)
+        return ValueType.ISO8601, encode_text(v)
     if isinstance(v, str):
-        return 3, encode_text(v)
+        return ValueType.TEXT, encode_text(v)
     if isinstance(v, (bytes, bytearray, memoryview)):
         data = bytes(v)
-        return 4, _U64.pack(len(data)) + data + _BLOB_PAD[len(data) & 7]
+        return ValueType.BLOB, _U64.pack(len(data)) + data + _BLOB_PAD[len(data) & 7]
     raise TypeError(f"cannot encode a {type(v).__name__} as a row value")
 
 

@@ -30,11 +30,12 @@ must be zero (the server zeroes the header).
 from __future__ import annotations
 
 from .codec import Decoder, pad8
-from .constants import ROWS_DONE, ROWS_PART
+from .constants import ROWS_DONE, ROWS_PART, ValueType
 from .errors import ProtocolError
 from .messages import Rows
 
-VALID_TYPES = frozenset({1, 2, 3, 4, 5, 9, 10, 11})
+#: Every value-type code, as plain ints.
+VALID_TYPES = frozenset(int(t) for t in ValueType)
 
 
 def row_header_size(n: int) -> int:

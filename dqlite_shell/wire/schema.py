@@ -241,7 +241,7 @@ def frame_encoder(msg_type: int, revision: int, fields: Layout) -> Callable[...,
     return encode
 
 
-def body_reader(fields: Layout) -> Callable[[Decoder], list]:
+def body_reader(fields: Layout) -> Callable[[Decoder], tuple | list]:
     """A function reading the values of ``fields`` from a :class:`Decoder`
     (it does not check for trailing bytes)."""
     readers = []
@@ -250,10 +250,21 @@ def body_reader(fields: Layout) -> Callable[[Decoder], list]:
         if reader is None:
             raise ValueError(f"no generic decoder for kind {f.kind!r}")
         readers.append(reader)
+    # One or two fields (most responses): no loop.
+    if len(readers) == 1:
+        (r0,) = readers
+        return lambda d: (r0(d),)
+    if len(readers) == 2:
+        r0, r1 = readers
+        return lambda d: (r0(d), r1(d))
     return lambda d: [read(d) for read in readers]
 
 
 def fixed_struct(fields: Layout) -> struct.Struct | None:
-    """One Struct reading an all-fixed layout (bodies of exactly its size), else None."""
-    fmt = fixed_format(fields)
-    return None if fmt is None else struct.Struct("<" + fmt)
+    """One Struct reading an all-fixed layout, else None. Fields named
+    ``unused`` are pad bytes: their values are not returned."""
+    if fixed_format(fields) is None:
+        return None
+    return struct.Struct("<" + "".join(
+        f"{struct.calcsize(FIXED_KINDS[f.kind])}x" if f.name == "unused" else FIXED_KINDS[f.kind]
+        for f in fields))

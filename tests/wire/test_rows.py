@@ -11,6 +11,7 @@ from dqlite_shell.wire import (
     Iso8601,
     ProtocolError,
     Rows,
+    RowsDecoder,
     UnixTime,
     decode_rows,
     decode_rows_reference,
@@ -249,44 +250,94 @@ def test_every_row_with_its_own_header():
     assert decode_rows(body).rows == rows
 
 
-def _cached_runs():
-    runs = [run for table in rows_module._PLANS.values() for run in table.values()]
+def _cached_runs(decoder):
+    runs = [run for table in decoder.plans.values() for run in table.values()]
     return len(runs), sum(hasattr(run, "source") for run in runs)  # compiled runs carry their source
 
 
-@pytest.fixture
-def fresh_caches(monkeypatch):
-    monkeypatch.setattr(rows_module, "_PLANS", {})
-    monkeypatch.setattr(rows_module, "_counts", {"plans": 0, "compiled": 0})
-
-
-def test_patterns_compile_after_a_few_rows(fresh_caches):
+def test_patterns_compile_after_a_few_rows():
+    decoder = RowsDecoder()
     body = encode_rows(["a", "b"], [(1, "x")] * 3 + [(None, "y")] * 20)
-    assert decode_rows(body).rows == [(1, "x")] * 3 + [(None, "y")] * 20
-    assert _cached_runs() == (2, 1)  # (1, "x") seen 3 times: still generic
+    assert decoder.decode(body).rows == [(1, "x")] * 3 + [(None, "y")] * 20
+    assert _cached_runs(decoder) == (2, 1)  # (1, "x") seen 3 times: still generic
 
 
-def test_plan_cache_is_bounded(monkeypatch, fresh_caches):
+def test_plan_cache_is_bounded():
     columns = [f"c{i}" for i in range(6)]
     rows = [tuple(None if (r >> i) & 1 else i for i in range(6)) for r in range(64)]
     body = encode_rows(columns, rows * 10)
-    monkeypatch.setattr(rows_module, "_MAX_COMPILED", 4)
-    monkeypatch.setattr(rows_module, "_MAX_PLANS", 50)
+    decoder = RowsDecoder(max_compiled=4, max_plans=50)
     for _ in range(3):
-        assert decode_rows(body).rows == rows * 10
-        plans, compiled = _cached_runs()
+        assert decoder.decode(body).rows == rows * 10
+        plans, compiled = _cached_runs(decoder)
         assert plans <= 50 and compiled <= 4
 
 
-def test_hot_pattern_resets_a_full_cache(monkeypatch, fresh_caches):
-    monkeypatch.setattr(rows_module, "_MAX_COMPILED", 2)
-    monkeypatch.setattr(rows_module, "_HOT", 30)
+def test_hot_pattern_resets_a_full_cache():
+    decoder = RowsDecoder(max_compiled=2, hot=30)
     for value in [1, "a", 1.5]:  # three patterns, room for two compiled
-        decode_rows(encode_rows(["v"], [(value,)] * 20))
-    assert _cached_runs() == (3, 2)
+        decoder.decode(encode_rows(["v"], [(value,)] * 20))
+    assert _cached_runs(decoder) == (3, 2)
     rows = [(b"blob",)] * 40  # a fourth pattern gets hot: caches start over and it is compiled
-    assert decode_rows(encode_rows(["v"], rows)).rows == rows
-    assert _cached_runs() == (1, 1)
+    assert decoder.decode(encode_rows(["v"], rows)).rows == rows
+    assert _cached_runs(decoder) == (1, 1)
+
+
+def test_decoders_share_no_cache():
+    # Each decoder (one per connection) compiles its own patterns.
+    first, second = RowsDecoder(), RowsDecoder()
+    body = encode_rows(["a", "b"], [(1, "x")] * 20)
+    assert first.decode(body).rows == [(1, "x")] * 20
+    assert _cached_runs(first) == (1, 1) and _cached_runs(second) == (0, 0)
+    assert second.decode(encode_rows(["z"], [(2.5,)])).columns == ["z"]
+    assert _cached_runs(first) == (1, 1)
+    assert first.decode(body).columns == ["a", "b"]
+
+
+def test_decode_rows_keeps_one_decoder_per_thread():
+    import threading
+
+    body = encode_rows(["a"], [(1,)] * 20)
+    assert decode_rows(body).rows == [(1,)] * 20
+    mine = rows_module._per_thread.rows_decoder
+    seen = []
+
+    def other():
+        assert decode_rows(body).rows == [(1,)] * 20
+        seen.append(rows_module._per_thread.rows_decoder)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join(10)
+    assert len(seen) == 1 and seen[0] is not mine
+    assert rows_module._per_thread.rows_decoder is mine
+
+
+def test_threads_decoding_at_once_get_their_own_rows():
+    # 4 threads, each its own columns and patterns, through decode_rows and
+    # through decoders of their own: no thread sees another's columns.
+    import threading
+
+    errors = []
+
+    def work(k):
+        decoder = RowsDecoder()
+        columns = [f"t{k}c{i}" for i in range(k + 1)]
+        rows = [tuple(range(k + 1)), tuple(str(i) for i in range(k + 1))] * 30
+        body = encode_rows(columns, rows)
+        for _ in range(50):
+            for decode in (decode_rows, decoder.decode):
+                got = decode(body)
+                if got.columns != columns or got.rows != rows:
+                    errors.append((k, got.columns))
+                    return
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors
 
 
 def test_column_cache_does_not_leak_between_bodies():
