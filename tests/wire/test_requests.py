@@ -16,6 +16,7 @@ from dqlite_shell.wire import (
     decode_request,
     requests,
 )
+from dqlite_shell.wire.schema import REQUESTS, frame_encoder
 
 from .strategies import PARAM_VALUE, TEXT, UINT32, UINT64, canon
 
@@ -161,3 +162,80 @@ def test_random_request_bodies_only_raise_protocol_error(rtype, body):
         decode_request(rtype, 0, body)
     except ProtocolError:
         pass
+
+
+# ------------------------------------------------------------------ the schema and the fast paths
+
+_KINDS = {"uint64": UINT64, "uint32": UINT32, "text": TEXT, "params": st.lists(PARAM_VALUE, max_size=8),
+          "optional_uint64": UINT64}
+
+
+def _schema_frame(rtype, revision, kwargs):
+    fields = REQUESTS[rtype][revision]
+    return frame_encoder(rtype, revision, fields)(*[kwargs[f.name] for f in fields])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data(), st.sampled_from(sorted(RequestType)))
+def test_every_encoder_sends_what_the_schema_declares(data, rtype):
+    # The public encoders (fast paths included) and the encoder the schema
+    # builds give the same bytes for any fields.
+    kwargs = {f.name: data.draw(_KINDS[f.kind], label=f.name) for f in REQUESTS[rtype][0]}
+    if rtype == RequestType.LEADER:
+        assert requests.leader() == _schema_frame(rtype, 0, {"unused": 0})
+        return
+    assert getattr(requests, rtype.name.lower())(**kwargs) == _schema_frame(rtype, 0, kwargs)
+
+
+_STATEMENTS = [RequestType.EXEC, RequestType.QUERY, RequestType.EXEC_SQL, RequestType.QUERY_SQL]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data(), st.sampled_from(_STATEMENTS), st.integers(min_value=0, max_value=600))
+def test_statement_fast_paths_match_the_schema_at_both_revisions(data, rtype, count):
+    # Up to 255 parameters: revision 0 (one-byte count); more: revision 1
+    # (four-byte count), which the fake server reads back.
+    kwargs = {f.name: data.draw(_KINDS[f.kind], label=f.name)
+              for f in REQUESTS[rtype][0] if f.kind != "params"}
+    kwargs["params"] = data.draw(st.lists(PARAM_VALUE, min_size=count, max_size=count), label="params")
+    revision = 0 if count <= 255 else 1
+    frame = getattr(requests, rtype.name.lower())(**kwargs)
+    assert frame == _schema_frame(rtype, revision, kwargs)
+    request = _decode(frame)
+    assert request.schema == revision
+    assert canon(request.fields) == canon(kwargs)
+
+
+def test_revision_1_with_few_parameters_reads_back():
+    # go-dqlite's EncodeExecSQLV1: a four-byte count whatever the number.
+    fields = REQUESTS[RequestType.EXEC_SQL][1]
+    frame = frame_encoder(RequestType.EXEC_SQL, 1, fields)(7, "SELECT ?", [1])
+    assert frame == header(5, 8, 1) + struct.pack("<Q", 7) + b"SELECT ?" + bytes(8) + bytes(
+        [1, 0, 0, 0, 1, 0, 0, 0]) + struct.pack("<q", 1)
+    assert _decode(frame).fields == {"db_id": 7, "sql": "SELECT ?", "params": [1]}
+    with pytest.raises(ProtocolError, match="unsupported EXEC_SQL schema 2"):
+        decode_request(RequestType.EXEC_SQL, 2, frame[8:])
+
+
+def test_revision_0_refuses_more_than_255_parameters():
+    encode = frame_encoder(RequestType.EXEC_SQL, 0, REQUESTS[RequestType.EXEC_SQL][0])
+    with pytest.raises(ValueError, match="needs revision 1"):
+        encode(0, "x", [None] * 256)
+
+
+def test_request_layouts_is_the_revision_0_view_of_the_schema():
+    assert REQUEST_LAYOUTS == {t: revisions[0] for t, revisions in REQUESTS.items()}
+    for rtype, revisions in REQUESTS.items():
+        if len(revisions) > 1:  # revisions differ by the params count only
+            assert [f.name for f in revisions[1]] == [f.name for f in revisions[0]]
+            assert [f.kind for f in revisions[1]] == [
+                "params32" if f.kind == "params" else f.kind for f in revisions[0]]
+
+
+def test_schema_encoder_errors():
+    encode = frame_encoder(RequestType.ASSIGN, 0, REQUESTS[RequestType.ASSIGN][0])
+    with pytest.raises(TypeError, match="has 2 fields, got 1 values"):
+        encode(1)
+    encode = frame_encoder(RequestType.OPEN, 0, REQUESTS[RequestType.OPEN][0])
+    with pytest.raises(TypeError, match="has 3 fields, got 2 values"):
+        encode("a", 0)
