@@ -241,7 +241,7 @@ def _clause(words: list[str]) -> str:
     return ""
 
 
-_SEPARATOR = re.compile(r"[^0-9A-Za-z\x80-\U0010ffff]+")
+_SEPARATOR = re.compile(r"[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]+")  # ASCII, not a letter or digit
 
 
 def alias_for(table: str, taken: Iterable[str]) -> str:
