@@ -1,11 +1,10 @@
 """The ``dqlite`` command against Debian's Go shell on a 3-node loopback
-cluster of each server: one-shot start-up, piped INSERTs, a 200,000-row
-SELECT to a pipe; on 1.11 also the REPL's start and the Chinook-shaped script
-(ours only: the Go shell cannot load it)."""
+cluster of each server: piped INSERTs, a 200,000-row SELECT to a pipe; on
+1.11 also the Chinook-shaped script (ours only: the Go shell cannot load it).
+Start-up (one-shot and REPL) is bench_startup.py."""
 
 from __future__ import annotations
 
-import statistics
 import sys
 
 from benchmarks.run import Row
@@ -14,10 +13,6 @@ from benchmarks.servers import GO_SHELL, go_available, label, matrix, on_server,
 OURS = [sys.executable, "-m", "dqlite_shell"]
 INSERTS = 2_000
 ROWS = 200_000
-
-
-def _median_wall(args, runs=7, stdin=None):
-    return statistics.median(run_measured(args, stdin)[0] for _ in range(runs))
 
 
 def run() -> list[Row]:
@@ -44,12 +39,6 @@ def _on_one_server(name: str) -> list[Row]:
             f"LIMIT {ROWS}) SELECT n, 'text ' || n, n * 0.25, n % 7 FROM s;")
         session.close()
 
-        ours = _median_wall(OURS + ["-s", servers, "-c", "SELECT 1"])
-        theirs = _median_wall([GO_SHELL, "-s", servers, "db", "SELECT 1"]) if go else None
-        rows.append(Row(label("-c 'SELECT 1' wall time", name), ours * 1000,
-                        theirs and theirs * 1000, "ms",
-                        "aim < 60 ms"))
-
         def script(table):
             return "".join(f"INSERT INTO {table} VALUES ({i}, 'row {i}');\n"
                            for i in range(INSERTS)).encode()
@@ -68,9 +57,6 @@ def _on_one_server(name: str) -> list[Row]:
         if name != "1.11":
             return rows  # the rest does not depend on the server
 
-        rows.append(Row("REPL: start to a usable prompt", _prompt_time(servers) * 1000, None,
-                        "ms", "aim < 300 ms; median of 5 (the Go shell's REPL has no equivalent)"))
-
         chinook = make_script(15_000).encode()
         for flag, database in (([], "chinook1"), (["-1"], "chinook2")):
             wall = run_measured(OURS + ["-s", servers, database] + flag, chinook)[0]
@@ -78,20 +64,3 @@ def _on_one_server(name: str) -> list[Row]:
                             "s", "15,000 INSERTs; the Go shell cannot load it"))
     return rows
 
-
-def _prompt_time(servers: str, runs: int = 5) -> float:
-    """Seconds from starting ``dqlite -s ...`` in a terminal to its prompt."""
-    import os
-    import time
-
-    import pexpect
-    env = dict(os.environ, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", NO_COLOR="1")
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        child = pexpect.spawn(OURS[0], OURS[1:] + ["-s", servers, "--no-history"], env=env,
-                              encoding="utf-8", timeout=30)
-        child.expect(r"db@[^>]+>")
-        times.append(time.perf_counter() - started)
-        child.terminate(force=True)
-    return statistics.median(times)
