@@ -17,6 +17,10 @@ DQLITE_DATABASE sit between the two. Example::
     read_only = true        # refuse writes (--read-only); --write lifts it
     audit_log = "~/.local/state/dqlite/audit.jsonl"   # --audit-log
     blob = "auto"           # how BLOBs show: hex, auto, text, base64 (--blob)
+    expanded = "auto"       # the REPL: one column per line when too wide (.expanded)
+    maxrows = "auto"        # the REPL: rows shown before the middle is cut (.maxrows; 0: all)
+    max_cell_width = 60     # the REPL: table cells cut with ... (0: never)
+    pager = "auto"          # the REPL: page results (.pager: true, false, "auto")
 
 A broken file is one error naming the file, the line and the key.
 """
@@ -41,6 +45,11 @@ KEYS = {
     "read_only": ((bool,), "true or false"),
     "audit_log": ((str,), "a file name"),
     "blob": ((str,), "a string (auto, hex, text, base64)"),
+    # The REPL's (screen.py): scripts, -c and pipes ignore them.
+    "expanded": ((str,), "a string (auto, on, off)"),
+    "maxrows": ((int, str), "a number of rows (0: all) or \"auto\""),
+    "max_cell_width": ((int,), "a number of characters (0: no limit)"),
+    "pager": ((bool, str), "true, false or \"auto\""),
 }
 
 
@@ -105,6 +114,9 @@ def _check_value(key: str, value) -> str | None:
             resolve_blob(value)
         except ValueError as e:
             return str(e)
+    if key in ("expanded", "maxrows", "max_cell_width", "pager"):
+        from dqlite_shell.shell.screen import config_problem
+        return config_problem(key, value)
     if key == "timeout":
         try:
             parse_timeout(value)

@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
 
 
-def _renderer(state: "ShellState", out, columns: list[str], *, terminal: bool | None = None,
-              query_plan: bool = False):
+def renderer(state: "ShellState", out, columns: list[str], *, terminal: bool | None = None,
+             query_plan: bool = False):
     """A renderer for the current settings (``.mode``, ``.headers``,
     ``.nullvalue``, ``.blob``, ``.separator``, ``.width``)."""
     from dqlite_shell.shell.output import make_renderer
@@ -24,55 +24,32 @@ def _renderer(state: "ShellState", out, columns: list[str], *, terminal: bool | 
 
 
 def show(state: "ShellState", columns: list[str], batches: Iterable[list[tuple]], *,
-         query_plan: bool = False) -> int:
+         query_plan: bool = False, vertical: bool = False) -> int:
     """Print rows in the current ``.mode``; returns how many were printed.
 
     ``batches`` is consumed lazily, so a streamed result is printed in
     constant memory (the table, column and box formats hold a bounded number
     of rows). ``query_plan``: the statement was an EXPLAIN QUERY PLAN (drawn
     as sqlite3 draws it, see :mod:`dqlite_shell.shell.output.plan`).
+    ``vertical``: ``\\G``, shown one column per line.
+
+    The REPL, and the settings of :mod:`.screen` when given, go through
+    :func:`.screen.show` (expanded view, ``.maxrows``, ``.pager``, ``.last``);
+    scripts and pipes with the defaults stream straight to the renderer.
     """
-    if state.paging():
-        return _show_paged(state, columns, batches, query_plan)
-    renderer = _renderer(state, state.out, columns, query_plan=query_plan)
+    from dqlite_shell.shell import screen
+    if state.interactive or vertical or screen.explicit(state.settings):
+        return screen.show(state, columns, batches, query_plan=query_plan, vertical=vertical)
+    out = state.out
+    shown = renderer(state, out, columns, query_plan=query_plan)
     count = 0
     try:
         for batch in batches:
-            renderer.rows(batch)
+            shown.rows(batch)
             count += len(batch)
     finally:
-        renderer.close()
-        state.out.flush()
-    return count
-
-
-def _show_paged(state: "ShellState", columns, batches, query_plan: bool) -> int:
-    """Stream the rows into ``$PAGER`` (default ``less -SRXF``, which prints a
-    result that fits the screen and quits). Quitting the pager stops the
-    result (the caller closes it), as ``git`` does."""
-    import io
-    import os
-    import subprocess
-    command = os.environ.get("PAGER") or "less -SRXF"
-    pager = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE)
-    out = io.TextIOWrapper(pager.stdin, encoding="utf-8", errors="replace", newline="")
-    # The pager shows it on the terminal: escape as for one.
-    renderer = _renderer(state, out, columns, terminal=True, query_plan=query_plan)
-    count = 0
-    try:
-        for batch in batches:
-            renderer.rows(batch)
-            count += len(batch)
-        renderer.close()
-        out.close()
-    except BrokenPipeError:
-        pass  # the user left the pager: stop reading
-    finally:
-        try:
-            out.close()
-        except BrokenPipeError:
-            pass
-        pager.wait()
+        shown.close()
+        out.flush()
     return count
 
 
@@ -90,10 +67,17 @@ def run_sql(state: "ShellState", sql: str) -> None:
     ``.changes on``) and the time with ``.timer on``. Errors propagate."""
     from dqlite_shell import sqltext
     started = time.perf_counter()
+    vertical = False
+    if state.interactive:  # \G: the REPL's only (a script sends it, and it is refused)
+        from dqlite_shell.shell.screen import vertical_statement
+        body = vertical_statement(sql)
+        if body is not None:
+            sql, vertical = body, True
     result = state.session.execute(sql)
     if isinstance(result, RowStream):
         try:
-            show(state, result.columns, result.batches(), query_plan=sqltext.is_query_plan(sql))
+            show(state, result.columns, result.batches(), query_plan=sqltext.is_query_plan(sql),
+                 vertical=vertical)
         except KeyboardInterrupt:
             raise  # the REPL cancels it, with a short grace (close() would wait)
         except BaseException:

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 #: Commands that run offline as they are: output, settings, scripts, and
 #: the ones that only query the database (answered by the rebuilt one).
 LOCAL = frozenset({
-    ".bail", ".blob", ".changes", ".databases", ".exit", ".freshest", ".headers", ".help",
-    ".indexes", ".log", ".mode", ".nullvalue", ".once", ".output", ".pager", ".print",
+    ".bail", ".blob", ".changes", ".databases", ".exit", ".expanded", ".freshest", ".headers",
+    ".help", ".indexes", ".last", ".log", ".maxrows", ".mode", ".nullvalue", ".once", ".output", ".pager", ".print",
     ".quit", ".read", ".recover", ".schema", ".separator", ".show", ".status", ".tables",
     ".timeout", ".timer", ".width",
 })

@@ -133,7 +133,7 @@ def settings_shown(state: "ShellState") -> list[tuple[str, str]]:
         ("timer", on_off[s.timer]),
         ("changes", on_off[s.changes]),
         ("bail", on_off[s.bail]),
-        ("pager", on_off[s.pager]),
+        ("pager", "auto" if s.pager == "auto" else on_off[bool(s.pager)]),
         ("timeout", str(round(state.busy_timeout * 1000))),
         ("database", state.database),
     ]

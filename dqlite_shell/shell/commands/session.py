@@ -105,12 +105,6 @@ def timer(state: "ShellState", args: list[str]) -> None:
     state.settings.timer = on_off(".timer", args[0])
 
 
-@command(".pager on|off", "Page results on a terminal through $PAGER (default less -SRXF), or not",
-         args=(1, 1), complete=(ONOFF,))
-def pager(state: "ShellState", args: list[str]) -> None:
-    state.settings.pager = on_off(".pager", args[0])
-
-
 @command(".changes on|off", "Print the changes count after each write, or not",
          args=(1, 1), complete=(ONOFF,))
 def changes(state: "ShellState", args: list[str]) -> None:

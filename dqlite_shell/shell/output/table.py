@@ -49,6 +49,11 @@ from .values import is_number, terminal_text, text_rows
 #: Rows per table block (the most rows this renderer holds at once).
 BLOCK_ROWS = 1000
 
+#: A value that marks where rows were left out (screen.py's ``.maxrows``):
+#: it does not count when a column's alignment is chosen. A private-use
+#: character, so that the line that holds it can be found and replaced.
+GAP = "\ue000"
+
 
 def _fixed(text: str, width: int) -> str:
     """``text`` in a cell ``|width|`` characters wide: each line cut into
@@ -70,7 +75,7 @@ def draw_table(columns: Sequence[str], rows: Sequence[Sequence], nullvalue: str,
     names = list(map(terminal_text, columns))
     align = []
     for i in range(len(columns)):
-        values = [row[i] for row in rows if row[i] is not None]
+        values = [row[i] for row in rows if row[i] is not None and row[i] is not GAP]
         numeric = bool(values) and all(map(is_number, values))
         align.append("right" if numeric else "left")
     for i, width in enumerate(list(widths)[:len(columns)]):
