@@ -32,7 +32,7 @@ from .messages import (
 )
 from .rows import decode_rows
 from .rows_reference import decode_row_header, row_header_size
-from .schema import RESPONSES, Layout, body_reader, fixed_struct
+from .schema import RESPONSES, Layout, body_reader, fixed_struct, revision
 
 __all__ = [
     "Db", "Empty", "Failure", "Files", "Metadata", "NodeInfo", "Response", "Result",
@@ -218,11 +218,7 @@ def decode_response(
     if decoders is not None:
         if len(decoders) == 1:  # one revision: the schema byte is ignored
             return decoders[0](body)
-        decoder = decoders.get(schema)
-        if decoder is None:
-            name, expected = ResponseType(msg_type).name, " or ".join(map(str, decoders))
-            raise ProtocolError(f"unsupported {name} schema {schema} (expected {expected})")
-        return decoder(body)
+        return decoders[revision(RESPONSES, msg_type, schema)](body)
     if msg_type == _ROWS:
         return decode_rows(body)
     if msg_type == _SERVERS:

@@ -28,10 +28,12 @@ fields named ``unused`` are zero on the way out and dropped on the way in.
 from __future__ import annotations
 
 import struct
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 from .codec import Decoder, encode_params_schema, encode_text
 from .constants import RequestType, ResponseType
+from .errors import ProtocolError
 from .frames import HEADER
 
 #: Struct format of each fixed-width kind.
@@ -110,6 +112,9 @@ def _parse(text: str, types) -> dict:
             if f.kind not in FIXED_KINDS and f.kind not in VARIABLE_KINDS:
                 raise ValueError(f"unknown kind {f.kind!r} in the wire schema ({line})")
         table.setdefault(types[name], {})[int(revision or 0)] = layout
+    for msg_type, revisions in table.items():
+        if len(revisions) == 1 and 0 not in revisions:
+            raise ValueError(f"{msg_type.name}: a message with one revision has revision 0")
     return table
 
 
@@ -119,15 +124,19 @@ REQUESTS: dict[RequestType, dict[int, Layout]] = _parse(_REQUESTS, RequestType)
 RESPONSES: dict[ResponseType, dict[int, Layout]] = _parse(_RESPONSES, ResponseType)
 
 
-def layout(table: dict, msg_type: int, revision: int) -> Layout | None:
-    """The fields of ``msg_type`` at ``revision`` (a message with one
-    revision ignores it); None for an unknown type or revision."""
-    revisions = table.get(msg_type)
-    if revisions is None:
-        return None
+def revision(table: dict, msg_type: int, schema: int) -> int:
+    """The revision of a declared message that a header's ``schema`` byte
+    selects: the only one when there is one (the byte is ignored), else the
+    byte itself. Raises :class:`ProtocolError` for a revision not declared.
+    """
+    revisions = table[msg_type]
     if len(revisions) == 1:
-        return next(iter(revisions.values()))
-    return revisions.get(revision)
+        return next(iter(revisions))
+    if schema in revisions:
+        return schema
+    name = type(next(iter(table)))(msg_type).name
+    expected = " or ".join(str(r) for r in revisions)
+    raise ProtocolError(f"unsupported {name} schema {schema} (expected {expected})")
 
 
 def fixed_format(fields: Layout) -> str | None:

@@ -27,7 +27,7 @@ from .messages import (
     Welcome,
 )
 from .rows import encode_rows
-from .schema import REQUESTS, RESPONSES, Layout, body_reader, frame_encoder, layout
+from .schema import REQUESTS, RESPONSES, Layout, body_reader, frame_encoder, revision
 
 #: Revision 0 body layout of each request: (field name, kind) in wire order
 #: (the field names are the parameter names of the encoders in
@@ -59,11 +59,7 @@ def decode_request(msg_type: int, schema: int, body: bytes | bytearray | memoryv
         rtype = RequestType(msg_type)
     except ValueError:
         raise ProtocolError(f"unknown request type {msg_type}") from None
-    fields = layout(REQUESTS, rtype, schema)
-    if fields is None:
-        expected = " or ".join(str(r) for r in REQUESTS[rtype])
-        raise ProtocolError(f"unsupported {rtype.name} schema {schema} (expected {expected})")
-    names, read = _REQUEST_READERS[rtype, schema if len(REQUESTS[rtype]) > 1 else 0]
+    names, read = _REQUEST_READERS[rtype, revision(REQUESTS, rtype, schema)]
     d = Decoder(body, f"{rtype.name} request")
     values = read(d)
     d.expect_end()
@@ -116,8 +112,8 @@ def encode_response(resp: Response, *, cluster_format: int = CLUSTER_FORMAT_V1) 
     msg_type = _RESPONSE_TYPES.get(type(resp))
     if msg_type is None:
         raise TypeError(f"not a response: {resp!r}")
-    revision = 1 if msg_type == ResponseType.STMT and resp.tail_offset is not None else 0
-    encoder = _RESPONSE_ENCODERS.get((msg_type, revision))
+    rev = 1 if msg_type == ResponseType.STMT and resp.tail_offset is not None else 0
+    encoder = _RESPONSE_ENCODERS.get((msg_type, rev))
     if encoder is None:
         return encode_frame(msg_type, _composite_body(resp, cluster_format))
     names, encode = encoder

@@ -225,7 +225,7 @@ def test_revision_0_refuses_more_than_255_parameters():
 
 def test_request_layouts_is_the_revision_0_view_of_the_schema():
     assert REQUEST_LAYOUTS == {t: revisions[0] for t, revisions in REQUESTS.items()}
-    for rtype, revisions in REQUESTS.items():
+    for revisions in REQUESTS.values():
         if len(revisions) > 1:  # revisions differ by the params count only
             assert [f.name for f in revisions[1]] == [f.name for f in revisions[0]]
             assert [f.kind for f in revisions[1]] == [

@@ -27,9 +27,9 @@ from dqlite_shell.wire import (
     Welcome,
     decode_response,
     encode_response,
+    frames,
 )
-from dqlite_shell.wire import frames
-from dqlite_shell.wire.schema import fixed_struct, layout
+from dqlite_shell.wire.schema import fixed_struct, revision
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "dqlite_shell"
 
@@ -47,21 +47,22 @@ def test_every_message_is_declared():
 @pytest.mark.parametrize("rtype", sorted(ResponseType), ids=lambda t: t.name)
 def test_response_fields_are_the_message_fields(rtype):
     cls = _MESSAGES[rtype]
-    for revision, fields in RESPONSES[rtype].items():
+    for rev, fields in RESPONSES[rtype].items():
         names = [f.name for f in fields if f.name != "unused"]
         if rtype == ResponseType.ROWS:
             assert names == ["rows"]  # columns, rows, done: the composite ROWS body
             continue
         # A revision may leave out trailing fields that have defaults (STMT 0: no tail_offset).
-        assert names == list(cls._fields[:len(names)]), revision
+        assert names == list(cls._fields[:len(names)]), rev
         assert all(name in cls._field_defaults for name in cls._fields[len(names):])
 
 
 def test_one_revision_ignores_the_schema_byte_several_check_it():
-    assert layout(RESPONSES, ResponseType.RESULT, 3) == RESPONSES[ResponseType.RESULT][0]
-    assert layout(RESPONSES, ResponseType.STMT, 1)[-1].name == "tail_offset"
-    assert layout(RESPONSES, ResponseType.STMT, 2) is None
-    assert layout(RESPONSES, 42, 0) is None
+    assert revision(RESPONSES, ResponseType.RESULT, 3) == 0
+    assert revision(RESPONSES, ResponseType.STMT, 1) == 1
+    assert revision(REQUESTS, RequestType.QUERY_SQL, 0) == 0
+    with pytest.raises(ProtocolError, match=r"^unsupported STMT schema 2 \(expected 0 or 1\)$"):
+        revision(RESPONSES, ResponseType.STMT, 2)
     assert decode_response(ResponseType.RESULT, 3, struct.pack("<qQ", -1, 2)) == Result(-1, 2)
 
 
@@ -112,4 +113,4 @@ def test_value_type_codes_come_from_value_type():
 
 def test_rows_module_keeps_no_mutable_global_cache():
     text = (PACKAGE / "wire" / "rows.py").read_text()
-    assert not re.search(r"^\s*global\s", text, re.M)
+    assert not re.search(r"^\s*global\s", text, re.MULTILINE)
