@@ -113,6 +113,19 @@ class Session:
     def leader_address(self) -> str | None:
         return None if self._conn is None else self._conn.address
 
+    @property
+    def connected(self) -> bool:
+        """A leader connection is open and the server has not closed it
+        (checked locally, no round trip: a prompt asks at every key press)."""
+        conn = self._conn
+        return conn is not None and not conn.closed and not peer_closed(conn._transport)
+
+    def peer_certificate(self) -> dict | None:
+        """The certificate the leader presented (TLS), from the open
+        connection; None when there is none or no TLS (never connects)."""
+        conn = self._conn
+        return None if conn is None or conn.closed else conn.peer_certificate()
+
     def _connect(self) -> Connection:
         # LEADER + CLIENT + OPEN, as go-dqlite's connector: the members are
         # learnt later, only by sessions that outlive their first statement.

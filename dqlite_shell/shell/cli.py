@@ -106,6 +106,8 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
                                ssl_context=ssl_context, settings=settings,
                                interactive=interactive)
     state.color, state.history = not no_color, not no_history
+    state.settings.keys = cfg.get("keys", state.settings.keys)  # the REPL's
+    state.settings.prompt = cfg.get("prompt")
     state.read_only, state.read_only_source = read_only, read_only_source
     state.confirm = interactive and not yes
     state.profile_name = chosen.profile.name if chosen else None
@@ -124,8 +126,7 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
         elif not addresses:
             startup.start_scratch(state, scratch or 1, data_dir)
         if interactive:
-            from dqlite_shell.shell import repl, screen
-            screen.configure(state.settings, cfg)  # the REPL's keys: scripts ignore them
+            from dqlite_shell.shell import repl
             return repl.run(state)
         from dqlite_shell.shell import script
         if texts:

@@ -1,10 +1,30 @@
-"""The REPL's history: a private file under ``$XDG_STATE_HOME/dqlite``."""
+"""The REPL's history: a private file under ``$XDG_STATE_HOME/dqlite``.
+
+One entry per input accepted at the prompt: a multi-line statement is one
+entry. The file is prompt_toolkit's FileHistory format (a ``# TIMESTAMP``
+line, then the entry's lines each after a ``+``), so older files still
+read; an entry that failed has `` failed`` after its timestamp. An entry
+is written once it has run, when its outcome is known (:meth:`settle`).
+"""
 
 from __future__ import annotations
 
+import datetime
 import os
+from dataclasses import dataclass
+from typing import Iterable
 
-from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.history import History
+
+#: What follows the timestamp of an entry that failed.
+FAILED_MARK = " failed"
+
+
+@dataclass
+class Entry:
+    """One history entry: what was typed, and whether running it failed."""
+    text: str
+    failed: bool = False
 
 
 def history_path() -> str:
@@ -14,11 +34,91 @@ def history_path() -> str:
     return os.path.join(base, "dqlite", "history")
 
 
-def make_history(enabled: bool) -> History:
+class StatementHistory(History):
+    """The entries of the history file (``path``), or of this session only
+    (``path`` None), each with its outcome.
+
+    prompt_toolkit appends an entry when the input is accepted, before it
+    runs; it is written to the file by :meth:`settle`, after it ran, with
+    its outcome, in one write (two shells appending at once do not mix)."""
+
+    def __init__(self, path: str | None = None):
+        super().__init__()
+        self.path = path
+        self._entries: list[Entry] = []  # oldest first
+        self._pending: Entry | None = None  # accepted, not yet settled
+
+    def load_history_strings(self) -> Iterable[str]:
+        # Entries accepted before the file was read (none in practice) stay last.
+        self._entries = (read_entries(self.path) if self.path else []) + self._entries
+        return [entry.text for entry in reversed(self._entries)]
+
+    def store_string(self, string: str) -> None:
+        self.settle(False)  # an entry never settled (none in practice) is kept as it is
+        self._pending = Entry(string)
+        self._entries.append(self._pending)
+
+    def settle(self, failed: bool) -> str | None:
+        """The entry accepted last has run: mark whether it ``failed`` and
+        write it. Returns why the file cannot be written (one line; the
+        history then stays in memory), or None."""
+        entry, self._pending = self._pending, None
+        if entry is None:
+            return None  # prompt_toolkit keeps no repeat of the entry before
+        entry.failed = failed
+        if self.path is None:
+            return None
+        mark = FAILED_MARK if failed else ""
+        text = f"\n# {datetime.datetime.now()}{mark}\n" + "".join(
+            f"+{line}\n" for line in entry.text.split("\n"))
+        try:
+            with open(self.path, "ab") as f:
+                f.write(text.encode("utf-8", errors="replace"))
+        except OSError as e:
+            path, self.path = self.path, None
+            return f"cannot write the history file {path}: {e.strerror or e}"
+        return None
+
+    def entries(self) -> list[Entry]:
+        """Every entry, oldest first (the file's, then this session's)."""
+        if not self._loaded:
+            self._loaded_strings = list(self.load_history_strings())
+            self._loaded = True
+        return list(self._entries)
+
+
+def read_entries(path: str) -> list[Entry]:
+    """The entries of history file ``path``, oldest first ([] when there is none)."""
+    entries: list[Entry] = []
+    lines: list[str] = []
+    failed = False
+
+    def add() -> None:
+        if lines:
+            entries.append(Entry("".join(lines)[:-1], failed))
+
+    try:
+        with open(path, "rb") as f:
+            for raw in f:
+                line = raw.decode("utf-8", errors="replace")
+                if line.startswith("+"):
+                    lines.append(line[1:])
+                    continue
+                add()
+                lines = []
+                # The timestamp line before an entry says whether it failed.
+                failed = line.startswith("#") and line.rstrip("\n").endswith(FAILED_MARK)
+        add()
+    except OSError:
+        return []
+    return entries
+
+
+def make_history(enabled: bool) -> StatementHistory:
     """The history file (made private, 0600), or one in memory when ``enabled``
     is false (--no-history) or the file cannot be written."""
     if not enabled:
-        return InMemoryHistory()
+        return StatementHistory()
     path = history_path()
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
@@ -26,5 +126,5 @@ def make_history(enabled: bool) -> History:
         os.close(fd)
         os.chmod(path, 0o600)
     except OSError:
-        return InMemoryHistory()  # an unwritable home must not stop the shell
-    return FileHistory(path)
+        return StatementHistory()  # an unwritable home must not stop the shell
+    return StatementHistory(path)

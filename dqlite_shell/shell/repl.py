@@ -24,7 +24,7 @@ from dqlite_shell.shell import audit, rails, script
 from dqlite_shell.shell.completion import SchemaCache, ShellCompleter
 from dqlite_shell.shell.history import make_history
 from dqlite_shell.shell.prompt import prompt_text
-from dqlite_shell.shell.repl_keys import key_bindings
+from dqlite_shell.shell.repl_keys import EDITING_MODES, key_bindings
 from dqlite_shell.shell.script import Item, split_script
 from dqlite_shell.shell.script_input import InputError, checked_lines
 
@@ -57,21 +57,25 @@ def run(state: "ShellState") -> int:
     if color:
         style = merge_styles([style_from_pygments_cls(get_style_by_name("monokai")),
                               Style.from_dict({"pygments.keyword.pseudo": "bold ansicyan"})])
+    history = make_history(state.history)
     session = PromptSession(
         lexer=PygmentsLexer(DqliteLexer) if color else None,
         style=style, include_default_pygments_style=False,
         completer=ShellCompleter(cache, list(FORMATS) + sorted(ALIASES)),
-        complete_while_typing=True, history=make_history(state.history),
+        complete_while_typing=True, history=history,
         auto_suggest=AutoSuggestFromHistory(), enable_history_search=False,
         multiline=True, key_bindings=key_bindings(),
+        editing_mode=EDITING_MODES[state.settings.keys],
         color_depth=None if color else ColorDepth.MONOCHROME,
         prompt_continuation=lambda width, line, soft: "...> ".rjust(width),
     )
+    state.repl = session  # for .keys and .history
     try:
         state.session.connection  # so the prompt names the leader from the start
         where = f"connected to {state.connected_to}"
     except Exception as e:  # noqa: BLE001 - the next statement tries again
         where = f"not connected ({script.describe_error(e)})"
+        state.lost = True  # the prompt says so
     if state.read_only:
         where += f", read-only ({state.read_only_source}; --write lifts it)"
     state.warn(f"dqlite-shell {__version__}, database {state.database}, {where}. "
@@ -84,20 +88,29 @@ def run(state: "ShellState") -> int:
             continue  # Ctrl-C on the prompt clears the input
         except EOFError:
             break
+        failed = False
         try:
             for item in split_script(checked_lines(text.splitlines(keepends=True))):
                 if not _run_one(state, item, cache):
+                    failed = state.last_failed  # not when declined
                     break
                 if state.quit_requested:
                     break
         except InputError as e:
             state.warn(f"error: line {e.line}: {e}")
+            failed = state.last_failed = True
+        finally:
+            problem = history.settle(failed)  # the entry, marked if it failed
+            if problem:
+                state.warn(f"warning: {problem}; the history is kept in memory only")
     return 0
 
 
 def _run_one(state: "ShellState", item: Item, cache: SchemaCache) -> bool:
     """Run one item; False stops the rest of the input (after an error)."""
     started = time.perf_counter()
+    state.last_failed = False  # the prompt's ! and the history's mark
+    had = state.connected_to if state.offline is None else None
     try:
         _wait_for_busy_node(state)
         if not rails.confirmed(state, item):
@@ -106,10 +119,14 @@ def _run_one(state: "ShellState", item: Item, cache: SchemaCache) -> bool:
                 script.audit_item(state, item, outcome=audit.DECLINED)
             return False
         script.run_item(state, item)
+        state.lost = state.lost and state.connected_to is None
     except KeyboardInterrupt:
+        state.last_failed = True
         _interrupted(state, started)
         return False
     except Exception as e:  # noqa: BLE001 - every error is one line and the REPL goes on
+        state.last_failed = True
+        state.lost = _lost(state, had, e)
         state.warn(f"error: {script.describe_error(e)}")
         return False
     finally:
@@ -118,6 +135,18 @@ def _run_one(state: "ShellState", item: Item, cache: SchemaCache) -> bool:
         if _may_change_schema(item):
             cache.refresh()
     return True
+
+
+def _lost(state: "ShellState", had: str | None, error: Exception) -> bool:
+    """Whether a failed item leaves the connection to the leader lost (the
+    prompt says so): no connection is left, and there was one before, or it
+    was lost already, or the error is about reaching the cluster."""
+    from dqlite_shell.client.errors import (ConnectError, ConnectionLost, LeadershipLost,
+                                            TransactionLost)
+    if state.offline is not None or state.connected_to is not None:
+        return False
+    return had is not None or state.lost or isinstance(
+        error, (ConnectError, ConnectionLost, LeadershipLost, TransactionLost))
 
 
 def _may_change_schema(item: Item) -> bool:

@@ -31,7 +31,7 @@ _ONCE_ARMED = -1
 
 class Settings:
     """What ``.mode``, ``.headers``, ``.nullvalue``, ``.timer``, ``.changes``,
-    ``.bail``, ``.pager`` and ``.blob`` change.
+    ``.bail``, ``.pager``, ``.blob``, ``.keys`` and ``.prompt`` change.
 
     ``blob`` is how the formats meant for people show a BLOB: ``hex``
     (``X'..'``, the default), ``auto``, ``text`` or ``base64``
@@ -41,18 +41,11 @@ class Settings:
     colseparator and rowseparator, used by ``list``); ``widths`` is
     ``.width``'s, one entry per column (0: automatic; negative: right-aligned),
     for the column, table and box formats.
-
-    What fits the screen (:mod:`dqlite_shell.shell.screen`): ``expanded``
-    (``.expanded``: ``auto``, ``on``, ``off``), ``maxrows`` (``.maxrows``:
-    a number, 0 for all, or ``auto``) and ``max_cell_width`` (the
-    ``max_cell_width`` key: 0 never cuts); None is the default: ``auto``,
-    ``auto`` and 60 in the REPL on its terminal, off elsewhere. ``pager`` is
-    True, False or ``"auto"``.
     """
 
     def __init__(self, mode: str = "list", headers: bool = False, nullvalue: str = "",
                  timer: bool = False, changes: bool = False, bail: bool = True,
-                 pager: bool | str = False, blob: str = "hex"):
+                 pager: bool = False, blob: str = "hex"):
         self.mode, self.headers, self.nullvalue = mode, headers, nullvalue
         self.timer, self.changes, self.bail = timer, changes, bail
         self.pager = pager
@@ -60,9 +53,8 @@ class Settings:
         self.separator = "|"
         self.row_separator = "\n"
         self.widths: list[int] = []
-        self.expanded: str | None = None
-        self.maxrows: int | str | None = None
-        self.max_cell_width: int | None = None
+        self.keys = "emacs"  # the REPL's editing keys (.keys): emacs or vi
+        self.prompt: str | None = None  # the REPL's prompt format (.prompt); None: the default
         # .headers or --headers/--no-headers was given: .mode column then
         # leaves headers as they are (sqlite3's SHFLG_HeaderSet).
         self.headers_set = False
@@ -108,7 +100,9 @@ class ShellState:
         self._session: Session | None = None
         self.quit_requested = False
         self.errors = 0  # statements and commands that failed (for the exit code)
-        self.last_result = None  # the REPL's spool of the last result (.last), last_result.py
+        self.repl = None  # the REPL's PromptSession (repl.run); None in scripts
+        self.last_failed = False  # the REPL's last statement failed (the prompt's !)
+        self.lost = False  # a statement lost the connection to the leader (connection_lost)
 
     @property
     def session(self) -> Session:
@@ -140,6 +134,25 @@ class ShellState:
     def connected_to(self) -> str | None:
         """The leader's address, when connected."""
         return None if self._session is None else self._session.leader_address
+
+    @property
+    def connection_lost(self) -> bool:
+        """The connection to the leader is gone: the other end closed it, or
+        the last statement lost it (``lost``, set by the REPL) and none was
+        made since. The next statement connects again. Asks no server: the
+        prompt checks it at every key press. (No connection because none was
+        needed yet, after ``.open`` or Ctrl-C, is not a lost one.)"""
+        session = self._session
+        if session is None:
+            return False
+        if session.leader_address is None:
+            return self.lost
+        return not session.connected
+
+    @property
+    def in_transaction(self) -> bool:
+        """A transaction is open on the session (connects nothing)."""
+        return self._session is not None and self._session.transaction.active
 
     def open(self, database: str) -> None:
         """Switch to another database (``.open``); a name that crashes
@@ -214,9 +227,8 @@ class ShellState:
         return problem
 
     def paging(self) -> bool:
-        """Results go through a pager: ``.pager on``, interactive, to the terminal
-        (``.pager auto``: :mod:`dqlite_shell.shell.pager`)."""
-        return (self.settings.pager is True and self.interactive and self.out is self.stdout
+        """Results go through a pager: ``.pager on``, interactive, to the terminal."""
+        return (self.settings.pager and self.interactive and self.out is self.stdout
                 and self.stdout.isatty())
 
     def print(self, text: str = "") -> None:
