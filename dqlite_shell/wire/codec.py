@@ -238,13 +238,7 @@ class Encoder:
         return self
 
     def params(self, values) -> Encoder:
-        """A params tuple, one-byte count (four bytes past 255 values)."""
         self.buf += encode_params(values)
-        return self
-
-    def params32(self, values) -> Encoder:
-        """A params tuple with a four-byte count (revision 1 requests)."""
-        self.buf += encode_params_schema(values, wide=True)[0]
         return self
 
     def raw(self, data: bytes) -> Encoder:

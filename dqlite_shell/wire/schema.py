@@ -32,7 +32,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from .codec import Decoder, encode_params_schema, encode_text
-from .constants import RequestType, ResponseType
+from .constants import MAX_PARAMS, RequestType, ResponseType
 from .errors import ProtocolError
 from .frames import HEADER
 
@@ -172,10 +172,9 @@ def fixed_prefix(fields: Layout) -> Layout:
 
 
 def _params(values) -> bytes:
-    data, revision = encode_params_schema(values)
-    if revision:
-        raise ValueError(f"{len(data)}-byte params tuple with more than 255 values needs "
-                         "revision 1 (kind params32)")
+    data, wide = encode_params_schema(values)
+    if wide:
+        raise ValueError(f"more than {MAX_PARAMS} parameters need revision 1 (kind params32)")
     return data
 
 

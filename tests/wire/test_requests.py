@@ -219,7 +219,7 @@ def test_revision_1_with_few_parameters_reads_back():
 
 def test_revision_0_refuses_more_than_255_parameters():
     encode = frame_encoder(RequestType.EXEC_SQL, 0, REQUESTS[RequestType.EXEC_SQL][0])
-    with pytest.raises(ValueError, match="needs revision 1"):
+    with pytest.raises(ValueError, match="more than 255 parameters need revision 1"):
         encode(0, "x", [None] * 256)
 
 
