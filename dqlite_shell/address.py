@@ -6,7 +6,6 @@ so that both sides agree on what an address means.
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from typing import NamedTuple
 
@@ -62,6 +61,7 @@ def parse_address(text: str, default_port: int = DEFAULT_PORT) -> Address:
         if end < 0:
             raise AddressError(f"invalid address {text!r}: missing ']'")
         host, rest = text[1:end], text[end + 1:]
+        import ipaddress  # here: ~1 ms of every start otherwise
         try:
             ipaddress.IPv6Address(host)
         except ValueError:

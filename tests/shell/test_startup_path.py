@@ -55,7 +55,7 @@ main(sys.argv[2:])
 #: command lines do without it), TLS without certificates, and what only
 #: rarer paths need (.output '|CMD', a busy retry).
 _NOT_ON_THE_PATH = ("click", "prompt_toolkit", "pygments", "ssl", "tempfile", "subprocess",
-                    "random", "asyncio", "dqlite_shell.shell.repl",
+                    "random", "asyncio", "ipaddress", "dqlite_shell.shell.repl",
                     "dqlite_shell.shell.completion", "dqlite_shell.shell.cli_options")
 
 
