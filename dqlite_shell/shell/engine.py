@@ -37,8 +37,11 @@ def show(state: "ShellState", columns: list[str], batches: Iterable[list[tuple]]
     :func:`.screen.show` (expanded view, ``.maxrows``, ``.pager``, ``.last``);
     scripts and pipes with the defaults stream straight to the renderer.
     """
-    from dqlite_shell.shell import screen
-    if state.interactive or vertical or screen.explicit(state.settings):
+    s = state.settings
+    # Checked here, not in screen.py: a one-shot does not import it.
+    if (state.interactive or vertical or s.expanded is not None or s.maxrows is not None
+            or s.max_cell_width is not None):
+        from dqlite_shell.shell import screen
         return screen.show(state, columns, batches, query_plan=query_plan, vertical=vertical)
     out = state.out
     shown = renderer(state, out, columns, query_plan=query_plan)

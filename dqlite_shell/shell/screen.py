@@ -131,12 +131,6 @@ def configure(settings: "Settings", cfg: dict) -> None:
             setattr(settings, key, parse(cfg[key]))
 
 
-def explicit(settings: "Settings") -> bool:
-    """Whether a setting of this module was given (the REPL's or a script's)."""
-    return (settings.expanded is not None or settings.maxrows is not None
-            or settings.max_cell_width is not None)
-
-
 # -- \G ---------------------------------------------------------------------------
 
 _VERTICAL = re.compile(r"\\G\s*;?\s*\Z")
@@ -345,7 +339,10 @@ class _Printer:
     """Draws one result on ``out`` for a :class:`Layout`."""
 
     def __init__(self, state, layout: Layout, out, terminal, columns, query_plan):
-        self.state, self.layout, self.out, self.terminal = state, layout, out, terminal
+        from dqlite_shell.shell.output.base import is_terminal
+        self.state, self.layout, self.out = state, layout, out
+        # Decided on the real output: tables are drawn into a StringIO first.
+        self.terminal = is_terminal(out) if terminal is None else terminal
         self.columns, self.query_plan = columns, query_plan
 
     def _grid(self, out):

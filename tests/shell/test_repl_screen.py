@@ -154,3 +154,13 @@ def test_a_script_sends_backslash_g_as_written(node, dqlite):
     result = dqlite("-s", node.address, stdin="SELECT 1\\G;\n")
     assert result.status == 1
     assert result.err.startswith("<stdin>:1: error: ") and "\\" in result.err
+
+
+def test_box_escapes_control_characters_when_drawn_for_the_terminal(repl, node):
+    """The grids are drawn into a buffer first (to measure them): still for a terminal."""
+    child = repl("-s", node.address)
+    child.expect(prompt(node.address))
+    run(child, node.address, ".mode box")
+    shown = run(child, node.address, "SELECT 'a' || char(155) || 'b' AS c1;")
+    assert "│ a\\u009Bb │" in shown and "\x9b" not in shown  # C1 CSI, escaped
+    leave(child)
