@@ -32,6 +32,9 @@ streamed unpadded) and the others never change, except with ``\\G``.
   terminal cells (default 60 in the REPL on its terminal, 0 elsewhere: never)
   is cut with ``…``; wide characters count 2.  A column with a ``.width``
   is left to it.  ``.last`` shows the values whole.
+
+Where the result goes (``.pager on|off|auto``) is :mod:`.pager`'s; the
+copy kept for ``.last`` is :mod:`.last_result`'s.
 """
 
 from __future__ import annotations

@@ -327,3 +327,12 @@ def test_settings_commands_print_and_refuse(monkeypatch):
 
 if sys.platform != "linux":  # pragma: no cover
     pytestmark = pytest.mark.skip("Linux: st_nlink of an unlinked file")
+
+
+def test_a_cut_table_too_wide_is_expanded_with_as_many_records_as_fit(monkeypatch):
+    state = make_state(interactive=True, size=(30, 20), monkeypatch=monkeypatch)
+    rows = [(i, "w" * 40) for i in range(1, 101)]
+    text = shown(state, ["n", "wide"], rows)
+    # 20 lines, less 2: 18 lines of 3 (a record of two columns) is 6 records.
+    assert re.findall(r"-\[ RECORD (\d+) \]", text) == ["1", "2", "3", "98", "99", "100"]
+    assert "\n(100 rows, 6 shown)\n-[ RECORD 98 ]" in text
