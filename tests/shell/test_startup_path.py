@@ -52,11 +52,13 @@ main(sys.argv[2:])
 """
 
 #: Never loaded by a one-shot: the REPL's libraries, click (the common
-#: command lines do without it), TLS without certificates, and what only
-#: rarer paths need (.output '|CMD', a busy retry).
+#: command lines do without it), TLS without certificates, what only rarer
+#: paths need (.output '|CMD', a busy retry, a [v6] address), and
+#: dataclasses (it loads inspect: ~5 ms).
 _NOT_ON_THE_PATH = ("click", "prompt_toolkit", "pygments", "ssl", "tempfile", "subprocess",
-                    "random", "asyncio", "ipaddress", "dqlite_shell.shell.repl",
-                    "dqlite_shell.shell.completion", "dqlite_shell.shell.cli_options")
+                    "random", "asyncio", "ipaddress", "dataclasses", "inspect",
+                    "dqlite_shell.shell.repl", "dqlite_shell.shell.completion",
+                    "dqlite_shell.shell.cli_options")
 
 
 def _record(tmp_path, *args):
