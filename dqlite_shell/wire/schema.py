@@ -216,6 +216,14 @@ def frame_encoder(msg_type: int, revision: int, fields: Layout) -> Callable[...,
         if rest:
             raise ValueError(f"fields of message {msg_type} do not fill whole words")
 
+        if count == 1:  # most requests: no argument tuple
+            def encode_one(value) -> bytes:
+                try:
+                    return st.pack(words, msg_type, revision, 0, value)
+                except struct.error:
+                    raise range_error(fields, (value,)) from None
+            return encode_one
+
         def encode_fixed(*values) -> bytes:
             try:
                 return st.pack(words, msg_type, revision, 0, *values)
