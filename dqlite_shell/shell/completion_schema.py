@@ -96,10 +96,12 @@ class SchemaCache:
         return self.schema.addresses
 
     def databases(self) -> list[str]:
-        """Database names the shell knows exist: the current one, those
-        opened in this session, and those the server's database list names."""
-        names = [self._state.database, *self.opened, *self.schema.databases]
-        return list(dict.fromkeys(n for n in names if n))
+        """Database names the shell knows exist: those opened in this
+        session (the latest first), those the server's database list names,
+        and the current one last (opening it again changes nothing)."""
+        current = self._state.database
+        names = [n for n in (*self.opened, *self.schema.databases) if n and n != current]
+        return [*dict.fromkeys(names), current]
 
     def refresh(self) -> None:
         """Fetch again in the background (once more after a running fetch)."""
