@@ -1,7 +1,8 @@
 """Decoded server responses (plain data, no behaviour).
 
-Field layouts (``src/response.h`` of libdqlite 1.11.1) are given in each
-docstring; all integers are little-endian.
+Field layouts (``src/response.h`` of libdqlite 1.11.1) are declared in
+:mod:`.schema`, with field names that are those of these tuples (the
+docstrings recall them for readers); all integers are little-endian.
 """
 
 from __future__ import annotations

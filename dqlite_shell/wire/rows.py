@@ -1,11 +1,12 @@
 """ROWS bodies: the fast decoder (the hot path of every query) and the encoder.
 
 The layout is documented in :mod:`.rows_reference`, whose slow decoder
-defines the expected output. :func:`decode_rows` returns exactly what
-:func:`~.rows_reference.decode_rows_reference` returns for every input; it
-gets its speed from code generated per row-header pattern (see
-:mod:`._rowplan`) and hands any input that looks wrong to the reference
-decoder, which raises the detailed :class:`ProtocolError`.
+defines the expected output. :class:`RowsDecoder` (and :func:`decode_rows`)
+returns exactly what :func:`~.rows_reference.decode_rows_reference` returns
+for every input; it gets its speed from code generated per row-header
+pattern (see :mod:`._rowplan`), cached in the decoder (one per connection,
+never shared between threads), and hands any input that looks wrong to the
+reference decoder, which raises the detailed :class:`ProtocolError`.
 
 Batch size: libdqlite 1.11.1 (``query__batch`` in ``src/query.c``) appends
 rows to its write buffer while the buffer offset -- the 8-byte frame header
