@@ -14,7 +14,6 @@ comments, and SQLite is asked about a statement only at those semicolons.
 from __future__ import annotations
 
 import re
-import sqlite3
 from typing import Iterable, Iterator, NamedTuple
 
 from dqlite_shell import sqltext
@@ -152,7 +151,7 @@ class _Pending:
         done = 0
         for pos in found:
             statement = text[done:base + pos + 1]
-            if not sqlite3.complete_statement(statement):
+            if not sqltext.complete_statement(statement):
                 continue
             if not sqltext.is_blank(statement[:-1]):  # `;;` is no statement
                 yield _item(statement, self.line)

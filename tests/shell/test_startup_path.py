@@ -53,10 +53,11 @@ main(sys.argv[2:])
 
 #: Never loaded by a one-shot: the REPL's libraries, click (the common
 #: command lines do without it), TLS without certificates, what only rarer
-#: paths need (.output '|CMD', a busy retry, a [v6] address), and
-#: dataclasses (it loads inspect: ~5 ms).
+#: paths need (.output '|CMD', a busy retry, a [v6] address), dataclasses
+#: (it loads inspect: ~5 ms) and the sqlite3 package (datetime and its
+#: adapters: sqltext takes complete_statement from _sqlite3).
 _NOT_ON_THE_PATH = ("click", "prompt_toolkit", "pygments", "ssl", "tempfile", "subprocess",
-                    "random", "asyncio", "ipaddress", "dataclasses", "inspect",
+                    "random", "asyncio", "ipaddress", "dataclasses", "inspect", "sqlite3",
                     "dqlite_shell.shell.repl", "dqlite_shell.shell.completion",
                     "dqlite_shell.shell.cli_options")
 
