@@ -126,7 +126,8 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
         elif not addresses:
             startup.start_scratch(state, scratch or 1, data_dir)
         if interactive:
-            from dqlite_shell.shell import repl
+            from dqlite_shell.shell import repl, screen
+            screen.configure(state.settings, cfg)  # the REPL's keys: scripts ignore them
             return repl.run(state)
         from dqlite_shell.shell import script
         if texts:

@@ -17,6 +17,10 @@ DQLITE_DATABASE sit between the two. Example::
     read_only = true        # refuse writes (--read-only); --write lifts it
     audit_log = "~/.local/state/dqlite/audit.jsonl"   # --audit-log
     blob = "auto"           # how BLOBs show: hex, auto, text, base64 (--blob)
+    expanded = "auto"       # the REPL: one column per line when too wide (.expanded)
+    maxrows = "auto"        # the REPL: rows shown before the middle is cut (.maxrows; 0: all)
+    max_cell_width = 60     # the REPL: table cells cut with ... (0: never)
+    pager = "auto"          # the REPL: page results (.pager: true, false, "auto")
     keys = "vi"             # the REPL's editing keys: emacs (default) or vi (.keys)
     prompt = '\\u@\\h:\\d> '     # the REPL's prompt (.prompt: \\d database, \\h leader ...)
 
@@ -43,6 +47,11 @@ KEYS = {
     "read_only": ((bool,), "true or false"),
     "audit_log": ((str,), "a file name"),
     "blob": ((str,), "a string (auto, hex, text, base64)"),
+    # The REPL's (screen.py): scripts, -c and pipes ignore them.
+    "expanded": ((str,), "a string (auto, on, off)"),
+    "maxrows": ((int, str), "a number of rows (0: all) or \"auto\""),
+    "max_cell_width": ((int,), "a number of characters (0: no limit)"),
+    "pager": ((bool, str), "true, false or \"auto\""),
     "keys": ((str,), "a string (emacs, vi)"),
     "prompt": ((str,), "a string (a prompt format, as .prompt takes)"),
 }
@@ -116,6 +125,9 @@ def _check_value(key: str, value) -> str | None:
     if key == "prompt":
         from dqlite_shell.shell.prompt import check_format
         return check_format(value)
+    if key in ("expanded", "maxrows", "max_cell_width", "pager"):
+        from dqlite_shell.shell.screen import config_problem
+        return config_problem(key, value)
     if key == "timeout":
         try:
             parse_timeout(value)

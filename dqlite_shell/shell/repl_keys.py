@@ -10,17 +10,21 @@ from prompt_toolkit.enums import EditingMode
 from prompt_toolkit.filters import is_searching
 from prompt_toolkit.key_binding import KeyBindings
 
+from dqlite_shell.shell.screen import vertical_statement
+
 #: ``.keys`` (and the ``keys`` key) -> prompt_toolkit's editing mode.
 EDITING_MODES = {"emacs": EditingMode.EMACS, "vi": EditingMode.VI}
 
 
 def is_complete(text: str) -> bool:
-    """Enter runs the input when it is a dot-command or complete SQL."""
+    """Enter runs the input when it is a dot-command, complete SQL, or SQL
+    ending with ``\\G`` (shown expanded once: :mod:`.screen`)."""
     stripped = text.strip()
     # A NUL cannot reach SQLite's check: Enter then runs the input, which is
     # refused with one line.
     return (not stripped or stripped.startswith(".") and "\n" not in stripped
-            or "\x00" in text or sqlite3.complete_statement(text))
+            or "\x00" in text or sqlite3.complete_statement(text)
+            or stripped.endswith("\\G") and vertical_statement(text) is not None)
 
 
 def key_bindings() -> KeyBindings:

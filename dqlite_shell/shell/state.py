@@ -41,11 +41,18 @@ class Settings:
     colseparator and rowseparator, used by ``list``); ``widths`` is
     ``.width``'s, one entry per column (0: automatic; negative: right-aligned),
     for the column, table and box formats.
+
+    What fits the screen (:mod:`dqlite_shell.shell.screen`): ``expanded``
+    (``.expanded``: ``auto``, ``on``, ``off``), ``maxrows`` (``.maxrows``:
+    a number, 0 for all, or ``auto``) and ``max_cell_width`` (the
+    ``max_cell_width`` key: 0 never cuts); None is the default: ``auto``,
+    ``auto`` and 60 in the REPL on its terminal, off elsewhere. ``pager`` is
+    True, False or ``"auto"``.
     """
 
     def __init__(self, mode: str = "list", headers: bool = False, nullvalue: str = "",
                  timer: bool = False, changes: bool = False, bail: bool = True,
-                 pager: bool = False, blob: str = "hex"):
+                 pager: bool | str = False, blob: str = "hex"):
         self.mode, self.headers, self.nullvalue = mode, headers, nullvalue
         self.timer, self.changes, self.bail = timer, changes, bail
         self.pager = pager
@@ -53,6 +60,9 @@ class Settings:
         self.separator = "|"
         self.row_separator = "\n"
         self.widths: list[int] = []
+        self.expanded: str | None = None
+        self.maxrows: int | str | None = None
+        self.max_cell_width: int | None = None
         self.keys = "emacs"  # the REPL's editing keys (.keys): emacs or vi
         self.prompt: str | None = None  # the REPL's prompt format (.prompt); None: the default
         # .headers or --headers/--no-headers was given: .mode column then
@@ -100,6 +110,7 @@ class ShellState:
         self._session: Session | None = None
         self.quit_requested = False
         self.errors = 0  # statements and commands that failed (for the exit code)
+        self.last_result = None  # the REPL's spool of the last result (.last), last_result.py
         self.repl = None  # the REPL's PromptSession (repl.run); None in scripts
         self.last_failed = False  # the REPL's last statement failed (the prompt's !)
         self.lost = False  # a statement lost the connection to the leader (connection_lost)
@@ -227,8 +238,9 @@ class ShellState:
         return problem
 
     def paging(self) -> bool:
-        """Results go through a pager: ``.pager on``, interactive, to the terminal."""
-        return (self.settings.pager and self.interactive and self.out is self.stdout
+        """Results go through a pager: ``.pager on``, interactive, to the terminal
+        (``.pager auto``: :mod:`dqlite_shell.shell.pager`)."""
+        return (self.settings.pager is True and self.interactive and self.out is self.stdout
                 and self.stdout.isatty())
 
     def print(self, text: str = "") -> None:

@@ -181,4 +181,5 @@ def _load() -> None:
     from dqlite_shell.shell.commands import storage  # noqa: F401
     from dqlite_shell.shell.commands import offline  # noqa: F401
     from dqlite_shell.shell.commands import recovery  # noqa: F401
+    from dqlite_shell.shell.commands import screen  # noqa: F401
     from dqlite_shell.shell.commands import repl_settings  # noqa: F401
