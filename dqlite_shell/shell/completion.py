@@ -49,6 +49,9 @@ randomblob replace round rtrim sign soundex sqlite_version strftime substr subst
 total total_changes trim typeof unicode unixepoch upper zeroblob row_number rank dense_rank
 lag lead first_value last_value ntile""".split()
 
+#: A menu longer than this helps nobody; the rest comes as more is typed.
+MAX_OFFERED = 500
+
 ON_OFF = ("on", "off")
 ROLES = ("voter", "standby", "spare")
 
@@ -220,6 +223,8 @@ class ShellCompleter(Completer):
             if key not in seen and key != lower:
                 seen.add(key)
                 yield Completion(shown, -len(word), display_meta=meta)
+                if len(seen) >= MAX_OFFERED:
+                    return
 
     def _quoted_names(self, document: Document, typed: str):
         """Names completing an identifier whose opening quote the user typed
@@ -241,6 +246,8 @@ class ShellCompleter(Completer):
                     shown = shown[:-1]
                 if shown != typed:
                     yield Completion(shown, -len(typed), display_meta=meta)
+                if len(seen) >= MAX_OFFERED:
+                    return
 
     def _names(self, schema: Schema, here: _Here) -> Iterator[tuple[str, str]]:
         """``(name, meta)``: the names that belong where the cursor is, the

@@ -277,7 +277,9 @@ def joins(refs: Sequence[TableRef], keys: Iterable[ForeignKey],
     is already in the statement (a self-join)."""
     aliased = any(ref.alias for ref in refs)
     taken = [ref.ref for ref in refs if ref.ref]
+    in_use = {name.lower() for name in taken}
     found: list[tuple[str, str]] = []
+    texts: set[str] = set()
     for ref in refs:
         if ref.name is None:
             continue
@@ -290,14 +292,15 @@ def joins(refs: Sequence[TableRef], keys: Iterable[ForeignKey],
                 ways.append((key.child, key.child_columns, key.parent_columns))
             for other, theirs, ours in ways:
                 alias = None
-                if aliased or other.lower() in {t.lower() for t in taken}:
+                if aliased or other.lower() in in_use:
                     alias = alias_for(other, taken)
                 new = quote(alias or other)
                 on = " AND ".join(f"{new}.{quote(a)} = {quote(ref.ref)}.{quote(b)}"
                                   for a, b in zip(theirs, ours))
                 named = f"{quote(other)} {quote(alias)}" if alias else quote(other)
                 text = f"{named} ON {on}"
-                if all(text != t for _, t in found):
+                if text not in texts:
+                    texts.add(text)
                     found.append((other, text))
     return found
 

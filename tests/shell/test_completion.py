@@ -324,3 +324,92 @@ def test_dot_command_options_are_skipped_and_completed(shop, tmp_path, monkeypat
     assert set(offers(comp, ".output pe")) == {".output people.csv"}
     for name in (".read", ".import", ".restore", ".once", ".output"):
         assert registry.FILE in registry.lookup(name).complete, name
+
+
+def test_a_schema_of_thousands_of_tables_is_fetched_in_a_blink(node):
+    from dqlite_shell.client.session import Session
+    from dqlite_shell.shell.completion_schema import fetch
+    session = Session([node.address], "db")
+    session.execute("BEGIN")
+    for i in range(2000):
+        session.execute(f"CREATE TABLE t{i} (id INTEGER PRIMARY KEY, a, b, c, d, e, f, g, h, "
+                        f"up INTEGER REFERENCES t{max(i - 1, 0)}(id))")
+    session.execute("COMMIT")
+    started = time.monotonic()
+    schema = fetch(session, 10.0)
+    elapsed = time.monotonic() - started
+    session.close()
+    assert len(schema.tables) == 2000
+    assert schema.columns_of("t1999") == ("id", "a", "b", "c", "d", "e", "f", "g", "h", "up")
+    assert len(schema.foreign_keys) == 2000
+    assert len(schema.all_columns) == 10
+    assert elapsed < 3.0, elapsed  # about 0.3 s here; one query per kind, not per table
+    # Completing against it stays quick, and the menu is bounded.
+    comp = ShellCompleter(type("Cache", (), {"schema": schema})(), [])
+    started = time.monotonic()
+    got = ordered(comp, "SELECT * FROM t0 JOIN ")
+    assert time.monotonic() - started < 0.5
+    assert got[:3] == ["t0 t ON t.id = t0.up", "t0 t ON t.up = t0.id", "t1 ON t1.up = t0.id"]
+    assert len(got) == 500
+
+
+@pytest.mark.parametrize("statement, tables", [
+    ("SELECT na FROM users", [("users", None)]),
+    ("SELECT * FROM main.users AS u JOIN orders o ON o.user_id = u.id",
+     [("users", "u"), ("orders", "o")]),
+    ('SELECT * FROM "odd name" o, [x y] AS "q q", `b`', [("odd name", "o"), ("x y", "q q"),
+                                                          ("b", None)]),
+    ("SELECT * FROM a NATURAL LEFT JOIN b WHERE 1", [("a", None), ("b", None)]),
+    ("SELECT * FROM json_each(?) j, (SELECT 1) s", [(None, "j"), (None, "s")]),
+    ("SELECT * FROM a WHERE x IN (SELECT y FROM b bb)", [("a", None), ("b", "bb")]),
+    ("INSERT INTO t (a, b) VALUES (1, 2)", [("t", None)]),
+    ("UPDATE OR REPLACE t SET a = 1", [("t", None)]),
+    ("DELETE FROM t WHERE a", [("t", None)]),
+    ("SELECT 1 IS DISTINCT FROM x", []),
+    ("SELECT 'FROM t' -- FROM u\n", []),
+])
+def test_scope_reads_the_tables_and_aliases(statement, tables):
+    from dqlite_shell.shell.completion_scope import scope
+    assert [(r.name, r.alias) for r in scope(statement).tables] == tables
+
+
+@pytest.mark.parametrize("before, kind, qualifier", [
+    ("SELECT ", "column", None),
+    ("SELECT u.", "qualified", "u"),
+    ('SELECT "odd name".', "qualified", "odd name"),
+    ("SELECT main.users.", "qualified", "users"),
+    ("SELECT * FROM ", "table", None),
+    ("SELECT * FROM a, ", "table", None),
+    ("SELECT a, ", "column", None),
+    ("SELECT * FROM a LEFT JOIN ", "join", None),
+    ("SELECT * FROM a JOIN b AS x ON ", "on", None),
+    ("SELECT * FROM a JOIN b ON x = 1 AND ", "column", None),
+    ("SELECT * FROM a WHERE x IN (SELECT * FROM b, ", "table", None),
+    ("INSERT INTO ", "table", None),
+    ("UPDATE ", "table", None),
+    ("DROP TABLE IF EXISTS ", "table", None),
+    ("CREATE TABLE ", "column", None),  # a new name: nothing special
+    ("CREATE INDEX i ON ", "table", None),
+    ("CREATE TABLE c (p REFERENCES ", "table", None),
+])
+def test_context_says_what_belongs_at_the_cursor(before, kind, qualifier):
+    from dqlite_shell.shell.completion_scope import context
+    found = context(before)
+    assert (found.kind, found.qualifier) == (kind, qualifier)
+
+
+def test_statement_at_finds_the_statement_under_the_cursor():
+    from dqlite_shell.shell.completion_scope import statement_at
+    text = "SELECT ';'; SELECT 2 /* ; */; SELECT 3"
+    assert statement_at(text, 3) == (0, 11)
+    assert statement_at(text, 15) == (11, 29)
+    assert statement_at(text, len(text)) == (29, len(text))
+
+
+def test_aliases_are_short_and_never_keywords_or_taken():
+    from dqlite_shell.shell.completion_scope import alias_for
+    assert alias_for("user_orders", []) == "uo"
+    assert alias_for("UserOrders", []) == "uo"
+    assert alias_for("orders", ["o"]) == "o2"
+    assert alias_for("odd name", []) == "on2"  # "on" is a keyword
+    assert alias_for("2fa", []) == "t"
