@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 _SCHEMA_CHANGES = ("CREATE", "DROP", "ALTER")
 #: Dot-commands after which completion fetches the schema again: another
 #: database, or tables made or dropped (a script read may do anything).
-_SCHEMA_COMMANDS = frozenset({".open", ".import", ".restore", ".drop", ".read"})
+_SCHEMA_COMMANDS = frozenset({".open", ".import", ".restore", ".drop", ".read", ".edit",
+                              ".fav"})
 
 
 class DqliteLexer(SqlLexer):

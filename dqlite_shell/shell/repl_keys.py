@@ -5,6 +5,7 @@ walk the history a statement at a time; vi or Emacs editing (``.keys``)."""
 from __future__ import annotations
 
 import sqlite3
+import sys
 
 from prompt_toolkit.enums import EditingMode
 from prompt_toolkit.filters import is_searching
@@ -49,6 +50,7 @@ def key_bindings() -> KeyBindings:
         event.current_buffer.validate_and_handle()
 
     _add_statement_walk(keys)
+    _add_editor(keys)
     return keys
 
 
@@ -83,3 +85,32 @@ def _recalled(buffer) -> bool:
     entries = buffer.history.get_strings()
     index = buffer.working_index
     return index < len(entries) and entries[index] == buffer.text
+
+
+def _add_editor(keys: KeyBindings) -> None:
+    """Ctrl-X Ctrl-E: the input in $VISUAL/$EDITOR (:mod:`.editor`); what the
+    editor leaves runs when it exits with 0, as Enter would run it. Otherwise
+    the input stays as it was, and one line says why."""
+
+    @keys.add("c-x", "c-e")
+    def _(event):
+        from prompt_toolkit.application import run_in_terminal
+        from prompt_toolkit.document import Document
+
+        from dqlite_shell.shell import editor
+        buffer = event.current_buffer
+
+        def edit() -> str | None:  # in the terminal, the prompt put aside
+            try:
+                return editor.edit_text(buffer.text)
+            except editor.EditorError as e:
+                print(f"{e}: the input is unchanged", file=sys.stderr, flush=True)
+                return None
+
+        async def edit_then_run() -> None:
+            text = await run_in_terminal(edit, in_executor=True)
+            if text is not None:
+                buffer.document = Document(text, len(text))
+                buffer.validate_and_handle()
+
+        event.app.create_background_task(edit_then_run())

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import errno
 import io
+from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Iterable, TextIO
+from typing import TYPE_CHECKING, Iterable, Iterator, TextIO
 
 from dqlite_shell import sqltext
 from dqlite_shell.client.errors import (BrokenPeer, ClientError, NoLeaderError, NotDqlite,
@@ -103,6 +104,7 @@ def _run_item(state: "ShellState", item: Item) -> None:
             from dqlite_shell.shell.commands import registry  # only scripts with dot-commands
             registry.run(state, item.text)
         else:
+            state.last_sql = item.text  # for .edit and .watch, also when it fails
             if state.read_only:
                 from dqlite_shell.shell import rails
                 refusal = rails.sql_refusal(state, item.text)
@@ -249,6 +251,21 @@ def _interrupted(state: "ShellState", error: BaseException, name: str, line: int
     else:
         what = "statements before this line were applied"
     state.warn(f"{name}:{line}: interrupted; {what}")
+
+
+@contextmanager
+def nested(what: str) -> Iterator[None]:
+    """Run what a dot-command runs (a favourite's statements, edited text)
+    one ``.read`` level deeper, as ``.read`` runs a file: a ``.once`` before
+    the command covers all of it. CommandError beyond :data:`MAX_READ_DEPTH`."""
+    depth = _read_depth.get()
+    if depth >= MAX_READ_DEPTH:
+        raise CommandError(f"{what} is nested {MAX_READ_DEPTH} deep (does it run itself?)")
+    token = _read_depth.set(depth + 1)
+    try:
+        yield
+    finally:
+        _read_depth.reset(token)
 
 
 def run_path(state: "ShellState", path: str) -> None:

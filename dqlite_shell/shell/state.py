@@ -110,6 +110,7 @@ class ShellState:
         self._session: Session | None = None
         self.quit_requested = False
         self.errors = 0  # statements and commands that failed (for the exit code)
+        self.last_sql: str | None = None  # the last SQL statement run (.edit, .watch)
         self.last_result = None  # the REPL's spool of the last result (.last), last_result.py
         self.repl = None  # the REPL's PromptSession (repl.run); None in scripts
         self.last_failed = False  # the REPL's last statement failed (the prompt's !)

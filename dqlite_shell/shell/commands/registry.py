@@ -8,6 +8,7 @@ REPL's completion, the man page check and the shell completions.
 from __future__ import annotations
 
 import shlex
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
@@ -42,6 +43,10 @@ class Command:
 
 
 COMMANDS: dict[str, Command] = {}
+
+#: The dot-command line being run, as typed: for a command whose last argument
+#: is SQL text, which splitting into words would unquote (.fav save, .watch).
+current_line: ContextVar[str] = ContextVar("current_line", default="")
 
 #: Dot-commands refused inside a transaction (a BEGIN, or the whole script
 #: under -1): .open and .transfer would end it (a new connection, a new
@@ -141,16 +146,35 @@ def lookup(name: str) -> Command | None:
         return None
 
 
-def split_args(line: str) -> list[str]:
-    """A dot-command line's words, quoted as a POSIX shell would."""
+def _lexer(line) -> shlex.shlex:
     lexer = shlex.shlex(line, posix=True)
     lexer.whitespace_split = True
     lexer.commenters = ""
     lexer.escape = ""  # backslashes stay: `.nullvalue \N` means the two characters
+    return lexer
+
+
+def split_args(line: str) -> list[str]:
+    """A dot-command line's words, quoted as a POSIX shell would."""
     try:
-        return list(lexer)
+        return list(_lexer(line))
     except ValueError as e:
         raise CommandError(f"cannot parse {line.strip()!r}: {e}") from None
+
+
+def text_after(line: str, words: int) -> str:
+    """What follows the first ``words`` words of ``line``, exactly as typed
+    (stripped): SQL keeps its quotes. ``""`` when nothing does."""
+    import io
+    stream = io.StringIO(line)
+    lexer = _lexer(stream)  # reads one character at a time: tell() is where it stopped
+    try:
+        for _ in range(words):
+            if lexer.get_token() is None:
+                return ""
+    except ValueError as e:
+        raise CommandError(f"cannot parse {line.strip()!r}: {e}") from None
+    return line[stream.tell():].strip()
 
 
 def run(state: "ShellState", line: str) -> None:
@@ -171,7 +195,11 @@ def run(state: "ShellState", line: str) -> None:
         raise CommandError(refusal)
     if len(args) < cmd.min_args or (cmd.max_args is not None and len(args) > cmd.max_args):
         raise UsageError(f"usage: {cmd.usage}")
-    cmd.func(state, args)
+    token = current_line.set(line)
+    try:
+        cmd.func(state, args)
+    finally:
+        current_line.reset(token)
 
 
 def _load() -> None:
@@ -183,3 +211,4 @@ def _load() -> None:
     from dqlite_shell.shell.commands import recovery  # noqa: F401
     from dqlite_shell.shell.commands import screen  # noqa: F401
     from dqlite_shell.shell.commands import repl_settings  # noqa: F401
+    from dqlite_shell.shell.commands import reuse  # noqa: F401
