@@ -42,10 +42,11 @@ from __future__ import annotations
 import io
 import os
 import re
-import sqlite3
 from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Sequence
+
+from dqlite_shell.sqltext import complete_statement
 
 if TYPE_CHECKING:
     from dqlite_shell.shell.state import Settings, ShellState
@@ -148,7 +149,7 @@ def vertical_statement(text: str) -> str | None:
     body = text[:match.start()]
     # SQLite's own tokenizer: a ";" put in place of the \G ends the statement
     # only when the \G was not inside a string, a quoted name or a comment.
-    if not body.strip() or not sqlite3.complete_statement(body + ";"):
+    if not body.strip() or not complete_statement(body + ";"):
         return None
     return body
 
