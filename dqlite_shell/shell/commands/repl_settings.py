@@ -39,8 +39,7 @@ def history(state: "ShellState", args: list[str]) -> None:
             count = int(word)
         else:
             raise usage_error(".history", f"{args[0]!r} is not a number of entries")
-    kept = getattr(getattr(state, "repl", None), "history", None)
-    entries = getattr(kept, "entries", None)
+    entries = getattr(getattr(state.repl, "history", None), "entries", None)
     if entries is None:
         raise CommandError("no history here: .history lists what was typed at the interactive "
                            "prompt (scripts and -c have none)")
