@@ -74,6 +74,11 @@ def parse_address(text: str, default_port: int = DEFAULT_PORT) -> Address:
     host, _, port = text.partition(":")
     if not host:
         raise AddressError(f"invalid address {text!r}: missing host")
+    try:
+        host.encode("idna")  # as getaddrinfo will: "a..b" fails here, not when dialled
+    except UnicodeError as e:
+        raise AddressError(f"invalid address {text!r}: {host!r} is not a host name "
+                           f"({e.__cause__ or e})") from None
     return Address(socket.AF_INET, host, _port(text, port, default_port))
 
 

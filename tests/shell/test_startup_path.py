@@ -171,3 +171,11 @@ def test_quickargs_takes_the_common_lines(args):
 def test_shell_completion_is_left_to_click(monkeypatch):
     monkeypatch.setenv(quickargs.COMPLETE_VARIABLE, "bash_complete")
     assert quickargs.parse(["-s", "a:1"]) is None
+
+
+def test_a_host_name_that_cannot_be_dialled_is_one_line(dqlite):
+    # getaddrinfo's idna encoding refused it as a traceback when dialled.
+    run = dqlite("-s", "a..b:9001", "-c", "SELECT 1")
+    assert (run.status, run.out) == (2, ""), run
+    assert run.err == ("dqlite: error: invalid address 'a..b:9001': 'a..b' is not a host name "
+                       "(label empty or too long)\n")
