@@ -254,7 +254,7 @@ class ShellCompleter(Completer):
         likeliest first."""
         context, scope = here.context, here.scope
         if context.kind == where.QUALIFIED:
-            for name in self._qualified(schema, scope, context.qualifier):
+            for name in self._qualified(schema, scope, context.qualifier or ""):
                 yield name, "column"
             return
         if context.kind in (where.COLUMN, where.ON):

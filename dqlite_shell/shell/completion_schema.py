@@ -141,7 +141,7 @@ def fetch(session, budget: float) -> Schema:
     deadline = time.monotonic() + budget
     names = tuple(r[0] for r in session.execute(_NAMES).fetchall())
     columns: dict[str, list[str]] = {}
-    keys: dict[str, list[str]] = {}
+    keys: dict[str, list[tuple[int, str]]] = {}
     for table, column, pk in _column_rows(session, deadline):
         columns.setdefault(table.lower(), []).append(column)
         if pk:

@@ -175,7 +175,8 @@ def _ctes(toks, words, pairs) -> dict[str, tuple[str, ...]]:
         return found
     j = 2 if n > 1 and words[1] == "RECURSIVE" else 1
     while j < n and _is_name(toks[j][1]):
-        name, columns = unquote(toks[j][1]), ()
+        name = unquote(toks[j][1])
+        columns: tuple[str, ...] = ()
         j += 1
         if j < n and toks[j][1] == "(":
             end = pairs[j]
@@ -248,7 +249,7 @@ def alias_for(table: str, taken: Iterable[str]) -> str:
     """A short alias for ``table`` as pgcli makes them (the first letter of
     each word: ``user_orders`` -> ``uo``, ``UserOrders`` -> ``uo``) that is
     no keyword and not one of ``taken`` (else a number is added)."""
-    letters = []
+    letters: list[str] = []
     for part in _SEPARATOR.split(table):
         humps = re.findall(r"[A-Z]?[^A-Z]*", part) if part[:1].isalpha() else [part]
         letters.extend(h[0] for h in humps if h and h[0].isalpha())
@@ -283,7 +284,7 @@ def joins(refs: Sequence[TableRef], keys: Iterable[ForeignKey],
     for ref in refs:
         if ref.name is None:
             continue
-        mine = ref.name.lower()
+        mine, here = ref.name.lower(), quote(ref.alias or ref.name)
         for key in keys:
             ways = []  # (the other table, its columns, this one's)
             if key.child.lower() == mine:
@@ -295,7 +296,7 @@ def joins(refs: Sequence[TableRef], keys: Iterable[ForeignKey],
                 if aliased or other.lower() in in_use:
                     alias = alias_for(other, taken)
                 new = quote(alias or other)
-                on = " AND ".join(f"{new}.{quote(a)} = {quote(ref.ref)}.{quote(b)}"
+                on = " AND ".join(f"{new}.{quote(a)} = {here}.{quote(b)}"
                                   for a, b in zip(theirs, ours))
                 named = f"{quote(other)} {quote(alias)}" if alias else quote(other)
                 text = f"{named} ON {on}"
@@ -309,18 +310,17 @@ def conditions(refs: Sequence[TableRef], keys: Iterable[ForeignKey],
                quote: Callable[[str], str]) -> list[str]:
     """After ``JOIN t ON``: the foreign-key conditions between the last of
     ``refs`` (the table just joined) and the others (``o.user_id = u.id``)."""
-    if len(refs) < 2 or refs[-1].name is None:
+    named = [(ref.name.lower(), quote(ref.alias or ref.name)) for ref in refs
+             if ref.name is not None]
+    if len(named) < 2 or refs[-1].name is None:
         return []
-    new, found = refs[-1], []
-    for ref in refs[:-1]:
-        if ref.name is None:
-            continue
+    new, found = named[-1], []
+    for ref in named[:-1]:
         for key in keys:
-            for a, b in ((new, ref), (ref, new)):  # a is the child
-                if key.child.lower() == a.name.lower() and key.parent.lower() == b.name.lower():
-                    text = " AND ".join(
-                        f"{quote(a.ref)}.{quote(c)} = {quote(b.ref)}.{quote(p)}"
-                        for c, p in zip(key.child_columns, key.parent_columns))
+            for (child, c_ref), (parent, p_ref) in ((new, ref), (ref, new)):
+                if key.child.lower() == child and key.parent.lower() == parent:
+                    text = " AND ".join(f"{c_ref}.{quote(c)} = {p_ref}.{quote(p)}"
+                                        for c, p in zip(key.child_columns, key.parent_columns))
                     if text not in found:
                         found.append(text)
     return found
