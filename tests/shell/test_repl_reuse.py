@@ -63,7 +63,7 @@ def editor(tmp_path):
     return make
 
 
-def test_ctrl_x_ctrl_e_runs_what_the_editor_leaves(repl, node, editor):
+def test_ctrl_x_ctrl_e_runs_what_the_editor_leaves(repl, node, editor, tmp_path):
     child = repl("-s", node.address, env=editor("s/40 + 1/40 + 2/"))
     child.expect(prompt(node.address))
     child.send("SELECT 40 + 1 AS answer;")
@@ -74,6 +74,8 @@ def test_ctrl_x_ctrl_e_runs_what_the_editor_leaves(repl, node, editor):
     child.expect(prompt(node.address))
     assert editor.seen.read_text() == "SELECT 40 + 1 AS answer;\n"
     leave(child)
+    history = (tmp_path / "state" / "dqlite" / "history").read_text()
+    assert "+SELECT 40 + 2 AS answer;" in history  # what ran, not what was typed
 
 
 def test_a_failed_edit_keeps_the_input_and_says_so(repl, node, editor):
