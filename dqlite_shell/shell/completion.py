@@ -49,6 +49,8 @@ randomblob replace round rtrim sign soundex sqlite_version strftime substr subst
 total total_changes trim typeof unicode unixepoch upper zeroblob row_number rank dense_rank
 lag lead first_value last_value ntile""".split()
 
+#: The schema names a dqlite connection has (ATTACH is refused).
+_SCHEMAS = ("main", "temp")
 #: A menu longer than this helps nobody; the rest comes as more is typed.
 MAX_OFFERED = 500
 
@@ -254,8 +256,10 @@ class ShellCompleter(Completer):
         likeliest first."""
         context, scope = here.context, here.scope
         if context.kind == where.QUALIFIED:
-            for name in self._qualified(schema, scope, context.qualifier or ""):
-                yield name, "column"
+            qualifier = context.qualifier or ""
+            meta = "table" if qualifier.lower() in _SCHEMAS else "column"
+            for name in self._qualified(schema, scope, qualifier):
+                yield name, meta
             return
         if context.kind in (where.COLUMN, where.ON):
             for ref in scope.tables:
@@ -283,7 +287,7 @@ class ShellCompleter(Completer):
         found = _columns(schema, scope, qualifier)
         if found or qualifier in scope.ctes:
             return found
-        if qualifier.lower() in ("main", "temp"):
+        if qualifier.lower() in _SCHEMAS:
             return schema.tables
         return ()
 

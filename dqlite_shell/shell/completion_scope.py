@@ -152,9 +152,10 @@ def _table_ref(toks, words, pairs, j: int, functions: bool) -> tuple[TableRef | 
     elif _is_name(token):
         name = unquote(token)
         j += 1
-        if j + 1 < n and toks[j][1] == "." and _is_name(toks[j + 1][1]):
-            schema, name = name, unquote(toks[j + 1][1])
-            j += 2
+        if j < n and toks[j][1] == ".":  # schema.table (the table maybe not typed yet)
+            named = j + 1 < n and _is_name(toks[j + 1][1])
+            schema, name = name, unquote(toks[j + 1][1]) if named else None
+            j += 2 if named else 1
         if functions and j < n and toks[j][1] == "(":  # json_each(...)
             name, j = None, pairs[j] + 1
     else:

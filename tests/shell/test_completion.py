@@ -234,6 +234,9 @@ def test_a_qualifier_completes_only_its_tables_columns(shop):
     # An opened quote after the qualifier: that table's columns, quoted.
     assert offers(comp, 'SELECT u."e', " FROM users u") == {
         'SELECT u."email" FROM users u': "column"}
+    # A schema name: its tables.
+    assert offers(comp, "SELECT * FROM main.us") == {"SELECT * FROM main.users": "table"}
+    assert offers(comp, "SELECT main.users.na") == {"SELECT main.users.name": "column"}
     # Unknown qualifiers and subqueries: nothing.
     assert offers(comp, "SELECT zz.", " FROM users u") == {}
     assert offers(comp, "SELECT q.", " FROM (SELECT 1 AS one) q") == {}
@@ -360,6 +363,7 @@ def test_a_schema_of_thousands_of_tables_is_fetched_in_a_blink(node):
     ('SELECT * FROM "odd name" o, [x y] AS "q q", `b`', [("odd name", "o"), ("x y", "q q"),
                                                           ("b", None)]),
     ("SELECT * FROM a NATURAL LEFT JOIN b WHERE 1", [("a", None), ("b", None)]),
+    ("SELECT * FROM main.", [(None, None)]),
     ("SELECT * FROM json_each(?) j, (SELECT 1) s", [(None, "j"), (None, "s")]),
     ("SELECT * FROM a WHERE x IN (SELECT y FROM b bb)", [("a", None), ("b", "bb")]),
     ("INSERT INTO t (a, b) VALUES (1, 2)", [("t", None)]),
