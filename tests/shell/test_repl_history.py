@@ -100,6 +100,18 @@ def test_failed_statements_are_kept_marked_and_a_multi_line_one_is_one_entry(
         "SELECT nope;", "SELECT 'a',\n'b';"]
 
 
+def test_without_a_history_file_history_lists_this_sessions_entries(repl, node, tmp_path):
+    _write_history(tmp_path, "SELECT 'from the file';")
+    child = repl("-s", node.address, "-f", "list", "--no-history")
+    child.expect(_prompt(node.address))
+    child.send("SELECT nope;\r")
+    child.expect("error: no such column: nope")
+    child.send(".history all\r")
+    child.expect(_line("  1 ! SELECT nope;") + re.escape("  2   .history all\r\n"))
+    _leave(child)
+    assert "nope" not in _history_file(tmp_path).read_text()
+
+
 def test_up_and_down_walk_recalled_statements_not_their_lines(repl, node, tmp_path):
     _write_history(tmp_path, "SELECT 'one';", "SELECT 'two',\n'2';", "SELECT 'three',\n'3';")
     child = repl("-s", node.address, "-f", "list")
