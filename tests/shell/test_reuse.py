@@ -50,7 +50,7 @@ names = st.text(min_size=1, max_size=20)
 texts = st.text(max_size=200)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.dictionaries(names, texts, max_size=6))
 def test_any_names_and_sql_read_back_exactly(saved):
     text = favorites.dumps(saved)
