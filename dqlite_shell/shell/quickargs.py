@@ -2,12 +2,14 @@
 
 Importing click costs about 25 ms (inspect, typing, uuid, datetime ...), a
 third of a one-shot ``dqlite -s ADDR -c SQL``. :func:`parse` reads command
-lines made only of the plain options below and at most two positional words
-(DATABASE, COMMAND), and returns what click would pass to the command.
-Anything else returns None and click parses it, errors and all: ``--help``,
-``--version``, the other options, short options run together (``-1c``), a
-value glued to a short option (``-sADDR``), ``--``, a word it does not know,
-a missing or bad value, a third positional word, and shell completion.
+lines made only of the options below (those of one-shots, scripts, the
+REPL, the profiles and go-dqlite's ``-c CERT -k KEY``) and at most two
+positional words (DATABASE, COMMAND), and returns what click would pass to
+the command. Anything else returns None and click parses it, errors and
+all: ``--help``, ``--version``, the other options, short options run
+together (``-1c``), a value glued to a short option (``-sADDR``), ``--``, a
+word it does not know, a missing or bad value (a directory for a file, an
+unknown profile), a third positional word, and shell completion.
 
 click's definition (:mod:`.cli_options`) stays the one description of the
 command line: tests/shell/test_startup_path.py checks that every name here
@@ -26,7 +28,13 @@ VALUE_OPTIONS = {
     "-f": "fmt", "--format": "fmt",
     "--timeout": "timeout",
     "--blob": "blob",
+    "--profile": "profile",
+    "--cert": "cert", "-k": "key", "--key": "key", "--ca": "ca",
+    "--audit-log": "audit_log",
 }
+#: Value options that name a file (click.Path(dir_okay=False)): a directory
+#: is click's error to report.
+FILES = frozenset({"cert", "key", "ca", "audit_log"})
 #: Value options that may be repeated (click's ``multiple=True``): a tuple.
 MULTIPLE = frozenset({"servers", "command_opt"})
 #: Flags: name -> (parameter, the value it sets).
@@ -81,10 +89,9 @@ def parse(args: list[str]) -> dict | None:
                 return None
             value = args[i]
             i += 1
-        if param == "timeout":
-            value = _duration(value)
-            if value is None:
-                return None
+        value = _checked(param, value)
+        if value is None:
+            return None
         if param in MULTIPLE:
             repeated.setdefault(param, []).append(value)
         else:
@@ -95,9 +102,18 @@ def parse(args: list[str]) -> dict | None:
     return options
 
 
-def _duration(text: str) -> float | None:
-    from dqlite_shell.shell.config import parse_timeout
-    try:
-        return parse_timeout(text)
-    except ValueError:
-        return None  # click says what is wrong with it
+def _checked(param: str, value: str):
+    """``value`` as click's type for ``param`` makes it, or None when click
+    would refuse it (and must say why)."""
+    if param == "timeout":
+        from dqlite_shell.shell.config import parse_timeout
+        try:
+            return parse_timeout(value)
+        except ValueError:
+            return None
+    if param == "profile":
+        from dqlite_shell.shell.profiles import CHOICES
+        return value if value in CHOICES else None
+    if param in FILES and os.path.isdir(value):
+        return None
+    return value

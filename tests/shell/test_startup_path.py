@@ -103,12 +103,25 @@ def test_one_shot_loads_neither_click_nor_the_repl(node, tmp_path):
     assert loaded == []
 
 
-def test_an_option_quickargs_does_not_know_goes_to_click(node, tmp_path):
+def test_file_options_need_no_click(node, tmp_path):
     proc, _, modules = _record(tmp_path, "-s", node.address, "--no-headers", "--audit-log",
                                str(tmp_path / "audit.jsonl"), "-c", "SELECT 2")
     assert (proc.returncode, proc.stdout) == (0, "2\n"), proc.stderr
-    assert {"click", "dqlite_shell.shell.cli_options"} <= modules
+    assert "click" not in modules
     assert json.loads((tmp_path / "audit.jsonl").read_text())["text"] == "SELECT 2"
+
+
+def test_an_option_quickargs_does_not_know_goes_to_click(node, tmp_path):
+    proc, _, modules = _record(tmp_path, "-s", node.address, "--ready")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    assert {"click", "dqlite_shell.shell.cli_options"} <= modules
+
+
+def test_a_directory_for_a_file_option_is_clicks_error(tmp_path):
+    proc, requests, modules = _record(tmp_path, "-s", "127.0.0.1:1", "--audit-log",
+                                      str(tmp_path), "-c", "SELECT 1")
+    assert (proc.returncode, requests) == (2, [])
+    assert "is a directory" in proc.stderr and "click" in modules
 
 
 def test_usage_errors_are_clicks(tmp_path):
@@ -124,18 +137,30 @@ def test_quickargs_names_and_defaults_are_clicks():
     assert quickargs.DEFAULTS == command.make_context("dqlite", []).params
     assert list(quickargs.POSITIONALS) == [p.name for p in command.params
                                            if isinstance(p, click.Argument)]
+    samples = {"timeout": ("1s", 1.0), "profile": ("microk8s", "microk8s")}
     for name, param in quickargs.VALUE_OPTIONS.items():
-        value = "1s" if param == "timeout" else "x"
-        parsed = command.make_context("dqlite", [name, value]).params[param]
-        assert parsed == (1.0 if param == "timeout" else ("x",) if param in quickargs.MULTIPLE
-                          else "x"), name
+        value, expected = samples.get(param, ("x", "x"))
+        if param in quickargs.MULTIPLE:
+            expected = (expected,)
+        assert command.make_context("dqlite", [name, value]).params[param] == expected, name
+        assert quickargs.parse([name, value])[param] == expected, name
     for name, (param, value) in quickargs.FLAGS.items():
         assert command.make_context("dqlite", [name]).params[param] is value, name
+    # The checks quickargs makes are those of click's types.
+    params = {p.name: p for p in command.params}
+    for param in set(quickargs.VALUE_OPTIONS.values()):
+        kind = params[param].type
+        assert kind.name == {"timeout": "duration", "profile": "choice"}.get(
+            param, "file" if param in quickargs.FILES else "text"), param
+        if param in quickargs.FILES:
+            assert (kind.file_okay, kind.dir_okay, kind.exists, kind.allow_dash) == (
+                True, False, False, False), param
 
 
 _WORDS = sorted(quickargs.VALUE_OPTIONS) + sorted(quickargs.FLAGS) + [
     # values and positionals
-    "db", "SELECT 1", "2s", "1500", "bogus", "", "-", "--", "-x", "a=b",
+    "db", "SELECT 1", "2s", "1500", "bogus", "", "-", "--", "-x", "a=b", "microk8s", "auto",
+    "/", ".", "/etc/hostname", "no/such/file",
     # forms and options left to click
     "--servers=127.0.0.1:9001", "--timeout=1s", "--headers=1", "-s127.0.0.1:9001", "-1y",
     "-c=x", "--profile", "-k", "--data-dir", "--scratch", "--ready", "-v", "--offline",
