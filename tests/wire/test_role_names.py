@@ -29,7 +29,7 @@ def test_parse_names_the_choices(word):
 def test_the_shell_and_the_node_tool_take_the_same_names():
     from dqlite_shell.app import node_cli
     from dqlite_shell.shell.commands.cluster import parse_role, role_name
-    choice = next(p for p in node_cli.main.params if p.name == "role").type
+    choice = next(p for p in node_cli.command.params if p.name == "role").type
     assert tuple(choice.choices) == ROLE_NAMES
     assert [role_name(parse_role(r.go_name)) for r in Role] == [r.go_name for r in Role]
     assert role_name(None) == "voter" and role_name(9) == "unknown role"
