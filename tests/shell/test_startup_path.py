@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import click
 import pytest
@@ -31,6 +32,7 @@ def recording_send(self, data):
     if not getattr(self, "recorder_saw_handshake", False):  # 8 bytes: the version
         self.recorder_saw_handshake = True
         frames = frames[8:]
+        sent.append((-1, self.address.encode().hex()))  # a new connection
     while len(frames) >= 8:
         size = int.from_bytes(frames[:4], "little") * 8
         sent.append((frames[4], frames[8:8 + size].hex()))
@@ -70,8 +72,8 @@ def _record(tmp_path, *args):
                           capture_output=True, text=True, timeout=60, env=env,
                           stdin=subprocess.DEVNULL)
     recorded = json.loads(out.read_text())
-    requests = [(RequestType(kind).name, bytes.fromhex(body)) for kind, body in
-                recorded["requests"]]
+    requests = [("DIAL" if kind < 0 else RequestType(kind).name, bytes.fromhex(body))
+                for kind, body in recorded["requests"]]
     return proc, requests, set(recorded["modules"])
 
 
@@ -88,10 +90,39 @@ def test_one_shot_sends_leader_client_open_and_its_query(node, tmp_path):
     names = [name for name, body in requests if not _is_probe(name, body)]
     # As go-dqlite's shell: no CLUSTER (the members are learnt from a
     # session's second statement on) and no EXEC_SQL before the query.
-    assert names == ["LEADER", "CLIENT", "OPEN", "QUERY_SQL"]
+    assert names == ["DIAL", "LEADER", "CLIENT", "OPEN", "QUERY_SQL"]
     assert b"SELECT 1\0" in requests[-1][1]
     probes = [name for name, body in requests if _is_probe(name, body)]
     assert probes[:1] == ["QUERY_SQL"] and len(probes) <= 4  # 1 on 1.11, 3-4 on 1.18
+
+
+def test_one_shot_on_a_healthy_cluster_dials_the_first_node_and_the_leader(shared_cluster,
+                                                                             tmp_path):
+    """Any live member names the leader: the others are asked only when the
+    first node fails, names no leader or is silent (client/leader.py)."""
+    addresses = shared_cluster.addresses
+    proc, requests, _ = _record(tmp_path, "-s", ",".join(addresses), "-f", "list",
+                                "-c", ".leader")
+    assert proc.returncode == 0, proc.stderr
+    leader = proc.stdout.strip().split("|")[-1]
+    followers = [a for a in addresses if a != leader]
+    for order, dials in (([leader] + followers, [leader]),
+                         (followers + [leader], [followers[0], leader])):
+        proc, requests, _ = _record(tmp_path, "-s", ",".join(order), "-c", "SELECT 1")
+        assert (proc.returncode, proc.stdout) == (0, "1\n"), proc.stderr
+        assert [body.decode() for name, body in requests if name == "DIAL"] == dials
+
+
+def test_a_silent_first_node_holds_the_search_up_only_a_moment(node, listener):
+    """A first node that takes the connection and never answers (a frozen
+    host): the others are asked after FIRST_ALONE, not after its timeout."""
+    from dqlite_shell.client.leader import FIRST_ALONE, NodeStore, connect_leader
+    assert FIRST_ALONE <= 0.25
+    silent = "127.0.0.1:%d" % listener.getsockname()[1]
+    started = time.monotonic()
+    with connect_leader(NodeStore([silent, node.address]), timeout=10) as conn:
+        assert conn.address == node.address
+    assert time.monotonic() - started < 2  # not the 5 s a probe may wait
 
 
 def test_one_shot_loads_neither_click_nor_the_repl(node, tmp_path):
