@@ -74,3 +74,23 @@ def listener():
     sock.setblocking(False)
     yield sock
     sock.close()
+
+
+@pytest.fixture
+def repl(tmp_path, node_factory):
+    """``repl(*args, env=..., dimensions=(rows, cols), cwd=...)``: the shell in a
+    terminal (tests/support/repl.py). It asks for node_factory so that the
+    terminals close before in-process nodes stop: a node stopped while a shell
+    still reads a stream from it waits for that stream (1.18)."""
+    from tests.support.repl import spawn_repl
+    children = []
+
+    def start(*args, **options):
+        child = spawn_repl(tmp_path, *args, **options)
+        children.append(child)
+        return child
+
+    yield start
+    for child in children:
+        if child.isalive():
+            child.terminate(force=True)

@@ -21,7 +21,6 @@ from dqlite_shell.shell.commands.registry import CommandError, UsageError
 from tests.native.servers import SERVERS
 from tests.shell.conftest import run_command as run
 from tests.shell.conftest import run_dqlite
-from tests.shell.test_repl import repl  # noqa: F401 - the fixture
 from tests.support.server_expectations import (CAN_DROP, DROP_REFUSAL, HAS,
                                              MISSING_DATABASE_MESSAGE, RANGE, VACUUM_ERROR)
 from tests.support.waiting import wait_for

@@ -1,54 +1,16 @@
 """The interactive REPL in a real pseudo-terminal (pexpect), against real nodes."""
 
-import os
 import re
 import stat
-import sys
 import time
 
 import pexpect
 import pytest
 
+from tests.support.repl import leave, prompt
+from tests.support.waiting import wait_for
+
 COLOR = re.compile(r"\x1b\[[0-9;]*(3[0-9]|4[0-9]|9[0-7]|38|48)[0-9;]*m")
-
-
-@pytest.fixture
-def repl(tmp_path, node_factory):
-    """``repl(*args)``: the shell in a terminal. It asks for node_factory so that
-    the terminals close before in-process nodes stop: a node stopped while a
-    shell still reads a stream from it waits for that stream (1.18)."""
-    children = []
-
-    def start(*args, env=None):
-        environment = dict(os.environ, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1",
-                           XDG_CONFIG_HOME=str(tmp_path / "config"),
-                           XDG_STATE_HOME=str(tmp_path / "state"), NO_COLOR="1")
-        environment.update(env or {})
-        child = pexpect.spawn(sys.executable, ["-m", "dqlite_shell", *args], env=environment,
-                              encoding="utf-8", timeout=30, dimensions=(40, 150),
-                              maxread=65536)
-        children.append(child)
-        return child
-
-    yield start
-    for child in children:
-        if child.isalive():
-            child.terminate(force=True)
-
-
-def prompt(address):
-    return re.escape(f"db@{address}>")
-
-
-def leave(child) -> None:
-    """Ctrl-D at a fresh prompt. A Ctrl-D typed while a statement runs (the
-    terminal in cooked mode) is eaten by the tty, so wait for an answer and
-    the prompt after it first."""
-    child.send("SELECT 'bye' || 'bye';\r")
-    child.expect("byebye")
-    child.expect(r"db@[^>]+>")
-    child.sendcontrol("d")
-    child.expect(pexpect.EOF)
 
 
 def test_multi_line_statement_table_output_and_schema_completion(repl, node):
@@ -63,7 +25,7 @@ def test_multi_line_statement_table_output_and_schema_completion(repl, node):
     child.expect(prompt(node.address))
     child.send("INSERT INTO zebra_stripes VALUES (42, 'answer');\r")
     child.expect(prompt(node.address))
-    time.sleep(1.0)  # the schema is fetched in the background after DDL
+    _offered(child, "SELECT n, label FROM zebra_s", "zebra_stripes")  # fetched after DDL
     child.send("SELECT n, label FROM zebra_s")
     child.expect("zebra_stripes")  # offered while typing
     child.send("\t")
@@ -118,11 +80,20 @@ def test_tables_made_by_dot_commands_are_completed(repl, node, tmp_path, command
 def test_dot_command_argument_completion_offers_node_addresses(repl, shared_cluster):
     child = repl("-s", shared_cluster.addresses[0])
     child.expect(r"db@127\.0\.0\.1:\d+>")
-    time.sleep(1.0)
-    child.send(".remove ")
-    for address in shared_cluster.addresses:
-        child.expect(re.escape(address))
-    child.sendcontrol("c")  # clears the input
+    # The addresses are fetched in the background: type until the menu has them all.
+    for _ in range(20):
+        child.send(".remove ")
+        missing = set(shared_cluster.addresses)
+        while missing:
+            patterns = sorted(missing)
+            found = child.expect([*map(re.escape, patterns), pexpect.TIMEOUT], timeout=0.5)
+            if found == len(patterns):
+                break
+            missing.discard(patterns[found])
+        child.sendcontrol("c")  # clears the input
+        if not missing:
+            break
+    assert not missing, f"never offered: {missing}"
     child.expect(r"db@127\.0\.0\.1:\d+>")
     child.send(".leader\r")
     child.expect(r"127\.0\.0\.1:\d+\r\n")
@@ -150,8 +121,10 @@ LONG = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x 
 def test_ctrl_c_during_a_long_statement(repl, node):
     child = repl("-s", node.address)
     child.expect(prompt(node.address))
+    cpu = time.process_time()
     child.send(LONG + "\r")
-    time.sleep(1.0)
+    # The node runs in this process: its CPU time says the statement is running.
+    assert wait_for(lambda: time.process_time() - cpu > 0.3), "the statement never ran"
     started = time.monotonic()
     child.sendcontrol("c")
     child.expect("Interrupted", timeout=5)

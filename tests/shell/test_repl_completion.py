@@ -1,15 +1,15 @@
 """Completion in the REPL, typed in a real pseudo-terminal (pexpect) against a
 real node: each Tab's result is run, and the output proves what was inserted."""
 
-import os
+import functools
 import re
 import sqlite3
-import sys
 
 import pexpect
 import pytest
 
 from dqlite_shell.client.session import Session
+
 
 SHOP = [
     "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT)",
@@ -24,31 +24,11 @@ SHOP = [
 
 
 @pytest.fixture
-def repl(tmp_path, node_factory):
-    """``repl(*args)``: the shell in a terminal, started in ``tmp_path/cwd``
-    (copied from test_repl.py, plus the working directory). It asks for
-    node_factory so that the terminals close before in-process nodes stop."""
-    children = []
+def repl(repl, tmp_path):
+    """The shell in a terminal, started in ``tmp_path/cwd`` (file completion)."""
     cwd = tmp_path / "cwd"
     cwd.mkdir()
-
-    def start(*args, env=None):
-        environment = dict(os.environ, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1",
-                           XDG_CONFIG_HOME=str(tmp_path / "config"),
-                           XDG_STATE_HOME=str(tmp_path / "state"), NO_COLOR="1")
-        environment.update(env or {})
-        child = pexpect.spawn(sys.executable, ["-m", "dqlite_shell", *args], env=environment,
-                              encoding="utf-8", timeout=30, dimensions=(40, 150),
-                              maxread=65536, cwd=str(cwd))
-        children.append(child)
-        if os.environ.get("DEBUG_PTY"):
-            child.logfile_read = open(os.environ["DEBUG_PTY"], "a")
-        return child
-
-    yield start
-    for child in children:
-        if child.isalive():
-            child.terminate(force=True)
+    return functools.partial(repl, cwd=cwd)
 
 
 @pytest.fixture

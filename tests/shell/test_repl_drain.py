@@ -10,7 +10,7 @@ import time
 import pexpect
 import pytest
 
-from tests.shell.test_repl import leave, prompt, repl  # noqa: F401 - the fixture
+from tests.support.repl import prompt
 
 #: Long enough to be streaming at the Ctrl-C, short enough to end in seconds.
 STREAM = ("SELECT x, 'row ' || x FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "

@@ -5,37 +5,14 @@ node, and unit tests of the history file."""
 
 import os
 import re
-import sys
 
-import pexpect
-import pytest
 from prompt_toolkit.history import FileHistory
 
 from dqlite_shell.shell.history import StatementHistory, read_entries
 
+from tests.support.repl import leave, prompt
+
 UP, DOWN, ESCAPE = "\x1b[A", "\x1b[B", "\x1b"
-
-
-@pytest.fixture
-def repl(tmp_path, node_factory):
-    """``repl(*args)``: the shell in a 40x150 terminal (as test_repl.py's)."""
-    children = []
-
-    def start(*args, env=None):
-        environment = dict(os.environ, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1",
-                           XDG_CONFIG_HOME=str(tmp_path / "config"),
-                           XDG_STATE_HOME=str(tmp_path / "state"), NO_COLOR="1")
-        environment.update(env or {})
-        child = pexpect.spawn(sys.executable, ["-m", "dqlite_shell", *args], env=environment,
-                              encoding="utf-8", timeout=30, dimensions=(40, 150),
-                              maxread=65536)
-        children.append(child)
-        return child
-
-    yield start
-    for child in children:
-        if child.isalive():
-            child.terminate(force=True)
 
 
 def _history_file(tmp_path):
@@ -51,46 +28,31 @@ def _write_history(tmp_path, *entries: str) -> None:
         history.store_string(entry)
 
 
-def _prompt(address: str) -> str:
-    return re.escape(f"db@{address}>")
-
-
 def _line(text: str) -> str:
     """A regex for output line ``text`` (after the prompt's own escape codes)."""
     return r"(?:\n|\x1b\[\?2004l)" + re.escape(text) + r"\r\n"
 
 
-def _leave(child) -> None:
-    """Ctrl-D at a fresh prompt (typed while a statement runs, the terminal eats it)."""
-    child.send("SELECT 'bye' || 'bye';\r")
-    child.expect("byebye")
-    child.expect(r"db@[^>]+>")
-    child.sendcontrol("d")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
-
-
 def test_failed_statements_are_kept_marked_and_a_multi_line_one_is_one_entry(
         repl, node, tmp_path):
     child = repl("-s", node.address, "-f", "list")
-    child.expect(_prompt(node.address))
+    child.expect(prompt(node.address))
     child.send("SELECT 'a',\r")
     child.expect(r"\.\.\.>")
     child.send("'b';\r")
     child.expect(r"a\|b\r\n")
     child.send("SELECT nope;\r")
     child.expect("error: no such column: nope")
-    child.expect(_prompt(node.address))
+    child.expect(prompt(node.address))
     child.send(".history\r")
     child.expect(re.escape("  1   SELECT 'a',\r\n      'b';\r\n  2 ! SELECT nope;\r\n"
                            "  3   .history\r\n"))
-    child.expect(_prompt(node.address))
+    child.expect(prompt(node.address))
     child.send(".history 1\r")
     child.expect(_line("  4   .history 1"))
     child.send(".history x\r")
     child.expect(re.escape("error: usage: .history [N|all] ('x' is not a number of entries)"))
-    _leave(child)
+    leave(child)
     text = _history_file(tmp_path).read_text()
     assert re.search(r"\n# [0-9-]+ [0-9:.]+\n\+SELECT 'a',\n\+'b';\n", text), text
     assert re.search(r"\n# [0-9-]+ [0-9:.]+ failed\n\+SELECT nope;\n", text), text
@@ -103,41 +65,41 @@ def test_failed_statements_are_kept_marked_and_a_multi_line_one_is_one_entry(
 def test_without_a_history_file_history_lists_this_sessions_entries(repl, node, tmp_path):
     _write_history(tmp_path, "SELECT 'from the file';")
     child = repl("-s", node.address, "-f", "list", "--no-history")
-    child.expect(_prompt(node.address))
+    child.expect(prompt(node.address))
     child.send("SELECT nope;\r")
     child.expect("error: no such column: nope")
     child.send(".history all\r")
     child.expect(_line("  1 ! SELECT nope;") + re.escape("  2   .history all\r\n"))
-    _leave(child)
+    leave(child)
     assert "nope" not in _history_file(tmp_path).read_text()
 
 
 def test_up_and_down_walk_recalled_statements_not_their_lines(repl, node, tmp_path):
     _write_history(tmp_path, "SELECT 'one';", "SELECT 'two',\n'2';", "SELECT 'three',\n'3';")
     child = repl("-s", node.address, "-f", "list")
-    child.expect(_prompt(node.address))
+    child.expect(prompt(node.address))
     # The screen is redrawn by differences: the keys are sent, the result awaited.
     child.send(UP)
     child.send(UP)  # the statement before, not the first line of this one
     child.send("\r")
     child.expect(r"two\|2\r\n")
-    child.expect(_prompt(node.address))
+    child.expect(prompt(node.address))
     # The history is now one, two, three, two: Up x3 is the first two, Down three.
     child.send(UP + UP + UP + DOWN)
     child.send("\r")
     child.expect(r"three\|3\r\n")
-    child.expect(_prompt(node.address))
+    child.expect(prompt(node.address))
     # Down past the newest entry: the empty input again.
     child.send(UP + DOWN)
     child.send("SELECT 'fresh';\r")
     child.expect(_line("fresh"))
-    _leave(child)
+    leave(child)
 
 
 def test_arrows_move_between_the_lines_of_a_statement_being_typed(repl, node, tmp_path):
     _write_history(tmp_path, "SELECT 'from history';")
     child = repl("-s", node.address, "-f", "list")
-    child.expect(_prompt(node.address))
+    child.expect(prompt(node.address))
     child.send("SELECT 'a'\r")  # not complete: a second line
     child.expect(r"\.\.\.>")
     child.send(", 'b'")
@@ -148,7 +110,7 @@ def test_arrows_move_between_the_lines_of_a_statement_being_typed(repl, node, tm
     child.sendcontrol("e")
     child.send(";\r")
     child.expect(r"a\|c\|b\r\n")
-    _leave(child)
+    leave(child)
 
 
 def test_keys_vi_from_the_config_file_and_dot_keys_switches_at_once(repl, node, tmp_path):
@@ -156,10 +118,10 @@ def test_keys_vi_from_the_config_file_and_dot_keys_switches_at_once(repl, node, 
     config.mkdir(parents=True)
     (config / "config.toml").write_text('keys = "vi"\n')
     child = repl("-s", node.address, "-f", "list")
-    child.expect(_prompt(node.address))
+    child.expect(prompt(node.address))
     child.send(".keys\r")
     child.expect(_line("vi"))
-    child.expect(_prompt(node.address))
+    child.expect(prompt(node.address))
     # vi: Escape to normal mode, two left, replace the character.
     child.send("SELECT 'vi' || 'Q';")
     child.expect_exact("'Q';")
@@ -168,9 +130,9 @@ def test_keys_vi_from_the_config_file_and_dot_keys_switches_at_once(repl, node, 
     child.send("rZ")
     child.send("\r")
     child.expect(_line("viZ"))
-    child.expect(_prompt(node.address))
+    child.expect(prompt(node.address))
     child.send(".keys emacs\r")
-    child.expect(_prompt(node.address))
+    child.expect(prompt(node.address))
     # Emacs: Ctrl-A goes to the start of the line.
     child.send("'Q';")
     child.expect_exact("'Q';")
@@ -179,7 +141,7 @@ def test_keys_vi_from_the_config_file_and_dot_keys_switches_at_once(repl, node, 
     child.expect(_line("eQ"))
     child.send(".keys ed\r")
     child.expect(re.escape("error: usage: .keys [emacs|vi] ('ed': the keys are emacs or vi)"))
-    _leave(child)
+    leave(child)
 
 
 def test_history_and_a_bad_keys_key_outside_the_repl(dqlite, tmp_path):

@@ -1,6 +1,6 @@
 """Input the REPL cannot send: one line, and the REPL goes on."""
 
-from tests.shell.test_repl import leave, prompt, repl  # noqa: F401 - the fixture
+from tests.support.repl import leave, prompt
 
 
 def test_a_nul_byte_pasted_at_the_prompt_is_one_error_line(repl, node):  # noqa: F811

@@ -4,9 +4,7 @@ statement). pty tests with pexpect against real nodes, and unit tests of the
 escapes on a ShellState."""
 
 import io
-import os
 import re
-import sys
 
 import pexpect
 import pytest
@@ -16,28 +14,6 @@ from dqlite_shell.shell.commands import registry
 from dqlite_shell.shell.state import ShellState
 from tests.shell.conftest import run_command
 from tests.support.certs import certs  # noqa: F401 - the fixture
-
-
-@pytest.fixture
-def repl(tmp_path, node_factory):
-    """``repl(*args)``: the shell in a 40x150 terminal (as test_repl.py's)."""
-    children = []
-
-    def start(*args, env=None):
-        environment = dict(os.environ, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1",
-                           XDG_CONFIG_HOME=str(tmp_path / "config"),
-                           XDG_STATE_HOME=str(tmp_path / "state"), NO_COLOR="1")
-        environment.update(env or {})
-        child = pexpect.spawn(sys.executable, ["-m", "dqlite_shell", *args], env=environment,
-                              encoding="utf-8", timeout=30, dimensions=(40, 150),
-                              maxread=65536)
-        children.append(child)
-        return child
-
-    yield start
-    for child in children:
-        if child.isalive():
-            child.terminate(force=True)
 
 
 def _prompt(text: str) -> str:

@@ -11,7 +11,6 @@ import re
 import pexpect
 
 from tests.shell.conftest import run_dqlite
-from tests.shell.test_repl import repl  # noqa: F401 - the fixture
 from tests.support.products import products  # noqa: F401 - the fixture
 
 QUESTION = re.escape("Do you want to proceed? [y/N]:")

@@ -1,50 +1,12 @@
 """Ctrl-X Ctrl-E, .edit, .fav and .watch in a real pseudo-terminal (pexpect),
 against a real node (the commands without a terminal: test_reuse.py)."""
 
-import os
-import re
-import sys
 
-import pexpect
 import pytest
 
 from dqlite_shell.shell.commands.reuse import CLEAR_SCREEN
 
-
-@pytest.fixture
-def repl(tmp_path, node_factory):
-    """``repl(*args)``: the shell in a terminal (as test_repl.py's fixture)."""
-    children = []
-
-    def start(*args, env=None):
-        environment = dict(os.environ, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1",
-                           XDG_CONFIG_HOME=str(tmp_path / "config"),
-                           XDG_STATE_HOME=str(tmp_path / "state"), NO_COLOR="1")
-        environment.update(env or {})
-        child = pexpect.spawn(sys.executable, ["-m", "dqlite_shell", *args], env=environment,
-                              encoding="utf-8", timeout=30, dimensions=(40, 150),
-                              maxread=65536)
-        children.append(child)
-        return child
-
-    yield start
-    for child in children:
-        if child.isalive():
-            child.terminate(force=True)
-
-
-def prompt(address):
-    return re.escape(f"db@{address}>")
-
-
-def leave(child) -> None:
-    child.send("SELECT 'bye' || 'bye';\r")
-    child.expect("byebye")
-    child.expect(r"db@[^>]+>")
-    child.sendcontrol("d")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+from tests.support.repl import leave, prompt
 
 
 @pytest.fixture

@@ -2,12 +2,13 @@
 auto-expanded output, \\G, .maxrows, .last, long cells cut, .pager auto and
 the config keys (which scripts ignore)."""
 
-import os
+import functools
 import re
-import sys
 
 import pexpect
 import pytest
+
+from tests.support.repl import prompt
 
 HUNDRED = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c LIMIT 100) "
            "SELECT x AS n FROM c;")
@@ -15,31 +16,9 @@ PAGER = "sed 's/^/PAGED:/'"
 
 
 @pytest.fixture
-def repl(tmp_path, node_factory):
-    """``repl(*args, env=..., dimensions=(rows, cols))``: the shell in a
-    terminal (copied from test_repl.py, with the terminal's size)."""
-    children = []
-
-    def start(*args, env=None, dimensions=(24, 80)):
-        environment = dict(os.environ, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1",
-                           XDG_CONFIG_HOME=str(tmp_path / "config"),
-                           XDG_STATE_HOME=str(tmp_path / "state"), NO_COLOR="1")
-        environment.pop("PAGER", None)
-        environment.update(env or {})
-        child = pexpect.spawn(sys.executable, ["-m", "dqlite_shell", *args], env=environment,
-                              encoding="utf-8", timeout=30, dimensions=dimensions,
-                              maxread=65536)
-        children.append(child)
-        return child
-
-    yield start
-    for child in children:
-        if child.isalive():
-            child.terminate(force=True)
-
-
-def prompt(address):
-    return re.escape(f"db@{address}>")
+def repl(repl):
+    """The shell in a terminal of 24x80 unless a test says otherwise."""
+    return functools.partial(repl, dimensions=(24, 80))
 
 
 _marks = iter(range(1, 1000))
