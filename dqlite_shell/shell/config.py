@@ -67,25 +67,42 @@ def path() -> str:
     return os.path.join(base, "dqlite", "config.toml")
 
 
-def load(file: str | None = None) -> dict:
-    """The settings of the configuration file ({} when there is none)."""
-    file = file or path()
+def read_toml(file: str, error: type[ValueError]) -> tuple[dict, str] | None:
+    """The data and text of the TOML file ``file``, or None when there is none.
+
+    Raises ``error`` with one line naming the file (and the line, for a TOML
+    mistake). The shell's files in the config dir (this one, favourites) are
+    read through it.
+    """
     try:
         with open(file, "rb") as f:
             raw = f.read()
     except FileNotFoundError:
-        return {}
+        return None
     except OSError as e:
-        raise ConfigError(f"{file}: {e.strerror}") from None
-    import tomllib  # only when there is a file: it is not free at start-up
-    text = raw.decode("utf-8", errors="replace")
+        raise error(f"{file}: {e.strerror}") from None
     try:
-        data = tomllib.loads(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise error(f"{file}:{line}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    import tomllib  # only when there is a file: it is not free at start-up
+    try:
+        return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as e:
         message = str(e)
         at = re.search(r"\(at line (\d+), column \d+\)", message)
         where = f"{file}:{at.group(1)}" if at else file
-        raise ConfigError(f"{where}: {message.split(' (at ')[0]}") from None
+        raise error(f"{where}: {message.split(' (at ')[0]}") from None
+
+
+def load(file: str | None = None) -> dict:
+    """The settings of the configuration file ({} when there is none)."""
+    file = file or path()
+    read = read_toml(file, ConfigError)
+    if read is None:
+        return {}
+    data, text = read
     for key, value in data.items():
         line = _line_of(text, key)
         if key not in KEYS:

@@ -48,21 +48,12 @@ def path() -> str:
 
 def load(file: str | None = None) -> dict[str, str]:
     """Name -> SQL, in the file's order ({} when there is no file)."""
+    from dqlite_shell.shell.config import read_toml
     file = file or path()
-    try:
-        with open(file, "rb") as f:
-            raw = f.read()
-    except FileNotFoundError:
+    read = read_toml(file, FavoritesError)
+    if read is None:
         return {}
-    except OSError as e:
-        raise FavoritesError(f"{file}: {e.strerror}") from None
-    import tomllib
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as e:
-        raise FavoritesError(f"{file}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    except tomllib.TOMLDecodeError as e:
-        raise FavoritesError(f"{file}: {e}") from None
+    data = read[0]
     favorites = data.get(SECTION, {})
     if not isinstance(favorites, dict):
         raise FavoritesError(f"{file}: {SECTION} must be a table of name = \"SQL\"")
@@ -94,9 +85,9 @@ def delete(name: str, file: str | None = None) -> bool:
 
 
 def _write(file: str, favorites: dict[str, str]) -> None:
-    from dqlite_shell.shell.commands.data import write_private
+    from dqlite_shell.atomic_write import write_atomically
     os.makedirs(os.path.dirname(file) or ".", mode=0o700, exist_ok=True)
-    write_private(file, dumps(favorites).encode("utf-8"), True)
+    write_atomically(file, dumps(favorites), durable=False)
 
 
 def dumps(favorites: dict[str, str]) -> str:

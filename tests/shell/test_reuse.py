@@ -88,7 +88,7 @@ def test_save_delete_private_atomic(tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    ('[favorites]\nx = "unterminated\n', r"favorites\.toml: .*line 2"),
+    ('[favorites]\nx = "unterminated\n', r"favorites\.toml:2: "),
     ("[favorites]\nx = 3\n", r"favourite 'x' must be a string of SQL"),
     ("favorites = 3\n", r"favorites must be a table"),
     (b"[favorites]\nx = '\xff'\n", r"not UTF-8"),
@@ -205,7 +205,7 @@ def test_a_broken_favourites_file_is_one_error(dqlite, config):
         f.write("[favorites\n")
     done = dqlite("-s", "127.0.0.1:1", "-c", ".fav list", env=config)
     assert done.status == 1
-    assert done.err.startswith(f"<command>:1: error: {fav_file(config)}: ")
+    assert done.err.startswith(f"<command>:1: error: {fav_file(config)}:1: ")
     assert len(done.err.splitlines()) == 1
 
 
