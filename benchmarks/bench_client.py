@@ -9,8 +9,8 @@ import sys
 import time
 
 from benchmarks.run import Row
-from benchmarks.servers import (GO_SHELL, NodeServer, go_available, label, matrix,
-                               on_server, run_measured)
+from benchmarks.servers import (GO_SHELL, NodeServer, go_available, label, on_each_server,
+                               run_measured)
 
 ROWS = 1_000_000
 INSERTS = 10_000
@@ -61,12 +61,7 @@ def _best(samples):
 
 
 def run() -> list[Row]:
-    rows: list[Row] = []
-    for name in matrix():
-        with on_server(name):
-            rows.extend(_on_one_server(name))
-    rows.extend(_connect())
-    return rows
+    return on_each_server(_on_one_server) + _connect()
 
 
 def _on_one_server(name: str) -> list[Row]:

@@ -12,7 +12,7 @@ import sys
 import tempfile
 
 from benchmarks.run import Row
-from benchmarks.servers import label, matrix, on_server, run_measured
+from benchmarks.servers import label, on_each_server, run_measured
 
 OURS = [sys.executable, "-m", "dqlite_shell"]
 ROWS = int(os.environ.get("BENCH_LOAD_ROWS", 1_000_000))
@@ -50,9 +50,7 @@ def run() -> list[Row]:
         size = os.path.getsize(path)
         sqlite_path = os.path.join(folder, "rows.db")
         _sqlite_file(sqlite_path, ROWS)
-        for name in matrix():
-            with on_server(name):
-                rows.extend(_on_one_server(name, path, size, sqlite_path))
+        rows.extend(on_each_server(_on_one_server, path, size, sqlite_path))
     return rows
 
 

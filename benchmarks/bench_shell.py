@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 from benchmarks.run import Row
-from benchmarks.servers import GO_SHELL, go_available, label, matrix, on_server, run_measured
+from benchmarks.servers import GO_SHELL, go_available, label, on_each_server, run_measured
 
 OURS = [sys.executable, "-m", "dqlite_shell"]
 INSERTS = 2_000
@@ -16,11 +16,7 @@ ROWS = 200_000
 
 
 def run() -> list[Row]:
-    rows: list[Row] = []
-    for name in matrix():
-        with on_server(name):
-            rows.extend(_on_one_server(name))
-    return rows
+    return on_each_server(_on_one_server)
 
 
 def _on_one_server(name: str) -> list[Row]:

@@ -14,7 +14,7 @@ import sys
 import time
 
 from benchmarks.run import Row
-from benchmarks.servers import GO_SHELL, go_available, label, matrix, on_server, run_measured
+from benchmarks.servers import GO_SHELL, go_available, label, on_each_server, run_measured
 
 #: The command users run: bin/dqlite, installed beside the interpreter (the
 #: sh launcher, then the console script); ``python -m`` when it is not there.
@@ -32,11 +32,7 @@ def _median_wall(args, runs=RUNS):
 
 
 def run() -> list[Row]:
-    rows: list[Row] = []
-    for name in matrix():
-        with on_server(name):
-            rows.extend(_on_one_server(name))
-    return rows
+    return on_each_server(_on_one_server)
 
 
 def _on_one_server(name: str) -> list[Row]:

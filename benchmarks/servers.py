@@ -79,6 +79,16 @@ def go_available() -> bool:
     return os.access(GO_SHELL, os.X_OK)
 
 
+def on_each_server(measure, *args) -> list:
+    """The rows of ``measure(name, *args)`` for each server of :func:`matrix`,
+    its nodes started inside that server's libdqlite."""
+    rows: list = []
+    for name in matrix():
+        with on_server(name):
+            rows.extend(measure(name, *args))
+    return rows
+
+
 def matrix() -> list[str]:
     """The servers to measure: 1.11 (the system's) and each built one."""
     from tests.native.servers import SERVERS
