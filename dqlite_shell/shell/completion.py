@@ -35,6 +35,7 @@ from dqlite_shell.shell import completion_scope as where
 from dqlite_shell.shell.commands import registry
 from dqlite_shell.shell.completion_schema import Schema, SchemaCache  # SchemaCache: re-exported
 from dqlite_shell.sqltext import SQL_KEYWORDS
+from dqlite_shell.wire.constants import ROLE_NAMES
 
 
 #: Words completed as keywords: SQLite's keywords, then type names and table
@@ -55,7 +56,6 @@ _SCHEMAS = ("main", "temp")
 MAX_OFFERED = 500
 
 ON_OFF = ("on", "off")
-ROLES = ("voter", "standby", "spare")
 
 # SQLite's identifier characters (its tokenizer's IdChar): ASCII letters,
 # digits, "_", "$" and every non-ASCII character; not a digit or "$" first.
@@ -348,7 +348,7 @@ class ShellCompleter(Completer):
         if kind == registry.ADDRESS:
             return self.cache.schema.addresses
         if kind == registry.ROLE:
-            return ROLES
+            return ROLE_NAMES
         if kind == registry.FORMAT:
             return self.formats
         if kind == registry.ONOFF:
@@ -365,8 +365,20 @@ class ShellCompleter(Completer):
             return self.cache.databases()
         if kind == registry.COMMAND:
             return [c.name for c in registry.commands()]
-        return ()
+        if kind == registry.FAVORITE:
+            return _favorites()
+        return registry.choice_words(kind)
 
+
+
+def _favorites() -> list[str]:
+    """``.fav``'s words: its subcommands, then the saved names (a local file)."""
+    from dqlite_shell.shell import favorites
+    try:
+        names = list(favorites.load())
+    except ValueError:  # a broken file: .fav itself says what is wrong
+        names = []
+    return ["save", "list", "delete", *names]
 
 
 def _columns(schema: Schema, scope: where.Scope, table: str | None) -> tuple[str, ...]:

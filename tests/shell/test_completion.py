@@ -417,3 +417,32 @@ def test_aliases_are_short_and_never_keywords_or_taken():
     assert alias_for("orders", ["o"]) == "o2"
     assert alias_for("odd name", []) == "on2"  # "on" is a keyword
     assert alias_for("2fa", []) == "t"
+
+
+def _argument_words(completer, line: str) -> list[str]:
+    document = Document(line, len(line))
+    return [c.text for c in completer[1].get_completions(document, CompleteEvent())]
+
+
+@pytest.mark.parametrize("line, words", [
+    (".expanded ", ["auto", "on", "off"]),
+    (".maxrows a", ["auto"]),
+    (".pager ", ["on", "off", "auto"]),
+    (".keys ", ["emacs", "vi"]),
+    (".history ", ["all"]),
+    (".prompt d", ["default"]),
+    (".assign 1 s", ["standby", "spare"]),
+])
+def test_settings_complete_their_words(completer, line, words):
+    assert _argument_words(completer, line) == words
+
+
+def test_fav_completes_its_subcommands_and_the_saved_names(completer, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    from dqlite_shell.shell import favorites
+    favorites.save("pods", "SELECT 1;")
+    favorites.save("nodes", "SELECT 2;")
+    assert _argument_words(completer, ".fav ") == ["save", "list", "delete", "pods", "nodes"]
+    assert _argument_words(completer, ".fav delete p") == ["pods"]
+    (tmp_path / "dqlite" / "favorites.toml").write_text("[broken")
+    assert _argument_words(completer, ".fav ") == ["save", "list", "delete"]

@@ -19,9 +19,21 @@ if TYPE_CHECKING:
 
 
 #: What an argument position completes to (used by the REPL and completions).
-ADDRESS, ROLE, FORMAT, ONOFF, FILE, TABLE, DATABASE, COMMAND, TEXT, BLOB, KINE = (
+ADDRESS, ROLE, FORMAT, ONOFF, FILE, TABLE, DATABASE, COMMAND, TEXT, BLOB, KINE, FAVORITE = (
     "address", "role", "format", "on/off", "file", "table", "database", "command", "text",
-    "blob display", "kine subcommand")
+    "blob display", "kine subcommand", "favourite")
+#: A kind that is a fixed set of words: ``choices("auto", "on", "off")``.
+_CHOICES = "one of: "
+
+
+def choices(*words: str) -> str:
+    """The completion kind of an argument that is one of ``words``."""
+    return _CHOICES + " ".join(words)
+
+
+def choice_words(kind: str) -> tuple[str, ...]:
+    """The words of a :func:`choices` kind (none for another kind)."""
+    return tuple(kind[len(_CHOICES):].split()) if kind.startswith(_CHOICES) else ()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dqlite_shell.shell.commands import usage_error
-from dqlite_shell.shell.commands.registry import TEXT, CommandError, command
+from dqlite_shell.shell.commands.registry import CommandError, choices, command
 
 if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
@@ -22,7 +22,7 @@ HISTORY_DEFAULT = 20
 
 
 @command(".history [N|all]", "List the last N statements typed at the prompt (default 20); "
-         "! marks those that failed", args=(0, 1), complete=(TEXT,))
+         "! marks those that failed", args=(0, 1), complete=(choices("all"),))
 def history(state: "ShellState", args: list[str]) -> None:
     """Numbered from the oldest the history file holds, so that a number
     stays the same; a multi-line statement is one entry, its lines
@@ -54,7 +54,8 @@ def history(state: "ShellState", args: list[str]) -> None:
 
 
 @command(".keys [emacs|vi]", "Edit the input with Emacs keys (the default) or vi's; "
-         "print the setting without an argument", args=(0, 1), complete=(TEXT,))
+         "print the setting without an argument", args=(0, 1),
+         complete=(choices(*KEY_MODES),))
 def keys(state: "ShellState", args: list[str]) -> None:
     """The REPL's editing keys, at once (the keys key of the configuration
     file sets them at start). vi starts each input in insert mode; Escape
@@ -74,7 +75,7 @@ def keys(state: "ShellState", args: list[str]) -> None:
 
 @command(".prompt [FORMAT|default]", "Set the prompt: \\d database, \\h leader, \\u user, "
          "\\x transaction (* or !), \\m ro/rw ...; print it without an argument",
-         args=(0, None), complete=(TEXT,))
+         args=(0, None), complete=(choices("default"),))
 def prompt(state: "ShellState", args: list[str]) -> None:
     """FORMAT is text with escapes, as pgcli's prompt ('\\u@\\h:\\d> ');
     quote it to end it with a space. The escapes:

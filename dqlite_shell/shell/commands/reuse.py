@@ -10,7 +10,7 @@ import time
 from typing import TYPE_CHECKING
 
 from dqlite_shell.shell.commands import failures, usage_error
-from dqlite_shell.shell.commands.registry import (FILE, TEXT, CommandError, command,
+from dqlite_shell.shell.commands.registry import (FAVORITE, FILE, TEXT, CommandError, command,
                                                   current_line, text_after)
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ def edit(state: "ShellState", args: list[str]) -> None:
 
 @command(".fav [NAME [ARGS...]|save NAME SQL|delete NAME|list]",
          "Favourite queries: run one ($1, $2 ... replaced by ARGS), save, delete, list",
-         args=(0, None), complete=(TEXT,))
+         args=(0, None), complete=(FAVORITE, FAVORITE))
 def fav(state: "ShellState", args: list[str]) -> None:
     """.fav save NAME SQL keeps SQL (the rest of the line, as typed) as NAME,
     replacing an older one of that name; .fav NAME ARGS... runs it; .fav

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dqlite_shell.shell.commands import usage_error
-from dqlite_shell.shell.commands.registry import TEXT, CommandError, command
+from dqlite_shell.shell.commands.registry import CommandError, choices, command
 
 if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
@@ -20,7 +20,8 @@ def _default(state: "ShellState", value, repl_default: str, other: str) -> str:
 
 
 @command(".expanded [auto|on|off]", "Show table rows one column per line: when too wide for "
-         "the terminal (auto), always (on) or never (off)", args=(0, 1), complete=(TEXT,))
+         "the terminal (auto), always (on) or never (off)", args=(0, 1),
+         complete=(choices("auto", "on", "off"),))
 def expanded(state: "ShellState", args: list[str]) -> None:
     """As pgcli's \\x: each row as a -[ RECORD N ]- block, one "name | value"
     line per column. auto (the REPL's default; the expanded key of the
@@ -43,7 +44,8 @@ def expanded(state: "ShellState", args: list[str]) -> None:
 
 
 @command(".maxrows [N|auto|off]", "Show at most N rows of a table: the first and last ones "
-         "(0 or off: all; auto: what fits the terminal)", args=(0, 1), complete=(TEXT,))
+         "(0 or off: all; auto: what fits the terminal)", args=(0, 1),
+         complete=(choices("auto", "off"),))
 def maxrows(state: "ShellState", args: list[str]) -> None:
     """As DuckDB's shell: a longer result shows its first and last rows with
     a "(TOTAL rows, N shown)" line between them; .last shows it whole. The
@@ -64,7 +66,7 @@ def maxrows(state: "ShellState", args: list[str]) -> None:
 
 @command(".pager on|off|auto", "Page results on a terminal through $PAGER (default less "
          "-SRXF): always, never, or when a result does not fit the screen",
-         args=(1, 1), complete=(TEXT,))
+         args=(1, 1), complete=(choices("on", "off", "auto"),))
 def pager(state: "ShellState", args: list[str]) -> None:
     """auto holds what a result prints until it is more than a screenful or
     wider than the terminal, then starts the pager with it and streams the
