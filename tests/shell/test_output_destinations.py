@@ -234,7 +234,8 @@ def test_show_adds_the_shells_own_settings(node):
     lines = after.splitlines()
     assert lines[lines.index("        blob: auto"):] == [
         "        blob: auto", "       timer: on", "     changes: off", "        bail: off",
-        "       pager: off", "     timeout: 250", "    database: db",
+        "       pager: off", "    expanded: off", "     maxrows: 0", "        keys: emacs",
+        "     timeout: 250", "    database: db",
         f"      leader: {node.address}", f"     servers: {node.address}"]
     assert all(re.fullmatch(r" *[a-z]+: .*", line) and line.index(":") == 12 for line in lines)
 

@@ -134,6 +134,11 @@ def settings_shown(state: "ShellState") -> list[tuple[str, str]]:
         ("changes", on_off[s.changes]),
         ("bail", on_off[s.bail]),
         ("pager", "auto" if s.pager == "auto" else on_off[bool(s.pager)]),
+        # The REPL's (screen.py): unset, auto there and off (all rows) elsewhere.
+        ("expanded", s.expanded or ("auto" if state.interactive else "off")),
+        ("maxrows", str(s.maxrows if s.maxrows is not None
+                        else "auto" if state.interactive else 0)),
+        ("keys", s.keys),
         ("timeout", str(round(state.busy_timeout * 1000))),
         ("database", state.database),
     ]
@@ -148,7 +153,8 @@ def show(state: "ShellState", args: list[str]) -> None:
     """Laid out as sqlite3 3.40's .show (names right-aligned; NULL's text and
     the separators in double quotes, with C escapes), with what this shell
     has: headers, mode, nullvalue, output, colseparator, rowseparator and
-    width as sqlite3's; then blob, timer, changes, bail, pager, timeout (.timeout's
-    milliseconds), database, leader (once connected) and servers."""
+    width as sqlite3's; then blob, timer, changes, bail, pager, expanded, maxrows,
+    keys, timeout (.timeout's milliseconds), database, leader (once connected)
+    and servers."""
     for name, value in settings_shown(state):
         state.print(f"{name:>12.12}: {value}")
