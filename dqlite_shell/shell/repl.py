@@ -125,6 +125,9 @@ def _run_one(state: "ShellState", item: Item, cache: SchemaCache) -> bool:
         state.last_failed = True
         _interrupted(state, started)
         return False
+    except script.ScriptAborted:  # a .read stopped by .bail: its error was said
+        state.last_failed = True
+        return False
     except Exception as e:  # noqa: BLE001 - every error is one line and the REPL goes on
         state.last_failed = True
         state.lost = _lost(state, had, e)

@@ -217,3 +217,19 @@ def test_pager_on_sends_results_through_the_pager(repl, node):
     child.send("SELECT 'direct';\r")
     child.expect("(?<!PAGED:)direct\r\n")
     leave(child)
+
+
+def test_a_read_stopped_by_bail_says_its_error_once(repl, node, tmp_path):
+    script = tmp_path / "bad.sql"
+    script.write_text("SELECT 'one';\nSELECT nosuch;\nSELECT 'three';\n")
+    child = repl("-s", node.address, "-f", "list")
+    child.expect(prompt(node.address))
+    child.send(".bail on\r")
+    child.expect(prompt(node.address))
+    child.send(f".read {script}\r")
+    child.send(".print done-mark\r")
+    child.expect("done-mark\r\n")
+    shown = child.before.replace("\r\n", "\n")
+    assert f"{script}:2: error: no such column: nosuch\n" in shown
+    assert "error: 1" not in shown and "three" not in shown.split(".print")[0]
+    leave(child)
