@@ -23,14 +23,15 @@ package costs nothing on the shell's start-up path.
 """
 
 _HOMES = {
-    "Session": "session", "ParameterCountError": "session",
+    "Session": "session",
     "Connection": "connection",
     "RowStream": "result",
-    "NodeStore": "leader", "TLSMismatch": "leader", "NotDqliteNodes": "leader",
+    "NodeStore": "leader",
     **dict.fromkeys(["BrokenPeer", "ClientError", "ConnectError", "ConnectionLost",
-                     "LeadershipLost", "NoLeaderError", "NotDqlite", "ProtocolError",
-                     "RequestNotSent", "RequestTimeout", "ServerError", "StatementLost",
-                     "TLSError", "TLSRequired", "TransactionLost"], "errors"),
+                     "LeadershipLost", "NoLeaderError", "NotDqlite", "NotDqliteNodes",
+                     "ParameterCountError", "ProtocolError", "RequestNotSent",
+                     "RequestTimeout", "ServerError", "StatementLost", "TLSError",
+                     "TLSMismatch", "TLSRequired", "TransactionLost"], "errors"),
 }
 # Answers of the wire layer that the client hands out as they are.
 _WIRE = {"Result": "messages", "NodeInfo": "messages", "Metadata": "messages"}

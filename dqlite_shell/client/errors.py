@@ -10,7 +10,9 @@ from dqlite_shell.wire.errors import ProtocolError
 
 __all__ = [
     "BrokenPeer", "ClientError", "ConnectError", "ConnectionLost", "LeadershipLost",
-    "NoLeaderError", "NotDqlite", "ProtocolError", "StatementLost", "TransactionLost", "RequestNotSent", "RequestTimeout", "TLSError", "TLSRequired", "ServerError",
+    "NoLeaderError", "NotDqlite", "NotDqliteNodes", "ParameterCountError", "ProtocolError",
+    "RequestNotSent", "RequestTimeout", "ServerError", "StatementLost", "TLSError",
+    "TLSMismatch", "TLSRequired", "TransactionLost",
     "SQLITE_IOERR_LEADERSHIP_LOST", "SQLITE_IOERR_NOT_LEADER", "lost_message", "seconds",
 ]
 
@@ -55,6 +57,26 @@ class NoLeaderError(ConnectError):
         self.answers = dict(answers)
         detail = "; ".join(f"{addr}: {what}" for addr, what in answers.items()) or "no servers"
         super().__init__(f"no leader found within {seconds(timeout)} s ({detail})")
+
+
+class TLSMismatch(NoLeaderError, TLSError):
+    """No node could be reached because TLS could not be agreed with any.
+
+    The message is what the nodes' handshakes said (they usually agree).
+    """
+
+    def __init__(self, answers: dict[str, str]):
+        self.answers = dict(answers)
+        # Each answer already names its node ("ADDR: TLS handshake failed: ...").
+        ConnectError.__init__(self, "; ".join(dict.fromkeys(answers.values())))
+
+
+class NotDqliteNodes(NoLeaderError, NotDqlite):
+    """Every node that answered spoke something other than dqlite."""
+
+    def __init__(self, answers: dict[str, str]):
+        self.answers = dict(answers)
+        ConnectError.__init__(self, "; ".join(dict.fromkeys(answers.values())))
 
 
 class ConnectionLost(ClientError):
@@ -120,6 +142,18 @@ class ServerError(ClientError):
     def leadership_lost(self) -> bool:
         """Leadership was lost while the statement committed: its fate is unknown."""
         return self.code == SQLITE_IOERR_LEADERSHIP_LOST
+
+
+class ParameterCountError(ClientError, ValueError):
+    """The statement takes a different number of parameters than were given.
+
+    Raised before the statement runs.
+    """
+
+    def __init__(self, expected: int, given: int):
+        self.expected, self.given = expected, given
+        super().__init__(f"the statement takes {expected} parameter"
+                         f"{'' if expected == 1 else 's'}, {given} given")
 
 
 class LeadershipLost(ClientError):

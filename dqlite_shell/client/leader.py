@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Iterable
 from dqlite_shell._log import debug
 from dqlite_shell.client.connection import Connection
 from dqlite_shell.client.errors import (ClientError, ConnectError, NoLeaderError, NotDqlite,
-                                        TLSError)
+                                        NotDqliteNodes, TLSError, TLSMismatch)
 from dqlite_shell.wire.errors import ProtocolError
 
 if TYPE_CHECKING:
@@ -131,19 +131,6 @@ def connect_leader(store: NodeStore, timeout: float = 10.0, request_timeout: flo
         delay = min(delay * 2, BACKOFF_CAP)
 
 
-class TLSMismatch(NoLeaderError, TLSError):
-    """No node could be reached because TLS could not be agreed with any.
-
-    The message is what the nodes' handshakes said (they usually agree).
-    """
-
-    def __init__(self, answers: dict[str, str]):
-        self.answers = dict(answers)
-        # Each answer already names its node ("ADDR: TLS handshake failed: ...").
-        messages = list(dict.fromkeys(answers.values()))
-        ConnectError.__init__(self, "; ".join(messages))
-
-
 def leader_among(addresses: list[str], timeout: float,
                  ssl_context: _ssl.SSLContext | None = None,
                  server_hostname: str | None = None) -> str | None:
@@ -154,14 +141,6 @@ def leader_among(addresses: list[str], timeout: float,
         return None
     conn.close()
     return conn.address
-
-
-class NotDqliteNodes(NoLeaderError, NotDqlite):
-    """Every node that answered spoke something other than dqlite."""
-
-    def __init__(self, answers: dict[str, str]):
-        self.answers = dict(answers)
-        ConnectError.__init__(self, "; ".join(dict.fromkeys(answers.values())))
 
 
 def _round(addresses, timeout, answers, kinds, ssl_context, server_hostname,

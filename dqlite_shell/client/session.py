@@ -18,8 +18,9 @@ from dqlite_shell.client.capabilities import Capabilities, CapabilityCache
 from dqlite_shell.client.connection import DEFAULT_TIMEOUT, Connection
 from dqlite_shell.client.drain import Drains
 from dqlite_shell.client.errors import (BrokenPeer, ClientError, ConnectionLost, LeadershipLost,
-                                        RequestNotSent, RequestTimeout, ServerError,
-                                        StatementLost, TransactionLost, lost_message)
+                                        ParameterCountError, RequestNotSent, RequestTimeout,
+                                        ServerError, StatementLost, TransactionLost,
+                                        lost_message)
 from dqlite_shell.client.leader import NodeStore, connect_leader, leader_among
 from dqlite_shell.client.liveness import PROBE_EVERY, answers, watcher
 from dqlite_shell.client.result import RowStream
@@ -474,18 +475,6 @@ class Session:
 
     def dump(self, database: str | None = None) -> list[tuple[str, bytes]]:
         return self._admin("dump", database or self.database)
-
-
-class ParameterCountError(ClientError, ValueError):
-    """The statement takes a different number of parameters than were given.
-
-    Raised before the statement runs.
-    """
-
-    def __init__(self, expected: int, given: int):
-        self.expected, self.given = expected, given
-        super().__init__(f"the statement takes {expected} parameter"
-                         f"{'' if expected == 1 else 's'}, {given} given")
 
 
 __all__ = ["LeadershipLost", "ParameterCountError", "Session", "StatementLost",
