@@ -25,6 +25,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from dqlite_shell.app import gohttp
 from dqlite_shell.dbapi.exceptions import InterfaceError
+from dqlite_shell.wire.errors import InvalidUTF8
 
 DATABASE = "demo"
 SCHEMA = "CREATE TABLE IF NOT EXISTS model (key TEXT, value TEXT, UNIQUE(key))"
@@ -124,7 +125,7 @@ class Store:
                 rows = self.pool.run(lambda conn: conn.execute(sql, (param,)).fetchall())
                 break
             except InterfaceError as e:
-                if "invalid UTF-8" not in str(e) or sql is _QUERY_RAW_VALUE:
+                if not isinstance(e.__cause__, InvalidUTF8) or sql is _QUERY_RAW_VALUE:
                     raise  # else: a value that is not UTF-8 text; read its bytes
         if not rows:
             raise LookupError(gohttp.NO_ROWS)

@@ -28,10 +28,10 @@ _HOMES = {
     "RowStream": "result",
     "NodeStore": "leader",
     **dict.fromkeys(["BrokenPeer", "ClientError", "ConnectError", "ConnectionLost",
-                     "LeadershipLost", "NoLeaderError", "NotDqlite", "NotDqliteNodes",
-                     "ParameterCountError", "ProtocolError", "RequestNotSent",
-                     "RequestTimeout", "ServerError", "StatementLost", "TLSError",
-                     "TLSMismatch", "TLSRequired", "TransactionLost"], "errors"),
+                     "LeadershipLost", "MemberConflict", "NoLeaderError", "NotDqlite",
+                     "NotDqliteNodes", "ParameterCountError", "ProtocolError",
+                     "RequestNotSent", "RequestTimeout", "ServerError", "StatementLost",
+                     "TLSError", "TLSMismatch", "TLSRequired", "TransactionLost"], "errors"),
 }
 # Answers of the wire layer that the client hands out as they are.
 _WIRE = {"Result": "messages", "NodeInfo": "messages", "Metadata": "messages"}

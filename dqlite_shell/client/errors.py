@@ -10,8 +10,8 @@ from dqlite_shell.wire.errors import ProtocolError
 
 __all__ = [
     "BrokenPeer", "ClientError", "ConnectError", "ConnectionLost", "LeadershipLost",
-    "NoLeaderError", "NotDqlite", "NotDqliteNodes", "ParameterCountError", "ProtocolError",
-    "RequestNotSent", "RequestTimeout", "ServerError", "StatementLost", "TLSError",
+    "MemberConflict", "NoLeaderError", "NotDqlite", "NotDqliteNodes", "ParameterCountError",
+    "ProtocolError", "RequestNotSent", "RequestTimeout", "ServerError", "StatementLost", "TLSError",
     "TLSMismatch", "TLSRequired", "TransactionLost",
     "SQLITE_IOERR_LEADERSHIP_LOST", "SQLITE_IOERR_NOT_LEADER", "lost_message", "seconds",
 ]
@@ -154,6 +154,16 @@ class ParameterCountError(ClientError, ValueError):
         self.expected, self.given = expected, given
         super().__init__(f"the statement takes {expected} parameter"
                          f"{'' if expected == 1 else 's'}, {given} given")
+
+
+class MemberConflict(ClientError):
+    """A node id is already a member of the cluster at another address
+    (``node_id``, ``member_address``; ``address`` is the one asked for).
+    Retrying will not help."""
+
+    def __init__(self, node_id: int, member_address: str, address: str):
+        self.node_id, self.member_address, self.address = node_id, member_address, address
+        super().__init__(f"node id {node_id:#x} is a member at {member_address}, not {address}")
 
 
 class LeadershipLost(ClientError):

@@ -27,7 +27,7 @@ per request), :mod:`.responses` (``decode_response``), :mod:`.messages`
 _HOMES = {
     **dict.fromkeys(['Decoder', 'Encoder', 'encode_blob', 'encode_params', 'encode_text'], "codec"),
     **dict.fromkeys(['CLUSTER_FORMAT_V0', 'CLUSTER_FORMAT_V1', 'DESCRIBE_FORMAT_V0', 'HEADER_SIZE', 'MAX_BODY_SIZE', 'MAX_PARAMS', 'PROTOCOL_VERSION', 'ROWS_DONE', 'ROWS_PART', 'RequestType', 'ResponseType', 'Role', 'ValueType'], "constants"),
-    **dict.fromkeys(['ParameterError', 'ProtocolError'], "errors"),
+    **dict.fromkeys(['InvalidUTF8', 'ParameterError', 'ProtocolError'], "errors"),
     **dict.fromkeys(['Header', 'decode_frame', 'encode_frame', 'encode_handshake', 'encode_header', 'parse_header'], "frames"),
     **dict.fromkeys(['Db', 'Empty', 'Failure', 'Files', 'Metadata', 'NodeInfo', 'Response', 'Result', 'Rows', 'Server', 'Servers', 'Stmt', 'Welcome'], "messages"),
     **dict.fromkeys(['decode_response'], "responses"),

@@ -20,7 +20,7 @@ import struct
 from collections.abc import Mapping
 
 from .constants import MAX_PARAMS, ValueType
-from .errors import ParameterError, ProtocolError
+from .errors import InvalidUTF8, ParameterError, ProtocolError
 from .values import Iso8601, UnixTime
 
 _U8 = struct.Struct("<B")
@@ -338,7 +338,7 @@ class Decoder:
         try:
             value = buf[start:nul].decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ProtocolError(
+            raise InvalidUTF8(
                 f"invalid UTF-8 in text in {self.what} at offset {start + exc.start}: {exc.reason}"
             ) from None
         self.pos = stop

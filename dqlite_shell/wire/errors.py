@@ -14,6 +14,11 @@ class ProtocolError(Exception):
     """
 
 
+class InvalidUTF8(ProtocolError):
+    """Text from the peer that is not valid UTF-8 (a TEXT value SQLite holds
+    as bytes that do not decode, say): a caller may ask for it as a BLOB."""
+
+
 class ParameterError(ValueError):
     """A statement parameter that cannot be encoded.
 

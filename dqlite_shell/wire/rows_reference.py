@@ -71,7 +71,7 @@ def decode_rows_reference(body: bytes | bytearray | memoryview) -> Rows:
         try:
             columns.append(d.text(check_padding=False))
         except ProtocolError as exc:
-            raise ProtocolError(f"{exc} (name of column {i})") from None
+            raise type(exc)(f"{exc} (name of column {i})") from None
     hsize = row_header_size(n)
     rows = []
     while True:
@@ -104,5 +104,5 @@ def decode_rows_reference(body: bytes | bytearray | memoryview) -> Rows:
             try:
                 values.append(d.value(code, f"column {i}", check_padding=False))
             except ProtocolError as exc:
-                raise ProtocolError(f"{exc} (column {i} of row {r})") from None
+                raise type(exc)(f"{exc} (column {i} of row {r})") from None
         rows.append(tuple(values))
