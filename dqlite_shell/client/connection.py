@@ -10,7 +10,7 @@ from dqlite_shell.client.drain import Drains
 from dqlite_shell.client.errors import (BrokenPeer, ClientError, ConnectError, ConnectionLost,
                                         RequestTimeout, ServerError, StatementLost, lost_message)
 from dqlite_shell.client.result import RowStream
-from dqlite_shell.client.transport import StillQuiet, Transport
+from dqlite_shell.client.transport import StillQuiet, Transport, peer_closed
 from dqlite_shell.wire import requests
 from dqlite_shell.wire.constants import MAX_PARAMS, ResponseType
 from dqlite_shell.wire.errors import ProtocolError
@@ -94,6 +94,11 @@ class Connection:
     @property
     def closed(self) -> bool:
         return self._abandoned or self._transport.closed
+
+    def peer_closed(self) -> bool:
+        """True when the node has already closed this idle connection, seen
+        locally without a round trip (see :func:`transport.peer_closed`)."""
+        return peer_closed(self._transport)
 
     def close(self) -> None:
         """Close the socket (the server frees everything this connection held)."""

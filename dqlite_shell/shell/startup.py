@@ -125,12 +125,12 @@ def start_scratch(state: ShellState, size: int, data_dir: str | None) -> None:
     import shutil
     import tempfile
 
-    from dqlite_shell.app.local import LocalCluster
+    from dqlite_shell.scratch import ScratchCluster
     from dqlite_shell.native import NativeError
     own = data_dir is None
     folder = tempfile.mkdtemp(prefix="dqlite-scratch-") if own else data_dir
     try:
-        cluster = LocalCluster(size, folder)
+        cluster = ScratchCluster(size, folder)
     except NativeError as e:
         if own:
             shutil.rmtree(folder, ignore_errors=True)

@@ -96,7 +96,7 @@ class ShellState:
         self.interactive = interactive
         self.color = True  # the REPL's highlighting (--no-color, NO_COLOR turn it off)
         self.history = True  # the REPL's history file (--no-history)
-        self.scratch = None  # a LocalCluster the shell started, if any
+        self.scratch = None  # a ScratchCluster the shell started, if any
         # The rails (shell/rails.py): refuse writes, and what set that mode;
         # ask before destructive statements (the REPL without --yes).
         self.read_only = False
