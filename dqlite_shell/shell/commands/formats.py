@@ -18,9 +18,13 @@ if TYPE_CHECKING:
          "(csv --crlf; column/box --wrap N --wordwrap on|off --quote; insert TABLE)",
          args=(0, None), complete=(FORMAT,))
 def mode(state: "ShellState", args: list[str]) -> None:
-    """Formats: table (a psql-like grid), list, csv, json, jsonl, markdown,
-    line, column, box, insert, quote, html, ascii, tabs (list with tabs).
-    An unknown FORMAT lists them.
+    """Formats (an unknown FORMAT lists them):
+    {formats}
+
+    table and tabulate's formats (grid to latex_booktabs, as litecli has
+    them) size their columns on blocks of 1000 rows, each printed as a
+    table of its own; .width sets widths; control characters are shown
+    escaped (\\x1B, \\r).
 
     Choosing a format sets .separator's separators to its own, as sqlite3
     does: list | and a line feed, tabs a tab, csv , (csv --crlf: CRLF line
@@ -47,6 +51,19 @@ def mode(state: "ShellState", args: list[str]) -> None:
         raise usage_error(".mode", str(e)) from None
     if settings.mode.split()[0] == "column" and not settings.headers_set:
         settings.headers = True
+
+
+def _describe_formats() -> None:
+    # .help .mode prints the docstring: the formats come from the one table.
+    from dqlite_shell.shell.output import ALIASES, FORMAT_NOTES
+    notes = {**FORMAT_NOTES, **{alias: f"= {name}" for alias, name in ALIASES.items()}}
+    notes["tabs"] = "list with a tab separator"
+    width = max(map(len, notes))
+    listed = "\n    ".join(f"{name:<{width}}  {note}" for name, note in notes.items())
+    mode.__doc__ = mode.__doc__.replace("{formats}", listed)
+
+
+_describe_formats()
 
 
 #: sqlite3's resolve_backslashes(): the escapes of dot-command arguments.

@@ -3,7 +3,7 @@
 Formats follow the ``sqlite3`` CLI's ``.mode`` of the same name:
 
 =========  ==================================================================
-table      a psql-like grid drawn by tabulate, header always (like litecli)
+table      a psql-like grid (tabulate's psql), header always (like litecli)
 list       ``a|b|c`` lines (``.separator``), header line with ``.headers on``
 csv        what ``sqlite3 -csv`` prints (LF line ends; ``csv --crlf``: CRLF)
 json       one JSON array of objects, streamed
@@ -16,7 +16,13 @@ insert     ``INSERT INTO TABLE VALUES(...);`` per row (:mod:`.sqlformats`)
 quote      SQL literals separated by ``,`` (``.separator``)
 html       ``<TR><TD>..</TD>`` rows, as sqlite3 writes them (:mod:`.html`)
 ascii      list with the ASCII unit (0x1F) and record (0x1E) separators
+grid ...   tabulate's formats (:data:`TABULATE_FORMATS`): grid, fancy_grid,
+           pipe, orgtbl, rst, mediawiki, latex, ... as litecli offers them
 =========  ==================================================================
+
+:data:`FORMAT_NOTES` holds every format with a line saying what it prints:
+``.help .mode``, completion, ``--format`` and the error for an unknown
+format list them from it.
 
 A format may take options after its name, as ``sqlite3``'s ``.mode``:
 ``csv --crlf`` ends CSV lines with CRLF; ``column`` and ``box`` take
@@ -31,7 +37,7 @@ separator) ``line``; choosing a format sets them to that format's own
 ``tabs`` is ``list`` with a tab separator, as in ``sqlite3``.
 
 BLOBs: the formats meant for people (``table``, ``list``, ``line``,
-``markdown``, ``column``, ``box``, ``html``, ``ascii``) show them as the
+``markdown``, ``column``, ``box``, ``html``, ``ascii``, tabulate's) show them as the
 ``.blob`` setting says (:mod:`.blobs`: ``hex`` ``X'..'`` by default,
 ``auto``, ``text``, ``base64``).  The machine formats keep one exact
 encoding whatever ``.blob`` says, and say which by its form: ``csv`` the
@@ -41,7 +47,7 @@ program tells it from TEXT by the column it reads), ``insert`` and
 ``quote`` the SQL literal ``X'0aff'``, as ``sqlite3``.
 
 Formats meant for people escape control characters (``\\x1B``, ``\\r``)
-so that data cannot drive the terminal: ``table`` always, the others
+so that data cannot drive the terminal: ``table`` and tabulate's always, the others
 (``column`` and ``box`` break lines at them, as ``sqlite3`` does) when they
 write to a terminal.  ``csv``, ``json`` and ``jsonl`` keep every character.
 
@@ -49,7 +55,8 @@ EXPLAIN QUERY PLAN results are drawn as ``sqlite3`` draws them (a tree
 under ``QUERY PLAN``) in every format but ``json`` and ``jsonl``, which
 stay JSON (:mod:`.plan`; ``make_renderer(..., query_plan=True)``).
 
-Alias: ``tabular`` -> ``list``.  Debian's Go shell (``dqlite -f tabular``)
+Aliases: ``psql`` -> ``table`` (tabulate's psql format, which it is), and
+``tabular`` -> ``list``.  Debian's Go shell (``dqlite -f tabular``)
 calls its default format "tabular", but it prints ``a|b`` lines with no
 header, which is our ``list``, not a grid; so ``tabular`` maps to ``list``
 and scripts written for the Go shell get the output they expect.
@@ -57,7 +64,8 @@ and scripts written for the Go shell get the output they expect.
 :func:`make_renderer` returns a :class:`Renderer`; call ``rows(batch)`` per
 batch and ``close()`` once.  Modules: :mod:`.values` (value -> text),
 :mod:`.text` (list, csv, line, markdown), :mod:`.structured` (json, jsonl),
-:mod:`.table` (table; imports tabulate only when it draws), :mod:`.columns`
+:mod:`.table` (table, drawn by :mod:`.grid`, and tabulate's formats:
+tabulate is imported only when one of them draws), :mod:`.columns`
 (column, box), :mod:`.sqlformats` (insert, quote), :mod:`.html`,
 :mod:`.plan` (EXPLAIN QUERY PLAN).  Nothing here imports prompt_toolkit or
 pygments.
@@ -70,14 +78,59 @@ from typing import NamedTuple, Sequence, TextIO
 from .base import Renderer
 from .blobs import BLOB_MODES, DEFAULT as DEFAULT_BLOB, resolve_blob
 
-__all__ = ["ALIASES", "BLOB_MODES", "FORMATS", "OPTIONS", "SEPARATORS", "Renderer",
-           "apply_format", "describe_format", "make_renderer", "resolve_blob", "resolve_format"]
+__all__ = ["ALIASES", "BLOB_MODES", "FORMATS", "FORMAT_NOTES", "OPTIONS", "SEPARATORS",
+           "TABULATE_FORMATS", "Renderer", "apply_format", "describe_format", "make_renderer",
+           "resolve_blob", "resolve_format"]
 
-FORMATS: tuple[str, ...] = ("table", "list", "csv", "json", "jsonl", "markdown", "line",
-                            "column", "box", "insert", "quote", "html", "ascii")
+#: Every output format and what it prints, in the order ``.help .mode``,
+#: completion, ``--format`` and error messages list them: the one table of
+#: formats.  The first ones are sqlite3's (and ``table``), the rest
+#: tabulate's (:data:`TABULATE_FORMATS`).
+FORMAT_NOTES: dict[str, str] = {
+    "table": "a psql-like grid, header always (as litecli)",
+    "list": "a|b lines (.separator), names with .headers on",
+    "csv": "what sqlite3 -csv prints (csv --crlf: CRLF line ends)",
+    "json": "one JSON array of objects",
+    "jsonl": "one JSON object per line",
+    "markdown": "a GitHub Markdown table, header always",
+    "line": "column = value lines, a blank line between rows",
+    "column": "sqlite3's aligned columns (.width)",
+    "box": "the same in a box of Unicode lines",
+    "insert": "INSERT INTO TABLE VALUES(...); per row",
+    "quote": "SQL literals separated by , (.separator)",
+    "html": "<TR><TD>..</TD> rows, as sqlite3 writes them",
+    "ascii": "list with the ASCII unit (0x1F) and record (0x1E) separators",
+    # tabulate's, as litecli offers them (table.py draws them by this name)
+    "grid": "a grid with +---+ lines between all rows",
+    "simple_grid": "the grid in thin box-drawing lines",
+    "rounded_grid": "the grid with rounded corners",
+    "heavy_grid": "the grid in heavy lines",
+    "double_grid": "the grid in double lines",
+    "fancy_grid": "the grid, double lines around the header",
+    "simple": "columns under a dashed rule, no frame",
+    "plain": "aligned columns, no lines",
+    "pretty": "PrettyTable's grid, headers centred",
+    "presto": "the Presto CLI's table",
+    "pipe": "a pipe table (Markdown Extra), alignment colons",
+    "github": "a GitHub Markdown table, no alignment colons",
+    "orgtbl": "an Emacs org-mode table",
+    "rst": "a reStructuredText simple table",
+    "mediawiki": "a MediaWiki table",
+    "jira": "a Jira table",
+    "textile": "a Textile table",
+    "latex": "a LaTeX tabular, special characters escaped",
+    "latex_booktabs": "a LaTeX tabular with booktabs rules",
+}
+
+FORMATS: tuple[str, ...] = tuple(FORMAT_NOTES)
+
+#: The formats tabulate draws, its names for them (:mod:`.table`); litecli
+#: users know them.  tabulate's html, tsv and psql are sqlite3's ``html``,
+#: ``tabs`` and our ``table`` here.
+TABULATE_FORMATS: frozenset[str] = frozenset(FORMATS[FORMATS.index("grid"):])
 
 #: Other names accepted for a format (see the module docstring).
-ALIASES: dict[str, str] = {"tabular": "list", "tabs": "list"}
+ALIASES: dict[str, str] = {"tabular": "list", "tabs": "list", "psql": "table"}
 _ALIAS_NOTES = {"tabs": "list with tab separators"}
 
 #: The column and row separators (``.separator``) that choosing a format, by
@@ -260,7 +313,8 @@ def make_renderer(mode: str, out: TextIO, columns: Sequence[str], *, headers: bo
     ``blob`` is the ``.blob`` setting (:mod:`.blobs`), used by the formats
     meant for people.  ``separator`` and ``row_separator`` are
     ``.separator``'s (None: the format's own, :data:`SEPARATORS`);
-    ``widths`` is ``.width``'s (``column``, ``box``, ``table``).
+    ``widths`` is ``.width``'s (``column``, ``box``, ``table`` and
+    tabulate's formats).
     ``query_plan``: the rows are an EXPLAIN QUERY PLAN's, drawn as a tree
     (:mod:`.plan`) when the columns say so too and the format is not JSON.
     Raises ``ValueError`` for an unknown ``mode`` or ``blob``.
@@ -285,14 +339,17 @@ def make_renderer(mode: str, out: TextIO, columns: Sequence[str], *, headers: bo
         column = default_column if separator is None else separator
         if column is not None:
             options["separator"] = column
-    if name in ("column", "box", "table") and widths:
+    tabulated = name in TABULATE_FORMATS
+    if (name in ("column", "box", "table") or tabulated) and widths:
         options["widths"] = list(widths)
+    if tabulated:
+        options["tablefmt"] = name
     if name == "insert":
         options["table"] = fmt.table or _default_table()
     if name in ("json", "jsonl"):
         from . import structured
         cls = structured.JsonRenderer if name == "json" else structured.JsonlRenderer
-    elif name == "table":
+    elif name == "table" or tabulated:
         from .table import TableRenderer as cls
     elif name in ("column", "box"):
         from . import columns as columnar
