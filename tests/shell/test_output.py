@@ -14,7 +14,8 @@ import sys
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from dqlite_shell.shell.output import ALIASES, FORMATS, Renderer, make_renderer, resolve_format
+from dqlite_shell.shell.output import (ALIASES, FORMATS, TABULATE_FORMATS, Renderer,
+                                       make_renderer, resolve_format)
 from dqlite_shell.shell.output.table import BLOCK_ROWS, TableRenderer
 from dqlite_shell.wire.values import Iso8601, UnixTime
 
@@ -37,9 +38,10 @@ def render(fmt, columns, *batches, headers=False, nullvalue=""):
 # -- names --------------------------------------------------------------------
 
 def test_formats_and_aliases():
-    assert FORMATS == ("table", "list", "csv", "json", "jsonl", "markdown", "line",
-                       "column", "box", "insert", "quote", "html", "ascii")
-    assert ALIASES == {"tabular": "list", "tabs": "list"}
+    assert FORMATS[:13] == ("table", "list", "csv", "json", "jsonl", "markdown", "line",
+                            "column", "box", "insert", "quote", "html", "ascii")
+    assert set(FORMATS[13:]) == TABULATE_FORMATS  # tabulate's: test_output_grid.py
+    assert ALIASES == {"tabular": "list", "tabs": "list", "psql": "table"}
 
 
 @pytest.mark.parametrize("name", FORMATS)
@@ -414,15 +416,16 @@ def test_one_shot_path_does_not_import_the_heavy_modules():
     code = (
         "import io, sys\n"
         "from dqlite_shell.shell.output import make_renderer, FORMATS\n"
+        "from dqlite_shell.shell.output import TABULATE_FORMATS\n"
         "for f in FORMATS:\n"
-        "    if f != 'table':\n"
+        "    if f not in TABULATE_FORMATS:\n"
         "        r = make_renderer(f, io.StringIO(), ['a'], headers=True, nullvalue='')\n"
         "        r.rows([(1,)]); r.close()\n"
         "bad = {'tabulate', 'prompt_toolkit', 'pygments'} & set(sys.modules)\n"
         "assert not bad, bad\n"
-        "make_renderer('table', io.StringIO(), ['a'], headers=True, nullvalue='').close()\n"
+        "make_renderer('grid', io.StringIO(), ['a'], headers=True, nullvalue='').close()\n"
         "assert 'tabulate' not in sys.modules\n"
-        "r = make_renderer('table', io.StringIO(), ['a'], headers=True, nullvalue='')\n"
+        "r = make_renderer('grid', io.StringIO(), ['a'], headers=True, nullvalue='')\n"
         "r.rows([(1,)]); r.close()\n"
         "assert 'tabulate' in sys.modules\n"
         "assert not {'prompt_toolkit', 'pygments'} & set(sys.modules)\n")
