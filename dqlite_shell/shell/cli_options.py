@@ -107,8 +107,10 @@ def _complete_servers(_ctx, _param, incomplete: str):
                    "certificate, and the SQL goes in COMMAND.")
 @click.option("-f", "--format", "fmt", metavar="FORMAT", shell_complete=_complete_formats,
               help="Output format: table, list, csv, json, jsonl, markdown, line, column, "
-                   "box, insert, quote, html, ascii, tabs (go's tabular means list). "
-                   "Default: table on a terminal, else list.")
+                   "box, insert, quote, html, ascii, tabs (go's tabular means list), or "
+                   "one of tabulate's: grid, fancy_grid, rounded_grid, pipe, orgtbl, rst, "
+                   "mediawiki, latex, ... (.help .mode lists them). Default: table on a "
+                   "terminal, else list.")
 @click.option("--headers/--no-headers", default=None,
               help="Print column names (list, csv); table always has them.")
 @click.option("--timeout", type=_Duration(), metavar="DURATION",

@@ -244,3 +244,13 @@ def test_table_through_the_command_is_tabulates(dqlite, node):
     assert result.status == 0, result
     rows = [(1, "two\nlines", 2.5, None), (300, "漢字", -1e300, b"\x00\xff")]
     assert result.out == _today(["id", "s", "r", "z"], rows, "") + "\n"
+
+
+def test_the_man_page_names_every_format():
+    import os
+    import re
+    page = os.path.join(os.path.dirname(__file__), "..", "..", "man", "dqlite.1")
+    with open(page, encoding="utf-8") as f:
+        text = f.read()
+    named = set(re.findall(r"^\.BR? (\w+)", text, re.M))
+    assert set(output.FORMATS) | set(output.ALIASES) <= named
