@@ -6,7 +6,8 @@ VENV        ?= .venv
 PYTHON      ?= python3
 PY          := $(VENV)/bin/python
 PIP         := $(PY) -m pip --disable-pip-version-check -q
-APT_PACKAGES := libdqlite0 libdqlite-dev go-dqlite groff-base man-db zsh fish openssl curl sqlite3 time
+APT_PACKAGES := libdqlite0 libdqlite-dev go-dqlite groff-base man-db zsh fish openssl curl sqlite3 time \
+                gcc python3-dev
 PYTEST_ARGS ?=
 # The dqlite servers of the test matrix (1.17.3, 1.18.6) are built from these
 # sources into $(SERVERS_CACHE)/<version>/ (see native/build-servers.sh).
@@ -80,7 +81,10 @@ EDITABLE := --config-settings editable_mode=compat
 
 # Byte-compiled as a wheel install would be (this environment may set
 # PYTHONDONTWRITEBYTECODE, and compiling at every start costs ~40 ms).
-$(VENV)/.installed: $(VENV)/bin/python pyproject.toml
+# The install compiles the optional accelerator in place (gcc and Python's
+# headers: without them it is skipped with a warning and output stays Python).
+SPEEDUPS := setup.py dqlite_shell/_speedups/build.py dqlite_shell/_speedups/format.c
+$(VENV)/.installed: $(VENV)/bin/python pyproject.toml $(SPEEDUPS)
 	$(PIP) install $(EDITABLE) -e .
 	$(PY) -m compileall -q dqlite_shell
 	@touch $@

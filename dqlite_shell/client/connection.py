@@ -12,7 +12,7 @@ from dqlite_shell.client.errors import (BrokenPeer, ClientError, ConnectError, C
 from dqlite_shell.client.result import RowStream
 from dqlite_shell.client.transport import StillQuiet, Transport, peer_closed
 from dqlite_shell.wire import requests
-from dqlite_shell.wire.constants import MAX_PARAMS, ResponseType
+from dqlite_shell.wire.constants import MAX_PARAMS, ROWS_DONE, ROWS_PART, ResponseType
 from dqlite_shell.wire.errors import ProtocolError
 from dqlite_shell.wire.messages import (Db, Empty, Failure, Files, Metadata, NodeInfo, Result,
                                         Rows, Server, Servers, Stmt, Welcome)
@@ -22,6 +22,8 @@ from dqlite_shell.wire.rows import RowsDecoder
 _ROWS = int(ResponseType.ROWS)
 _FAILURE = int(ResponseType.FAILURE)
 _EMPTY = int(ResponseType.EMPTY)
+_DONE_MARKER = ROWS_DONE.to_bytes(8, "little")
+_PART_MARKER = ROWS_PART.to_bytes(8, "little")
 
 if TYPE_CHECKING:
     import ssl as _ssl
@@ -163,8 +165,14 @@ class Connection:
         self._waiting = True  # from here an answer may come (a Ctrl-C drains it)
         self._transport.send(request)
 
-    def _read(self):
+    def _read(self, raw: bool = False):
+        """The next response, decoded; with ``raw``, a ROWS body whose end
+        marker is in place comes undecoded, as ``(body, done)``."""
         msg_type, schema, body = self._transport.read_frame()
+        if raw and msg_type == _ROWS:
+            marker = body[-8:]
+            if marker == _DONE_MARKER or marker == _PART_MARKER:
+                return body, marker == _DONE_MARKER
         try:
             if msg_type == _ROWS:
                 return self._rows.decode(body)
@@ -270,11 +278,40 @@ class Connection:
                 self._empty_batch()
         return stream
 
-    def _next_batch(self, stream: RowStream) -> Rows:
+    def decode_rows(self, body: bytes) -> Rows:
+        """Decode a ROWS body from :meth:`next_rows_body`; a malformed one
+        closes the connection and raises ProtocolError."""
+        try:
+            return self._rows.decode(body)
+        except ProtocolError:
+            self._stream = None
+            self._transport.close()
+            raise
+
+    def next_rows_body(self, stream: RowStream) -> tuple[bytes, bool]:
+        """The next batch of ``stream`` as its ROWS body, undecoded, and
+        whether it is the last (see :meth:`RowStream.raw_batches`)."""
+        rows = self._next_batch(stream, raw=True)
+        if type(rows) is not tuple:  # decoded: the marker check failed (never seen)
+            self._stream = None
+            self._transport.close()
+            raise ProtocolError(f"malformed ROWS body from {self.address}")
+        body, done = rows
+        if done:
+            self._stream = None
+        else:
+            # The column section is the one of every batch: a body only
+            # that long holds no rows.
+            section = 8 + sum([(len(name.encode()) + 8) & -8 for name in stream.columns])
+            if len(body) == section + 8:
+                self._empty_batch()
+        return body, done
+
+    def _next_batch(self, stream: RowStream, raw: bool = False):
         if self._stream is not stream:
             raise ClientError("this result was closed")
         try:
-            rows = self._read()
+            rows = self._read(raw)
         except ServerError:
             self._stream = None  # the query failed mid-way; the server is done with it
             raise
@@ -286,6 +323,8 @@ class Connection:
         except ClientError:
             self._stream = None
             raise
+        if raw and type(rows) is tuple:
+            return rows
         if type(rows) is not Rows:
             self._transport.close()
             raise ProtocolError(f"expected Rows from {self.address}, got {type(rows).__name__}")

@@ -44,6 +44,33 @@ class RowStream:
             self._pending = rows.rows
             self.done = rows.done
 
+    def raw_batches(self) -> Iterator["list[tuple] | bytes"]:
+        """As :meth:`batches`, but each batch not yet read from the server
+        comes as its ROWS body, undecoded (``bytes``), for a caller that
+        formats bodies itself (the compiled accelerator); batches already
+        decoded (the first) come as lists of rows. Bodies are checked only
+        for their end marker, and not counted in :attr:`rows_read`: give one
+        the caller does not take to :meth:`decode_body`."""
+        while True:
+            batch = self._pending
+            if batch is not None:
+                self._pending = None
+                self.rows_read += len(batch)
+                yield batch
+            if self.done:
+                if self._conn is not None:
+                    self._conn._stream_finished(self)
+                return
+            body, self.done = self._conn.next_rows_body(self)
+            yield body
+
+    def decode_body(self, body: bytes) -> "Rows":
+        """Decode a body from :meth:`raw_batches` (a malformed one raises
+        ProtocolError and closes the connection, as a batch read decoded)."""
+        rows = self._conn.decode_rows(body)
+        self.rows_read += len(rows.rows)
+        return rows
+
     @classmethod
     def materialized(cls, columns: list[str], rows: list[tuple]) -> "RowStream":
         """A stream over rows already read (no connection behind it)."""

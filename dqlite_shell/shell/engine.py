@@ -24,7 +24,7 @@ def renderer(state: "ShellState", out, columns: list[str], *, terminal: bool | N
 
 
 def show(state: "ShellState", columns: list[str], batches: Iterable[list[tuple]], *,
-         query_plan: bool = False, vertical: bool = False) -> int:
+         query_plan: bool = False, vertical: bool = False, stream: RowStream | None = None) -> int:
     """Print rows in the current ``.mode``; returns how many were printed.
 
     ``batches`` is consumed lazily, so a streamed result is printed in
@@ -36,6 +36,12 @@ def show(state: "ShellState", columns: list[str], batches: Iterable[list[tuple]]
     The REPL, and the settings of :mod:`.screen` when given, go through
     :func:`.screen.show` (expanded view, ``.maxrows``, ``.pager``, ``.last``);
     scripts and pipes with the defaults stream straight to the renderer.
+
+    ``stream``: the RowStream ``batches`` come from. When more batches are
+    coming, the output is not a terminal and the format is list, csv, json
+    or jsonl, they are printed by the compiled accelerator
+    (:mod:`dqlite_shell._speedups`) from their raw bodies, byte for byte as
+    the renderer would.
     """
     s = state.settings
     # Checked here, not in screen.py: a one-shot does not import it.
@@ -45,6 +51,11 @@ def show(state: "ShellState", columns: list[str], batches: Iterable[list[tuple]]
         return screen.show(state, columns, batches, query_plan=query_plan, vertical=vertical)
     out = state.out
     shown = renderer(state, out, columns, query_plan=query_plan)
+    if stream is not None and not stream.done:  # one batch: not worth loading it
+        from dqlite_shell._speedups.printer import printer
+        fast = printer(shown, out)
+        if fast is not None:
+            return fast.show(stream)
     count = 0
     try:
         for batch in batches:
@@ -80,7 +91,7 @@ def run_sql(state: "ShellState", sql: str) -> None:
     if isinstance(result, RowStream):
         try:
             show(state, result.columns, result.batches(), query_plan=sqltext.is_query_plan(sql),
-                 vertical=vertical)
+                 vertical=vertical, stream=result)
         except KeyboardInterrupt:
             raise  # the REPL cancels it, with a short grace (close() would wait)
         except BaseException:

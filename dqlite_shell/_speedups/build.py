@@ -1,0 +1,43 @@
+"""The cffi builder of the accelerator (API mode): ``_format``, compiled
+from ``format.c``.
+
+setup.py names it in ``cffi_modules``, so ``pip install`` (and ``make
+install``) compile it when a C compiler and Python's headers are there;
+the extension is optional, so without them the install goes on and the
+shell prints through its pure-Python renderers. ``python build.py`` builds
+it in place (after editing format.c).
+"""
+
+import os
+
+from cffi import FFI
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+CDEF = """
+struct dq_options {
+    int format;
+    int blob;
+    const char *sep; size_t sep_len;
+    const char *row_sep; size_t row_sep_len;
+    const char *null; size_t null_len;
+    const char *keys;
+    const size_t *key_ends;
+};
+long long dq_format(const struct dq_options *opt, const unsigned char *body, size_t len,
+                    size_t ncols, char *out, size_t cap, size_t *out_len, int *done);
+int dq_exact_real(void);
+"""
+
+ffibuilder = FFI()
+ffibuilder.cdef(CDEF)
+with open(os.path.join(HERE, "format.c"), encoding="utf-8") as source:
+    # optional: a failed compilation skips the extension, not the install.
+    ffibuilder.set_source("dqlite_shell._speedups._format", source.read(), optional=True)
+
+if __name__ == "__main__":
+    import shutil
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:  # not the project's dir: setuptools reads its config
+        built = ffibuilder.compile(tmpdir=tmp)
+        shutil.copy(built, HERE)
