@@ -1,9 +1,9 @@
 """Loading the system's libdqlite at run time (cffi ABI mode).
 
-ABI mode is chosen on purpose (see README, "Native binding"): the package
-installs and the client works on machines without libdqlite or a compiler;
-only starting nodes needs the library, and a missing one is reported in one
-line when a native feature is first used.
+ABI mode is chosen on purpose (see docs/internals.md, "The native
+binding"): the package installs and the client works on machines without
+libdqlite or a compiler; only starting nodes needs the library, and a
+missing one is reported in one line when a native feature is first used.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from dqlite_shell.native.errors import LibraryNotFound, NodeError
 #: Tried in order; DQLITE_SHELL_LIBDQLITE (a path or soname) goes first.
 LIBRARY_NAMES = ("libdqlite.so.0", "libdqlite.so")
 
-NOT_FOUND = ("libdqlite not found: install libdqlite0 (apt-get install libdqlite0) "
-             "or connect to running servers with -s")
+NOT_FOUND = "libdqlite not found: install libdqlite0 (apt-get install libdqlite0)"
 
 _lock = threading.Lock()
 _loaded = None

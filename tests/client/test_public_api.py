@@ -1,4 +1,4 @@
-"""``dqlite_shell.client`` names its public API, as the README uses it."""
+"""``dqlite_shell.client`` names its public API, as docs/api.md uses it."""
 
 import subprocess
 import sys
@@ -38,7 +38,7 @@ def test_the_package_loads_nothing_until_a_name_is_used():
     assert out.stdout.strip() == "[]"
 
 
-def test_the_readme_example_runs_against_a_node(node):
+def test_the_api_guide_example_runs_against_a_node(node):
     session = client.Session([node.address], "api")
     try:
         session.execute("CREATE TABLE t (n INTEGER)")
