@@ -6,6 +6,7 @@ this module only adds skipping comments and reading the leading keyword.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -37,15 +38,6 @@ def skip_blank(sql: str, pos: int = 0) -> int:
 def is_blank(sql: str) -> bool:
     """True when ``sql`` holds only white space and comments."""
     return skip_blank(sql) == len(sql)
-
-
-def first_keyword(sql: str) -> str:
-    """The statement's first word, upper-cased (``""`` for blank text)."""
-    pos = skip_blank(sql)
-    end = pos
-    while end < len(sql) and (sql[end].isalnum() or sql[end] == "_"):
-        end += 1
-    return sql[pos:end].upper()
 
 
 def split_first(sql: str) -> tuple[str, str]:
@@ -99,72 +91,9 @@ def parameters(sql: str) -> list[str | None]:
 
     Element ``i`` is the name of parameter ``i + 1`` (``":a"``, ``"@a"``,
     ``"$a"``, ``"?3"``) or None for a plain ``?``. ``len()`` of the result is
-    what ``sqlite3_bind_parameter_count`` would say.
+    what ``sqlite3_bind_parameter_count`` would say. (See :func:`analyse`.)
     """
-    slots: dict[int, str | None] = {}
-    names: dict[str, int] = {}
-    top = 0
-    i, n = 0, len(sql)
-    while i < n:
-        c = sql[i]
-        after = _skip_literal(sql, i)
-        if after:
-            i = after
-        elif c == "?":
-            j = i + 1
-            while j < n and sql[j].isdigit():
-                j += 1
-            if j > i + 1:
-                index = int(sql[i + 1:j])
-                slots.setdefault(index, sql[i:j])
-            else:
-                index = top + 1
-                slots[index] = None
-            top = max(top, index)
-            i = j
-        elif c in ":@$" and i + 1 < n and _ident_char(sql[i + 1]) \
-                and not (i and _ident_char(sql[i - 1])):
-            j = i + 1
-            while j < n and _ident_char(sql[j]):
-                j += 1
-            name = sql[i:j]
-            if name not in names:
-                top += 1
-                names[name] = top
-                slots[top] = name
-            i = j
-        else:
-            i += 1
-    return [slots.get(k) for k in range(1, top + 1)]
-
-
-def _tokens(sql: str, punctuation: bool = False):
-    """Upper-cased bare words and parentheses (and with ``punctuation``
-    ``* , .``), skipping strings, quoted identifiers and comments: enough to
-    find a statement's shape."""
-    i, n = 0, len(sql)
-    while i < n:
-        c = sql[i]
-        after = _skip_literal(sql, i)
-        if after:
-            i = after
-        elif c in "()" or punctuation and c in "*,.":
-            yield c
-            i += 1
-        elif c.isalpha() or c == "_":
-            j = i + 1
-            while j < n and _ident_char(sql[j]):
-                j += 1
-            yield sql[i:j].upper()
-            i = j
-        elif c.isdigit():
-            j = i + 1
-            while j < n and (sql[j].isalnum() or sql[j] == "."):
-                j += 1
-            yield "#"  # a number
-            i = j
-        else:
-            i += 1
+    return list(analyse(sql).parameters)
 
 
 #: SQLite's keywords, as ``sqlite3_keyword_name()`` lists them (3.40): a name
@@ -208,61 +137,150 @@ WRITE = "write"  # returns no rows: send EXEC
 WRITE_ROWS = "write-rows"  # writes and returns rows (RETURNING)
 UNKNOWN = "unknown"  # ask the server (EXPLAIN)
 
-_DML = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE"})
+#: The data-changing statements (what sqlite3's legacy transaction control
+#: opens a transaction before, and what a cursor's rowcount counts).
+DML = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE"})
 #: First keywords of the statements that only open, end or mark a transaction.
 TRANSACTION_CONTROL = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})
-_NO_ROWS = TRANSACTION_CONTROL | frozenset({"CREATE", "DROP", "ALTER", "ATTACH", "DETACH",
-                                            "ANALYZE", "VACUUM", "REINDEX"})
+#: First keywords of the statements that change the schema.
+SCHEMA_CHANGES = frozenset({"CREATE", "DROP", "ALTER"})
+_NO_ROWS = TRANSACTION_CONTROL | SCHEMA_CHANGES | frozenset({"ATTACH", "DETACH", "ANALYZE",
+                                                            "VACUUM", "REINDEX"})
+#: What a ``*`` follows when it is a column expansion (not ``count(*)``, ``a * b``).
+_BEFORE_STAR = frozenset({"SELECT", "DISTINCT", "ALL", "RETURNING", ",", "."})
 
 
-def transaction_verb(sql: str) -> str | None:
-    """What a transaction control statement does: ``BEGIN``, ``COMMIT`` (also
-    for ``END``), ``ROLLBACK``, ``ROLLBACK TO`` (a savepoint's), ``SAVEPOINT``
-    or ``RELEASE``; None for any other statement."""
-    word, pos = _token(sql, 0)
-    verb = word.upper()
-    if verb not in TRANSACTION_CONTROL:
-        return None
-    if verb == "END":
-        return "COMMIT"
-    if verb == "ROLLBACK":
-        word, pos = _token(sql, pos)
-        if word.upper() == "TRANSACTION":
-            word, pos = _token(sql, pos)
-        if word.upper() == "TO":
-            return "ROLLBACK TO"
-    return verb
+class Statement(NamedTuple):
+    """What the text of a statement says, read once by :func:`analyse` and
+    passed down (shell, client session, transaction state, driver).
 
-
-def classify(sql: str) -> str:
-    """READ, WRITE, WRITE_ROWS or UNKNOWN for one statement.
-
-    libdqlite 1.11 must never get a writing statement as QUERY (it writes
-    outside Raft and the node aborts), so only text that cannot write is READ.
+    The facts are about the whole text given (as SQLite reads a statement with
+    a tail, parameters count over all of it); ``head`` is its first statement.
     """
-    tokens = _tokens(sql)
-    first = next(tokens, "")
+    text: str
+    head: str                 # the first complete statement (``text`` when it is the only one)
+    single: bool              # nothing but blanks and comments after ``head``
+    blank: bool               # no statement at all: white space and comments only
+    keyword: str              # the first word, upper-cased ("" when it is no word)
+    kind: str                 # READ, WRITE, WRITE_ROWS or UNKNOWN (see :func:`classify`)
+    parameters: tuple[str | None, ...]  # see :func:`parameters`
+    transaction: str | None   # see :func:`transaction_verb`
+    savepoint: str | None     # the name a SAVEPOINT, RELEASE or ROLLBACK TO gives, upper-cased
+    query_plan: bool          # EXPLAIN QUERY PLAN (see :func:`is_query_plan`)
+    expands_star: bool        # see :func:`expands_star`
+    dml: bool                 # INSERT, UPDATE, DELETE or REPLACE, also behind WITH
+
+    @property
+    def ends_transaction(self) -> bool:
+        """COMMIT, END or RELEASE: one lost with its connection may have
+        ended the transaction (it is not simply rolled back)."""
+        return self.transaction in ("COMMIT", "RELEASE")
+
+    @property
+    def changes_schema(self) -> bool:
+        """CREATE, DROP or ALTER."""
+        return self.keyword in SCHEMA_CHANGES
+
+
+# One pass over the text: blanks and comments are skipped (possessively: a
+# comment is never read as tokens), then one token: a word, a quoted name or
+# string, a parameter, a number, punctuation that shapes a statement, or any
+# other character.
+_IDENT = "0-9A-Za-z_$\\x80-\\U0010ffff"  # what _ident_char accepts
+_SCAN = re.compile(
+    r"(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?(?:\*/|\Z))*+"
+    r"(?:(?P<word>[^\W\d][" + _IDENT + r"]*)"
+    r"|(?P<quoted>'[^']*(?:''[^']*)*'?|\"[^\"]*(?:\"\"[^\"]*)*\"?|`[^`]*(?:``[^`]*)*`?"
+    r"|\[[^\]]*\]?)"
+    r"|(?P<param>\?\d*|(?<![" + _IDENT + r"])[:@$][" + _IDENT + r"]+)"
+    r"|(?P<number>\d(?:[^\W_]|\.)*)"
+    r"|(?P<punct>[()*,.])"
+    r"|(?P<other>\S))?", re.DOTALL)  # nothing: the end of the text
+
+
+@functools.lru_cache(maxsize=512)  # each layer asks about the same text; scripts repeat it
+def analyse(sql: str) -> Statement:
+    """Everything the client and the shell read from a statement's text, in
+    one pass over it: see :class:`Statement`."""
+    shape: list[str] = []  # upper-cased words, ( ) * , . and "#" (a number), "?" (a parameter)
+    head: list[str] = []  # the first tokens, words upper-cased (the transaction's words)
+    slots: dict[int, str | None] = {}
+    names: dict[str, int] = {}
+    top = 0
+    star = False
+    first = ""
+    for m in _SCAN.finditer(sql):
+        group = m.lastgroup
+        if group is None:
+            break
+        token = m[group]
+        if group == "word":
+            token = token.upper()
+            shape.append(token)
+        elif group == "punct":
+            if token == "*" and not star and shape and shape[-1] in _BEFORE_STAR:
+                star = True
+            shape.append(token)
+        elif group == "number":
+            shape.append("#")
+        elif group == "param":
+            shape.append("?")
+            if token[0] != "?":
+                if token not in names:
+                    top += 1
+                    names[token] = top
+                    slots[top] = token
+            elif len(token) > 1:
+                index = int(token[1:])
+                slots.setdefault(index, token)
+                top = max(top, index)
+            else:
+                top += 1
+                slots[top] = None
+        if len(head) < 5:
+            if not head:
+                first = token if group == "word" else ""
+            head.append(token)
+    if ";" in sql:
+        text, rest = split_first(sql)
+        single = is_blank(rest)
+    else:
+        text, single = sql, True
+    kind = _kind(shape, first)
+    verb, savepoint = _transaction(head)
+    return Statement(
+        sql, text, single, not head, first, kind,
+        tuple([slots.get(k) for k in range(1, top + 1)]), verb, savepoint,
+        shape[:3] == ["EXPLAIN", "QUERY", "PLAN"], star,
+        first in DML or first == "WITH" and kind in (WRITE, WRITE_ROWS))
+
+
+def _kind(shape: list[str], first: str) -> str:
+    """READ, WRITE, WRITE_ROWS or UNKNOWN from a statement's shape."""
     if first in ("SELECT", "VALUES", "EXPLAIN"):
         return READ
     if first in _NO_ROWS:
         return WRITE
+    start = 1
     if first == "WITH":
         depth = 0
-        for token in tokens:
+        for i in range(1, len(shape)):
+            token = shape[i]
             if token == "(":
                 depth += 1
             elif token == ")":
                 depth -= 1
             elif depth == 0 and token in ("SELECT", "VALUES"):
                 return READ
-            elif depth == 0 and token in _DML:
-                first = token
+            elif depth == 0 and token in DML:
+                first, start = token, i + 1
                 break
         else:
             return UNKNOWN
-    if first in _DML:
+    if first in DML:
         depth = 0
-        for token in tokens:
+        for i in range(start, len(shape)):
+            token = shape[i]
             if token == "(":
                 depth += 1
             elif token == ")":
@@ -273,11 +291,59 @@ def classify(sql: str) -> str:
     return UNKNOWN
 
 
+def _transaction(head: list[str]) -> tuple[str | None, str | None]:
+    """The transaction verb and savepoint name from a statement's first
+    tokens (words upper-cased, names as written)."""
+    verb = head[0] if head else ""
+    if verb not in TRANSACTION_CONTROL:
+        return None, None
+    rest = head[1:]
+    if verb == "END":
+        return "COMMIT", None
+    if verb == "ROLLBACK":
+        if rest[:1] == ["TRANSACTION"]:
+            rest = rest[1:]
+        if rest[:1] != ["TO"]:
+            return "ROLLBACK", None
+        verb, rest = "ROLLBACK TO", rest[1:]
+    if verb != "SAVEPOINT" and rest[:1] == ["SAVEPOINT"]:
+        rest = rest[1:]
+    if not rest or rest[0][0].isdigit() or not (_ident_char(rest[0][0]) or rest[0][0] in "\"`['"):
+        return verb, None
+    return verb, _unquote(rest[0]).upper()
+
+
+def first_keyword(sql: str) -> str:
+    """The statement's first word, upper-cased (``""`` for blank text)."""
+    return analyse(sql).keyword
+
+
+def transaction_verb(sql: str) -> str | None:
+    """What a transaction control statement does: ``BEGIN``, ``COMMIT`` (also
+    for ``END``), ``ROLLBACK``, ``ROLLBACK TO`` (a savepoint's), ``SAVEPOINT``
+    or ``RELEASE``; None for any other statement."""
+    return analyse(sql).transaction
+
+
+def classify(sql: str) -> str:
+    """READ, WRITE, WRITE_ROWS or UNKNOWN for one statement.
+
+    libdqlite 1.11 must never get a writing statement as QUERY (it writes
+    outside Raft and the node aborts), so only text that cannot write is READ.
+    """
+    return analyse(sql).kind
+
+
 def is_query_plan(sql: str) -> bool:
     """True for an ``EXPLAIN QUERY PLAN`` statement (what
     ``sqlite3_stmt_isexplain()`` calls 2), whose rows the shell draws as a tree."""
-    tokens = _tokens(sql)
-    return (next(tokens, ""), next(tokens, ""), next(tokens, "")) == ("EXPLAIN", "QUERY", "PLAN")
+    return analyse(sql).query_plan
+
+
+def expands_star(sql: str) -> bool:
+    """True when the result columns come from a ``*`` or ``t.*`` expansion
+    (so they follow the schema), as opposed to ``count(*)`` or ``a * b``."""
+    return analyse(sql).expands_star
 
 
 class Target(NamedTuple):
@@ -331,9 +397,10 @@ def target(sql: str) -> Target | None:
         return None
     depth, where = 0, False
     if verb != "DROP":
-        for token in _tokens(sql[pos:]):
+        for m in _SCAN.finditer(sql, pos):
+            token = m[m.lastgroup or 0]
             depth += (token == "(") - (token == ")")
-            if depth == 0 and token == "WHERE":
+            if depth == 0 and m.lastgroup == "word" and token.upper() == "WHERE":
                 where = True
                 break
     return Target(verb, kind, schema, _unquote(name), where)
@@ -435,17 +502,3 @@ def statement_starts(sql: str):
             yield pos
         else:
             pos = _skip_literal(sql, pos)
-
-
-_BEFORE_STAR = frozenset({"SELECT", "DISTINCT", "ALL", "RETURNING", ",", "."})
-
-
-def expands_star(sql: str) -> bool:
-    """True when the result columns come from a ``*`` or ``t.*`` expansion
-    (so they follow the schema), as opposed to ``count(*)`` or ``a * b``."""
-    previous = ""
-    for token in _tokens(sql, punctuation=True):
-        if token == "*" and previous in _BEFORE_STAR:
-            return True
-        previous = token
-    return False

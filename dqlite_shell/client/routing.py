@@ -28,11 +28,11 @@ NO_ROWS_FROM_WRITES = ("this server (dqlite {range}) cannot return rows from a s
                        "that writes (RETURNING, EXPLAIN of a write); dqlite 1.18 can")
 
 
-def is_plain(sql: str) -> bool:
+def is_plain(statement: sqltext.Statement) -> bool:
     """One statement without parameters: EXEC_SQL runs it in one round trip
     (with a tail it would run the rest too; with parameters unbound ones
     would be NULL instead of an error)."""
-    return not sqltext.parameters(sql) and sqltext.is_blank(sqltext.split_first(sql)[1])
+    return not statement.parameters and statement.single
 
 
 def explain(conn: Connection, sql: str) -> str:

@@ -25,7 +25,6 @@ from dqlite_shell.client.leader import NodeStore, connect_leader, leader_among
 from dqlite_shell.client.liveness import PROBE_EVERY, answers, watcher
 from dqlite_shell.client.result import RowStream
 from dqlite_shell.client.transaction import TransactionState
-from dqlite_shell.client.transport import peer_closed
 from dqlite_shell.wire.messages import Metadata, NodeInfo, Result
 
 if TYPE_CHECKING:
@@ -34,7 +33,6 @@ if TYPE_CHECKING:
     from dqlite_shell.client.busy import BusyWait
 
 
-_ENDS_TRANSACTION = frozenset({"COMMIT", "END", "RELEASE"})
 #: How many times one statement that provably did not run (refused as
 #: not-leader, or lost before it was sent) is taken to a new leader.
 MAX_RETRIES = 5
@@ -86,7 +84,7 @@ class Session:
         self._cache_size = statement_cache
         self._conn: Connection | None = None
         self._prepared: OrderedDict[str, Prepared] = OrderedDict()
-        self._kinds: dict[str, str] = {}  # statement text -> sqltext kind
+        self._kinds: dict[str, str] = {}  # statement text -> the kind the server showed
         #: What each node can do, probed once per address (see capabilities).
         self.capabilities = CapabilityCache()
         #: Cancelled results still being read to their end (see drain.py).
@@ -100,11 +98,11 @@ class Session:
 
     # -- connection management ----------------------------------------
 
-    @property
-    def connection(self) -> Connection:
-        """The leader connection with the database open (connecting if needed)."""
+    def connect(self) -> Connection:
+        """The leader connection with the database open: the open one, or a
+        new one when there is none or the node has closed it (this dials)."""
         conn = self._conn
-        if conn is None or conn.closed or peer_closed(conn._transport):
+        if conn is None or conn.closed or conn.peer_closed():
             if conn is not None:
                 self._drop()
             conn = self._connect()
@@ -119,7 +117,7 @@ class Session:
         """A leader connection is open and the server has not closed it
         (checked locally, no round trip: a prompt asks at every key press)."""
         conn = self._conn
-        return conn is not None and not conn.closed and not peer_closed(conn._transport)
+        return conn is not None and not conn.closed and not conn.peer_closed()
 
     def peer_certificate(self) -> dict | None:
         """The certificate the leader presented (TLS), from the open
@@ -149,10 +147,9 @@ class Session:
         self._learn_members = None  # learnt before this connection's second statement
         return conn
 
-    @property
     def server(self) -> Capabilities:
-        """What the leader this session talks to can do (connecting if needed)."""
-        return self.connection.capabilities
+        """What the leader this session talks to can do (connects if needed)."""
+        return self.connect().capabilities
 
     def _leader_among(self, addresses: list[str], timeout: float) -> str | None:
         return leader_among(addresses, timeout, self.ssl_context, self.server_hostname)
@@ -236,8 +233,11 @@ class Session:
 
     # -- statements ---------------------------------------------------
 
-    def execute(self, sql: str, params=()) -> Result | RowStream:
+    def execute(self, sql: str | sqltext.Statement, params=()) -> Result | RowStream:
         """Run one statement; a :class:`RowStream` when it returns columns.
+
+        ``sql`` is its text or, from a caller that has read it already, its
+        :func:`sqltext.analyse` (the text is not read again).
 
         Goes on on a new leader (transparently) only when nothing can have
         run: the old leader refused the statement as not-leader, or the
@@ -248,12 +248,13 @@ class Session:
         crashed one node would crash the next): :class:`StatementLost` says
         so, and the next statement connects afresh.
         """
+        statement = sqltext.analyse(sql) if isinstance(sql, str) else sql
         retries = 0
         busy: BusyWait | None = None
         while True:
             in_transaction = self.transaction.active
             before = self._conn
-            conn = self.connection
+            conn = self.connect()
             if in_transaction and conn is not before:
                 raise TransactionLost("the connection to the leader was lost; the open "
                                       "transaction was rolled back")
@@ -261,7 +262,7 @@ class Session:
             try:
                 if self._learn_members is not False:
                     self._learn(conn)  # runs nothing of the statement
-                result = self._run(conn, sql, params, attempt)
+                result = self._run(conn, statement, params, attempt)
             except ServerError as e:
                 if e.not_leader:
                     self._drop()
@@ -292,7 +293,7 @@ class Session:
                 self._drop()
                 # The node may come back as another release (an upgrade).
                 self.capabilities.forget(conn.address)
-                if in_transaction and sqltext.first_keyword(sql) not in _ENDS_TRANSACTION:
+                if in_transaction and not statement.ends_transaction:
                     raise TransactionLost(f"{e}; the open transaction was rolled back") from None
                 if isinstance(e, BrokenPeer):
                     raise
@@ -305,10 +306,10 @@ class Session:
                     raise
                 raise StatementLost(lost_message(conn.address, e, attempt.kind != sqltext.READ,
                                                  preparing=not attempt.running)) from None
-            self.transaction.observe(sql)
+            self.transaction.observe(statement)
             return result
 
-    def _run(self, conn: Connection, sql: str, params, attempt: "_Attempt"):
+    def _run(self, conn: Connection, statement: sqltext.Statement, params, attempt: "_Attempt"):
         """Send the statement the way its kind and the server need (see
         sqltext.classify and capabilities).
 
@@ -322,6 +323,7 @@ class Session:
         through QUERY_SQL (1.18) gets a statement the text does not settle,
         and RETURNING, as one QUERY_SQL, without EXPLAIN or a transaction.
         """
+        sql = statement.text
         caps: Capabilities = conn.capabilities
         refused = refusals.refusal(sql, caps.level)
         if refused is not None:
@@ -329,7 +331,7 @@ class Session:
             attempt.sent = refused.ask_server
             routing.refuse(conn, sql, refused)
         rows_from_writes = caps.has("rows_from_writes")
-        kind = self._kinds.get(sql) or self._remember(sql, sqltext.classify(sql))
+        kind = self._kinds.get(sql) or statement.kind  # _kinds: what the server told
         if kind == sqltext.WRITE_ROWS and caps.has("queries_run_writes") and not rows_from_writes:
             # 1.15.1-1.17 refuse it, then abort at the next write (bug E).
             routing.check_leader(conn)
@@ -343,12 +345,12 @@ class Session:
             kind = self._remember(sql, routing.explain(conn, sql))  # runs nothing
         attempt.kind = kind
         stmt = None
-        direct = kind == sqltext.WRITE and not params and routing.is_plain(sql)
+        direct = kind == sqltext.WRITE and not params and routing.is_plain(statement)
         if kind == sqltext.WRITE and not direct:
             stmt = self._prepare(conn, sql)  # runs nothing
             if stmt.params != len(params):
                 raise ParameterCountError(stmt.params, len(params))
-        if peer_closed(conn._transport):
+        if conn.peer_closed():
             # The node went away after it answered: what runs the statement
             # cannot reach it, so it cannot have run. Say so, so it is retried.
             raise RequestNotSent(f"{conn.address} closed the connection")
@@ -363,7 +365,7 @@ class Session:
         if kind == sqltext.WRITE_ROWS and not rows_from_writes:
             return routing.write_rows(conn, sql, params, own=not self.transaction.active)
         try:
-            fresh = stale_schema and sqltext.expands_star(sql)
+            fresh = stale_schema and statement.expands_star
             stream = conn.query_sql(sql, params, fresh_schema=fresh)
         except ServerError as e:
             # A statement without result columns is refused before it runs
@@ -382,7 +384,7 @@ class Session:
         return stream
 
     def _remember(self, sql: str, kind: str) -> str:
-        """Cache the kind of ``sql`` (from its text, or from EXPLAIN)."""
+        """Cache the kind of ``sql`` the server told (EXPLAIN)."""
         self._kinds[sql] = kind
         if len(self._kinds) > 4 * self._cache_size:
             self._kinds.pop(next(iter(self._kinds)))
@@ -423,7 +425,7 @@ class Session:
 
     def execute_script(self, sql: str) -> Result:
         """EXEC_SQL: every statement of ``sql`` in one request, no rows."""
-        conn = self.connection
+        conn = self.connect()
         refused = refusals.is_refused(sql, conn.capabilities.level)
         if refused:
             raise ClientError(refused)
@@ -440,7 +442,7 @@ class Session:
     # -- cluster admin (always on the leader) ---------------------------
 
     def _admin(self, name: str, *args):
-        conn = self.connection
+        conn = self.connect()
         try:
             return getattr(conn, name)(*args)
         except (ConnectionLost, RequestTimeout):

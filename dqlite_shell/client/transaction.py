@@ -2,34 +2,14 @@
 
 The protocol has no way to ask (``sqlite3_get_autocommit`` is not exposed), so
 we track BEGIN / COMMIT / END / ROLLBACK / SAVEPOINT / RELEASE as SQLite
-interprets them. It decides whether a statement may be retried on a new
-leader and backs the driver's ``in_transaction``.
+interprets them (their words are read by :func:`dqlite_shell.sqltext.analyse`).
+It decides whether a statement may be retried on a new leader and backs the
+driver's ``in_transaction``.
 """
 
 from __future__ import annotations
 
-import functools
-import re
-
-from dqlite_shell.sqltext import skip_blank
-
-_WORDS = re.compile(r'[A-Za-z_][A-Za-z0-9_]*|"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]')
-
-
-@functools.lru_cache(maxsize=512)  # scripts repeat statements; observe() runs on each
-def _words(sql: str, limit: int = 4) -> tuple[str, ...]:
-    if not _MAY_MATTER.match(sql, skip_blank(sql)):
-        return ()
-    out = []
-    for m in _WORDS.finditer(sql, skip_blank(sql)):
-        word = m.group(0)
-        out.append(word[1:-1] if word[0] in '"`[' else word.upper())
-        if len(out) == limit:
-            break
-    return tuple(out)
-
-
-_MAY_MATTER = re.compile(r"(?i)BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE")
+from dqlite_shell.sqltext import Statement, analyse
 
 
 class TransactionState:
@@ -46,30 +26,24 @@ class TransactionState:
         self._by_savepoint = False
         self._savepoints.clear()
 
-    def observe(self, sql: str) -> None:
-        """Account for a statement that succeeded."""
-        words = _words(sql)
-        if not words:
+    def observe(self, statement: Statement | str) -> None:
+        """Account for a statement that succeeded (its text, or its analysis)."""
+        if isinstance(statement, str):
+            statement = analyse(statement)
+        verb = statement.transaction
+        if verb is None or verb == "ROLLBACK TO":
             return
-        first = words[0]
-        if first == "BEGIN":
+        if verb == "BEGIN":
             self.active, self._by_savepoint = True, False
-        elif first in ("COMMIT", "END"):
+        elif verb in ("COMMIT", "ROLLBACK"):
             self.reset()
-        elif first == "ROLLBACK":
-            rest = words[1:]
-            if rest[:1] == ("TRANSACTION",):
-                rest = rest[1:]
-            if rest[:1] != ("TO",):
-                self.reset()
-        elif first == "SAVEPOINT" and len(words) > 1:
+        elif statement.savepoint is None:
+            return  # SAVEPOINT or RELEASE without a name: SQLite refused it
+        elif verb == "SAVEPOINT":
             if not self.active:
                 self.active, self._by_savepoint = True, True
-            self._savepoints.append(words[1].upper())
-        elif first == "RELEASE" and len(words) > 1:
-            name = words[2] if words[1] == "SAVEPOINT" and len(words) > 2 else words[1]
-            name = name.upper()
-            if name in self._savepoints:
-                del self._savepoints[self._savepoints.index(name):]
-                if not self._savepoints and self._by_savepoint:
-                    self.reset()
+            self._savepoints.append(statement.savepoint)
+        elif statement.savepoint in self._savepoints:  # RELEASE
+            del self._savepoints[self._savepoints.index(statement.savepoint):]
+            if not self._savepoints and self._by_savepoint:
+                self.reset()

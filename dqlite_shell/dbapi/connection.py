@@ -34,7 +34,6 @@ from dqlite_shell.dbapi.cursor import Cursor
 from dqlite_shell.dbapi.exceptions import Error, ProgrammingError, translate
 
 LEGACY_TRANSACTION_CONTROL = -1
-_IMPLICIT_BEGIN = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE"})
 _ISOLATION_LEVELS = (None, "", "DEFERRED", "IMMEDIATE", "EXCLUSIVE")
 #: What SQLite answers COMMIT/ROLLBACK with when it has already ended the
 #: transaction itself (ON CONFLICT ROLLBACK, RAISE(ROLLBACK), I/O errors).
@@ -86,7 +85,7 @@ class Connection:
         self._reading: Cursor | None = None  # the cursor whose rows are being streamed
         self.closed = False
         try:
-            session.connection  # connect now: errors belong to connect()
+            session.connect()  # now: errors belong to dbapi.connect()
             if autocommit is False:
                 self._run("BEGIN")
         except Error:
@@ -103,8 +102,8 @@ class Connection:
     @autocommit.setter
     def autocommit(self, value) -> None:
         _check_autocommit(value)
-        with self._use():
-            self._check()
+        with self.guard():
+            self.check_open()
             if value is True and self.in_transaction:
                 self._run("COMMIT")  # as sqlite3: switching to autocommit commits
             self._autocommit = value
@@ -119,7 +118,7 @@ class Connection:
     def isolation_level(self, value: str | None) -> None:
         _check_isolation_level(value)
         if value is None and not self.closed:
-            with self._use():  # as sqlite3: None commits, so it checks the thread
+            with self.guard():  # as sqlite3: None commits, so it checks the thread
                 if self._autocommit == LEGACY_TRANSACTION_CONTROL and self.in_transaction:
                     self._run("COMMIT")  # as sqlite3: back to autocommit
                 self._isolation_level = value
@@ -145,9 +144,11 @@ class Connection:
         """Whether only the creating thread may use this connection."""
         return self._check_same_thread
 
-    def _use(self) -> threading.RLock:
-        """The lock to hold while using the session, after checking that this
-        thread may use the connection at all."""
+    # -- what cursors use --------------------------------------------------
+
+    def guard(self) -> threading.RLock:
+        """The lock to hold while using the session (cursors hold it for each
+        call), after checking that this thread may use the connection at all."""
         if self._check_same_thread and threading.get_ident() != self._owner:
             raise ProgrammingError(
                 "dqlite connections created in a thread can only be used in that same thread "
@@ -155,7 +156,8 @@ class Connection:
                 f"in thread id {self._owner} and this is thread id {threading.get_ident()}.")
         return self._lock
 
-    def _check(self) -> None:
+    def check_open(self) -> None:
+        """Raise :class:`ProgrammingError` when the connection is closed."""
         if self.closed:
             raise ProgrammingError("cannot operate on a closed connection")
 
@@ -171,19 +173,32 @@ class Connection:
     def _discard_reader(self) -> None:
         """A statement is about to run: a cursor still streaming rows loses them."""
         if self._reading is not None:
-            self._reading._discard()
+            self._reading.stop_streaming()
             self._reading = None
 
-    def _before(self, keyword: str) -> None:
-        """Open the implicit transaction of legacy mode, or the one that
-        ``autocommit=False`` keeps open when it was lost."""
+    def before_statement(self, keyword: str) -> None:
+        """Before a cursor runs a statement (``keyword``: its first word): stop
+        the rows another cursor is still streaming, and open the implicit
+        transaction of legacy mode, or the one that ``autocommit=False``
+        keeps open when it was lost."""
+        self._discard_reader()
         if self.in_transaction or keyword in sqltext.TRANSACTION_CONTROL:
             return
         if self._autocommit is False:
             self._run("BEGIN")
         elif (self._autocommit == LEGACY_TRANSACTION_CONTROL
-                and self._isolation_level is not None and keyword in _IMPLICIT_BEGIN):
+                and self._isolation_level is not None and keyword in sqltext.DML):
             self._run(f"BEGIN {self._isolation_level}".strip())
+
+    def streaming(self, cursor: Cursor) -> None:
+        """``cursor``'s rows are being streamed: the next statement run on
+        this connection stops them (see :meth:`Cursor.stop_streaming`)."""
+        self._reading = cursor
+
+    def stream_ended(self, cursor: Cursor) -> None:
+        """``cursor`` is no longer streaming rows."""
+        if self._reading is cursor:
+            self._reading = None
 
     def _end(self, sql: str) -> None:
         """COMMIT or ROLLBACK the open transaction.
@@ -202,8 +217,8 @@ class Connection:
             raise
 
     def cursor(self) -> Cursor:
-        with self._use():
-            self._check()
+        with self.guard():
+            self.check_open()
             return Cursor(self)
 
     def execute(self, sql: str, parameters=()) -> Cursor:
@@ -222,8 +237,8 @@ class Connection:
     def _finish(self, word: str) -> None:
         """COMMIT or ROLLBACK the open transaction (as autocommit says), and
         with ``autocommit=False`` open the next one."""
-        with self._use():
-            self._check()
+        with self.guard():
+            self.check_open()
             if self._autocommit is True:
                 return
             if self.in_transaction:
@@ -233,7 +248,7 @@ class Connection:
 
     def close(self) -> None:
         """Close; an open transaction is rolled back (never committed)."""
-        with self._use():
+        with self.guard():
             if self.closed:
                 return
             self.closed = True

@@ -9,7 +9,6 @@ query that matched no rows has a result set: fetching gives None or ``[]``.
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING, Iterator
 
 from dqlite_shell import sqltext
@@ -22,14 +21,7 @@ from dqlite_shell.wire.values import Iso8601, UnixTime
 if TYPE_CHECKING:
     from dqlite_shell.dbapi.connection import Connection
 
-_DML = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE"})
 _TAGGED = (UnixTime, Iso8601)
-
-
-def _is_dml(statement: str, keyword: str) -> bool:
-    """INSERT/UPDATE/DELETE/REPLACE, also behind a WITH clause."""
-    return keyword in _DML or keyword == "WITH" and sqltext.classify(statement) in (
-        sqltext.WRITE, sqltext.WRITE_ROWS)
 
 
 def _null_if_empty(value):
@@ -44,13 +36,15 @@ def _discarded():
     yield  # pragma: no cover - makes this a generator
 
 
-@functools.lru_cache(maxsize=256)
-def _analyse(sql: str) -> tuple[str, list[str | None], str]:
-    """(the one statement, its parameter names, its first keyword)."""
-    statement, rest = sqltext.split_first(sql)
-    if not sqltext.is_blank(rest):
+def _analyse(sql: str) -> sqltext.Statement:
+    """The one statement of ``sql`` (what follows it must be blank), read once
+    and handed to the session as it is."""
+    statement = sqltext.analyse(sql)
+    if not statement.single:
         raise ProgrammingError("you can only execute one statement at a time")
-    return statement, sqltext.parameters(statement), sqltext.first_keyword(statement)
+    if statement.head is not statement.text:  # a blank tail is not sent
+        statement = statement._replace(text=statement.head)
+    return statement
 
 
 class Cursor:
@@ -79,7 +73,7 @@ class Cursor:
     def _check(self) -> None:
         if self.closed:
             raise ProgrammingError("cannot operate on a closed cursor")
-        self._connection._check()
+        self._connection.check_open()
 
     def _result(self) -> Iterator[tuple]:
         """The rows to fetch from; PEP 249 wants an error when there are none."""
@@ -99,24 +93,23 @@ class Cursor:
             except Exception:  # noqa: BLE001 - the connection will tell on next use
                 pass
         self._rows = None
-        if self._connection._reading is self:
-            self._connection._reading = None
+        self._connection.stream_ended(self)
 
-    def _discard(self) -> None:
+    def stop_streaming(self) -> None:
         """Another statement is about to run on the connection while this cursor's
         result is still being streamed: stop it, and say so on the next fetch
         (rather than ending the result early as if it were complete)."""
         if self._stream is not None and not self._stream.done:
             self._finish()
             self._rows = _discarded()
-        elif self._connection._reading is self:
-            self._connection._reading = None
+        else:
+            self._connection.stream_ended(self)
 
     def _check_parameter_count(self, count: int) -> None:
         """Over 255 parameters need a 1.12+ server: refused before anything
         (the implicit BEGIN included) is sent to an older one."""
         try:
-            refused = self._connection._session.server.too_many_parameters(count)
+            refused = self._connection.session.server().too_many_parameters(count)
         except Error:
             raise
         except Exception as e:
@@ -126,7 +119,7 @@ class Cursor:
 
     def execute(self, operation: str, parameters=()) -> "Cursor":
         """Run one statement with ``?`` (or named) parameters."""
-        with self._connection._use():
+        with self._connection.guard():
             return self._execute(operation, parameters)
 
     def _execute(self, operation: str, parameters) -> "Cursor":
@@ -135,29 +128,28 @@ class Cursor:
         self._executed = True
         self.description = None
         self.rowcount = -1
-        statement, names, keyword = _analyse(operation)
-        values = bind(parameters, names)
-        if sqltext.is_blank(statement):
+        statement = _analyse(operation)
+        values = bind(parameters, statement.parameters)
+        if statement.blank:
             return self
         conn = self._connection
         if len(values) > MAX_PARAMS:
             self._check_parameter_count(len(values))
-        conn._before(keyword)
-        conn._discard_reader()
+        conn.before_statement(statement.keyword)
         try:
-            result = conn._session.execute(statement, values)
+            result = conn.session.execute(statement, values)
         except Error:
             raise
         except Exception as e:
             raise translate(e) from e
-        is_dml = _is_dml(statement, keyword)
+        is_dml = statement.dml
         if isinstance(result, RowStream):
             self._stream = result
             self.description = tuple((name, None, None, None, None, None, None)
                                      for name in result.columns)
             self._rows = self._iterate(result, is_dml)
             if not result.done:
-                conn._reading = self
+                conn.streaming(self)
         else:
             self.rowcount = result.rows_affected if is_dml else -1
             self.lastrowid = result.last_insert_id
@@ -184,8 +176,7 @@ class Cursor:
         finally:
             if self._stream is stream:
                 self._stream = None
-                if self._connection._reading is self:
-                    self._connection._reading = None
+                self._connection.stream_ended(self)
 
     def executemany(self, operation: str, seq_of_parameters) -> "Cursor":
         """Run a DML statement once per parameter set; rowcount is the total.
@@ -193,10 +184,9 @@ class Cursor:
         Anything but INSERT/UPDATE/DELETE/REPLACE is refused before it runs;
         rows of a RETURNING clause are read and dropped.
         """
-        with self._connection._use():
+        with self._connection.guard():
             self._check()
-            statement, _names, keyword = _analyse(operation)
-            if not _is_dml(statement, keyword):
+            if not _analyse(operation).dml:
                 raise ProgrammingError("executemany() can only execute DML statements")
             total = 0
             for parameters in seq_of_parameters:
@@ -212,11 +202,11 @@ class Cursor:
             return self
 
     def fetchone(self) -> tuple | None:
-        with self._connection._use():
+        with self._connection.guard():
             return next(self._result(), None)
 
     def fetchmany(self, size: int | None = None) -> list[tuple]:
-        with self._connection._use():
+        with self._connection.guard():
             rows = self._result()
             size = self.arraysize if size is None else size
             out = []
@@ -227,7 +217,7 @@ class Cursor:
             return out
 
     def fetchall(self) -> list[tuple]:
-        with self._connection._use():
+        with self._connection.guard():
             return list(self._result())
 
     def __iter__(self) -> "Cursor":
@@ -241,7 +231,7 @@ class Cursor:
 
     def close(self) -> None:
         """Stop any result being read; the cursor cannot be used again."""
-        with self._connection._use():
+        with self._connection.guard():
             if not self.closed:
                 self._finish()
                 self.closed = True

@@ -2,7 +2,8 @@
 
 Parameters: int (64-bit), float, str, bytes-like, None and bool go to the
 server as they are; ``datetime.datetime`` and ``datetime.date`` are sent as
-ISO-8601 text (what SQLite's date functions read). Anything else, and text
+ISO-8601 text (what SQLite's date functions read): the wire's converters
+table (:mod:`dqlite_shell.wire.converters`) says. Anything else, and text
 the protocol cannot carry (a NUL character, lone surrogates), is a
 ProgrammingError naming the parameter, raised before anything is sent.
 
@@ -19,6 +20,8 @@ import time
 from collections.abc import Mapping, Sequence
 
 from dqlite_shell.dbapi.exceptions import ProgrammingError
+from dqlite_shell.wire.converters import adapt
+from dqlite_shell.wire.errors import ParameterError
 from dqlite_shell.wire.values import Iso8601, UnixTime
 
 Date = datetime.date
@@ -26,7 +29,6 @@ Time = datetime.time
 Timestamp = datetime.datetime
 Binary = bytes
 
-INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 
 def DateFromTicks(ticks: float) -> datetime.date:  # noqa: N802 - PEP 249 name
@@ -58,11 +60,11 @@ NUMBER = _TypeObject({"INTEGER", "INT", "REAL", "FLOAT", "DOUBLE", "NUMERIC", "B
 DATETIME = _TypeObject({"DATETIME", "DATE", "TIMESTAMP"})
 ROWID = _TypeObject({"ROWID"})
 
-_PLAIN = (str, float, bytes, type(None), bool)
 
-
-def bind(parameters, names: list[str | None]) -> tuple:
-    """Check ``parameters`` against the statement's ``names``; return the values in order."""
+def bind(parameters, names: Sequence[str | None]) -> tuple:
+    """Check ``parameters`` against the statement's ``names``; return the
+    values in order, each checked and adapted as the wire's converters table
+    says (:mod:`dqlite_shell.wire.converters`)."""
     if parameters is None:
         parameters = ()
     if isinstance(parameters, Mapping):
@@ -85,54 +87,10 @@ def bind(parameters, names: list[str | None]) -> tuple:
         raise ProgrammingError(f"parameters are of unsupported type {type(parameters).__name__}; "
                                "use a sequence or a mapping")
     # More than MAX_PARAMS (255) need a 1.12+ server: the connection checks.
-    for index, value in enumerate(values):
-        kind = type(value)
-        if kind is int:
-            if not INT64_MIN <= value <= INT64_MAX:
-                raise ProgrammingError(f"parameter {_label(index, names)}: {value} does not fit "
-                                       "in a 64-bit integer")
-        elif kind is str:
-            _check_text(value, index, names)
-        elif kind in _PLAIN:
-            pass
-        elif isinstance(value, (bytearray, memoryview)):
-            values[index] = bytes(value)
-        elif isinstance(value, datetime.datetime):
-            values[index] = value.isoformat(" ")
-        elif isinstance(value, datetime.date):
-            values[index] = value.isoformat()
-        elif isinstance(value, int):  # int subclasses (IntEnum, UnixTime)
-            values[index] = int(value)
-            if not INT64_MIN <= values[index] <= INT64_MAX:
-                raise ProgrammingError(f"parameter {_label(index, names)}: {value} does not fit "
-                                       "in a 64-bit integer")
-        elif isinstance(value, (str, float)):
-            values[index] = (str if isinstance(value, str) else float)(value)
-            if isinstance(value, str):
-                _check_text(values[index], index, names)
-        else:
-            raise ProgrammingError(f"parameter {_label(index, names)}: type "
-                                   f"{kind.__name__} is not supported")
-    return tuple(values)
-
-
-def _check_text(value: str, index: int, names: list[str | None]) -> None:
-    """Text the protocol cannot carry: NUL (its strings end with one) and lone
-    surrogates (not UTF-8)."""
-    if "\0" in value:
-        raise ProgrammingError(f"parameter {_label(index, names)}: text containing a NUL "
-                               "character cannot be sent to dqlite (use a blob)")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as e:
-            raise ProgrammingError(f"parameter {_label(index, names)}: text is not valid "
-                                   f"unicode ({e.reason} at position {e.start})") from None
-
-
-def _label(index: int, names: list[str | None]) -> str:
-    name = names[index] if index < len(names) else None
-    return f"{index + 1} ({name})" if name else str(index + 1)
+    try:
+        return adapt(values, names)
+    except ParameterError as e:
+        raise ProgrammingError(str(e)) from None
 
 
 def parse_datetime(value):

@@ -19,9 +19,10 @@ from pygments.lexers.sql import SqlLexer
 from pygments.styles import get_style_by_name
 from pygments.token import Keyword, Text
 
-from dqlite_shell import __version__
+from dqlite_shell import __version__, sqltext
 from dqlite_shell.shell import audit, rails, script
 from dqlite_shell.shell.completion import SchemaCache, ShellCompleter
+from dqlite_shell.shell.errors import describe
 from dqlite_shell.shell.history import make_history
 from dqlite_shell.shell.prompt import prompt_text
 from dqlite_shell.shell.repl_keys import EDITING_MODES, key_bindings
@@ -31,8 +32,6 @@ from dqlite_shell.shell.script_input import InputError, checked_lines
 if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
 
-#: Statements after which the completion schema is fetched again.
-_SCHEMA_CHANGES = ("CREATE", "DROP", "ALTER")
 #: Dot-commands after which completion fetches the schema again: another
 #: database, or tables made or dropped (a script read may do anything).
 _SCHEMA_COMMANDS = frozenset({".open", ".import", ".restore", ".drop", ".read", ".edit",
@@ -72,10 +71,10 @@ def run(state: "ShellState") -> int:
     )
     state.repl = session  # for .keys and .history
     try:
-        state.session.connection  # so the prompt names the leader from the start
+        state.session.connect()  # so the prompt names the leader from the start
         where = f"connected to {state.connected_to}"
     except Exception as e:  # noqa: BLE001 - the next statement tries again
-        where = f"not connected ({script.describe_error(e)})"
+        where = f"not connected ({describe(e)})"
         state.lost = True  # the prompt says so
     if state.read_only:
         where += f", read-only ({state.read_only_source}; --write lifts it)"
@@ -131,7 +130,7 @@ def _run_one(state: "ShellState", item: Item, cache: SchemaCache) -> bool:
     except Exception as e:  # noqa: BLE001 - every error is one line and the REPL goes on
         state.last_failed = True
         state.lost = _lost(state, had, e)
-        state.warn(f"error: {script.describe_error(e)}")
+        state.warn(f"error: {describe(e)}")
         return False
     finally:
         state.out.flush()
@@ -155,9 +154,9 @@ def _lost(state: "ShellState", had: str | None, error: Exception) -> bool:
 
 def _may_change_schema(item: Item) -> bool:
     """Whether completion should fetch the schema again after ``item``."""
-    first = item.text.lstrip().split(None, 1)[0] if item.text.strip() else ""
     if not item.is_command:
-        return first.upper() in _SCHEMA_CHANGES
+        return sqltext.analyse(item.text).changes_schema
+    first = item.text.lstrip().split(None, 1)[0] if item.text.strip() else ""
     from dqlite_shell.shell.commands import registry
     try:
         command = registry.lookup(first)

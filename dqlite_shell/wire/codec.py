@@ -15,11 +15,13 @@ header), exactly as the C serializer of libdqlite 1.11.1 lays them out
 
 from __future__ import annotations
 
-import datetime as _dt
 import struct
 from collections.abc import Mapping
 
 from .constants import MAX_PARAMS, ValueType
+from .converters import INT64_MAX as _INT64_MAX
+from .converters import INT64_MIN as _INT64_MIN
+from .converters import Unfit, convert, problem
 from .errors import InvalidUTF8, ParameterError, ProtocolError
 from .values import Iso8601, UnixTime
 
@@ -35,9 +37,6 @@ _ZEROS = bytes(8)
 _TEXT_PAD = [bytes(8 - i) for i in range(8)]
 #: _BLOB_PAD[n % 8] is the padding after n bytes of blob data.
 _BLOB_PAD = [bytes((8 - i) % 8) for i in range(8)]
-
-_INT64_MIN = -(1 << 63)
-_INT64_MAX = (1 << 63) - 1
 
 # Value-type codes as plain ints, for the hot loops (taken from ValueType once).
 _INTEGER, _FLOAT, _TEXT, _BLOB, _NULL = (int(ValueType.INTEGER), int(ValueType.FLOAT), int(ValueType.TEXT),
@@ -70,40 +69,26 @@ def encode_blob(value: bytes | bytearray | memoryview) -> bytes:
     return _U64.pack(n) + data + _BLOB_PAD[n & 7]
 
 
+#: Value type -> encoder of a value adapted by its converter (see converters.py).
+_ENCODERS = {
+    ValueType.INTEGER: _I64.pack,
+    ValueType.FLOAT: _F64.pack,
+    ValueType.TEXT: encode_text,
+    ValueType.ISO8601: encode_text,
+    ValueType.BLOB: encode_blob,
+    ValueType.NULL: lambda value: _ZEROS,
+    ValueType.BOOLEAN: lambda value: _U64.pack(1 if value else 0),
+}
+
+
 def _encode_param(i: int, v: object) -> tuple[int, bytes]:
-    """Type code and encoded value of parameter ``i`` (slow, general path)."""
+    """Type code and encoded value of parameter ``i`` (slow, general path:
+    through the converters table)."""
     try:
-        if isinstance(v, bool):
-            return ValueType.BOOLEAN, _U64.pack(1 if v else 0)
-        if isinstance(v, int):  # includes UnixTime: sent as INTEGER (the server rejects UNIXTIME)
-            if not _INT64_MIN <= v <= _INT64_MAX:
-                raise ParameterError(f"parameter at index {i}: integer {v} does not fit in int64", i, v)
-            return ValueType.INTEGER, _I64.pack(v)
-        if isinstance(v, float):
-            return ValueType.FLOAT, _F64.pack(v)
-        if isinstance(v, Iso8601):
-            return ValueType.ISO8601, encode_text(v)
-        if isinstance(v, str):
-            return ValueType.TEXT, encode_text(v)
-        if isinstance(v, (bytes, bytearray, memoryview)):
-            return ValueType.BLOB, encode_blob(v)
-        if v is None:
-            return ValueType.NULL, _ZEROS
-        if isinstance(v, _dt.datetime):
-            return ValueType.ISO8601, encode_text(v.isoformat(sep=" "))
-        if isinstance(v, _dt.date):
-            return ValueType.ISO8601, encode_text(v.isoformat())
-    except ParameterError:
-        raise
-    except ValueError as exc:  # NUL in text, lone surrogates
-        raise ParameterError(f"parameter at index {i} ({type(v).__name__}): {exc}", i, v) from None
-    raise ParameterError(
-        f"parameter at index {i} has unsupported type {type(v).__name__}"
-        " (expected int, float, str, bytes, bytearray, memoryview, bool, None,"
-        " datetime.date or datetime.datetime)",
-        i,
-        v,
-    )
+        code, value = convert(v)
+    except Unfit as e:
+        raise problem(i, v, e) from None
+    return code, _ENCODERS[code](value)
 
 
 #: The 4-byte count's limit (SQLite's own is lower: SQLITE_MAX_VARIABLE_NUMBER).
@@ -121,12 +106,9 @@ def encode_params_schema(values, wide: bool = False) -> tuple[bytes, int]:
     An empty sequence encodes to ``b""``: the 1.11.1 server treats a body that
     ends before the tuple as "no parameters", and go-dqlite sends nothing too.
 
-    Mapping: ``int`` -> INTEGER (must fit int64), ``float`` -> FLOAT, ``str``
-    -> TEXT, bytes-like -> BLOB, ``None`` -> NULL, ``bool`` -> BOOLEAN,
-    :class:`Iso8601`, ``datetime.datetime`` (``isoformat(sep=" ")``) and
-    ``datetime.date`` (``isoformat()``) -> ISO8601 text. UNIXTIME is never
-    sent: the 1.11.1 server rejects it when binding, so :class:`UnixTime`
-    values go as INTEGER. Anything else raises :class:`ParameterError`.
+    Each value goes as :data:`.converters.CONVERTERS` says (``int`` ->
+    INTEGER, ``str`` -> TEXT, ``datetime.date`` -> ISO8601 text, ...); a
+    value it refuses raises :class:`ParameterError` with its message.
 
     Returns the bytes and the request schema that carries them: up to
     :data:`MAX_PARAMS` values the count is one byte (schema 0, every server);
@@ -152,7 +134,7 @@ def encode_params_schema(values, wide: bool = False) -> tuple[bytes, int]:
     else:
         raise ParameterError(f"too many parameters: {n} (the protocol allows at most "
                              f"{_MAX_PARAMS_WIDE})")
-    parts = [codes]
+    parts: list[bytes | bytearray] = [codes]
     append = parts.append
     i = 0
     v = None

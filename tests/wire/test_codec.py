@@ -214,14 +214,14 @@ def test_one_megabyte_params():
 @pytest.mark.parametrize(
     "params, index, message",
     [
-        ([1, 2**63], 1, "parameter at index 1: integer 9223372036854775808 does not fit in int64"),
-        ([-(2**63) - 1], 0, "does not fit in int64"),
-        (["ok", decimal.Decimal("1.5")], 1, "parameter at index 1 has unsupported type Decimal"),
-        ([object()], 0, "unsupported type object"),
-        ([[1, 2]], 0, "unsupported type list"),
-        ([dt.time(1, 2)], 0, "unsupported type time"),
-        (["a\0b"], 0, "parameter at index 0 (str): text contains a NUL character"),
-        ([1, "\ud800"], 1, "parameter at index 1 (str)"),
+        ([1, 2**63], 1, "parameter 2: 9223372036854775808 does not fit in a 64-bit integer"),
+        ([-(2**63) - 1], 0, "does not fit in a 64-bit integer"),
+        (["ok", decimal.Decimal("1.5")], 1, "parameter 2: type Decimal is not supported"),
+        ([object()], 0, "type object is not supported"),
+        ([[1, 2]], 0, "type list is not supported"),
+        ([dt.time(1, 2)], 0, "type time is not supported"),
+        (["a\0b"], 0, "parameter 1: text containing a NUL character cannot be sent"),
+        ([1, "\ud800"], 1, "parameter 2: text is not valid unicode"),
         ([MyStr("x\0")], 0, "NUL"),
     ],
 )

@@ -110,7 +110,7 @@ def test_bad_arguments_raise_value_error(call, message):
 
 
 def test_bad_params_raise_parameter_error():
-    with pytest.raises(ParameterError, match="parameter at index 0 has unsupported type set"):
+    with pytest.raises(ParameterError, match="parameter 1: type set is not supported"):
         requests.query(0, 1, [{1}])
 
 
