@@ -1,6 +1,7 @@
 """The ``dqlite`` command against Debian's Go shell on a 3-node loopback
-cluster of each server: piped INSERTs, a 200,000-row SELECT to a pipe; on
-1.11 also the Chinook-shaped script (ours only: the Go shell cannot load it).
+cluster of each server: piped INSERTs, a 200,000-row SELECT to a pipe (list;
+table beside it, as a ratio to list); on 1.11 also the Chinook-shaped script
+(ours only: the Go shell cannot load it).
 Start-up (one-shot and REPL) is bench_startup.py."""
 
 from __future__ import annotations
@@ -50,6 +51,11 @@ def _on_one_server(name: str) -> list[Row]:
                      for _ in range(3)) if go else None
         rows.append(Row(label(f"SELECT {ROWS:,} rows to a pipe (list)", name), ours, theirs, "s",
                         "aim ratio <= 1.5"))
+        # The psql-like grid (output/grid.py), against list in the same run (issue 18).
+        table = min(run_measured(OURS + ["-s", servers, "-f", "table", "-c", select])[0]
+                    for _ in range(3))
+        rows.append(Row(label(f"SELECT {ROWS:,} rows to a pipe (table)", name), table, theirs,
+                        "s", f"{table / ours:.2f}x list; aim <= 2.0x list"))
         if name != "1.11":
             return rows  # the rest does not depend on the server
 

@@ -99,11 +99,9 @@ def _fixed(text: str, width: int) -> str:
     return "\n".join(p.rjust(size) if width < 0 else p.ljust(size) for p in pieces)
 
 
-def _numeric(column: Sequence) -> bool:
-    """Whether the column's values, NULLs and gap marks aside, are all
-    numbers (and there is one)."""
-    kinds = set(map(type, column))
-    kinds.discard(_NULL)
+def _numeric(column: Sequence, kinds: set) -> bool:
+    """Whether the column's values (of types ``kinds``, NULL excluded), NULLs
+    and gap marks aside, are all numbers (and there is one)."""
     if kinds and kinds <= _NUMBER_TYPES:
         return True
     if str in kinds and GAP not in column:
@@ -112,10 +110,15 @@ def _numeric(column: Sequence) -> bool:
     return bool(values) and all(map(is_number, values))
 
 
-def _terminal_column(texts) -> list[str]:
-    """A column of texts escaped for a terminal; one search when none needs it."""
+def _column_cells(column: Sequence, kinds: set, nullvalue: str, null_safe: bool,
+                  blob: Formatter) -> list[str]:
+    """A column's values as text escaped for a terminal; numbers (and a
+    NULL text with nothing to escape) are not searched, other text once."""
+    texts = text_column(column, nullvalue, blob)
     texts = texts if isinstance(texts, list) else list(texts)
-    joined = "\n".join(texts)
+    if kinds <= _NUMBER_TYPES and (null_safe or _NULL not in kinds):
+        return texts
+    joined = "".join(texts)
     if terminal_text(joined) is joined:
         return texts
     return list(map(terminal_text, texts))
@@ -128,9 +131,14 @@ def table_cells(columns: Sequence[str], rows: Sequence[Sequence], nullvalue: str
     alignments)``, values as text, escaped, ``.width`` applied (see the
     module docstring)."""
     raw = list(zip(*rows)) if rows else [()] * len(columns)
-    cells = [_terminal_column(text_column(column, nullvalue, blob)) for column in raw]
+    null_safe = terminal_text(nullvalue) is nullvalue
+    cells = []
+    align = []
+    for column in raw:
+        kinds = set(map(type, column))
+        align.append("right" if _numeric(column, kinds - {_NULL}) else "left")
+        cells.append(_column_cells(column, kinds, nullvalue, null_safe, blob))
     names = list(map(terminal_text, columns))
-    align = ["right" if _numeric(column) else "left" for column in raw]
     for i, width in enumerate(list(widths)[:len(columns)]):
         if width:
             cells[i] = [_fixed(text, width) for text in cells[i]]
