@@ -33,7 +33,8 @@ ffibuilder = FFI()
 ffibuilder.cdef(CDEF)
 with open(os.path.join(HERE, "format.c"), encoding="utf-8") as source:
     # optional: a failed compilation skips the extension, not the install.
-    ffibuilder.set_source("dqlite_shell._speedups._format", source.read(), optional=True)
+    ffibuilder.set_source("dqlite_shell._speedups._format", source.read(), optional=True,
+                          libraries=["m"])
 
 if __name__ == "__main__":
     import shutil

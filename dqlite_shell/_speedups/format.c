@@ -13,6 +13,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <fenv.h>
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -158,7 +159,8 @@ static char *real_g15(char *o, double x) {
 
 /* Python's repr(float): the shortest digits that read back as x (the
  * correctly rounded 15, 16 or 17 significant digits: the first that
- * round-trips is the shortest), laid out as repr lays them out. JSON has no
+ * round-trips is the shortest, as a double's half ulp is below half a unit
+ * of its 15th digit), laid out as repr lays them out. JSON has no
  * NaN or infinity: null, as structured.json_value writes them. */
 static char *real_repr(char *o, double x) {
     char buf[40], digits[20];
@@ -170,9 +172,22 @@ static char *real_repr(char *o, double x) {
         memcpy(o, "0.0", 3);
         return o + 3;
     }
-    for (p = 15; p <= 17; p++) {
+    /* A subnormal has fewer digits of precision: its shortest can be any length. */
+    for (p = fabs(x) < DBL_MIN ? 1 : 15; p <= 17; p++) {
+        double back;
         snprintf(buf, sizeof buf, "%.*e", p - 1, x);
-        if (p == 17 || strtod(buf, NULL) == x) break;
+        if (p == 17 || (back = strtod(buf, NULL)) == x) break;
+        /* A power of two reads back from a wider interval above it than
+         * below: the p digits on the other side of x may read back when the
+         * nearest do not (2**-24: 5.960464477539063e-08). glibc's printf
+         * rounds in the current direction. */
+        {
+            int mode = fegetround();
+            fesetround(back < x ? FE_UPWARD : FE_DOWNWARD);   /* toward x's other side */
+            snprintf(buf, sizeof buf, "%.*e", p - 1, x);
+            fesetround(mode);
+            if (strtod(buf, NULL) == x) break;
+        }
     }
     i = buf[0] == '-' ? 1 : 0;
     if (i) *o++ = '-';
@@ -285,6 +300,20 @@ static char *put_csv_text(char *o, const unsigned char *s, size_t n) {
     return o;
 }
 
+/* A number in CSV, quoted when the separator makes it need quotes (no
+ * number needs them with ","; an empty separator is found in every one). */
+static char *csv_number(const struct dq_options *opt, const unsigned char *plain, char *start,
+                        char *o) {
+    size_t n = (size_t)(o - start);
+    if (opt->sep_len == 1 && opt->sep[0] == ',') return o;
+    if (!csv_needs_quotes(opt, plain, (const unsigned char *)start, n)) return o;
+    memmove(start + 1, start, n);
+    *start = '"';
+    o++;
+    *o++ = '"';
+    return o;
+}
+
 /* The worst case of one value's output, to check room once per value. */
 #define ROOM(need) do { if ((size_t)(out_end - o) < (size_t)(need)) return DQ_NO_ROOM; } while (0)
 
@@ -327,6 +356,7 @@ long long dq_format(const struct dq_options *opt, const unsigned char *body, siz
         for (c = 0; c < n; c++) {
             int t = c & 1 ? h[c >> 1] >> 4 : h[c >> 1] & 15;
             const unsigned char *v = body + pos;
+            char *vstart;
             if (c > 0) {
                 if (fmt >= FMT_JSON) { ROOM(1); *o++ = ','; }
                 else { ROOM(opt->sep_len); memcpy(o, opt->sep, opt->sep_len); o += opt->sep_len; }
@@ -336,17 +366,20 @@ long long dq_format(const struct dq_options *opt, const unsigned char *body, siz
                 ROOM(k1 - k0);
                 memcpy(o, opt->keys + k0, k1 - k0); o += k1 - k0;
             }
+            vstart = o;
             switch (t) {
             case T_INTEGER: case T_UNIXTIME:
                 if (len - pos < 8) return DQ_FALLBACK;
-                ROOM(24);
+                ROOM(26);
                 o = put_i64(o, (int64_t)get_u64(v));
+                if (fmt == FMT_CSV) o = csv_number(opt, plain, vstart, o);
                 pos += 8;
                 break;
             case T_BOOLEAN:
                 if (len - pos < 8) return DQ_FALLBACK;
-                ROOM(1);
+                ROOM(3);
                 *o++ = get_u64(v) ? '1' : '0';
+                if (fmt == FMT_CSV) o = csv_number(opt, plain, vstart, o);
                 pos += 8;
                 break;
             case T_FLOAT: {
@@ -364,6 +397,7 @@ long long dq_format(const struct dq_options *opt, const unsigned char *body, siz
 #else
                     return DQ_FALLBACK;     /* no x87 long double: Python's real_text */
 #endif
+                    if (fmt == FMT_CSV) o = csv_number(opt, plain, vstart, o);
                 }
                 pos += 8;
                 break;

@@ -94,7 +94,7 @@ class Printer:
 
         opt.format, opt.blob = kind, blob
         sep = getattr(renderer, "separator", ",")
-        row_sep = getattr(renderer, "row_separator", None) or getattr(renderer, "line_end", "\n")
+        row_sep = renderer.line_end if kind == 1 else getattr(renderer, "row_separator", "\n")
         opt.sep, opt.sep_len = chars(sep)
         opt.row_sep, opt.row_sep_len = chars(row_sep)
         opt.null, opt.null_len = chars(renderer.nullvalue)

@@ -33,7 +33,8 @@ def _version_message() -> str:
             lib = f"{package[0]} {package[1]} at {path}, which reports {number}"
         else:
             lib = f"libdqlite {number} by its own number" + (f" at {path}" if path else "")
-    return f"{PROG} {__version__} ({lib}; Python {sys.version.split()[0]})"
+    from dqlite_shell._speedups import status  # the output accelerator, built or not
+    return f"{PROG} {__version__} ({lib}; Python {sys.version.split()[0]}; {status()})"
 
 
 def _print_version(ctx, _param, value):
