@@ -29,9 +29,10 @@ _HOMES = {
     "NodeStore": "leader",
     **dict.fromkeys(["BrokenPeer", "ClientError", "ConnectError", "ConnectionLost",
                      "LeadershipLost", "MemberConflict", "NoLeaderError", "NotDqlite",
-                     "NotDqliteNodes", "ParameterCountError", "ProtocolError",
+                     "NotDqliteNodes", "NotTLS", "ParameterCountError", "ProtocolError",
                      "RequestNotSent", "RequestTimeout", "ServerError", "StatementLost",
-                     "TLSError", "TLSMismatch", "TLSRequired", "TransactionLost"], "errors"),
+                     "TLSError", "TLSHungUp", "TLSMismatch", "TLSRequired",
+                     "TransactionLost"], "errors"),
 }
 # Answers of the wire layer that the client hands out as they are.
 _WIRE = {"Result": "messages", "NodeInfo": "messages", "Metadata": "messages"}

@@ -6,13 +6,15 @@ Malformed bytes from a server raise :class:`dqlite_shell.wire.ProtocolError`
 
 from __future__ import annotations
 
+from typing import Callable, Mapping
+
 from dqlite_shell.wire.errors import ProtocolError
 
 __all__ = [
     "BrokenPeer", "ClientError", "ConnectError", "ConnectionLost", "LeadershipLost",
-    "MemberConflict", "NoLeaderError", "NotDqlite", "NotDqliteNodes", "ParameterCountError",
-    "ProtocolError", "RequestNotSent", "RequestTimeout", "ServerError", "StatementLost", "TLSError",
-    "TLSMismatch", "TLSRequired", "TransactionLost",
+    "MemberConflict", "NoLeaderError", "NotDqlite", "NotDqliteNodes", "NotTLS",
+    "ParameterCountError", "ProtocolError", "RequestNotSent", "RequestTimeout", "ServerError",
+    "StatementLost", "TLSError", "TLSHungUp", "TLSMismatch", "TLSRequired", "TransactionLost",
     "SQLITE_IOERR_LEADERSHIP_LOST", "SQLITE_IOERR_NOT_LEADER", "lost_message", "seconds",
 ]
 
@@ -42,41 +44,81 @@ class TLSError(ConnectError):
     does not, or a certificate was refused. Retrying will not help."""
 
 
+class TLSHungUp(TLSError):
+    """The node hung up in our TLS handshake without saying why (the alert,
+    if any, was lost): it may not accept our certificate."""
+
+
+class NotTLS(TLSError):
+    """We spoke TLS and the node answered in plain text: it does not speak TLS."""
+
+
 class NotDqlite(ConnectError, ProtocolError):
     """The peer's first answer is not the dqlite protocol (an HTTP server,
     say). Retrying will not help."""
 
 
+def _told(what: str | BaseException, say: Callable[[BaseException], str]) -> str:
+    return say(what) if isinstance(what, BaseException) else what
+
+
 class NoLeaderError(ConnectError):
     """No node named a reachable leader before the deadline.
 
-    ``answers`` maps each address tried to what it last answered.
+    ``answers`` maps each address tried to what it last answered (text);
+    ``causes`` holds the errors among those answers, by address.
     """
 
-    def __init__(self, answers: dict[str, str], timeout: float):
-        self.answers = dict(answers)
-        detail = "; ".join(f"{addr}: {what}" for addr, what in answers.items()) or "no servers"
-        super().__init__(f"no leader found within {seconds(timeout)} s ({detail})")
+    def __init__(self, answers: Mapping[str, str | BaseException], timeout: float):
+        self._answers = dict(answers)
+        self.answers = {addr: str(what) for addr, what in answers.items()}
+        self.causes = {a: w for a, w in answers.items() if isinstance(w, BaseException)}
+        self.timeout = timeout
+        super().__init__(self.render())
+
+    def render(self, say: Callable[[BaseException], str] = str) -> str:
+        """The message, each node's error told by ``say`` (the shell's own
+        words for errors: it adds what to do about them)."""
+        detail = "; ".join(f"{addr}: {_told(what, say)}"
+                           for addr, what in self._answers.items()) or "no servers"
+        return f"no leader found within {seconds(self.timeout)} s ({detail})"
 
 
 class TLSMismatch(NoLeaderError, TLSError):
     """No node could be reached because TLS could not be agreed with any.
 
-    The message is what the nodes' handshakes said (they usually agree).
+    The message is what the nodes' handshakes said (they usually agree; each
+    names its node), once each.
     """
 
-    def __init__(self, answers: dict[str, str]):
-        self.answers = dict(answers)
-        # Each answer already names its node ("ADDR: TLS handshake failed: ...").
-        ConnectError.__init__(self, "; ".join(dict.fromkeys(answers.values())))
+    def __init__(self, answers: Mapping[str, str | BaseException]):
+        _every_node(self, answers)
+
+    def render(self, say: Callable[[BaseException], str] = str) -> str:
+        return _each_once(self._answers, say)
 
 
 class NotDqliteNodes(NoLeaderError, NotDqlite):
-    """Every node that answered spoke something other than dqlite."""
+    """Every node that answered spoke something other than dqlite (what each
+    said, once each)."""
 
-    def __init__(self, answers: dict[str, str]):
-        self.answers = dict(answers)
-        ConnectError.__init__(self, "; ".join(dict.fromkeys(answers.values())))
+    def __init__(self, answers: Mapping[str, str | BaseException]):
+        _every_node(self, answers)
+
+    def render(self, say: Callable[[BaseException], str] = str) -> str:
+        return _each_once(self._answers, say)
+
+
+def _every_node(error: NoLeaderError, answers: Mapping[str, str | BaseException]) -> None:
+    """Set up an error made of every node's own (the deadline is not the point)."""
+    error._answers = dict(answers)
+    error.answers = {addr: str(what) for addr, what in answers.items()}
+    error.causes = {a: w for a, w in answers.items() if isinstance(w, BaseException)}
+    ConnectError.__init__(error, error.render())
+
+
+def _each_once(answers: Mapping[str, str | BaseException], say) -> str:
+    return "; ".join(dict.fromkeys(_told(what, say) for what in answers.values()))
 
 
 class ConnectionLost(ClientError):

@@ -67,7 +67,8 @@ class NodeStore:
         return len(self._addresses)
 
 
-def _probe(address: str, timeout: float, ssl_context, server_hostname) -> tuple[Connection | None, str, str]:
+def _probe(address: str, timeout: float, ssl_context,
+           server_hostname) -> tuple[Connection | None, str | Exception, str]:
     """Ask one node; return (confirmed leader connection or None, what it
     said, and which kind of outcome: leader, answer, down or tls)."""
     conn = None
@@ -91,7 +92,7 @@ def _probe(address: str, timeout: float, ssl_context, server_hostname) -> tuple[
             conn.close()
         kind = (_TLS if isinstance(e, TLSError) else _WRONG if isinstance(e, NotDqlite)
                 else _DOWN if isinstance(e, ConnectError) else _ANSWER)
-        return None, str(e), kind
+        return None, e, kind  # the error itself: the shell tells it in its own words
 
 
 def connect_leader(store: NodeStore, timeout: float = 10.0, request_timeout: float | None = None,
@@ -103,7 +104,7 @@ def connect_leader(store: NodeStore, timeout: float = 10.0, request_timeout: flo
     ``timeout``).
     """
     deadline = time.monotonic() + timeout
-    answers: dict[str, str] = {}
+    answers: dict[str, str | Exception] = {}
     delay = BACKOFF_START
     tls_rounds = 0
     while True:

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Callable
 
 from dqlite_shell.address import Address, AddressError, parse_address
 from dqlite_shell.client.errors import (BrokenPeer, ConnectError, ConnectionLost, NotDqlite,
-                                         RequestNotSent, RequestTimeout, TLSError, TLSRequired,
-                                         seconds)
+                                         NotTLS, RequestNotSent, RequestTimeout, TLSError,
+                                         TLSHungUp, TLSRequired, seconds)
 from dqlite_shell.wire.constants import MAX_BODY_SIZE, ResponseType
 from dqlite_shell.wire.errors import ProtocolError
 from dqlite_shell.wire.frames import HEADER, encode_handshake
@@ -83,7 +83,8 @@ class Transport:
                     sock, server_hostname=server_hostname or (None if addr.is_abstract else addr.host))
             except OSError as e:
                 sock.close()
-                raise TLSError(f"{address}: TLS handshake failed: {_tls_reason(e)}") from None
+                failed = NotTLS if _plain_peer(e) else TLSError
+                raise failed(f"{address}: TLS handshake failed: {_tls_reason(e)}") from None
         transport = cls(sock, address)
         transport.tls = ssl_context is not None
         transport.send(encode_handshake())
@@ -236,11 +237,10 @@ class Transport:
                                f"certificate ({_tls_reason(error)})")
             if ssl is not None and isinstance(error, ssl.SSLEOFError):
                 # Hung up without close_notify, the alert lost on the way.
-                raise TLSError(f"{self.address}: TLS handshake failed: the node hung up "
-                               f"(does it accept our certificate? check --cert and --ca)")
+                raise TLSHungUp(f"{self.address}: TLS handshake failed: the node hung up")
         elif error is None or error.errno in (errno.ECONNRESET, errno.EPIPE):
             raise TLSRequired(f"{self.address} closed the connection before answering: "
-                              f"the node may require TLS (use --cert and --key)")
+                              f"the node may require TLS")
 
     def close(self) -> None:
         if not self.closed:
@@ -276,16 +276,24 @@ _KEEPALIVE = [(getattr(socket, name), value) for name, value in
               if hasattr(socket, name)]
 
 
+def _plain_peer(e: OSError) -> bool:
+    """Whether a failed TLS handshake met a node that does not speak TLS: a
+    plain node reads our ClientHello as a protocol version and hangs up."""
+    ssl = sys.modules["ssl"]
+    if isinstance(e, ssl.SSLCertVerificationError):
+        return False
+    return isinstance(e, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionResetError,
+                          BrokenPipeError)) or (
+        isinstance(e, ssl.SSLError) and e.reason == "WRONG_VERSION_NUMBER")
+
+
 def _tls_reason(e: OSError) -> str:
     """Why a TLS handshake failed, for people."""
     ssl = sys.modules["ssl"]
     if isinstance(e, ssl.SSLCertVerificationError):
         return f"certificate verify failed: {e.verify_message}"
-    if isinstance(e, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionResetError,
-                      BrokenPipeError)) or (
-            isinstance(e, ssl.SSLError) and e.reason == "WRONG_VERSION_NUMBER"):
-        # A plain node reads our ClientHello as a protocol version and hangs up.
-        return "the node does not speak TLS (drop --cert/--key?)"
+    if _plain_peer(e):
+        return "the node does not speak TLS"
     if isinstance(e, ssl.SSLError) and e.reason:
         return e.reason.lower().replace("_", " ")
     return _reason(e)

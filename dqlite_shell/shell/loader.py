@@ -370,7 +370,7 @@ class Loader:
 
     def _rows_per_statement(self) -> int:
         if not self._per_statement:
-            wide = self.session.server.has("schema_1")
+            wide = self.session.server().has("schema_1")
             limit = WIDE_PARAMS if wide else MAX_PARAMS
             self._per_statement = max(1, limit // self.width)
         return self._per_statement
@@ -432,7 +432,8 @@ class Loader:
 
 
 def _reason(error: Exception) -> str:
-    return error.message if isinstance(error, ServerError) else str(error)
+    from dqlite_shell.shell.errors import describe
+    return describe(error)
 
 
 __all__ = ["BATCH_ROWS", "LoadError", "LoadReport", "Loader", "table_name"]

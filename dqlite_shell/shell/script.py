@@ -15,12 +15,11 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Iterable, Iterator, TextIO
 
 from dqlite_shell import sqltext
-from dqlite_shell.client.errors import (BrokenPeer, ClientError, NoLeaderError, NotDqlite,
-                                        ServerError)
+from dqlite_shell.client.errors import BrokenPeer, ClientError, NoLeaderError, NotDqlite
 from dqlite_shell.client.session import LeadershipLost, TransactionLost
 from dqlite_shell.shell import engine
 from dqlite_shell.shell.destinations import PipeClosed
-from dqlite_shell.shell.errors import CommandError
+from dqlite_shell.shell.errors import CommandError, describe
 from dqlite_shell.shell.script_input import (InputError, Item, checked_lines,  # noqa: F401
                                              split_script)
 from dqlite_shell.wire.errors import ProtocolError
@@ -66,16 +65,6 @@ class ConnectionFailed(Exception):
 
 class Terminated(SystemExit):
     """SIGTERM, raised by the handler ``dqlite`` installs: exit status 143."""
-
-
-def describe_error(error: BaseException) -> str:
-    """One line for the user."""
-    if isinstance(error, ServerError):
-        return error.message
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror
-    text = str(error) or type(error).__name__
-    return text.splitlines()[0] if text else text
 
 
 def run_item(state: "ShellState", item: Item) -> None:
@@ -177,7 +166,7 @@ def audit_item(state: "ShellState", item: Item, error: BaseException | None = No
         elif isinstance(error, (KeyboardInterrupt, Terminated)):
             outcome = audit.INTERRUPTED
         else:
-            outcome, message = audit.ERROR, describe_error(error)
+            outcome, message = audit.ERROR, describe(error)
     state.audit.record(state, "command" if item.is_command else "sql", item.text.strip(),
                        outcome, message)
 
@@ -210,9 +199,9 @@ def run_lines(state: "ShellState", lines: Iterable[str], name: str) -> int:
             run_item(state, item)
         except STATEMENT_ERRORS as e:
             if isinstance(e, PEER_FAILURES):
-                state.warn(f"{name}:{item.line}: error: {describe_error(e)}")
+                state.warn(f"{name}:{item.line}: error: {describe(e)}")
                 raise ConnectionFailed(str(e)) from None
-            state.warn(f"{name}:{item.line}: error: {describe_error(e)}")
+            state.warn(f"{name}:{item.line}: error: {describe(e)}")
             if isinstance(e, (LeadershipLost, TransactionLost, RolledBack)):
                 raise ScriptAborted(1) from None
             failures += 1
@@ -225,7 +214,7 @@ def run_lines(state: "ShellState", lines: Iterable[str], name: str) -> int:
             if e.errno not in _OUTPUT_ERRNOS:
                 raise  # a bug: the client reports its socket errors as ClientError
             state.warn(f"{name}:{item.line}: error: cannot write the results: "
-                       f"{describe_error(e)}")
+                       f"{describe(e)}")
             _back_to_stdout(state)
             raise ScriptAborted(1) from None
         except (KeyboardInterrupt, Terminated) as e:
@@ -285,7 +274,7 @@ def run_path(state: "ShellState", path: str) -> None:
     except OSError as e:  # reading the file failed (EISDIR, EIO): not the results
         if isinstance(e, BrokenPipeError):
             raise
-        raise CommandError(f"cannot read {path}: {describe_error(e)}") from None
+        raise CommandError(f"cannot read {path}: {describe(e)}") from None
     finally:
         _read_depth.reset(token)
 

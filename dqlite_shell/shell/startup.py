@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
-from dqlite_shell.shell.errors import Failure
+from dqlite_shell.shell.errors import Failure, describe
 from dqlite_shell.shell.state import Settings, ShellState
 
 
@@ -134,11 +134,11 @@ def start_scratch(state: ShellState, size: int, data_dir: str | None) -> None:
     except NativeError as e:
         if own:
             shutil.rmtree(folder, ignore_errors=True)
-        raise Failure(str(e)) from None
+        raise Failure(describe(e)) from None
     except Exception as e:  # a bad --data-dir, a taken port, a failed join
         if own:
             shutil.rmtree(folder, ignore_errors=True)
-        raise Failure(f"cannot start a scratch node: {e}") from None
+        raise Failure(f"cannot start a scratch node: {describe(e)}") from None
     state.scratch = _Scratch(cluster, folder, own)
     state.servers = list(cluster.addresses)
     what = "node" if size == 1 else f"cluster of {size} nodes"
@@ -236,7 +236,7 @@ def run_script(state: ShellState, sources: list[tuple[TextIO, str]],
     try:
         state.session.execute("BEGIN")
     except Exception as e:  # noqa: BLE001 - reported as the connection failure it is
-        state.warn(f"{sources[0][1]}: error: {script.describe_error(e)}")
+        state.warn(f"{sources[0][1]}: error: {describe(e)}")
         return 2
     token = script.one_transaction.set(True)  # the scripts' own BEGIN/COMMIT are absorbed
     try:
@@ -250,7 +250,7 @@ def run_script(state: ShellState, sources: list[tuple[TextIO, str]],
             session.execute("COMMIT")
             return 0
         except Exception as e:  # noqa: BLE001
-            state.warn(f"{name}: error: COMMIT failed: {script.describe_error(e)}")
+            state.warn(f"{name}: error: COMMIT failed: {describe(e)}")
             status = 1
     if session.transaction.active:
         try:

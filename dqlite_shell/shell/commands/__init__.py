@@ -39,30 +39,25 @@ def on_off(name: str, value: str) -> bool:
 
 @contextmanager
 def failures(what: str | None = None) -> Iterator[None]:
-    """Turn client, server, native and OS errors into a one-line CommandError,
-    prefixed with ``what`` when given.
+    """Turn client, server, native and OS errors into a one-line CommandError
+    (:func:`~dqlite_shell.shell.errors.describe`), prefixed with ``what``
+    when given.
 
     No reachable leader, and a lost leader or transaction, pass through
     unchanged: the caller treats those as it treats them for SQL (a script
     exits 2 without a leader and always stops on a lost transaction).
     """
-    from dqlite_shell.client.errors import ClientError, NoLeaderError, ProtocolError, ServerError
-    from dqlite_shell.client.session import LeadershipLost, TransactionLost
+    from dqlite_shell.client.errors import (ClientError, LeadershipLost, NoLeaderError,
+                                            ProtocolError, TransactionLost)
     from dqlite_shell.native.errors import NativeError
+    from dqlite_shell.shell.errors import describe
 
     try:
         yield
     except (CommandError, NoLeaderError, LeadershipLost, TransactionLost):
         raise
-    except ServerError as e:
-        raise CommandError(f"{what}: {e.message}" if what else e.message) from None
-    except (ClientError, ProtocolError, NativeError) as e:
-        raise CommandError(f"{what}: {e}" if what else str(e)) from None
-    except OSError as e:
-        reason = e.strerror or str(e)
-        if e.filename:
-            reason = f"{e.filename}: {reason}"
-        raise CommandError(f"{what}: {reason}" if what else reason) from None
+    except (ClientError, ProtocolError, NativeError, OSError) as e:
+        raise CommandError(f"{what}: {describe(e)}" if what else describe(e)) from None
 
 
 @contextmanager

@@ -145,7 +145,8 @@ def _run_captured(state: "ShellState", func, args: list[str], mode: str) -> tupl
             with failures():
                 func(state, args)
         except (CommandError, ClientError, LeadershipLost, TransactionLost) as e:
-            return text.getvalue(), str(e)
+            from dqlite_shell.shell.errors import describe
+            return text.getvalue(), describe(e)
     return text.getvalue(), None
 
 
