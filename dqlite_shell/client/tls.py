@@ -83,7 +83,7 @@ def client_context(cert: str | None = None, key: str | None = None,
     chain to ``ca`` is checked, not the name.
     """
     if key and not cert:
-        raise TLSConfigError("a TLS key needs its certificate (--cert)")
+        raise TLSConfigError("a TLS key needs its certificate")
     server_name = first_dns_name(cert) if cert and not ca else None
     if server_name:
         context = _NamedServerContext(ssl.PROTOCOL_TLS_CLIENT)
