@@ -21,6 +21,7 @@ import click
 
 from dqlite_shell import __version__
 from dqlite_shell.app import entry
+from dqlite_shell.tls_options import tls_options
 
 PROG = "dqlite-demo"
 DEFAULT_DIR = "/tmp/dqlite-demo"
@@ -42,12 +43,9 @@ class DemoError(Exception):
 @click.option("-D", "--dir", "data_dir", default=DEFAULT_DIR, show_default=True, metavar="DIR",
               type=click.Path(file_okay=False), help="Data directory.")
 @click.option("-v", "--verbose", is_flag=True, help="Verbose logging.")
-@click.option("--cert", type=click.Path(dir_okay=False), metavar="FILE",
-              help="TLS certificate (PEM) of the node; needs --key.")
-@click.option("--key", type=click.Path(dir_okay=False), metavar="FILE",
-              help="TLS private key (PEM) of the node.")
-@click.option("--ca", type=click.Path(dir_okay=False), metavar="FILE",
-              help="CA certificate (PEM) that peers' certificates must chain to.")
+@tls_options("TLS certificate (PEM) of the node; needs --key.",
+             "TLS private key (PEM) of the node.",
+             "CA certificate (PEM) that peers' certificates must chain to.")
 @click.option("--network-latency-ms", type=click.IntRange(min=1), metavar="MS",
               help="Typical round trip to peers, tunes Raft timeouts.")
 @click.version_option(__version__, "--version", prog_name=PROG)

@@ -31,6 +31,7 @@ from dqlite_shell.native import nodeinfo
 from dqlite_shell.native.errors import NativeError
 from dqlite_shell.native.library import generate_node_id, require
 from dqlite_shell.native.node import BOOTSTRAP_ID, OPTIONS, Node
+from dqlite_shell.tls_options import tls_options
 from dqlite_shell.wire.constants import ROLE_NAMES
 
 PROG = "dqlite-node"
@@ -52,12 +53,9 @@ PROG = "dqlite-node"
               help="Role to take when joining (default: voter; on a restart, the role kept).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               metavar="SECONDS", help="How long joining may take.")
-@click.option("--cert", type=click.Path(dir_okay=False), metavar="FILE",
-              help="TLS certificate of the node (with --key: TLS for clients and peers).")
-@click.option("--key", type=click.Path(dir_okay=False), metavar="FILE",
-              help="TLS private key of the node.")
-@click.option("--ca", type=click.Path(dir_okay=False), metavar="FILE",
-              help="CA that signs the certificates of peers and clients (default: --cert).")
+@tls_options("TLS certificate of the node (with --key: TLS for clients and peers).",
+             "TLS private key of the node.",
+             "CA that signs the certificates of peers and clients (default: --cert).")
 @click.option("--snapshot-threshold", type=click.IntRange(min=1), metavar="ENTRIES",
               help="Take a Raft snapshot every ENTRIES log entries (default: libdqlite's, 1024).")
 @click.option("--snapshot-trailing", type=click.IntRange(min=4), metavar="ENTRIES",

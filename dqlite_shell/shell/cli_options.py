@@ -16,6 +16,7 @@ import click
 
 from dqlite_shell import __version__
 from dqlite_shell.shell.cli import PROG, invoke
+from dqlite_shell.tls_options import tls_options
 
 
 def _version_message() -> str:
@@ -127,14 +128,12 @@ def _complete_servers(_ctx, _param, incomplete: str):
               help="Keep (and reuse) the scratch node's data in DIR.")
 @click.option("--scratch", type=click.IntRange(min=1, max=9), metavar="N",
               help="Start N local nodes as one cluster (default 1) when no -s is given.")
-@click.option("--cert", type=click.Path(dir_okay=False, readable=False), metavar="FILE",
-              help="TLS client certificate (go's -c/--cert); it is also the only trusted "
-                   "one and nodes must present its first DNS name, as in go-dqlite.")
-@click.option("-k", "--key", type=click.Path(dir_okay=False, readable=False), metavar="FILE",
-              help="TLS client key (go's -k/--key).")
-@click.option("--ca", type=click.Path(dir_okay=False, readable=False), metavar="FILE",
-              help="CA that signs the nodes' certificates (default: --cert itself); with it "
-                   "the chain is checked, not the name.")
+@tls_options("TLS client certificate (go's -c/--cert); it is also the only trusted one and "
+             "nodes must present its first DNS name, as in go-dqlite.",
+             "TLS client key (go's -k/--key).",
+             "CA that signs the nodes' certificates (default: --cert itself); with it the "
+             "chain is checked, not the name.",
+             key_short="-k", readable=False)  # unreadable files: the shell says why (sudo)
 @click.option("--profile", type=click.Choice(_profile_names()), metavar="NAME",
               help="Take the node store, certificate, key and database from where a product "
                    "keeps them: " + ", ".join(_profile_names()) + " (see below). Options "
