@@ -35,7 +35,7 @@ def _session(cluster, timeout=15) -> Session:
 def _leader_index(cluster) -> int:
     session = _session(cluster)
     try:
-        session.connection
+        session.connect()
         return cluster.addresses.index(session.leader_address)
     finally:
         session.close()
@@ -199,7 +199,7 @@ def test_a_leader_frozen_mid_script_never_applies_twice_or_skips(cluster):
         # Thaw once the others have a new leader (well inside the shell's 10 s).
         other = Session([a for i, a in enumerate(cluster.addresses) if i != leader], "db",
                         timeout=15)
-        other.connection
+        other.connect()
         other.close()
         _thaw(cluster, leader)
         status, err = shell.finish(120)

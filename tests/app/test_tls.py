@@ -71,7 +71,7 @@ def test_cluster_replicates_over_tls(tls_cluster, certs):  # noqa: F811
         blob = os.urandom(3 * 1024 * 1024 + 17)  # many TLS records, both pumps
         conn.execute("INSERT INTO big VALUES (1, ?)", (blob,))
         assert conn.execute("SELECT n, b FROM big").fetchall() == [(1, blob)]
-        members = conn._session.cluster()
+        members = conn.session.cluster()
         assert sorted(m.address for m in members) == sorted(tls_cluster.addresses)
         assert {m.role for m in members} == {0}  # three voters
     finally:
@@ -200,7 +200,7 @@ def test_node_with_a_foreign_certificate_cannot_join(tls_cluster, certs, tmp_pat
     conn = dbapi.connect(tls_cluster.addresses, "db", cert=certs.cluster.cert,
                          key=certs.cluster.key)
     try:
-        assert address not in [m.address for m in conn._session.cluster()]
+        assert address not in [m.address for m in conn.session.cluster()]
     finally:
         conn.close()
 

@@ -115,7 +115,7 @@ def test_transfer_moves_leadership(cluster_factory):
             time.sleep(0.05)
         session.close()
         session = Session(cluster.addresses, "db")
-        session.connection
+        session.connect()
         assert session.leader_address == target.address
     finally:
         session.close()

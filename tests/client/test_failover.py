@@ -22,7 +22,7 @@ def _kill_leader(cluster, session) -> str:
 
 def _kill_leader_before_next_answer(cluster, session) -> str:
     """SIGKILL the leader after the next request is sent, before its answer is read."""
-    conn = session.connection
+    conn = session.connect()
     leader = session.leader_address
     original = conn._transport.read_frame
 
@@ -122,7 +122,7 @@ def test_a_leader_gone_after_preparing_is_left_before_the_statement_runs(cluster
     try:
         session.execute("CREATE TABLE p (n)")
         session.execute("SELECT 1").fetchall()  # the members are learnt
-        conn = session.connection
+        conn = session.connect()
         leader = session.leader_address
         prepare = conn.prepare
 

@@ -68,10 +68,10 @@ def guarded(conn, other):
     session = legacy.session
     real = session.execute
     session.execute = refuse
-    session.connection._send = refuse  # the socket, below the session
+    session.connect()._send = refuse  # the socket, below the session
     yield legacy
     session.execute = real
-    del session.connection._send
+    del session.connect()._send
     assert not legacy.in_transaction  # no implicit BEGIN was sent either
     assert scalar(other, "SELECT count(*) FROM hits") == 0
 
@@ -80,7 +80,7 @@ def test_guard_catches_requests(guarded):
     with pytest.raises(AssertionError, match="sent to the server"):
         guarded.execute("SELECT 1")
     with pytest.raises(AssertionError, match="sent to the server"):
-        guarded.session.connection.prepare("SELECT 1")
+        guarded.session.connect().prepare("SELECT 1")
 
 
 BAD = [

@@ -58,7 +58,7 @@ def version(state: "ShellState", args: list[str]) -> None:
     if mode not in ("json", "jsonl"):
         state.print(f"client: {client_version()}")
     with failures():
-        server = state.session.server
+        server = state.session.server()
         leader = state.connected_to
     rows = server.table()
     if mode in ("json", "jsonl"):
@@ -112,7 +112,7 @@ def _checked(state: "ShellState", name: str) -> list[tuple[str, bytes]]:
     if refused:
         raise CommandError(refused)
     with failures():
-        server = state.session.server
+        server = state.session.server()
     why = cannot_delete(server)
     if why:
         raise CommandError(why)

@@ -139,7 +139,7 @@ def dbinfo(state: "ShellState", args: list[str]) -> None:
     want_files = len(words) != len(args)
     name = words[0] if words else state.database
     with failures("dbinfo"):
-        server = state.session.server
+        server = state.session.server()
     if name != state.database:
         stats, files = _other_database(state, name)
     else:
@@ -208,7 +208,7 @@ def vacuum(state: "ShellState", args: list[str]) -> None:
         raise CommandError(".vacuum cannot run inside a transaction (after BEGIN, or "
                            "anywhere under -1): SQLite vacuums only outside one")
     with failures("vacuum"):
-        server = state.session.server
+        server = state.session.server()
     why = cannot_vacuum(server)
     if why and not _try_vacuum(server):
         raise CommandError(why)
