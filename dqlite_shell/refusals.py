@@ -6,17 +6,17 @@ for the servers that crash or break on the statement; from the release that
 refuses it cleanly on its own, the server's answer passes through (the
 ranges are those of :mod:`dqlite_shell.client.capabilities`). Database
 names that crash nodes crash every release. The statement analysis the
-rules rest on (:func:`sqltext.pragma`, :func:`sqltext.statement_starts`)
-lives in :mod:`dqlite_shell.sqltext`.
+rules rest on (:func:`sqltext.pragma`, :func:`sqltext.statement_starts`,
+:func:`sqltext.tokens`) lives in :mod:`dqlite_shell.sqltext`.
 """
 
 from __future__ import annotations
 
-import re
+from itertools import islice
 from typing import NamedTuple
 
 from dqlite_shell.client.capabilities import AUTHORIZER, MIDDLE, MODERN, OLD, RANGES
-from dqlite_shell.sqltext import pragma, skip_blank, statement_starts
+from dqlite_shell.sqltext import pragma, statement_starts, tokens
 
 NEVER = len(RANGES)  # a level no server reaches: always refused
 
@@ -124,17 +124,19 @@ _ATTACH = _Rule(
     "crashes dqlite 1.11 nodes (vfsWalWrite assertion) or breaks the connection "
     "(database disk image is malformed); dqlite replicates only the main database",
     NEVER, MIDDLE)
-_ATTACH_WORD = re.compile(r"ATTACH\b", re.IGNORECASE)
-#: The forms that attach no file: an in-memory or a temporary database.
-_ATTACH_NO_FILE = re.compile(r"ATTACH\s+(?:DATABASE\s+)?(?:':memory:'|'')\s+AS\b",
-                             re.IGNORECASE)
+#: The names that attach no file: an in-memory or a temporary database.
+_NO_FILE = ("':memory:'", "''")
 
 
 def _attaches_file(sql: str, start: int) -> bool:
     """Whether the statement at ``start`` may ATTACH a file (any form but the
     two plain literals that cannot: expressions and parameters may)."""
-    pos = skip_blank(sql, start)
-    return bool(_ATTACH_WORD.match(sql, pos)) and not _ATTACH_NO_FILE.match(sql, pos)
+    words = [token for _, token in islice(tokens(sql, start), 4)]
+    if not words or words[0].upper() != "ATTACH":
+        return False
+    if words[1:2] and words[1].upper() == "DATABASE":
+        del words[1]
+    return not (words[1:2] and words[1] in _NO_FILE and words[2:3] and words[2].upper() == "AS")
 
 
 def _rule_of(sql: str, start: int) -> _Rule | None:

@@ -54,34 +54,6 @@ def split_first(sql: str) -> tuple[str, str]:
     return sql, ""
 
 
-def _skip_quoted(sql: str, pos: int, close: str) -> int:
-    """Index after the quoted token starting at ``pos`` (doubled quotes escape)."""
-    n = len(sql)
-    pos += 1
-    while pos < n:
-        end = sql.find(close, pos)
-        if end < 0:
-            return n
-        if close != "]" and sql.startswith(close * 2, end):
-            pos = end + 2
-            continue
-        return end + 1
-    return n
-
-
-def _skip_literal(sql: str, i: int) -> int:
-    """The index after the string, quoted name or comment starting at ``i``,
-    or 0 when none starts there."""
-    c = sql[i]
-    if c in "'\"`":
-        return _skip_quoted(sql, i, c)
-    if c == "[":
-        return _skip_quoted(sql, i, "]")
-    if c == "-" and sql.startswith("--", i) or c == "/" and sql.startswith("/*", i):
-        return skip_blank(sql, i)
-    return 0
-
-
 def _ident_char(c: str) -> bool:
     return c.isalnum() or c in "_$" or ord(c) > 127
 
@@ -189,11 +161,11 @@ class Statement(NamedTuple):
 _IDENT = "0-9A-Za-z_$\\x80-\\U0010ffff"  # what _ident_char accepts
 _SCAN = re.compile(
     r"(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?(?:\*/|\Z))*+"
-    r"(?:(?P<word>[^\W\d][" + _IDENT + r"]*)"
+    r"(?:(?P<word>[A-Za-z_\x80-\U0010ffff][" + _IDENT + r"]*)"
     r"|(?P<quoted>'[^']*(?:''[^']*)*'?|\"[^\"]*(?:\"\"[^\"]*)*\"?|`[^`]*(?:``[^`]*)*`?"
     r"|\[[^\]]*\]?)"
     r"|(?P<param>\?\d*|(?<![" + _IDENT + r"])[:@$][" + _IDENT + r"]+)"
-    r"|(?P<number>\d(?:[^\W_]|\.)*)"
+    r"|(?P<number>[+-]?\d(?:[^\W_]|\.)*)"
     r"|(?P<punct>[()*,.])"
     r"|(?P<other>\S))?", re.DOTALL)  # nothing: the end of the text
 
@@ -416,23 +388,12 @@ def _unquote(token: str) -> str:
 
 def _token(sql: str, pos: int) -> tuple[str, int]:
     """The token at ``pos`` after blanks (a word, quoted name or string, a
-    signed number, or one other character) and the index after it."""
-    pos = skip_blank(sql, pos)
-    n = len(sql)
-    if pos >= n:
-        return "", n
-    c = sql[pos]
-    after = _skip_literal(sql, pos)
-    if after:
-        return sql[pos:after], after
-    end = pos + 1
-    if c.isdigit() or c in "+-" and pos + 1 < n and sql[pos + 1].isdigit():
-        while end < n and (sql[end].isalnum() or sql[end] == "."):
-            end += 1
-    elif _ident_char(c):
-        while end < n and _ident_char(sql[end]):
-            end += 1
-    return sql[pos:end], end
+    parameter, a signed number, or one other character) and the index after
+    it; ``("", len(sql))`` at the end."""
+    m = _SCAN.match(sql, pos)
+    if m is None or m.lastgroup is None:
+        return "", len(sql)
+    return m[m.lastgroup], m.end()
 
 
 def tokens(sql: str, pos: int = 0):
@@ -484,21 +445,10 @@ def pragma(sql: str, pos: int = 0) -> Pragma | None:
     return Pragma(explained, schema, _unquote(name).upper(), form, value)
 
 
-_STATEMENT_END_OR_LITERAL = re.compile(r"[;'\"`\[]|--|/\*")
-
-
 def statement_starts(sql: str):
     """Where each statement of ``sql`` starts: 0 and after each ``;`` that is
-    not in a string, quoted name or comment (linear in the text)."""
+    not in a string, quoted name or comment."""
     yield 0
-    pos = 0
-    while True:
-        found = _STATEMENT_END_OR_LITERAL.search(sql, pos)
-        if found is None:
-            return
-        pos = found.start()
-        if sql[pos] == ";":
-            pos += 1
-            yield pos
-        else:
-            pos = _skip_literal(sql, pos)
+    for m in _SCAN.finditer(sql):
+        if m.lastgroup == "other" and m["other"] == ";":
+            yield m.end()
