@@ -14,11 +14,15 @@ import os
 import shutil
 import signal
 import tempfile
+from typing import TYPE_CHECKING
 
 from dqlite_shell.client.membership import join
 from dqlite_shell.native.library import generate_node_id
 from dqlite_shell.native.node import BOOTSTRAP_ID, Node
 from dqlite_shell.native.ports import release_port, reserve_address
+
+if TYPE_CHECKING:
+    import ssl
 
 
 class ScratchCluster:
@@ -93,7 +97,7 @@ class ScratchCluster:
         node.start()
         return node
 
-    def client_context(self):
+    def client_context(self) -> ssl.SSLContext | None:
         """An ``ssl`` context for the cluster's clients (None: plain TCP)."""
         return None
 

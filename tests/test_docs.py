@@ -29,8 +29,8 @@ def _anchor(title: str) -> str:
 
 
 def _anchors(text: str) -> set[str]:
-    text = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)  # no headings in code
-    return {_anchor(m.group(1)) for m in re.finditer(r"^#+ (.*)$", text, re.M)}
+    text = re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL)  # no headings in code
+    return {_anchor(m.group(1)) for m in re.finditer(r"^#+ (.*)$", text, re.MULTILINE)}
 
 
 @pytest.mark.parametrize("doc", DOCS)
@@ -52,7 +52,7 @@ def test_every_relative_link_leads_to_a_file_and_a_heading(doc):
 def _part(path: str) -> str:
     """The part of dqlite_shell a file belongs to: its subpackage or module."""
     first = os.path.relpath(path, PACKAGE).split(os.sep)[0]
-    return first[:-3] if first.endswith(".py") else first
+    return first.removesuffix(".py")
 
 
 def _imports() -> dict[str, set[str]]:
@@ -87,7 +87,7 @@ def _documented() -> dict[str, set[str]]:
     text = _read("docs/internals.md")
     section = text.split("## What imports what", 1)[1].split("\n## ", 1)[0]
     table = {}
-    for part, imports in re.findall(r"^\| `([\w]+)` \| (.*?) \|$", section, re.M):
+    for part, imports in re.findall(r"^\| `([\w]+)` \| (.*?) \|$", section, re.MULTILINE):
         table[part] = set(re.findall(r"`(\w+)`", imports))
     return table
 
@@ -110,7 +110,7 @@ def test_the_shell_and_the_scratch_cluster_import_nothing_of_the_application_lay
 
 
 def _python_blocks(doc: str) -> list[str]:
-    return re.findall(r"^```python\n(.*?)^```", _read(doc), re.M | re.S)
+    return re.findall(r"^```python\n(.*?)^```", _read(doc), re.MULTILINE | re.DOTALL)
 
 
 def test_the_scratch_cluster_example_of_the_api_guide_runs(tmp_path):
@@ -118,5 +118,5 @@ def test_the_scratch_cluster_example_of_the_api_guide_runs(tmp_path):
     _require(library.available(), "libdqlite")
     [example] = [b for b in _python_blocks("docs/api.md") if "ScratchCluster(" in b]
     run = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True,
-                         timeout=120, cwd=tmp_path)
+                         timeout=120, cwd=tmp_path, check=False)
     assert (run.returncode, run.stdout) == (0, "[(0,)]\n"), run.stderr

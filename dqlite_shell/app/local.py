@@ -62,6 +62,7 @@ class LocalCluster(ScratchCluster):
         log_path = data_dir.rstrip("/") + ".log"
         with open(log_path, "ab") as log:
             proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True)
+        assert proc.stdout is not None  # stdout=PIPE
         line = proc.stdout.readline()  # the ready line, printed once joined
         if not line:
             proc.wait()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import ssl as _ssl
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from dqlite_shell.client.errors import ClientError, MemberConflict, TLSError
 from dqlite_shell.client.leader import NodeStore, connect_leader
