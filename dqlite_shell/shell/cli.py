@@ -33,10 +33,12 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def invoke(options: dict) -> None:
-    """Run the command with parsed ``options`` (click's parameter names) and exit."""
+def invoke(options: dict, layers=None) -> None:
+    """Run the command with parsed ``options`` (click's parameter names, the
+    environment and the config file's values filled in: ``layers`` says
+    where each came from, a :class:`.config.Layers`) and exit."""
     try:
-        status = run(**options)
+        status = run(**options, layers=layers)
     except KeyboardInterrupt:  # before click, which would print an empty line
         status = 128 + signal.SIGINT
     sys.exit(status)
@@ -45,48 +47,50 @@ def invoke(options: dict) -> None:
 def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail,
         single_transaction, data_dir, scratch, cert, key, ca, profile=None, no_color=False,
         no_history=False, read_only=None, yes=False, audit_log=None, blob=None, ready=False,
-        verbose=False, offline=()) -> int:
-    """Everything after option parsing; returns the exit status."""
+        verbose=False, offline=(), layers=None) -> int:
+    """Everything after option parsing; returns the exit status.
+
+    The values come layered (config < environment < option, :data:`.config.LAYERS`);
+    ``--profile`` goes between the options and the layers below them.
+    """
     from dqlite_shell.shell import config, startup
     from dqlite_shell.shell.state import DEFAULT_DATABASE
 
-    cert, command_opt = startup.go_cert_option(command_opt, cert, key)
+    layers = layers if layers is not None else config.Layers({}, {})
+    given = layers.given
+    cert_given, command_opt = startup.go_cert_option(
+        command_opt, cert if given("cert") else None, key if given("key") else None)
+    key_given = key if given("key") else None
     if offline:
-        startup.offline_conflicts(servers, scratch, data_dir, profile, ready)
-    # Command line, then --profile, then DQLITE_SERVERS / DQLITE_DATABASE, then
-    # the config file.
-    try:
-        cfg = config.load()
-    except config.ConfigError as e:
-        raise Failure(str(e)) from None
+        startup.offline_conflicts(servers if given("servers") else (), scratch, data_dir,
+                                  profile, ready)
+    if layers.problem is not None:
+        raise Failure(str(layers.problem))
+    cfg = layers.cfg
     chosen = None  # profiles.Resolved
+    origin = {config.OPTION: "-s", config.ENVIRONMENT: "DQLITE_SERVERS"}.get(
+        layers.sources.get("servers"), config.path())
     if profile:
         from dqlite_shell.shell import profiles
-        chosen = profiles.resolve(profile, need_store=not servers, need_tls=not (cert or key))
-        servers = servers or (chosen.servers,)
-        database = database or chosen.database
-    env_servers = os.environ.get("DQLITE_SERVERS")
-    origin = "-s" if servers else "DQLITE_SERVERS" if env_servers else config.path()
-    servers = servers or ((env_servers,) if env_servers else tuple(cfg.get("servers", ())))
+        chosen = profiles.resolve(profile, need_store=not given("servers"),
+                                  need_tls=not (cert_given or key_given))
+        if not given("servers") and chosen.servers:
+            servers, origin = (chosen.servers,), f"--profile {profile}"
+        if not given("database") and chosen.database:
+            database = chosen.database
     if servers and (scratch is not None or data_dir is not None):
         option = "--scratch" if scratch is not None else "--data-dir"
         raise Failure(f"{option} is for a local scratch node: it cannot be used with servers "
                       f"(given by {origin})")
-    database = database or os.environ.get("DQLITE_DATABASE") or cfg.get("database")
-    fmt = fmt or cfg.get("format")
-    headers = cfg.get("headers") if headers is None else headers
-    timeout = config.parse_timeout(cfg.get("timeout", 10.0)) if timeout is None else timeout
-    profile_tls = chosen is not None and not (cert or key)
+    timeout = 10.0 if timeout is None else timeout
+    profile_tls = chosen is not None and not (cert_given or key_given)
     if profile_tls:  # the profile's pair, never half of the config file's
-        cert, key, ca = chosen.cert, chosen.key, ca
+        cert, key, ca = chosen.cert, chosen.key, ca if given("ca") else None
     else:
-        cert, key, ca = cert or cfg.get("cert"), key or cfg.get("key"), ca or cfg.get("ca")
-    no_color = no_color or not cfg.get("color", True)
-    no_history = no_history or not cfg.get("history", True)
-    read_only, read_only_source = _read_only(read_only, chosen, cfg)
-    blob = blob or (chosen.profile.blob if chosen else None) or cfg.get("blob")
-    audit_log = audit_log or (os.path.expanduser(cfg["audit_log"]) if cfg.get("audit_log")
-                              else None)
+        cert = cert_given or cert
+    read_only, read_only_source = _read_only(read_only, chosen, layers)
+    if chosen and not given("blob"):
+        blob = chosen.profile.blob or blob
 
     if command_arg is not None and command_opt:
         raise Failure("give the command either as an argument or with -c, not both")
@@ -142,15 +146,15 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
         state.close()
 
 
-def _read_only(option: bool | None, chosen, cfg: dict) -> tuple[bool, str]:
+def _read_only(value: bool | None, chosen, layers) -> tuple[bool, str]:
     """Read-only or not, and what said so: --read-only/--write, then the
     profile's default, then the read_only key."""
-    if option is not None:
-        return option, "--read-only"
+    if layers.given("read_only"):
+        return value, "--read-only"
     if chosen is not None:
         return chosen.profile.read_only, f"the {chosen.profile.name} profile's default"
     from dqlite_shell.shell import config
-    return bool(cfg.get("read_only", False)), f"read_only in {config.path()}"
+    return bool(value), f"read_only in {config.path()}"
 
 
 def _terminate(*_) -> None:
@@ -164,12 +168,16 @@ def main(argv=None) -> None:
     # script says where it stopped).
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        from dqlite_shell.shell.quickargs import parse
+        from dqlite_shell.shell import config
+        from dqlite_shell.shell.quickargs import parse_given
         args = sys.argv[1:] if argv is None else list(argv)
-        options = parse(args)
-        if options is not None:
-            invoke(options)
-        _main_with_click(args)
+        cfg, problem = config.load_layers()
+        parsed = parse_given(args)
+        if parsed is not None:
+            options, given = parsed
+            sources = config.layer(options, given, cfg, os.environ)
+            invoke(options, config.Layers(cfg, sources, problem))
+        _main_with_click(args, cfg, problem)
     except Failure as e:
         _error(str(e))
         sys.exit(EXIT_USAGE)
@@ -183,14 +191,17 @@ def main(argv=None) -> None:
     sys.exit(EXIT_OK)
 
 
-def _main_with_click(args: list[str]) -> None:
-    """Parse ``args`` with click (what :mod:`.quickargs` leaves to it) and run."""
+def _main_with_click(args: list[str], cfg: dict, problem: Exception | None) -> None:
+    """Parse ``args`` with click (what :mod:`.quickargs` leaves to it) and run:
+    the config file's values are click's ``default_map``."""
     import click
 
+    from dqlite_shell.shell import config
     from dqlite_shell.shell.cli_options import command
     from dqlite_shell.shell.startup import offline_dirs_argv
     try:
-        command.main(args=offline_dirs_argv(args), prog_name=PROG, standalone_mode=False)
+        command.main(args=offline_dirs_argv(args), prog_name=PROG, standalone_mode=False,
+                     default_map=config.default_map(cfg), obj=(cfg, problem))
     except click.exceptions.Abort:
         sys.exit(130)
     except click.ClickException as e:

@@ -15,6 +15,7 @@ import sys
 import click
 
 from dqlite_shell import __version__
+from dqlite_shell.shell import config
 from dqlite_shell.shell.cli import PROG, invoke
 from dqlite_shell.tls_options import tls_options
 
@@ -97,9 +98,10 @@ def _complete_servers(_ctx, _param, incomplete: str):
 @click.command(name=PROG, context_settings={"help_option_names": ["-h", "--help"],
                                             "max_content_width": 100},
                epilog=_profiles_epilog())
-@click.argument("database", required=False)
+@click.argument("database", required=False, envvar=config.envvar("database"))
 @click.argument("command_arg", metavar="[COMMAND]", required=False)
 @click.option("-s", "--servers", multiple=True, metavar="ADDRS", shell_complete=_complete_servers,
+              envvar=config.envvar("servers"),
               help="Node addresses, comma-separated and repeatable (host:port, [v6]:port, "
                    "@name), or file://STORE (a go-dqlite .yaml or SQLite node store). "
                    "Without it a scratch node is started.")
@@ -183,4 +185,14 @@ def command(**options):
     milliseconds, -f tabular|json, and COMMAND split on ";" (as SQLite does:
     not inside quotes).
     """
-    invoke(options)
+    ctx = click.get_current_context()
+    cfg, problem = ctx.obj if isinstance(ctx.obj, tuple) else ({}, None)  # cli.main's
+    sources = {name: _SOURCES[source] for name in config.LAYERS
+               if (source := ctx.get_parameter_source(name)) in _SOURCES}
+    invoke(options, config.Layers(cfg, sources, problem))
+
+
+#: click's names for where a value came from, as config names them.
+_SOURCES = {click.core.ParameterSource.COMMANDLINE: config.OPTION,
+            click.core.ParameterSource.ENVIRONMENT: config.ENVIRONMENT,
+            click.core.ParameterSource.DEFAULT_MAP: config.CONFIG}

@@ -2,7 +2,8 @@
 
 (``~/.config/dqlite/config.toml`` when XDG_CONFIG_HOME is not set.) Command-line
 options override it; the environment variables DQLITE_SERVERS and
-DQLITE_DATABASE sit between the two. Example::
+DQLITE_DATABASE sit between the two (:data:`LAYERS`: click takes it as its
+``default_map`` and ``envvar``, the fast path through :func:`layer`). Example::
 
     servers = ["127.0.0.1:9001", "127.0.0.1:9002"]   # or "a:1,b:2"
     database = "app"
@@ -55,6 +56,98 @@ KEYS = {
     "keys": ((str,), "a string (emacs, vi)"),
     "prompt": ((str,), "a string (a prompt format, as .prompt takes)"),
 }
+
+
+#: Config < environment < option: click's parameter -> (its config key, its
+#: environment variable or None). One table for both parsers of the command
+#: line: click (cli_options: ``envvar``; cli: ``default_map``) and quickargs
+#: (:func:`layer`); tests/shell/test_config_layers.py checks they agree.
+LAYERS = {
+    "servers": ("servers", "DQLITE_SERVERS"),
+    "database": ("database", "DQLITE_DATABASE"),
+    "fmt": ("format", None),
+    "headers": ("headers", None),
+    "timeout": ("timeout", None),
+    "cert": ("cert", None),
+    "key": ("key", None),
+    "ca": ("ca", None),
+    "read_only": ("read_only", None),
+    "audit_log": ("audit_log", None),
+    "blob": ("blob", None),
+    "no_color": ("color", None),
+    "no_history": ("history", None),
+}
+#: Where a parameter's value came from.
+OPTION, ENVIRONMENT, CONFIG = "option", "environment", "config"
+
+
+def envvar(param: str) -> str | None:
+    """The environment variable of click's parameter ``param`` (:data:`LAYERS`)."""
+    return LAYERS[param][1]
+
+
+def default_map(cfg: dict) -> dict:
+    """The config file's values by click parameter, as the command line gives
+    them (click's ``default_map``): seconds for ``timeout``, ``no_color`` for
+    ``color = false``, a tuple of servers, ``~`` expanded in ``audit_log``."""
+    values = {}
+    for param, (key, _variable) in LAYERS.items():
+        if key in cfg:
+            value = cfg[key]
+            if param == "servers":
+                value = tuple(value)
+            elif param == "timeout":
+                value = parse_timeout(value)
+            elif param == "audit_log":
+                value = os.path.expanduser(value)
+            elif param in ("no_color", "no_history"):
+                value = not value
+            values[param] = value
+    return values
+
+
+def layer(options: dict, given: set[str], cfg: dict, environ) -> dict[str, str]:
+    """Fill the parameters of ``options`` the command line did not give
+    (``given``) from the environment, else the config file ``cfg``, as click
+    does with ``envvar`` and ``default_map``; return each filled or given
+    parameter's source (:data:`OPTION`, :data:`ENVIRONMENT`, :data:`CONFIG`)."""
+    defaults = default_map(cfg)
+    sources = {}
+    for param, (_key, variable) in LAYERS.items():
+        text = environ.get(variable) if variable else None
+        if param in given:
+            sources[param] = OPTION
+        elif text:  # click: an empty variable is unset; a repeated option's splits on spaces
+            options[param] = tuple(text.split()) if param == "servers" else text
+            sources[param] = ENVIRONMENT
+        elif param in defaults:
+            options[param] = defaults[param]
+            sources[param] = CONFIG
+    return sources
+
+
+class Layers:
+    """What :func:`cli.run` needs of the layers below the options: the config
+    file (``cfg``, or the ``problem`` that made it unusable, reported after
+    the command line's own mistakes) and where each value came from."""
+
+    __slots__ = ("cfg", "sources", "problem")
+
+    def __init__(self, cfg: dict, sources: dict[str, str], problem: Exception | None = None):
+        self.cfg, self.sources, self.problem = cfg, sources, problem
+
+    def given(self, param: str) -> bool:
+        """Whether the command line gave ``param``."""
+        return self.sources.get(param) == OPTION
+
+
+def load_layers() -> tuple[dict, Exception | None]:
+    """The config file's settings, or {} and the ConfigError (reported when
+    the command runs: ``--help`` works with a broken file)."""
+    try:
+        return load(), None
+    except ConfigError as e:
+        return {}, e
 
 
 class ConfigError(ValueError):

@@ -62,11 +62,19 @@ COMPLETE_VARIABLE = "_DQLITE_COMPLETE"
 
 def parse(args: list[str]) -> dict | None:
     """click's keyword arguments for ``args``, or None when click must parse them."""
+    parsed = parse_given(args)
+    return None if parsed is None else parsed[0]
+
+
+def parse_given(args: list[str]) -> tuple[dict, set[str]] | None:
+    """:func:`parse`, and the parameters the command line gave (the others
+    come from the environment or the config file: :func:`.config.layer`)."""
     if COMPLETE_VARIABLE in os.environ:
         return None
     options = dict(DEFAULTS)
     repeated: dict[str, list[str]] = {}
     positionals: list[str] = []
+    given: set[str] = set()
     i = 0
     while i < len(args):
         word = args[i]
@@ -80,6 +88,7 @@ def parse(args: list[str]) -> dict | None:
         if name in FLAGS and not eq:
             param, flag_value = FLAGS[name]
             options[param] = flag_value
+            given.add(param)
             continue
         param = VALUE_OPTIONS.get(name)
         if param is None:
@@ -92,6 +101,7 @@ def parse(args: list[str]) -> dict | None:
         value = _checked(param, value)
         if value is None:
             return None
+        given.add(param)
         if param in MULTIPLE:
             repeated.setdefault(param, []).append(value)
         else:
@@ -99,7 +109,8 @@ def parse(args: list[str]) -> dict | None:
     for param, values in repeated.items():
         options[param] = tuple(values)
     options.update(zip(POSITIONALS, positionals))
-    return options
+    given.update(POSITIONALS[:len(positionals)])
+    return options, given
 
 
 def _checked(param: str, value: str):
