@@ -7,7 +7,8 @@ path (:mod:`dqlite_shell.shell.quickargs`) never imports click.
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 F = TypeVar("F", bound=Callable)
 

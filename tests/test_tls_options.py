@@ -4,8 +4,8 @@ used by dqlite, dqlite-node and dqlite-demo, each with its own help."""
 import pathlib
 
 import click
-from click.testing import CliRunner
 import pytest
+from click.testing import CliRunner
 
 from dqlite_shell.app.demo import command as demo_command
 from dqlite_shell.app.node_cli import command as node_command

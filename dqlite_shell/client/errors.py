@@ -6,7 +6,7 @@ Malformed bytes from a server raise :class:`dqlite_shell.wire.ProtocolError`
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from dqlite_shell.wire.errors import ProtocolError
 

@@ -150,7 +150,7 @@ def _read_only(value: bool | None, chosen, layers) -> tuple[bool, str]:
     """Read-only or not, and what said so: --read-only/--write, then the
     profile's default, then the read_only key."""
     if layers.given("read_only"):
-        return value, "--read-only"
+        return bool(value), "--read-only"
     if chosen is not None:
         return chosen.profile.read_only, f"the {chosen.profile.name} profile's default"
     from dqlite_shell.shell import config

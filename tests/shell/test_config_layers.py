@@ -3,7 +3,8 @@ parsers of the command line: click (default_map, envvar) and quickargs
 (config.layer). A trailing ``--`` sends a command line to click."""
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dqlite_shell.shell import config, quickargs
 from dqlite_shell.shell.cli_options import command

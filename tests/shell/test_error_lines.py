@@ -5,9 +5,19 @@ import errno
 
 import pytest
 
-from dqlite_shell.client.errors import (ClientError, NoLeaderError, NotDqlite, NotDqliteNodes,
-                                        NotTLS, ServerError, TLSError, TLSHungUp, TLSMismatch,
-                                        TLSRequired, TransactionLost)
+from dqlite_shell.client.errors import (
+    ClientError,
+    NoLeaderError,
+    NotDqlite,
+    NotDqliteNodes,
+    NotTLS,
+    ServerError,
+    TLSError,
+    TLSHungUp,
+    TLSMismatch,
+    TLSRequired,
+    TransactionLost,
+)
 from dqlite_shell.native.errors import LibraryNotFound, NodeError
 from dqlite_shell.native.library import NOT_FOUND
 from dqlite_shell.shell.commands import failures

@@ -5,8 +5,13 @@ import struct
 
 import pytest
 
-from dqlite_shell.wire import (InvalidUTF8, ProtocolError, decode_rows, decode_rows_reference,
-                               encode_rows)
+from dqlite_shell.wire import (
+    InvalidUTF8,
+    ProtocolError,
+    decode_rows,
+    decode_rows_reference,
+    encode_rows,
+)
 from dqlite_shell.wire.codec import Decoder
 
 Q = struct.Struct("<Q").pack

@@ -7,8 +7,9 @@ imports them on first use). The helpers here are shared by those modules.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from dqlite_shell.shell.commands.registry import CommandError, UsageError, lookup
 
@@ -47,8 +48,13 @@ def failures(what: str | None = None) -> Iterator[None]:
     unchanged: the caller treats those as it treats them for SQL (a script
     exits 2 without a leader and always stops on a lost transaction).
     """
-    from dqlite_shell.client.errors import (ClientError, LeadershipLost, NoLeaderError,
-                                            ProtocolError, TransactionLost)
+    from dqlite_shell.client.errors import (
+        ClientError,
+        LeadershipLost,
+        NoLeaderError,
+        ProtocolError,
+        TransactionLost,
+    )
     from dqlite_shell.native.errors import NativeError
     from dqlite_shell.shell.errors import describe
 
