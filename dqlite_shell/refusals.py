@@ -12,6 +12,7 @@ rules rest on (:func:`sqltext.pragma`, :func:`sqltext.statement_starts`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import islice
 from typing import NamedTuple
 
@@ -63,7 +64,8 @@ def _means_off(value: str) -> bool:
 
 
 class _Rule(NamedTuple):
-    harms: object  # (schema, value) -> bool (None for ATTACH: see _attaches_file)
+    harms: Callable[[str | None, str | None], bool] | None  # (schema, value) -> harms?
+    #                     (None for ATTACH: see _attaches_file)
     at_prepare: bool  # acts while SQLite compiles it (so EXPLAIN of it harms too)
     reason: str
     ask_from: int  # from this level a PREPARE is harmless and may be refused
@@ -146,7 +148,8 @@ def _rule_of(sql: str, start: int) -> _Rule | None:
         return _ATTACH if _attaches_file(sql, start) else None
     explained, schema, name, _, value = parts
     rule = _REFUSED_PRAGMAS.get(name)
-    if rule is not None and (rule.at_prepare or not explained) and rule.harms(schema, value):
+    if (rule is not None and rule.harms is not None and (rule.at_prepare or not explained)
+            and rule.harms(schema, value)):
         return rule
     return None
 

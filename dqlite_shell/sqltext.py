@@ -1,7 +1,13 @@
 """SQL text facts that the driver and the shell both need, without a server.
 
-Statement ends are where SQLite says they are (``sqlite3.complete_statement``);
-this module only adds skipping comments and reading the leading keyword.
+:func:`analyse` reads a statement once (one pass of the one tokenizer,
+``_SCAN``) into a :class:`Statement`: its kind, first keyword, parameters,
+transaction verb, and so on; callers hand that down instead of the text
+being read again by each layer. The keyword sets (:data:`DML`,
+:data:`TRANSACTION_CONTROL`, :data:`SCHEMA_CHANGES`) live here only.
+:func:`tokens`, :func:`pragma` and :func:`target` read single tokens with the
+same tokenizer. Statement ends are where SQLite says they are
+(``sqlite3.complete_statement``).
 """
 
 from __future__ import annotations
