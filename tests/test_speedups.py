@@ -93,6 +93,8 @@ def both(mode, columns, bodies, first=(), **settings):
 INT64 = st.integers(-2**63, 2**63 - 1)
 REALS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
+    # the doubles nearest short decimals (19.99, 0.25, 1.5e-07): format.c's own fast case
+    st.builds(lambda m, k: m / 10.0 ** k, st.integers(-10**16, 10**16), st.integers(0, 26)),
     st.integers(0, 2**64 - 1).map(lambda b: struct.unpack("<d", struct.pack("<Q", b))[0]),
     st.sampled_from([0.0, -0.0, 1e15, 1e16, 1e15 - 0.5, 999999999999999.9, 1e-5, 1e-4, 0.1,
                      1e99, 1e100, 9.999999999999999e98, 5e-324, 2.2250738585072014e-308,

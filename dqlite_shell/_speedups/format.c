@@ -101,6 +101,69 @@ static char *put_i64(char *o, int64_t v) {
     return o;
 }
 
+
+static const double POW10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The common REAL of a database (0.25, 19.99, 1234.0) is the double nearest
+ * m / 10**k for an m of at most 15 digits. Then m's digits are both what
+ * SQLite's %!.15g prints (the 15-digit rounding of x is m / 10**k, half a
+ * unit of the 15th digit away from any tie, where the x87 error is below
+ * 0.003 unit) and the shortest digits that read back (Python's repr): no
+ * need for either algorithm. Finds the smallest such k (m has no trailing
+ * zero then); 0 when there is none. */
+static int short_decimal(double x, int64_t *m_out, int *k_out) {
+    int k;
+    double ax = fabs(x);
+    if (!(ax >= 1e-22 && ax < 1e15)) return 0;
+    for (k = 0; k <= 22; k++) {
+        double t = x * POW10[k], m;
+        if (fabs(t) >= 1e15) return 0;
+        m = nearbyint(t);
+        /* x * 10**k is within about 2 ulps of m when x is nearest m / 10**k */
+        if (fabs(t - m) <= fabs(t) * 5e-16 && m != 0 && m / POW10[k] == x) {
+            *m_out = (int64_t)m;
+            *k_out = k;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* m / 10**k written as SQLite's %!.15g (sqlite = 1) or Python's repr. */
+static char *put_short_decimal(char *o, int64_t m, int k, int sqlite) {
+    char d[20] = {0};
+    int nd = 0, exp, i;
+    uint64_t u = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
+    char tmp[20];
+    if (m < 0) *o++ = '-';
+    while (u) { tmp[nd++] = (char)('0' + u % 10); u /= 10; }
+    for (i = 0; i < nd; i++) d[i] = tmp[nd - 1 - i];
+    exp = nd - 1 - k;                   /* of the first digit */
+    if (exp < -4) {                     /* both switch to an exponent there */
+        *o++ = d[0];
+        if (nd > 1) { *o++ = '.'; memcpy(o, d + 1, nd - 1); o += nd - 1; }
+        else if (sqlite) { *o++ = '.'; *o++ = '0'; }
+        *o++ = 'e'; *o++ = '-';
+        exp = -exp;
+        if (exp >= 100) { *o++ = (char)('0' + exp / 100); exp %= 100; }
+        *o++ = (char)('0' + exp / 10);
+        *o++ = (char)('0' + exp % 10);
+    } else if (exp < 0) {
+        *o++ = '0'; *o++ = '.';
+        for (i = 0; i < -exp - 1; i++) *o++ = '0';
+        memcpy(o, d, nd); o += nd;
+    } else if (k == 0) {
+        memcpy(o, d, nd); o += nd;
+        *o++ = '.'; *o++ = '0';
+    } else {
+        memcpy(o, d, exp + 1); o += exp + 1;
+        *o++ = '.';
+        memcpy(o, d + exp + 1, nd - exp - 1); o += nd - exp - 1;
+    }
+    return o;
+}
+
 #if DQ_EXACT_REAL
 /* sqlite3_str_appendf("%!.15g", x) of SQLite 3.38-3.42 (src/printf.c,
  * etGENERIC with the '!' flag), the text CAST(x AS TEXT) gives: the same
@@ -389,6 +452,16 @@ long long dq_format(const struct dq_options *opt, const unsigned char *body, siz
                 bits = get_u64(v);
                 memcpy(&x, &bits, 8);
                 ROOM(40);
+                {
+                    int64_t m;
+                    int k;
+                    if (short_decimal(x, &m, &k)) {
+                        o = put_short_decimal(o, m, k, fmt < FMT_JSON);
+                        if (fmt == FMT_CSV) o = csv_number(opt, plain, vstart, o);
+                        pos += 8;
+                        break;
+                    }
+                }
                 if (fmt >= FMT_JSON) {
                     o = real_repr(o, x);
                 } else {
