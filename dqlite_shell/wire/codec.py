@@ -162,6 +162,14 @@ def encode_params_schema(values, wide: bool = False) -> tuple[bytes, int]:
                 append(_U64.pack(len(v)))
                 append(v)
                 append(_BLOB_PAD[len(v) & 7])
+            elif t is Iso8601 and "\0" not in v:  # what the driver makes of dates
+                codes[i + head] = _ISO8601
+                data = v.encode()
+                append(data)
+                append(_TEXT_PAD[len(data) & 7])
+            elif t is bool:
+                codes[i + head] = _BOOLEAN
+                append(_U64.pack(v))
             else:
                 code, data = _encode_param(i, v)
                 codes[i + head] = code

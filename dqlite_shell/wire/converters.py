@@ -126,10 +126,13 @@ def adapt(values: Sequence, names: Sequence[str | None] = ()) -> tuple:
     for index, value in enumerate(out):
         kind = type(value)
         # The common exact types that need no change: only their checks.
-        if kind is str and value.isascii() and "\0" not in value or kind is float \
-                or value is None or kind is bytes or kind is bool:
-            continue
-        if kind is int and INT64_MIN <= value <= INT64_MAX:
+        if kind is int:
+            if INT64_MIN <= value <= INT64_MAX:
+                continue
+        elif kind is str:
+            if value.isascii() and "\0" not in value:
+                continue
+        elif kind is float or value is None or kind is bytes or kind is bool:
             continue
         try:
             out[index] = converter(kind)[1](value)
