@@ -68,6 +68,7 @@ class MemberHealth:
     levels: tuple[int, int] | None = None
     cert_subject: str | None = None
     cert_expires: datetime | None = None
+    cause: BaseException | None = field(default=None, repr=False)  # the error behind ``error``
 
     @property
     def server_range(self) -> str | None:
@@ -238,6 +239,7 @@ def ask(address: str, deadline: float, ssl_context: ssl.SSLContext | None = None
     except (ClientError, ProtocolError, OSError) as e:
         message = e.message if isinstance(e, ServerError) else str(e)
         record.error = message if record.reachable else _unreached(address, message)
+        record.cause = e
     finally:
         if conn is not None:
             conn.close()

@@ -102,3 +102,15 @@ def test_failures_passes_the_lost_and_the_unreachable_through():
         with pytest.raises(type(error)):
             with failures("x"):
                 raise error
+
+
+def test_status_rows_add_the_hint_to_a_members_error():
+    from types import SimpleNamespace
+
+    from dqlite_shell.client.health import MemberHealth
+    from dqlite_shell.shell.commands.health import status_rows
+    error = NotTLS(NOT_TLS)
+    member = MemberHealth(A, error="TLS handshake failed: the node does not speak TLS",
+                          cause=error)
+    (row,) = status_rows(SimpleNamespace(members=[member], agrees=lambda m: None))
+    assert "TLS handshake failed: the node does not speak TLS (drop --cert/--key?)" in row

@@ -44,11 +44,12 @@ def _yes_no(value: bool | None) -> str | None:
 def status_rows(found: "Survey") -> list[tuple]:
     """One row of :data:`COLUMNS` per member."""
     from dqlite_shell.shell.commands.cluster import role_name
+    from dqlite_shell.shell.errors import hint
     rows = []
     for m in found.members:
         role = (role_name(m.role) if m.member else "not a member" if m.member is False
                 else None)
-        notes = [m.error] if m.error else []
+        notes = [m.error + hint(m.cause)] if m.error else []  # the shell's hint: --cert ...
         warning = m.cert_warning()
         if warning:
             notes.append(warning)
