@@ -14,7 +14,9 @@ unknown profile), a third positional word, and shell completion.
 click's definition (:mod:`.cli_options`) stays the one description of the
 command line: tests/shell/test_startup_path.py checks that every name here
 is an option of it with the same parameter and default, and that both parse
-random command lines alike.
+random command lines alike. What the command line leaves out comes from the
+environment, then the config file, through :func:`.config.layer` (click:
+``envvar`` and ``default_map``, from the same table, :data:`.config.LAYERS`).
 """
 
 from __future__ import annotations
