@@ -51,11 +51,16 @@ def _on_one_server(name: str) -> list[Row]:
                      for _ in range(3)) if go else None
         rows.append(Row(label(f"SELECT {ROWS:,} rows to a pipe (list)", name), ours, theirs, "s",
                         "aim ratio <= 1.5"))
-        # The psql-like grid (output/grid.py), against list in the same run (issue 18).
+        # The psql-like grid (output/grid.py, pure Python), against list in the
+        # same run (issue 18): list as it runs, and list without the accelerator.
         table = min(run_measured(OURS + ["-s", servers, "-f", "table", "-c", select])[0]
                     for _ in range(3))
+        python_list = min(run_measured(["env", "DQLITE_SHELL_NO_SPEEDUPS=1", *OURS, "-s",
+                                        servers, "-f", "list", "-c", select])[0]
+                          for _ in range(3))
         rows.append(Row(label(f"SELECT {ROWS:,} rows to a pipe (table)", name), table, theirs,
-                        "s", f"{table / ours:.2f}x list; aim <= 2.0x list"))
+                        "s", f"{table / ours:.2f}x list, {table / python_list:.2f}x list "
+                        "without the accelerator; aim <= 2.0x list"))
         if name != "1.11":
             return rows  # the rest does not depend on the server
 

@@ -9,13 +9,19 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dqlite_shell.shell import output
 from dqlite_shell.shell.output import make_renderer
 from dqlite_shell.shell.output.grid import draw_psql
-from dqlite_shell.shell.output.table import (GAP, TableRenderer, draw_table, table_cells,
-                                             tabulate_table)
+from dqlite_shell.shell.output.table import (
+    GAP,
+    TableRenderer,
+    draw_table,
+    table_cells,
+    tabulate_table,
+)
 from dqlite_shell.shell.output.values import is_number, terminal_text, text_rows
 
 from .conftest import run_command
@@ -191,7 +197,7 @@ def test_table_never_imports_tabulate_nor_wcwidth_for_ascii():
             "r.rows([(1,)]); r.close()\n"
             "assert 'tabulate' in sys.modules\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, check=False)
     assert done.returncode == 0, done.stderr
 
 
@@ -252,5 +258,5 @@ def test_the_man_page_names_every_format():
     page = os.path.join(os.path.dirname(__file__), "..", "..", "man", "dqlite.1")
     with open(page, encoding="utf-8") as f:
         text = f.read()
-    named = set(re.findall(r"^\.BR? (\w+)", text, re.M))
+    named = set(re.findall(r"^\.BR? (\w+)", text, re.MULTILINE))
     assert set(output.FORMATS) | set(output.ALIASES) <= named

@@ -35,7 +35,7 @@ cell, as tabulate does.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 _wcswidth: Callable[[str], int] | None = None
 
@@ -48,9 +48,10 @@ def _line_width(line: str) -> int:
         return len(line)
     if _wcswidth is None:
         try:
-            from wcwidth import wcswidth as _wcswidth
+            from wcwidth import wcswidth as measure
         except ImportError:  # pragma: no cover - prompt_toolkit depends on it
-            _wcswidth = len
+            measure = len  # type: ignore[assignment]
+        _wcswidth = measure
     return _wcswidth(line)
 
 

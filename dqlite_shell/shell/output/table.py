@@ -42,7 +42,8 @@ table is drawn exactly as without ``.width``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence, TextIO
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .base import Renderer
 from .blobs import hex_text
@@ -154,8 +155,8 @@ def tabulate_table(names: Sequence[str], cells: Sequence[Sequence[str]],
     import tabulate as _tabulate
 
     rows = list(zip(*cells))
-    options = dict(headers=list(names), tablefmt=tablefmt, disable_numparse=True,
-                   colalign=list(align))
+    options: dict[str, Any] = {"headers": list(names), "tablefmt": tablefmt,
+                               "disable_numparse": True, "colalign": list(align)}
     # tabulate widens every column by 2 when there are headers (MIN_PADDING);
     # like sqlite3's and litecli's tables, ours are not: switch it off for
     # this call only, as other code in the process may use tabulate.
