@@ -259,3 +259,25 @@ def test_end_to_end_both_paths_same_bytes(node, mode, tmp_path):
 def test_version_names_the_accelerator():
     assert b"accelerator loaded" in _dqlite(["--version"], disable=False).stdout
     assert b"accelerator off" in _dqlite(["--version"], disable=True).stdout
+
+
+def test_end_to_end_error_half_way_and_output_file(node, tmp_path):
+    """A statement failing after some batches prints the same rows and the
+    same error either way; .output FILE gets the same bytes."""
+    failing = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) "
+               "SELECT x, 'é' || x, CASE WHEN x > 15000 THEN abs(-9223372036854775808) "
+               "ELSE x * 0.5 END FROM c")
+    runs = [_dqlite(["-s", node.address, "-f", mode, "-c", failing], disable=disable)
+            for mode in ("list", "json") for disable in (True, False)]
+    for python, fast in (runs[:2], runs[2:]):
+        assert python.returncode == fast.returncode == 1
+        assert b"integer overflow" in fast.stderr and fast.stderr == python.stderr
+        assert fast.stdout == python.stdout and fast.stdout.count(b"\n") > 5000
+    files = []
+    for disable in (True, False):
+        target = tmp_path / f"out{disable}.csv"
+        run = _dqlite(["-s", node.address, "-f", "csv", "--headers", "-c", f".output {target}",
+                       "-c", failing.replace("abs(-9223372036854775808)", "NULL")], disable)
+        assert run.returncode == 0, run.stderr
+        files.append(target.read_bytes())
+    assert files[0] == files[1] and files[0].count(b"\n") == 20001
