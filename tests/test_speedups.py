@@ -281,3 +281,22 @@ def test_end_to_end_error_half_way_and_output_file(node, tmp_path):
         assert run.returncode == 0, run.stderr
         files.append(target.read_bytes())
     assert files[0] == files[1] and files[0].count(b"\n") == 20001
+
+
+def test_raw_bodies_stop_a_1_11_endless_empty_result(node_process):
+    """The raw path knows the empty batches of libdqlite 1.11 (column names
+    filling its 4 KB batch) as the decoded path does: one error, no hang."""
+    from dqlite_shell.client.connection import Connection
+    from dqlite_shell.client.errors import ClientError
+    wide = ", ".join(f"column_{i:04d}" for i in range(400))
+    with Connection.connect(node_process.address, timeout=5) as conn:
+        conn.open("t.db")
+        conn.exec_sql(f"CREATE TABLE w({wide})")
+        stream = conn.query_sql("SELECT * FROM w")
+        try:
+            batches = list(stream.raw_batches())
+        except ClientError as e:
+            assert "fill the server's 4 KB batch" in str(e) and conn.closed
+        else:  # newer servers end the result
+            assert all(type(b) is list or decode_rows(b).rows == [] for b in batches)
+            assert stream.done

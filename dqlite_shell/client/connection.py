@@ -65,6 +65,8 @@ class Connection:
         #: This connection's ROWS decoder: its caches (compiled row patterns,
         #: the last column section) are not shared with other connections.
         self._rows = RowsDecoder()
+        #: The columns of the last raw stream and the size of their section.
+        self._raw_section: tuple[list, int] = ([], 8)
 
     @classmethod
     def connect(cls, address: str, timeout: float = DEFAULT_TIMEOUT,
@@ -302,7 +304,10 @@ class Connection:
         else:
             # The column section is the one of every batch: a body only
             # that long holds no rows.
-            section = 8 + sum([(len(name.encode()) + 8) & -8 for name in stream.columns])
+            columns, section = self._raw_section
+            if columns is not stream.columns:
+                section = 8 + sum([(len(name.encode()) + 8) & -8 for name in stream.columns])
+                self._raw_section = (stream.columns, section)
             if len(body) == section + 8:
                 self._empty_batch()
         return body, done
