@@ -227,7 +227,7 @@ static char *real_g15(char *o, double x) {
  * NaN or infinity: null, as structured.json_value writes them. */
 static char *real_repr(char *o, double x) {
     char buf[40], digits[20];
-    int p, nd = 0, exp10, decpt, i;
+    int p, nd = 0, exp10, decpt, i, two;
     char *e;
     if (x != x || x == HUGE_VAL || x == -HUGE_VAL) { memcpy(o, "null", 4); return o + 4; }
     if (x == 0.0) {
@@ -242,9 +242,10 @@ static char *real_repr(char *o, double x) {
         if (p == 17 || (back = strtod(buf, NULL)) == x) break;
         /* A power of two reads back from a wider interval above it than
          * below: the p digits on the other side of x may read back when the
-         * nearest do not (2**-24: 5.960464477539063e-08). glibc's printf
-         * rounds in the current direction. */
-        {
+         * nearest do not (2**-24: 5.960464477539063e-08). Any other double's
+         * interval is symmetric: the nearest read back if any do. glibc's
+         * printf rounds in the current direction. */
+        if (frexp(x, &two) == (x < 0 ? -0.5 : 0.5)) {
             int mode = fegetround();
             fesetround(back < x ? FE_UPWARD : FE_DOWNWARD);   /* toward x's other side */
             snprintf(buf, sizeof buf, "%.*e", p - 1, x);
