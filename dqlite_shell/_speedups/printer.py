@@ -84,7 +84,8 @@ class Printer:
         self._ncols = len(renderer.columns)
         ffi = self._ffi
         opt = self._opt = ffi.new("struct dq_options *")
-        keep = self._keep = []   # what opt points into
+        keep: list = []   # what opt points into
+        self._keep = keep
 
         def chars(value: str) -> tuple:
             data = value.encode("utf-8")
@@ -94,7 +95,7 @@ class Printer:
 
         opt.format, opt.blob = kind, blob
         sep = getattr(renderer, "separator", ",")
-        row_sep = renderer.line_end if kind == 1 else getattr(renderer, "row_separator", "\n")
+        row_sep = getattr(renderer, "line_end" if kind == 1 else "row_separator", "\n")
         opt.sep, opt.sep_len = chars(sep)
         opt.row_sep, opt.row_sep_len = chars(row_sep)
         opt.null, opt.null_len = chars(renderer.nullvalue)
@@ -134,7 +135,7 @@ class Printer:
         renderer = self.renderer
         try:
             for batch in stream.raw_batches():
-                if type(batch) is not bytes:
+                if not isinstance(batch, bytes):
                     self._python(batch)
                 elif self._format(batch, self._lead()) is None:
                     self._python(stream.decode_body(batch).rows)

@@ -171,7 +171,9 @@ def _complete_servers(_ctx, _param, incomplete: str):
                    "(--offline DIR1 DIR2 ...): .freshest and .recover compare and recover "
                    "them; the others read the first.")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True,
-              callback=_print_version, help="Show the version (and libdqlite's) and exit.")
+              callback=_print_version,
+              help="Show the version (libdqlite's, and whether the output accelerator is "
+                   "loaded) and exit.")
 def command(**options):
     """Shell for dqlite, the Raft-replicated SQLite.
 
