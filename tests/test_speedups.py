@@ -301,3 +301,18 @@ def test_raw_bodies_stop_a_1_11_endless_empty_result(node_process):
         else:  # newer servers end the result
             assert all(type(b) is list or decode_rows(b).rows == [] for b in batches)
             assert stream.done
+
+
+def test_reals_as_the_sqlite3_shell_prints_them(node):
+    """The oracle: Debian's sqlite3 prints the same REALs, computed the same way."""
+    import shutil
+    if shutil.which("sqlite3") is None:
+        pytest.skip("sqlite3 is not installed")
+    select = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 4000) "
+              "SELECT x / 7.0, x * 1e20 / 3.0, 1.0 / (x * 9.0), x * 0.01, -x * 1e-9 / 7.0, "
+              "x * 123456789.123 FROM c")
+    fast = _dqlite(["-s", node.address, "-f", "list", "-c", select], disable=False)
+    assert fast.returncode == 0, fast.stderr
+    oracle = subprocess.run(["sqlite3", "-list", ":memory:", select], capture_output=True,
+                            timeout=60, check=True)
+    assert fast.stdout == oracle.stdout and len(fast.stdout) > 100_000
