@@ -39,6 +39,11 @@ with open(os.path.join(HERE, "format.c"), encoding="utf-8") as source:
 if __name__ == "__main__":
     import shutil
     import tempfile
+    import glob
     with tempfile.TemporaryDirectory() as tmp:  # not the project's dir: setuptools reads its config
         built = ffibuilder.compile(tmpdir=tmp)
+        # One build in place: an older one under another suffix (pip's
+        # abi3) could be the one imported.
+        for old in glob.glob(os.path.join(HERE, "_format.*.so")):
+            os.remove(old)
         shutil.copy(built, HERE)
