@@ -34,7 +34,7 @@ ffibuilder.cdef(CDEF)
 with open(os.path.join(HERE, "format.c"), encoding="utf-8") as source:
     # optional: a failed compilation skips the extension, not the install.
     ffibuilder.set_source("dqlite_shell._speedups._format", source.read(), optional=True,
-                          libraries=["m"])
+                          libraries=["m"], py_limited_api=True)  # one name: _format.abi3.so
 
 if __name__ == "__main__":
     import shutil
