@@ -61,4 +61,12 @@ def _measure() -> list[Row]:
                     + (f"; go {go[1]:.0f} MB" if go else "") + "; aim ratio <= 1.0 (0.8)")
             rows.append(Row(label(f"SELECT {ROWS:,} rows to a pipe ({fmt})", SERVER), wall,
                             go[0] if go else None, "s", note))
+            if fmt == "list":
+                walls = {"list": wall, "python": python}
+        # The table grid (pure Python: output/grid.py) beside list (issue 18).
+        wall, rss = _best(OURS + ["-s", servers, "-f", "table", "-c", select])
+        note = (f"{wall / walls['list']:.2f}x list, {wall / walls['python']:.2f}x list without "
+                f"the accelerator, {rss:.0f} MB; aim <= 2.0x list")
+        rows.append(Row(label(f"SELECT {ROWS:,} rows to a pipe (table)", SERVER), wall,
+                        go[0] if go else None, "s", note))
     return rows
