@@ -1,5 +1,6 @@
 """The ``table`` format, a psql-like grid, and tabulate's other formats
-(``grid``, ``pipe``, ``rst``, ... :data:`TABULATE_FORMATS`, as litecli has).
+(``grid``, ``pipe``, ``rst``, ... as litecli has them: the package's
+:data:`~dqlite_shell.shell.output.TABULATE_FORMATS`).
 
 ::
 
@@ -60,32 +61,6 @@ BLOCK_ROWS = 1000
 #: it does not count when a column's alignment is chosen. A private-use
 #: character, so that the line that holds it can be found and replaced.
 GAP = "\ue000"
-
-#: tabulate's formats offered by ``.mode`` (name -> what it draws), in the
-#: order ``.help .mode`` lists them.  ``table`` is tabulate's ``psql``;
-#: tabulate's ``html``, ``tsv`` and ``simple``-like names that sqlite3's
-#: formats already use (``html``, ``ascii``) are left out.
-TABULATE_FORMATS: dict[str, str] = {
-    "grid": "+---+ lines between every row",
-    "simple_grid": "the grid in thin box-drawing lines",
-    "rounded_grid": "the grid with rounded corners",
-    "heavy_grid": "the grid in heavy lines",
-    "double_grid": "the grid in double lines",
-    "fancy_grid": "the grid, double lines under the header",
-    "simple": "columns under a dashed rule, no frame",
-    "plain": "aligned columns, no lines",
-    "pretty": "the grid of PrettyTable",
-    "presto": "the Presto CLI's table",
-    "pipe": "a Markdown (PHP Markdown Extra) pipe table, alignment colons",
-    "github": "a GitHub Markdown table",
-    "orgtbl": "an Emacs org-mode table",
-    "rst": "a reStructuredText simple table",
-    "mediawiki": "a MediaWiki table",
-    "jira": "a Jira table",
-    "textile": "a Textile table",
-    "latex": "a LaTeX tabular (special characters escaped)",
-    "latex_booktabs": "a LaTeX tabular with booktabs rules",
-}
 
 _NUMBER_TYPES = frozenset((int, float, bool))
 _NULL = type(None)
