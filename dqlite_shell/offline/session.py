@@ -156,8 +156,8 @@ class _Session:
     def __init__(self, offline: Offline):
         self._offline = offline
 
-    @property
-    def connection(self):
+    def connect(self):
+        """There is no cluster to connect to: CommandError says what is read instead."""
         raise CommandError(f"offline: reading the data dir {self._offline.dir.path}")
 
     def execute(self, sql: str, params=()):
