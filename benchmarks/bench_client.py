@@ -9,8 +9,14 @@ import sys
 import time
 
 from benchmarks.run import Row
-from benchmarks.servers import (GO_SHELL, NodeServer, go_available, label, on_each_server,
-                               run_measured)
+from benchmarks.servers import (
+    GO_SHELL,
+    NodeServer,
+    go_available,
+    label,
+    on_each_server,
+    run_measured,
+)
 
 ROWS = 1_000_000
 INSERTS = 10_000

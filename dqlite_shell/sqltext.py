@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import NamedTuple
 
 # sqlite3.complete_statement is this function of the C module, re-exported:
 # the sqlite3 package would also load datetime and register its adapters
 # (~2 ms of every start of the shell) for nothing used here.
 from _sqlite3 import complete_statement
+from typing import NamedTuple
 
 
 def skip_blank(sql: str, pos: int = 0) -> int:

@@ -1,12 +1,11 @@
 """The cffi binding and the in-process Node class, against the real libdqlite."""
 
-import os
 import socket
 
 import pytest
 
 from dqlite_shell import native
-from dqlite_shell.native import BOOTSTRAP_ID, Node, NodeError, reserve_address, release_port
+from dqlite_shell.native import BOOTSTRAP_ID, Node, NodeError, release_port, reserve_address
 from tests.support.raw import ask_leader
 
 pytestmark = pytest.mark.usefixtures("libdqlite")

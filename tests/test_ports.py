@@ -10,6 +10,7 @@ import pytest
 
 from dqlite_shell.native import available, ports
 from tests.shell.conftest import DQLITE
+
 HOLDER = """
 import sys
 from dqlite_shell.native.ports import reserve_port

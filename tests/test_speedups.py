@@ -15,7 +15,8 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from dqlite_shell import _speedups
 from dqlite_shell.shell.output import make_renderer

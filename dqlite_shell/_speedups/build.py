@@ -37,9 +37,9 @@ with open(os.path.join(HERE, "format.c"), encoding="utf-8") as source:
                           libraries=["m"], py_limited_api=True)  # one name: _format.abi3.so
 
 if __name__ == "__main__":
+    import glob
     import shutil
     import tempfile
-    import glob
     with tempfile.TemporaryDirectory() as tmp:  # not the project's dir: setuptools reads its config
         built = ffibuilder.compile(tmpdir=tmp)
         # One build in place: an older one under another suffix (pip's

@@ -51,7 +51,7 @@ def _binary(out) -> io.BufferedIOBase | None:
     return getattr(out, "buffer", None)
 
 
-def printer(renderer: "Renderer", out) -> "Printer | None":
+def printer(renderer: Renderer, out) -> Printer | None:
     """A :class:`Printer` doing ``renderer``'s work on ``out``, or None when
     the accelerator does not apply: not built or disabled, a format other
     than list, csv, json and jsonl (or a query plan), a terminal (whose
@@ -77,7 +77,7 @@ class _NoHeader(Exception):
 class Printer:
     """Prints one result as ``renderer`` would (see the module docstring)."""
 
-    def __init__(self, module, kind: int, blob: int, renderer: "Renderer", out, binary):
+    def __init__(self, module, kind: int, blob: int, renderer: Renderer, out, binary):
         self._ffi, self._lib = module.ffi, module.lib
         self.renderer, self._out, self._binary = renderer, out, binary
         self._kind = kind
@@ -129,7 +129,7 @@ class Printer:
             self._header = bytes(self._buffer[:self._used])
             self._used = 0
 
-    def show(self, stream: "RowStream") -> int:
+    def show(self, stream: RowStream) -> int:
         """Print every remaining batch of ``stream``; close the renderer.
         Returns how many rows it has printed."""
         renderer = self.renderer

@@ -19,8 +19,8 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterable
 
 from dqlite_shell.app import files
 from dqlite_shell.app.roles import LEAVING, Member, RolesConfig, RolesPlan
@@ -290,7 +290,7 @@ class App:
             self._ready.set()  # unblock waiters
             stop_node(self.node, self._front)
 
-    def __enter__(self) -> "App":
+    def __enter__(self) -> App:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -19,8 +19,8 @@ import queue
 import re
 import socket
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from dqlite_shell.app import gohttp
@@ -152,7 +152,7 @@ class DemoHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # answers leave at once, not after an ACK
-    server: "DemoServer"
+    server: DemoServer
 
     def __getattr__(self, name: str):
         # http.server dispatches to do_<METHOD>; every method gets the Go

@@ -49,7 +49,7 @@ class TLSConfig:
     __hash__ = None  # mutable contexts inside; equality is by file names
 
     @classmethod
-    def coerce(cls, value) -> "TLSConfig | None":
+    def coerce(cls, value) -> TLSConfig | None:
         """``None``, a :class:`TLSConfig`, or a ``(cert, key[, ca])`` tuple."""
         if value is None or isinstance(value, TLSConfig):
             return value
@@ -67,7 +67,7 @@ class TLSConfig:
         """Client side (peers, joins): presents ``cert``, verifies against ``ca``."""
         return self._client
 
-    def files(self) -> "TLSFiles":
+    def files(self) -> TLSFiles:
         """The three file names (e.g. for a ``dqlite-node`` command line)."""
         return TLSFiles(self.cert, self.key, self.ca)
 

@@ -138,7 +138,7 @@ class TLSFront:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    def __enter__(self) -> "TLSFront":
+    def __enter__(self) -> TLSFront:
         self.start()
         return self
 
@@ -164,7 +164,7 @@ class TLSFront:
             tls = TLSStream(reader, writer, self.tls.server_context(), server_side=True)
             try:
                 await asyncio.wait_for(tls.handshake(), self.handshake_timeout)
-            except (OSError, asyncio.TimeoutError) as e:
+            except (TimeoutError, OSError) as e:
                 # A plaintext client, a wrong CA, a port scanner: drop it only.
                 log.debug("TLS front %s: handshake with %s failed: %s", self.address, peer,
                           e or "timed out")
@@ -217,7 +217,7 @@ class TLSFront:
         ours.setblocking(True)
         return ours
 
-    async def _dial(self, addr: Address, local: socket.socket, result: "_Result") -> None:
+    async def _dial(self, addr: Address, local: socket.socket, result: _Result) -> None:
         self._track()
         remote = pipe = None
         cut = False
@@ -229,7 +229,7 @@ class TLSFront:
                 tls = TLSStream(*remote, self.tls.client_context(), server_side=False)
                 await asyncio.wait_for(tls.handshake(), self.dial_timeout)
                 pipe = await asyncio.open_connection(sock=local, limit=_CHUNK)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 result.fail(TimeoutError(errno.ETIMEDOUT, f"connecting to {addr} timed out"))
                 return
             except Exception as e:  # noqa: BLE001 - handed to the dialing thread
@@ -384,7 +384,7 @@ async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
         if writer.can_write_eof():
             writer.write_eof()
         await asyncio.wait_for(_discard(reader), 1.0)
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         pass
 
 

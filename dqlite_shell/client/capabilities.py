@@ -22,7 +22,8 @@ explains each row and the tests that cover it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
 
 from dqlite_shell.client.errors import ServerError
 from dqlite_shell.wire.constants import MAX_PARAMS
@@ -125,7 +126,7 @@ class Capabilities(NamedTuple):
 ASSUMED = Capabilities(OLD)
 
 
-def probe(conn: "Connection") -> Capabilities:
+def probe(conn: Connection) -> Capabilities:
     """Ask the server behind ``conn`` (a database open on it) what it can do.
 
     Runs nothing that reads or writes a database. A ServerError other than
@@ -161,11 +162,11 @@ class CapabilityCache:
     A node that went away may come back as another release (a rolling
     upgrade), so an address is forgotten when its connection is lost."""
 
-    def __init__(self, probe_fn: Callable[["Connection"], Capabilities] = probe):
+    def __init__(self, probe_fn: Callable[[Connection], Capabilities] = probe):
         self._known: dict[str, Capabilities] = {}
         self._probe = probe_fn
 
-    def of(self, conn: "Connection") -> Capabilities:
+    def of(self, conn: Connection) -> Capabilities:
         """The capabilities of ``conn``'s node, probing it the first time."""
         known = self._known.get(conn.address)
         if known is None:

@@ -7,15 +7,35 @@ from typing import TYPE_CHECKING
 
 from dqlite_shell.client.capabilities import ASSUMED, Capabilities
 from dqlite_shell.client.drain import Drains
-from dqlite_shell.client.errors import (BrokenPeer, ClientError, ConnectError, ConnectionLost,
-                                        RequestTimeout, ServerError, StatementLost, lost_message)
+from dqlite_shell.client.errors import (
+    BrokenPeer,
+    ClientError,
+    ConnectError,
+    ConnectionLost,
+    RequestTimeout,
+    ServerError,
+    StatementLost,
+    lost_message,
+)
 from dqlite_shell.client.result import RowStream
 from dqlite_shell.client.transport import StillQuiet, Transport, peer_closed
 from dqlite_shell.wire import requests
 from dqlite_shell.wire.constants import MAX_PARAMS, ROWS_DONE, ROWS_PART, ResponseType
 from dqlite_shell.wire.errors import ProtocolError
-from dqlite_shell.wire.messages import (Db, Empty, Failure, Files, Metadata, NodeInfo, Result,
-                                        Rows, Server, Servers, Stmt, Welcome)
+from dqlite_shell.wire.messages import (
+    Db,
+    Empty,
+    Failure,
+    Files,
+    Metadata,
+    NodeInfo,
+    Result,
+    Rows,
+    Server,
+    Servers,
+    Stmt,
+    Welcome,
+)
 from dqlite_shell.wire.responses import decode_response
 from dqlite_shell.wire.rows import RowsDecoder
 
@@ -71,7 +91,7 @@ class Connection:
     @classmethod
     def connect(cls, address: str, timeout: float = DEFAULT_TIMEOUT,
                 ssl_context: _ssl.SSLContext | None = None,
-                server_hostname: str | None = None) -> "Connection":
+                server_hostname: str | None = None) -> Connection:
         """Dial ``address`` and send the protocol handshake."""
         return cls(Transport.dial(address, min(timeout, 5.0) if timeout else 5.0,
                                   ssl_context, server_hostname), timeout)
@@ -146,7 +166,7 @@ class Connection:
                           interrupted=interrupted, silence=self.timeout)
         return True
 
-    def __enter__(self) -> "Connection":
+    def __enter__(self) -> Connection:
         return self
 
     def __exit__(self, *exc) -> None:

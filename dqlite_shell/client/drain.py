@@ -44,7 +44,7 @@ class Drains:
         self._drains: list[tuple[threading.Thread, _Drain]] = []
         self._handoff = threading.Event()
 
-    def start(self, transport: "Transport", db_id: int | None, *, waiting: bool,
+    def start(self, transport: Transport, db_id: int | None, *, waiting: bool,
               streaming: bool, interrupted: bool, silence: float) -> None:
         """Read and discard what ``transport`` still receives, then close it.
 
@@ -112,7 +112,7 @@ class _Drain:
     """One abandoned request, read to its end. The flags say how far it got,
     so that another process can take it over between two frames."""
 
-    def __init__(self, transport: "Transport", db_id: int | None, waiting: bool,
+    def __init__(self, transport: Transport, db_id: int | None, waiting: bool,
                  streaming: bool, interrupted: bool, silence: float):
         self.transport, self.db_id, self.silence = transport, db_id, silence
         self.waiting, self.streaming, self.interrupted = waiting, streaming, interrupted

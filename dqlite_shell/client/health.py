@@ -25,9 +25,10 @@ import queue
 import ssl
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from dqlite_shell.client import capabilities
 from dqlite_shell.client.capabilities import AUTHORIZER, MIDDLE, MODERN, OLD, RANGES
@@ -62,7 +63,7 @@ class MemberHealth:
     error: str | None = None  # why it could not be asked (or a question failed)
     rtt: float | None = None  # seconds, the LEADER request's round trip
     leader: str | None = None
-    cluster: list["NodeInfo"] | None = field(default=None, repr=False)
+    cluster: list[NodeInfo] | None = field(default=None, repr=False)
     failure_domain: int | None = None
     weight: int | None = None
     levels: tuple[int, int] | None = None
@@ -84,7 +85,7 @@ class MemberHealth:
     def cert_days_left(self, now: datetime | None = None) -> int | None:
         if self.cert_expires is None:
             return None
-        return (self.cert_expires - (now or datetime.now(timezone.utc))).days
+        return (self.cert_expires - (now or datetime.now(UTC))).days
 
     def cert_warning(self, now: datetime | None = None) -> str | None:
         """One line when the certificate expires within CERT_WARNING_DAYS."""
@@ -92,7 +93,7 @@ class MemberHealth:
         if days is None or days >= CERT_WARNING_DAYS:
             return None
         when = self.cert_expires.strftime("%Y-%m-%d %H:%M UTC")
-        if days < 0 or self.cert_expires <= (now or datetime.now(timezone.utc)):
+        if days < 0 or self.cert_expires <= (now or datetime.now(UTC)):
             return f"the certificate of {self.address} expired on {when}"
         return f"the certificate of {self.address} expires in {days} days ({when})"
 
@@ -283,7 +284,7 @@ def _certificate(conn: Connection) -> tuple[str | None, datetime | None]:
     expires = None
     if cert.get("notAfter"):
         expires = datetime.fromtimestamp(ssl.cert_time_to_seconds(cert["notAfter"]),
-                                         timezone.utc)
+                                         UTC)
     return subject, expires
 
 

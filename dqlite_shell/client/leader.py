@@ -18,12 +18,20 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from dqlite_shell._log import debug
 from dqlite_shell.client.connection import Connection
-from dqlite_shell.client.errors import (ClientError, ConnectError, NoLeaderError, NotDqlite,
-                                        NotDqliteNodes, TLSError, TLSMismatch)
+from dqlite_shell.client.errors import (
+    ClientError,
+    ConnectError,
+    NoLeaderError,
+    NotDqlite,
+    NotDqliteNodes,
+    TLSError,
+    TLSMismatch,
+)
 from dqlite_shell.wire.errors import ProtocolError
 
 if TYPE_CHECKING:

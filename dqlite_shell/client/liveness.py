@@ -20,7 +20,8 @@ unknown and never re-sends it. TCP keepalive (set on every socket in
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from dqlite_shell._log import debug
 from dqlite_shell.client.errors import ClientError, ConnectError, RequestTimeout, seconds
@@ -38,7 +39,7 @@ class NodeSilent(RequestTimeout):
     probe, and the cluster moved on or the session's bound passed."""
 
 
-def watcher(address: str, store: "NodeStore", bound: float, dial: Callable,
+def watcher(address: str, store: NodeStore, bound: float, dial: Callable,
             leader_among: Callable, probe: float = PROBE_EVERY) -> Callable[[float], None]:
     """An ``on_silence(quiet)`` callback for the connection to ``address``
     (``quiet``: seconds since its last byte).

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from dqlite_shell.client.connection import Connection
@@ -21,7 +22,7 @@ class RowStream:
 
     __slots__ = ("_conn", "columns", "_pending", "done", "rows_read")
 
-    def __init__(self, conn: "Connection | None", first: "Rows"):
+    def __init__(self, conn: Connection | None, first: Rows):
         self._conn = conn
         self.columns: list[str] = list(first.columns)
         self._pending: list | None = first.rows
@@ -44,7 +45,7 @@ class RowStream:
             self._pending = rows.rows
             self.done = rows.done
 
-    def raw_batches(self) -> Iterator["list[tuple] | bytes"]:
+    def raw_batches(self) -> Iterator[list[tuple] | bytes]:
         """As :meth:`batches`, but each batch not yet read from the server
         comes as its ROWS body, undecoded (``bytes``), for a caller that
         formats bodies itself (the compiled accelerator); batches already
@@ -70,7 +71,7 @@ class RowStream:
             body, self.done = raw(self)
             yield body
 
-    def decode_body(self, body: bytes) -> "Rows":
+    def decode_body(self, body: bytes) -> Rows:
         """Decode a body from :meth:`raw_batches` (a malformed one raises
         ProtocolError and closes the connection, as a batch read decoded)."""
         rows = self._conn.decode_rows(body)
@@ -78,7 +79,7 @@ class RowStream:
         return rows
 
     @classmethod
-    def materialized(cls, columns: list[str], rows: list[tuple]) -> "RowStream":
+    def materialized(cls, columns: list[str], rows: list[tuple]) -> RowStream:
         """A stream over rows already read (no connection behind it)."""
         from dqlite_shell.wire.messages import Rows
         return cls(None, Rows(columns, rows, True))
@@ -106,7 +107,7 @@ class RowStream:
             self._conn._interrupt_stream(self, grace)
             self.done = True
 
-    def __enter__(self) -> "RowStream":
+    def __enter__(self) -> RowStream:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -9,7 +9,8 @@ before running it, outside a transaction) and when its fate is unknown.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from dqlite_shell import refusals, sqltext
 from dqlite_shell._log import debug
@@ -17,10 +18,19 @@ from dqlite_shell.client import routing
 from dqlite_shell.client.capabilities import Capabilities, CapabilityCache
 from dqlite_shell.client.connection import DEFAULT_TIMEOUT, Connection
 from dqlite_shell.client.drain import Drains
-from dqlite_shell.client.errors import (BrokenPeer, ClientError, ConnectionLost, LeadershipLost,
-                                        ParameterCountError, RequestNotSent, RequestTimeout,
-                                        ServerError, StatementLost, TransactionLost,
-                                        lost_message)
+from dqlite_shell.client.errors import (
+    BrokenPeer,
+    ClientError,
+    ConnectionLost,
+    LeadershipLost,
+    ParameterCountError,
+    RequestNotSent,
+    RequestTimeout,
+    ServerError,
+    StatementLost,
+    TransactionLost,
+    lost_message,
+)
 from dqlite_shell.client.leader import NodeStore, connect_leader, leader_among
 from dqlite_shell.client.liveness import PROBE_EVERY, answers, watcher
 from dqlite_shell.client.result import RowStream
@@ -309,7 +319,7 @@ class Session:
             self.transaction.observe(statement)
             return result
 
-    def _run(self, conn: Connection, statement: sqltext.Statement, params, attempt: "_Attempt"):
+    def _run(self, conn: Connection, statement: sqltext.Statement, params, attempt: _Attempt):
         """Send the statement the way its kind and the server need (see
         sqltext.classify and capabilities).
 

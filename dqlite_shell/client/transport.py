@@ -11,12 +11,23 @@ import select
 import socket
 import sys
 import time
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from dqlite_shell.address import Address, AddressError, parse_address
-from dqlite_shell.client.errors import (BrokenPeer, ConnectError, ConnectionLost, NotDqlite,
-                                         NotTLS, RequestNotSent, RequestTimeout, TLSError,
-                                         TLSHungUp, TLSRequired, seconds)
+from dqlite_shell.client.errors import (
+    BrokenPeer,
+    ConnectError,
+    ConnectionLost,
+    NotDqlite,
+    NotTLS,
+    RequestNotSent,
+    RequestTimeout,
+    TLSError,
+    TLSHungUp,
+    TLSRequired,
+    seconds,
+)
 from dqlite_shell.wire.constants import MAX_BODY_SIZE, ResponseType
 from dqlite_shell.wire.errors import ProtocolError
 from dqlite_shell.wire.frames import HEADER, encode_handshake
@@ -67,7 +78,7 @@ class Transport:
     @classmethod
     def dial(cls, address: str, timeout: float = 5.0,
              ssl_context: _ssl.SSLContext | None = None,
-             server_hostname: str | None = None) -> "Transport":
+             server_hostname: str | None = None) -> Transport:
         """Connect to ``address``, optionally wrap it in TLS, send the handshake."""
         try:
             addr = parse_address(address)
@@ -118,7 +129,7 @@ class Transport:
     def send(self, data: bytes) -> None:
         try:
             self.sock.sendall(data)
-        except socket.timeout:
+        except TimeoutError:
             # Part of the request may be in the socket: the connection is
             # unusable, but the node never had the whole request.
             self.close()
@@ -167,7 +178,7 @@ class Transport:
             self._make_room(len(self._buf))
         try:
             n = self.sock.recv_into(memoryview(self._buf)[self._end:])
-        except socket.timeout:
+        except TimeoutError:
             self._waited()
             return
         except OSError as e:

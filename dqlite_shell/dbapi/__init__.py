@@ -13,18 +13,38 @@ EXPLAIN, DDL, DML with or without RETURNING, transaction control). See
 from __future__ import annotations
 
 import ssl as _ssl
-from typing import Iterable
+from collections.abc import Iterable
 
 from dqlite_shell import refusals
 from dqlite_shell.client.session import Session
 from dqlite_shell.dbapi.connection import LEGACY_TRANSACTION_CONTROL, Connection
 from dqlite_shell.dbapi.cursor import Cursor
-from dqlite_shell.dbapi.exceptions import (DatabaseError, DataError, Error, IntegrityError,
-                                           InterfaceError, InternalError, NotSupportedError,
-                                           OperationalError, ProgrammingError, Warning)
-from dqlite_shell.dbapi.types import (BINARY, DATETIME, NUMBER, ROWID, STRING, Binary, Date,
-                                      DateFromTicks, Time, TimeFromTicks, Timestamp,
-                                      TimestampFromTicks)
+from dqlite_shell.dbapi.exceptions import (
+    DatabaseError,
+    DataError,
+    Error,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+    Warning,
+)
+from dqlite_shell.dbapi.types import (
+    BINARY,
+    DATETIME,
+    NUMBER,
+    ROWID,
+    STRING,
+    Binary,
+    Date,
+    DateFromTicks,
+    Time,
+    TimeFromTicks,
+    Timestamp,
+    TimestampFromTicks,
+)
 
 apilevel = "2.0"
 threadsafety = 1  # threads may share the module, not connections (check_same_thread)

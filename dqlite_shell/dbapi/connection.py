@@ -255,7 +255,7 @@ class Connection:
             self._reading = None
             self._session.close()  # the server rolls back what the socket held
 
-    def __enter__(self) -> "Connection":
+    def __enter__(self) -> Connection:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

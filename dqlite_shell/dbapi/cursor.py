@@ -9,7 +9,8 @@ query that matched no rows has a result set: fetching gives None or ``[]``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from dqlite_shell import sqltext
 from dqlite_shell.client.result import RowStream
@@ -56,7 +57,7 @@ class Cursor:
 
     arraysize = 1
 
-    def __init__(self, connection: "Connection"):
+    def __init__(self, connection: Connection):
         self._connection = connection
         self._stream: RowStream | None = None
         self._rows: Iterator[tuple] | None = None
@@ -67,7 +68,7 @@ class Cursor:
         self._executed = False  # tells "nothing executed yet" from "no result set"
 
     @property
-    def connection(self) -> "Connection":
+    def connection(self) -> Connection:
         return self._connection
 
     def _check(self) -> None:
@@ -117,12 +118,12 @@ class Cursor:
         if refused:
             raise ProgrammingError(refused)
 
-    def execute(self, operation: str, parameters=()) -> "Cursor":
+    def execute(self, operation: str, parameters=()) -> Cursor:
         """Run one statement with ``?`` (or named) parameters."""
         with self._connection.guard():
             return self._execute(operation, parameters)
 
-    def _execute(self, operation: str, parameters) -> "Cursor":
+    def _execute(self, operation: str, parameters) -> Cursor:
         self._check()
         self._finish()
         self._executed = True
@@ -178,7 +179,7 @@ class Cursor:
                 self._stream = None
                 self._connection.stream_ended(self)
 
-    def executemany(self, operation: str, seq_of_parameters) -> "Cursor":
+    def executemany(self, operation: str, seq_of_parameters) -> Cursor:
         """Run a DML statement once per parameter set; rowcount is the total.
 
         Anything but INSERT/UPDATE/DELETE/REPLACE is refused before it runs;
@@ -220,7 +221,7 @@ class Cursor:
         with self._connection.guard():
             return list(self._result())
 
-    def __iter__(self) -> "Cursor":
+    def __iter__(self) -> Cursor:
         return self
 
     def __next__(self) -> tuple:
@@ -242,7 +243,7 @@ class Cursor:
     def setoutputsize(self, size, column=None) -> None:
         """Does nothing (PEP 249 allows it)."""
 
-    def __enter__(self) -> "Cursor":
+    def __enter__(self) -> Cursor:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -7,8 +7,14 @@ catches the same classes here. Errors from the server carry
 
 from __future__ import annotations
 
-from dqlite_shell.client.errors import (ClientError, ConnectError, ConnectionLost,
-                                        ParameterCountError, RequestTimeout, ServerError)
+from dqlite_shell.client.errors import (
+    ClientError,
+    ConnectError,
+    ConnectionLost,
+    ParameterCountError,
+    RequestTimeout,
+    ServerError,
+)
 from dqlite_shell.wire.errors import ParameterError, ProtocolError
 
 

@@ -100,7 +100,7 @@ def parse_datetime(value):
     """
     if type(value) is UnixTime:
         try:
-            return datetime.datetime.fromtimestamp(int(value), datetime.timezone.utc)
+            return datetime.datetime.fromtimestamp(int(value), datetime.UTC)
         except (OverflowError, OSError, ValueError):
             return value
     if type(value) is Iso8601:
@@ -110,5 +110,5 @@ def parse_datetime(value):
             parsed = datetime.datetime.fromisoformat(value)
         except ValueError:
             return str(value)  # not a date SQLite would write: keep the text
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
     return value

@@ -12,12 +12,13 @@ import os
 import secrets
 import socket
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from dqlite_shell.address import Address, AddressError, parse_address
 from dqlite_shell.native.errors import NodeError
 from dqlite_shell.native.library import has, load, require
-from dqlite_shell.native.proxy import Proxy, dial as default_dial
+from dqlite_shell.native.proxy import Proxy
+from dqlite_shell.native.proxy import dial as default_dial
 from dqlite_shell.wire.constants import Role
 
 log = logging.getLogger(__name__)
@@ -312,7 +313,7 @@ class Node:
                 lib.dqlite_node_destroy(self._node)
                 self._node = None
 
-    def __enter__(self) -> "Node":
+    def __enter__(self) -> Node:
         self.start()
         return self
 

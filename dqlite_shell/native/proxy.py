@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from dqlite_shell.address import Address
 

@@ -15,8 +15,8 @@ Nothing here writes, creates or locks anything in the dir.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from dqlite_shell.offline import metadata as metadata_files
 from dqlite_shell.offline import segments as segment_files

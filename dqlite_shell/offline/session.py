@@ -60,7 +60,7 @@ class Offline:
         self.database, self.index, self.pages = name, index, pages
         self.wanted = name
 
-    def session(self) -> "_Session":
+    def session(self) -> _Session:
         """The stand-in for the client session: it rebuilds the wanted
         database (at its latest state) when a statement first needs it."""
         return _Session(self)

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 from prompt_toolkit.completion import Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
@@ -36,7 +36,6 @@ from dqlite_shell.shell.commands import registry
 from dqlite_shell.shell.completion_schema import Schema, SchemaCache  # SchemaCache: re-exported
 from dqlite_shell.sqltext import SQL_KEYWORDS
 from dqlite_shell.wire.constants import ROLE_NAMES
-
 
 #: Words completed as keywords: SQLite's keywords, then type names and table
 #: options, which SQLite does not reserve (a column may be called ``text``).

@@ -72,7 +72,7 @@ class SchemaCache:
     ``schema`` is always the last complete answer, replaced whole.
     """
 
-    def __init__(self, state: "ShellState", timeout: float = 2.0):
+    def __init__(self, state: ShellState, timeout: float = 2.0):
         self._state = state
         self._timeout = timeout
         self._lock = threading.Lock()  # guards the running/again flags only

@@ -11,8 +11,8 @@ completer joins this with the schema it has fetched.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
 
 from dqlite_shell.sqltext import SQL_KEYWORDS, statement_starts, tokens, unquote
 

@@ -14,8 +14,8 @@ import signal
 import subprocess
 import tempfile
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 #: Tried in turn when neither $VISUAL nor $EDITOR is set.
 FALLBACKS = ("editor", "vi", "nano")

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from dqlite_shell.client.result import RowStream
-
 
 if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
 
 
-def renderer(state: "ShellState", out, columns: list[str], *, terminal: bool | None = None,
+def renderer(state: ShellState, out, columns: list[str], *, terminal: bool | None = None,
              query_plan: bool = False):
     """A renderer for the current settings (``.mode``, ``.headers``,
     ``.nullvalue``, ``.blob``, ``.separator``, ``.width``)."""
@@ -23,7 +23,7 @@ def renderer(state: "ShellState", out, columns: list[str], *, terminal: bool | N
                          row_separator=s.row_separator, widths=s.widths, query_plan=query_plan)
 
 
-def show(state: "ShellState", columns: list[str], batches: Iterable[list[tuple]], *,
+def show(state: ShellState, columns: list[str], batches: Iterable[list[tuple]], *,
          query_plan: bool = False, vertical: bool = False, stream: RowStream | None = None) -> int:
     """Print rows in the current ``.mode``; returns how many were printed.
 
@@ -67,7 +67,7 @@ def show(state: "ShellState", columns: list[str], batches: Iterable[list[tuple]]
     return count
 
 
-def query(state: "ShellState", sql: str, params=()) -> tuple[list[str], list[tuple]]:
+def query(state: ShellState, sql: str, params=()) -> tuple[list[str], list[tuple]]:
     """Run a read-only statement and return ``(columns, rows)`` (for commands
     that need the rows themselves, e.g. ``.tables``)."""
     result = state.session.execute(sql, params)
@@ -76,7 +76,7 @@ def query(state: "ShellState", sql: str, params=()) -> tuple[list[str], list[tup
     return result.columns, result.fetchall()
 
 
-def run_sql(state: "ShellState", sql: str) -> None:
+def run_sql(state: ShellState, sql: str) -> None:
     """Run one statement, print its rows (or the changes count with
     ``.changes on``) and the time with ``.timer on``. Errors propagate."""
     from dqlite_shell import sqltext

@@ -26,7 +26,8 @@ import csv
 import io
 import json
 import sys
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
 #: sqlite3's separators of ``.mode ascii`` (and ``.import --ascii``).
 UNIT_SEPARATOR, RECORD_SEPARATOR = "\x1f", "\x1e"

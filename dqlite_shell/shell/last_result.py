@@ -15,7 +15,8 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-from typing import TYPE_CHECKING, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
@@ -74,7 +75,7 @@ class LastResult:
         self._file.close()
 
 
-def record(state: "ShellState", columns: list[str], batches: Iterable[list],
+def record(state: ShellState, columns: list[str], batches: Iterable[list],
            query_plan: bool) -> Iterator[list]:
     """``batches``, passed on as they come, kept as ``state.last_result``
     (replacing the one before).  A file that cannot be made keeps nothing."""
@@ -91,7 +92,7 @@ def record(state: "ShellState", columns: list[str], batches: Iterable[list],
     spool.complete = True
 
 
-def forget(state: "ShellState") -> None:
+def forget(state: ShellState) -> None:
     """Delete the last result's file."""
     spool, state.last_result = state.last_result, None
     if spool is not None:

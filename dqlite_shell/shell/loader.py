@@ -30,8 +30,9 @@ What happens to rows when something fails, in one place:
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from dqlite_shell.client.errors import ClientError, LeadershipLost, ServerError, TransactionLost
 from dqlite_shell.sqltext import double_quoted
@@ -131,9 +132,9 @@ class Loader:
     all-or-nothing load that fails leaves nothing behind.
     """
 
-    def __init__(self, state: "ShellState", table: str, columns: Sequence[str], *,
+    def __init__(self, state: ShellState, table: str, columns: Sequence[str], *,
                  schema: str | None = None, source: str = "<stdin>",
-                 all_or_nothing: bool = False, progress: "Progress | None" = None,
+                 all_or_nothing: bool = False, progress: Progress | None = None,
                  batch_rows: int | None = None, prelude: Sequence[str] = ()):
         if not columns:
             raise ValueError("a table to load needs columns")

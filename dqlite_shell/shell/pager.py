@@ -17,8 +17,9 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
@@ -89,7 +90,7 @@ class AutoPager(io.TextIOBase):
             self.out.flush()
 
 
-def _to_terminal(state: "ShellState") -> bool:
+def _to_terminal(state: ShellState) -> bool:
     if not (state.interactive and state.out is state.stdout):
         return False
     try:
@@ -99,7 +100,7 @@ def _to_terminal(state: "ShellState") -> bool:
 
 
 @contextmanager
-def destination(state: "ShellState", size: tuple[int, int] | None,
+def destination(state: ShellState, size: tuple[int, int] | None,
                 force: bool = False) -> Iterator[tuple[TextIO, bool | None]]:
     """``(stream, terminal)`` to print one result on: the pager's input
     (``.pager on``, or ``force``), an :class:`AutoPager` (``.pager auto``),

@@ -12,7 +12,8 @@ here waits on the network.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
@@ -20,23 +21,23 @@ if TYPE_CHECKING:
 DEFAULT_FORMAT = "\\m \\p\\d@\\h\\x\\s> "
 
 
-def _mode(state: "ShellState") -> str:
+def _mode(state: ShellState) -> str:
     from dqlite_shell.shell.rails import mode_name
     return "ro" if state.offline is not None else mode_name(state)
 
 
-def _profile(state: "ShellState") -> str:
+def _profile(state: ShellState) -> str:
     return f"{state.profile_name}:" if state.profile_name else ""
 
 
-def _database(state: "ShellState") -> str:
+def _database(state: ShellState) -> str:
     offline = state.offline
     if offline is not None:
         return offline.database or offline.wanted
     return state.database
 
 
-def _leader(state: "ShellState") -> str:
+def _leader(state: ShellState) -> str:
     offline = state.offline
     if offline is not None:
         name = os.path.basename(offline.dir.path.rstrip("/")) or offline.dir.path
@@ -44,7 +45,7 @@ def _leader(state: "ShellState") -> str:
     return state.connected_to or (state.servers[0] if state.servers else "?")
 
 
-def _user(state: "ShellState") -> str:
+def _user(state: ShellState) -> str:
     """dqlite has no users: the common name of the certificate the leader
     presented (with go-dqlite's cluster certificate, the one this shell
     presents too); empty without TLS or a connection."""
@@ -61,18 +62,18 @@ def _user(state: "ShellState") -> str:
     return ""
 
 
-def _transaction(state: "ShellState") -> str:
+def _transaction(state: ShellState) -> str:
     if state.offline is not None or state.connection_lost or not state.in_transaction:
         return ""
     return "!" if state.last_failed else "*"
 
 
-def _connection(state: "ShellState") -> str:
+def _connection(state: ShellState) -> str:
     return " (disconnected)" if state.offline is None and state.connection_lost else ""
 
 
 #: escape letter -> (what it shows, for .help and errors; its text)
-ESCAPES: dict[str, tuple[str, Callable[["ShellState"], str]]] = {
+ESCAPES: dict[str, tuple[str, Callable[[ShellState], str]]] = {
     "m": ("the mode: ro (read-only) or rw", _mode),
     "p": ("the profile's name and a colon (microk8s:), or nothing", _profile),
     "d": ("the database", _database),
@@ -100,7 +101,7 @@ def check_format(text: str) -> str | None:
         at += 2
 
 
-def expand(text: str, state: "ShellState") -> str:
+def expand(text: str, state: ShellState) -> str:
     """``text`` with its escapes replaced (an unknown one stays as it is)."""
     out, at = [], 0
     while True:
@@ -114,7 +115,7 @@ def expand(text: str, state: "ShellState") -> str:
         at = found + 2
 
 
-def prompt_text(state: "ShellState") -> str:
+def prompt_text(state: ShellState) -> str:
     """The prompt, from ``.prompt``'s format (the ``prompt`` key; default
     :data:`DEFAULT_FORMAT`): ``MODE [PROFILE:]DATABASE@LEADER> `` and the
     transaction and connection marks; offline ``ro DATABASE@offline:DIR> ``."""

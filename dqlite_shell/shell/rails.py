@@ -46,12 +46,12 @@ class Refused(CommandError):
     """Refused by read-only mode before anything was sent (exit status 1 in scripts)."""
 
 
-def mode_name(state: "ShellState") -> str:
+def mode_name(state: ShellState) -> str:
     """``ro`` or ``rw``, as the prompt shows the mode."""
     return "ro" if state.read_only else "rw"
 
 
-def cluster_name(state: "ShellState") -> str:
+def cluster_name(state: ShellState) -> str:
     """A short name for the cluster: the profile's name, else the leader's
     address (the first server's before the leader is known)."""
     if state.profile_name:
@@ -59,11 +59,11 @@ def cluster_name(state: "ShellState") -> str:
     return state.connected_to or (state.servers[0] if state.servers else "?")
 
 
-def _hint(state: "ShellState") -> str:
+def _hint(state: ShellState) -> str:
     return f"the shell is read-only ({state.read_only_source}): --write allows it"
 
 
-def sql_refusal(state: "ShellState", sql: str) -> str | None:
+def sql_refusal(state: ShellState, sql: str) -> str | None:
     """Why read-only mode refuses ``sql`` (any of its statements), or None."""
     rest = sql
     for _ in range(len(sql) + 1):  # each turn consumes at least one statement
@@ -122,7 +122,7 @@ def has_query_form(name: str, with_argument: bool) -> bool:
     return True
 
 
-def command_refusal(state: "ShellState", name: str) -> str:
+def command_refusal(state: ShellState, name: str) -> str:
     """The refusal of a dot-command that changes the cluster."""
     what = {".drop": "deletes a database", ".restore": "writes to the database",
             ".import": "writes to the database",
@@ -132,7 +132,7 @@ def command_refusal(state: "ShellState", name: str) -> str:
 
 # -- asking first (the REPL) ------------------------------------------------------
 
-def confirmed(state: "ShellState", item: "Item") -> bool:
+def confirmed(state: ShellState, item: Item) -> bool:
     """True to run ``item``: it needs no confirmation (not destructive, not
     interactive, ``--yes``, or refused anyway by read-only mode), or the user
     said yes to what it will hit. The question goes to stderr, as pgcli's
@@ -171,7 +171,7 @@ def _shown(schema: str | None, name: str) -> str:
         quote_identifier(name)
 
 
-def _rows(state: "ShellState", schema: str | None, table: str) -> int | None:
+def _rows(state: ShellState, schema: str | None, table: str) -> int | None:
     """How many rows ``table`` holds (None when it cannot be counted: no such
     table; the statement then fails by itself)."""
     from dqlite_shell.client.errors import ServerError
@@ -183,7 +183,7 @@ def _rows(state: "ShellState", schema: str | None, table: str) -> int | None:
     return rows[0][0] if rows else None
 
 
-def _object(state: "ShellState", schema: str | None, kind: str, name: str):
+def _object(state: ShellState, schema: str | None, kind: str, name: str):
     """``(name, table)`` of the schema object, as the schema spells them, or None."""
     from dqlite_shell.client.errors import ServerError
     from dqlite_shell.shell import engine
@@ -201,7 +201,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _sql_warning(state: "ShellState", sql: str) -> str | None:
+def _sql_warning(state: ShellState, sql: str) -> str | None:
     """What a DROP, or a DELETE or UPDATE without WHERE, will hit; None for
     other statements and for objects that do not exist."""
     target = sqltext.target(sql)
@@ -229,7 +229,7 @@ def _sql_warning(state: "ShellState", sql: str) -> str | None:
             f"(on table {_shown(None, table)}) from {where}")
 
 
-def _command_warning(state: "ShellState", line: str) -> str | None:
+def _command_warning(state: ShellState, line: str) -> str | None:
     """What ``.remove``, ``.assign``, ``.reconfigure`` or ``.drop`` will
     change; None for other commands, and when there is nothing to warn about
     (no such node, a server that cannot drop, read-only mode, a transaction:

@@ -44,11 +44,11 @@ class DqliteLexer(SqlLexer):
     tokens = {"root": [(r"^(\s*)(\.[a-zA-Z]+)", bygroups(Text, Keyword.Pseudo)), inherit]}
 
 
-def _color_enabled(state: "ShellState") -> bool:
+def _color_enabled(state: ShellState) -> bool:
     return state.color and not os.environ.get("NO_COLOR")
 
 
-def run(state: "ShellState") -> int:
+def run(state: ShellState) -> int:
     """Read, run, print until Ctrl-D or .quit; returns the exit status (0)."""
     from dqlite_shell.shell.output import ALIASES, FORMATS
     color = _color_enabled(state)
@@ -106,7 +106,7 @@ def run(state: "ShellState") -> int:
     return 0
 
 
-def _run_one(state: "ShellState", item: Item, cache: SchemaCache) -> bool:
+def _run_one(state: ShellState, item: Item, cache: SchemaCache) -> bool:
     """Run one item; False stops the rest of the input (after an error)."""
     started = time.perf_counter()
     state.last_failed = False  # the prompt's ! and the history's mark
@@ -140,12 +140,16 @@ def _run_one(state: "ShellState", item: Item, cache: SchemaCache) -> bool:
     return True
 
 
-def _lost(state: "ShellState", had: str | None, error: Exception) -> bool:
+def _lost(state: ShellState, had: str | None, error: Exception) -> bool:
     """Whether a failed item leaves the connection to the leader lost (the
     prompt says so): no connection is left, and there was one before, or it
     was lost already, or the error is about reaching the cluster."""
-    from dqlite_shell.client.errors import (ConnectError, ConnectionLost, LeadershipLost,
-                                            TransactionLost)
+    from dqlite_shell.client.errors import (
+        ConnectError,
+        ConnectionLost,
+        LeadershipLost,
+        TransactionLost,
+    )
     if state.offline is not None or state.connected_to is not None:
         return False
     return had is not None or state.lost or isinstance(
@@ -165,7 +169,7 @@ def _may_change_schema(item: Item) -> bool:
     return getattr(command, "name", None) in _SCHEMA_COMMANDS  # .op too
 
 
-def _interrupted(state: "ShellState", started: float) -> None:
+def _interrupted(state: ShellState, started: float) -> None:
     """Ctrl-C while a statement ran: stop it the way the server allows."""
     try:
         state.out.flush()
@@ -188,7 +192,7 @@ def _interrupted(state: "ShellState", started: float) -> None:
     sys.stdout.flush()
 
 
-def _wait_for_busy_node(state: "ShellState") -> None:
+def _wait_for_busy_node(state: ShellState) -> None:
     """Keep the promise made on Ctrl-C: before the next statement, wait for
     the node that is still finishing the interrupted one (libdqlite 1.11
     answers nothing meanwhile, not even a leader search), saying so once.

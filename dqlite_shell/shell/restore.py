@@ -31,8 +31,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from dqlite_shell.shell.errors import CommandError
 from dqlite_shell.sqltext import quote_name
@@ -137,7 +138,7 @@ def insertable_columns(db: sqlite3.Connection, table: str) -> list[str]:
 class Restore:
     """One ``.restore`` into ``state``'s database; :meth:`run` it."""
 
-    def __init__(self, state: "ShellState", path: str, append: bool):
+    def __init__(self, state: ShellState, path: str, append: bool):
         self.state, self.path, self.append = state, path, append
         self.session = state.session
         self.counts: list[tuple[str, int, int]] = []  # (table, in the file, added)

@@ -43,8 +43,9 @@ import io
 import os
 import re
 from collections import deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from dqlite_shell.sqltext import complete_statement
 
@@ -126,7 +127,7 @@ def config_problem(key: str, value) -> str | None:
     return None
 
 
-def configure(settings: "Settings", cfg: dict) -> None:
+def configure(settings: Settings, cfg: dict) -> None:
     """Apply the REPL's config keys (``expanded``, ``maxrows``,
     ``max_cell_width``, ``pager``) to ``settings``; scripts ignore them, so
     that a config file never cuts what a script writes to a file."""
@@ -156,7 +157,7 @@ def vertical_statement(text: str) -> str | None:
 
 # -- the layout of one result ----------------------------------------------------
 
-def terminal_size(state: "ShellState") -> tuple[int, int] | None:
+def terminal_size(state: ShellState) -> tuple[int, int] | None:
     """``(columns, lines)`` of the terminal results go to, or None when they
     go elsewhere (``.output``, a pipe, a file)."""
     if state.out is not state.stdout:
@@ -187,7 +188,7 @@ class Layout:
         return self.expanded == "off" and not self.maxrows and not self.cell_width
 
 
-def resolve(state: "ShellState", columns: Sequence[str], *, vertical: bool = False,
+def resolve(state: ShellState, columns: Sequence[str], *, vertical: bool = False,
             query_plan: bool = False, whole: bool = False) -> Layout:
     """The layout of a result with ``columns`` (``vertical``: ``\\G``;
     ``whole``: ``.last``, every row and whole cells)."""
@@ -302,7 +303,7 @@ def fits(text: str, columns: int) -> bool:
     return all(display_width(line) <= columns for line in text.split("\n"))
 
 
-def show(state: "ShellState", columns: list[str], batches: Iterable[list[tuple]], *,
+def show(state: ShellState, columns: list[str], batches: Iterable[list[tuple]], *,
          query_plan: bool = False, vertical: bool = False, whole: bool = False,
          record: bool = True) -> int:
     """Print a result as the module docstring says; returns the number of

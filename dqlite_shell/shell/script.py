@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import errno
 import io
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Iterable, Iterator, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from dqlite_shell import sqltext
 from dqlite_shell.client.errors import BrokenPeer, ClientError, NoLeaderError, NotDqlite
@@ -20,8 +21,7 @@ from dqlite_shell.client.session import LeadershipLost, TransactionLost
 from dqlite_shell.shell import engine
 from dqlite_shell.shell.destinations import PipeClosed
 from dqlite_shell.shell.errors import CommandError, describe
-from dqlite_shell.shell.script_input import (InputError, Item, checked_lines,  # noqa: F401
-                                             split_script)
+from dqlite_shell.shell.script_input import InputError, Item, checked_lines, split_script  # noqa: F401
 from dqlite_shell.wire.errors import ProtocolError
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class Terminated(SystemExit):
     """SIGTERM, raised by the handler ``dqlite`` installs: exit status 143."""
 
 
-def run_item(state: "ShellState", item: Item) -> None:
+def run_item(state: ShellState, item: Item) -> None:
     """Run one statement or dot-command (errors propagate). Read-only mode
     refuses what writes before anything is sent (``rails.Refused``); the
     audit log, when there is one, gets the outcome. Then a ``.once`` output
@@ -85,7 +85,7 @@ def run_item(state: "ShellState", item: Item) -> None:
         raise CommandError(problem)
 
 
-def _run_item(state: "ShellState", item: Item) -> None:
+def _run_item(state: ShellState, item: Item) -> None:
     try:
         if _absorbed(state, item):
             pass
@@ -113,7 +113,7 @@ class _Run:
     ran = False
 
 
-def _absorbed(state: "ShellState", item: Item) -> bool:
+def _absorbed(state: ShellState, item: Item) -> bool:
     """Under -1: True for the script's own BEGIN, COMMIT or END, which the
     run's one transaction absorbs; a ROLLBACK rolls the run back (RolledBack).
 
@@ -153,7 +153,7 @@ def _absorbed(state: "ShellState", item: Item) -> bool:
     return False
 
 
-def audit_item(state: "ShellState", item: Item, error: BaseException | None = None,
+def audit_item(state: ShellState, item: Item, error: BaseException | None = None,
                outcome: str | None = None) -> None:
     """Record ``item`` in the audit log: ok, or what ``error`` makes of it."""
     from dqlite_shell.shell import audit, rails
@@ -171,7 +171,7 @@ def audit_item(state: "ShellState", item: Item, error: BaseException | None = No
                        outcome, message)
 
 
-def run_lines(state: "ShellState", lines: Iterable[str], name: str) -> int:
+def run_lines(state: ShellState, lines: Iterable[str], name: str) -> int:
     """Run a script; returns how many items failed.
 
     Errors print ``NAME:LINE: error: MESSAGE``. With ``.bail on`` (the
@@ -224,13 +224,13 @@ def run_lines(state: "ShellState", lines: Iterable[str], name: str) -> int:
     return failures
 
 
-def _back_to_stdout(state: "ShellState") -> None:
+def _back_to_stdout(state: ShellState) -> None:
     """Leave an .output file that cannot be written (its close fails again,
     but closes it: the error was reported)."""
     state.end_output()
 
 
-def _interrupted(state: "ShellState", error: BaseException, name: str, line: int) -> None:
+def _interrupted(state: ShellState, error: BaseException, name: str, line: int) -> None:
     """Say once (nested ``.read`` scripts re-raise) where a signal stopped the script."""
     if getattr(error, "reported", False):
         return
@@ -257,7 +257,7 @@ def nested(what: str) -> Iterator[None]:
         _read_depth.reset(token)
 
 
-def run_path(state: "ShellState", path: str) -> None:
+def run_path(state: ShellState, path: str) -> None:
     """``.read FILE``: run a script file; errors name FILE and LINE."""
     depth = _read_depth.get()
     if depth >= MAX_READ_DEPTH:
@@ -291,7 +291,7 @@ def command_text(text: str) -> TextIO:
     return io.StringIO(text, newline=None)
 
 
-def run_sources(state: "ShellState", sources: list[tuple[TextIO, str]]) -> int:
+def run_sources(state: ShellState, sources: list[tuple[TextIO, str]]) -> int:
     """Run scripts one after the other (``-c A -c B``) for an exit status
     (0, 1 or 2): an error that stops one stops them all."""
     failures, name = 0, "<stdin>"
@@ -340,6 +340,6 @@ def refused_in_transaction(sources: list[tuple[TextIO, str]]) -> str | None:
     return None
 
 
-def run_stream(state: "ShellState", stream: TextIO, name: str = "<stdin>") -> int:
+def run_stream(state: ShellState, stream: TextIO, name: str = "<stdin>") -> int:
     """Run a whole input stream; returns the exit status (0, 1 or 2)."""
     return run_sources(state, [(stream, name)])

@@ -14,7 +14,8 @@ comments, and SQLite is asked about a statement only at those semicolons.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator, NamedTuple
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 from dqlite_shell import sqltext
 

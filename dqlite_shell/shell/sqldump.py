@@ -25,8 +25,9 @@ written whole (``CAST(X'..' AS TEXT)``), where sqlite3 cuts it at the NUL.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from dqlite_shell.shell.output.values import real_literal, sql_literal, text_literal
 from dqlite_shell.sqltext import quote_name
@@ -124,7 +125,7 @@ class SqlDump:
     """One ``.dump``: call :meth:`run`. ``write`` gets the text piece by
     piece; ``rows`` counts the INSERTs written."""
 
-    def __init__(self, session: "Session", write: Callable[[str], object],
+    def __init__(self, session: Session, write: Callable[[str], object],
                  options: DumpOptions):
         self.session, self.write, self.options = session, write, options
         self.rows = 0

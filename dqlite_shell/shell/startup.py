@@ -125,8 +125,8 @@ def start_scratch(state: ShellState, size: int, data_dir: str | None) -> None:
     import shutil
     import tempfile
 
-    from dqlite_shell.scratch import ScratchCluster
     from dqlite_shell.native import NativeError
+    from dqlite_shell.scratch import ScratchCluster
     own = data_dir is None
     folder = tempfile.mkdtemp(prefix="dqlite-scratch-") if own else data_dir
     try:

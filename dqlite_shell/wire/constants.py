@@ -146,7 +146,7 @@ class Role(_NamedIntEnum):
         return "stand-by" if self is Role.STANDBY else self.label
 
     @classmethod
-    def parse(cls, word: "str | int") -> "Role":
+    def parse(cls, word: str | int) -> Role:
         """``voter``, ``standby`` or ``stand-by``, ``spare`` (any case), or 0-2.
 
         Raises ValueError naming the choices when ``word`` is none of them.

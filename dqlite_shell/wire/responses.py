@@ -10,7 +10,7 @@ sends any).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .codec import Decoder
 from .constants import CLUSTER_FORMAT_V0, CLUSTER_FORMAT_V1, ResponseType, Role

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import struct
 import threading
-from typing import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from ._rowplan import compile_run, generic_run, header_types
 from .codec import encode_text

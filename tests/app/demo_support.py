@@ -34,7 +34,7 @@ class Demo:
         self.proc = subprocess.Popen(args + list(extra), stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)
 
-    def wait(self, timeout: float = 30.0) -> "Demo":
+    def wait(self, timeout: float = 30.0) -> Demo:
         """Until the API listens (both demos listen once the node is ready)."""
         try:
             wait_for_listener(self.api, timeout)

@@ -6,11 +6,10 @@ import time
 import pytest
 
 from dqlite_shell.client.capabilities import MIDDLE
-from tests.native.servers import CURRENT
-
 from dqlite_shell.client.connection import Connection
 from dqlite_shell.client.errors import ServerError
 from dqlite_shell.wire.values import Iso8601, UnixTime
+from tests.native.servers import CURRENT
 
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 

@@ -5,8 +5,8 @@ import time
 import pytest
 
 from dqlite_shell.client.errors import ConnectionLost
-from dqlite_shell.client.transport import peer_closed
 from dqlite_shell.client.session import LeadershipLost, Session, TransactionLost
+from dqlite_shell.client.transport import peer_closed
 
 
 @pytest.fixture

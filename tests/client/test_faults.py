@@ -9,8 +9,14 @@ import time
 import pytest
 
 from dqlite_shell.client.connection import Connection
-from dqlite_shell.client.errors import (BrokenPeer, ConnectError, ConnectionLost, NotDqlite,
-                                        ProtocolError, RequestTimeout)
+from dqlite_shell.client.errors import (
+    BrokenPeer,
+    ConnectError,
+    ConnectionLost,
+    NotDqlite,
+    ProtocolError,
+    RequestTimeout,
+)
 from dqlite_shell.wire.rows import encode_rows
 
 HEADER = struct.Struct("<IBBH")

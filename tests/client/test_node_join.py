@@ -36,8 +36,9 @@ def test_join_then_restart_never_joins_twice(process_factory, tmp_path):
 
 def test_join_with_nobody_to_join_exits_2(tmp_path, free_address):
     import subprocess
-    from tests.support.processes import NODE_COMMAND
+
     from dqlite_shell.native import reserve_address
+    from tests.support.processes import NODE_COMMAND
     nobody = reserve_address()
     result = subprocess.run(NODE_COMMAND + ["--address", free_address, "--dir", str(tmp_path),
                                             "--join", nobody, "--timeout", "1"],

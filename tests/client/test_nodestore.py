@@ -8,9 +8,14 @@ import subprocess
 import pytest
 
 from dqlite_shell.app import files
-from dqlite_shell.client.nodestore import (NodeStoreError, dump_yaml, format_yaml,
-                                           load_yaml, parse_node_yaml, parse_yaml,
-                                           read_store)
+from dqlite_shell.client.nodestore import (
+    NodeStoreError,
+    dump_yaml,
+    format_yaml,
+    load_yaml,
+    parse_yaml,
+    read_store,
+)
 from dqlite_shell.native import nodeinfo, release_port, reserve_address
 from dqlite_shell.native.ports import wait_for_listener
 from tests.conftest import GO_DEMO

@@ -3,7 +3,8 @@
 import sqlite3
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dqlite_shell import refusals, sqltext
 from dqlite_shell.client.transaction import TransactionState

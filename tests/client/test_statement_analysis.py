@@ -4,7 +4,8 @@ import io
 import sqlite3
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dqlite_shell import dbapi, sqltext
 from dqlite_shell.client.session import Session

@@ -306,9 +306,14 @@ def test_code_mapping(code, cls, name):
 
 
 def test_client_error_mapping():
-    from dqlite_shell.client.errors import (ConnectError, ConnectionLost, LeadershipLost,
-                                            ParameterCountError, RequestTimeout,
-                                            TransactionLost)
+    from dqlite_shell.client.errors import (
+        ConnectError,
+        ConnectionLost,
+        LeadershipLost,
+        ParameterCountError,
+        RequestTimeout,
+        TransactionLost,
+    )
     from dqlite_shell.dbapi.exceptions import translate
     from dqlite_shell.wire.errors import ParameterError, ProtocolError
     for error, cls in [(ConnectError("x"), dbapi.OperationalError),

@@ -14,7 +14,7 @@ from tests.dbapi.conftest import rows, scalar
 
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 MB = 1 << 20
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 
 SAME = [
     None,

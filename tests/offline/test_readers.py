@@ -130,6 +130,7 @@ def test_last_entry_as_libdqlite_finds_it(written, tmp_path):
 def last_entry(data_dir: str) -> tuple[int, int]:
     """``dqlite-node --describe-last-entry`` (1.18) of ``data_dir``: (index, term)."""
     import subprocess
+
     from tests.support.processes import NODE_COMMAND
     result = subprocess.run([*NODE_COMMAND, "--describe-last-entry", "--dir", data_dir],
                             capture_output=True, text=True, timeout=60,

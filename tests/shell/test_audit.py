@@ -29,7 +29,7 @@ def test_each_statement_and_command_is_one_json_line(node, tmp_path):
               ".tables\n"
               "SELECT * FROM nowhere;\n"
               "SELECT count(*) FROM audited;\n")
-    before = datetime.datetime.now(datetime.timezone.utc)
+    before = datetime.datetime.now(datetime.UTC)
     run = run_dqlite("-s", node.address, "--audit-log", log, "--keep-going", stdin=script)
     assert run.status == 1, run
     assert stat.S_IMODE(os.stat(log).st_mode) == 0o600
@@ -50,7 +50,7 @@ def test_each_statement_and_command_is_one_json_line(node, tmp_path):
         assert event["time"].endswith("Z")
         when = datetime.datetime.fromisoformat(event["time"].replace("Z", "+00:00"))
         assert before - datetime.timedelta(seconds=1) <= when
-        assert when <= datetime.datetime.now(datetime.timezone.utc)
+        assert when <= datetime.datetime.now(datetime.UTC)
     # A second run appends.
     run = run_dqlite("-s", node.address, "--audit-log", log, "other", "-c", "SELECT 1")
     assert run.status == 0, run

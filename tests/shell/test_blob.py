@@ -141,8 +141,8 @@ def test_blob_through_the_dqlite_command(dqlite, node):
 
 
 def test_repl_completes_the_blob_settings():
-    from tests.shell.test_completion import offers
     from dqlite_shell.shell.completion import ShellCompleter
+    from tests.shell.test_completion import offers
 
     class NoSchema:
         tables = columns = addresses = ()

@@ -21,8 +21,14 @@ from dqlite_shell.shell.commands.registry import CommandError, UsageError
 from tests.native.servers import SERVERS
 from tests.shell.conftest import run_command as run
 from tests.shell.conftest import run_dqlite
-from tests.support.server_expectations import (CAN_DROP, DROP_REFUSAL, HAS,
-                                             MISSING_DATABASE_MESSAGE, RANGE, VACUUM_ERROR)
+from tests.support.server_expectations import (
+    CAN_DROP,
+    DROP_REFUSAL,
+    HAS,
+    MISSING_DATABASE_MESSAGE,
+    RANGE,
+    VACUUM_ERROR,
+)
 from tests.support.waiting import wait_for
 
 QUESTION = re.escape("Do you want to proceed? [y/N]:")

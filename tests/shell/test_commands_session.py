@@ -261,6 +261,7 @@ def test_open_and_cluster_changes_are_refused_inside_a_transaction(db):
 def test_timeout_sets_how_long_busy_statements_are_tried_again(shell, node):
     import threading
     import time
+
     from dqlite_shell.client.session import Session
     from dqlite_shell.shell import engine
     state = shell([node.address])

@@ -11,7 +11,7 @@ import subprocess
 import tarfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -168,7 +168,7 @@ def test_tls_certificate_subject_expiry_and_warning(certs, tmp_path):  # noqa: F
     end = subprocess.run(["openssl", "x509", "-noout", "-enddate", "-in", certs.cluster.cert],
                          capture_output=True, text=True, check=True).stdout  # notAfter=...
     expires = datetime.fromtimestamp(ssl.cert_time_to_seconds(end.strip().split("=", 1)[1]),
-                                     timezone.utc)
+                                     UTC)
     assert row["cert_expires"] == expires.strftime("%Y-%m-%d")
     assert "expires in 29 days" in row["note"] and "expires in 29 days" in err
     long_lived = _long_cert(str(tmp_path))

@@ -11,9 +11,13 @@ import uuid
 import pytest
 
 from dqlite_shell import dbapi
+from dqlite_shell.shell.commands.kine import (
+    describe_value,
+    parse_unknown,
+    prefix_end,
+    protobuf_fields,
+)
 from tests.support.products import products  # noqa: F401 - the fixture
-from dqlite_shell.shell.commands.kine import (describe_value, parse_unknown, prefix_end,
-                                              protobuf_fields)
 
 # k8s-dqlite's schema 1.0 (pkg/backend/sqlite/schema.go).
 SCHEMA = [
@@ -296,8 +300,8 @@ def test_prefix_end():
 
 
 def test_repl_completes_the_subcommands():
-    from tests.shell.test_completion import offers
     from dqlite_shell.shell.completion import ShellCompleter
+    from tests.shell.test_completion import offers
 
     class NoSchema:
         tables = columns = addresses = ()

@@ -12,10 +12,17 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dqlite_shell.shell.output import (ALIASES, FORMATS, TABULATE_FORMATS, Renderer,
-                                       make_renderer, resolve_format)
+from dqlite_shell.shell.output import (
+    ALIASES,
+    FORMATS,
+    TABULATE_FORMATS,
+    Renderer,
+    make_renderer,
+    resolve_format,
+)
 from dqlite_shell.shell.output.table import BLOCK_ROWS, TableRenderer
 from dqlite_shell.wire.values import Iso8601, UnixTime
 

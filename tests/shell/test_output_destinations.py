@@ -15,7 +15,6 @@ import pytest
 from tests.shell.conftest import run_dqlite
 from tests.support.sqlite3_cli import needs_sqlite3
 
-
 #: A statement whose result is far larger than a pipe holds (~600 kB).
 MANY_ROWS = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000) "
              "SELECT x FROM c;")

@@ -13,16 +13,18 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from dqlite_shell.shell import engine, output
 from dqlite_shell.shell.commands.formats import unescape
 from dqlite_shell.shell.commands.registry import UsageError
-from dqlite_shell.shell.output import columns as columnar, make_renderer
+from dqlite_shell.shell.output import columns as columnar
+from dqlite_shell.shell.output import make_renderer
 from dqlite_shell.shell.state import Settings
+from tests.support.sqlite3_cli import needs_sqlite3, sqlite3_cli
 
 from .conftest import run_command
-from tests.support.sqlite3_cli import needs_sqlite3, sqlite3_cli
 
 pytestmark = needs_sqlite3
 

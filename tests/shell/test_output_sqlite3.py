@@ -12,7 +12,8 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dqlite_shell.shell.output import make_renderer
 from tests.support.sqlite3_cli import needs_sqlite3, sqlite3_cli

@@ -12,11 +12,18 @@ import sqlite3
 import struct
 
 import pytest
-from hypothesis import example, given, settings, strategies as st
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from dqlite_shell.shell.output.values import (
-    _sqlite_g15, blob_text, is_number, real_text, text_rows, to_text)
 from dqlite_shell.shell.output.blobs import BLOB_MODES, blob_formatter
+from dqlite_shell.shell.output.values import (
+    _sqlite_g15,
+    blob_text,
+    is_number,
+    real_text,
+    text_rows,
+    to_text,
+)
 from dqlite_shell.wire.values import Iso8601, UnixTime
 
 SETTINGS = settings(max_examples=200, deadline=None)

@@ -57,6 +57,7 @@ def test_tables_made_by_dot_commands_are_completed(repl, node, tmp_path, command
     """.import and .restore make tables: completion fetches the schema again,
     also after an import that failed after making its table."""
     import sqlite3
+
     from dqlite_shell.client.session import Session
     path = tmp_path / "spots.csv"
     path.write_text("n,label\n1,one\n")

@@ -10,7 +10,6 @@ import pytest
 
 from dqlite_shell.client.session import Session
 
-
 SHOP = [
     "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT)",
     "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id), "

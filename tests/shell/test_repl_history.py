@@ -9,7 +9,6 @@ import re
 from prompt_toolkit.history import FileHistory
 
 from dqlite_shell.shell.history import StatementHistory, read_entries
-
 from tests.support.repl import leave, prompt
 
 UP, DOWN, ESCAPE = "\x1b[A", "\x1b[B", "\x1b"

@@ -5,7 +5,6 @@ against a real node (the commands without a terminal: test_reuse.py)."""
 import pytest
 
 from dqlite_shell.shell.commands.reuse import CLEAR_SCREEN
-
 from tests.support.repl import leave, prompt
 
 

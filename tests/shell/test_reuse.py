@@ -16,7 +16,8 @@ from dqlite_shell.client.errors import ServerError
 from dqlite_shell.shell import favorites
 from dqlite_shell.shell.commands import registry
 from dqlite_shell.shell.commands.registry import CommandError, UsageError
-from tests.shell.conftest import DQLITE, run_command as run
+from tests.shell.conftest import DQLITE
+from tests.shell.conftest import run_command as run
 
 HEADER = re.compile(r"Every (\S+)s: (.*)  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 

@@ -16,8 +16,8 @@ from dqlite_shell.shell import config, engine, last_result, pager, screen
 from dqlite_shell.shell.commands import registry
 from dqlite_shell.shell.errors import CommandError
 from dqlite_shell.shell.output.expanded import ExpandedRenderer, display_width
-from dqlite_shell.shell.state import Settings, ShellState
 from dqlite_shell.shell.startup import settings as startup_settings
+from dqlite_shell.shell.state import Settings, ShellState
 
 ROWS = [(i, f"name{i}") for i in range(1, 101)]
 

@@ -15,7 +15,8 @@ import struct
 import subprocess
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dqlite_shell.shell import script
 from dqlite_shell.shell.commands import registry

@@ -10,7 +10,8 @@ import time
 
 import click
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dqlite_shell.client.capabilities import AUTHORIZER_PROBE, PROBE_DATABASE, TWO_STATEMENTS
 from dqlite_shell.shell import quickargs

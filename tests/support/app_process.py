@@ -43,11 +43,11 @@ class AppProcess:
         self.proc = None
         self.id = None
 
-    def start(self) -> "AppProcess":
+    def start(self) -> AppProcess:
         """Start and wait until ready (see :meth:`spawn` for several at once)."""
         return self.spawn().wait_ready()
 
-    def spawn(self) -> "AppProcess":
+    def spawn(self) -> AppProcess:
         """Start without waiting: a restarted cluster needs a quorum of its
         nodes up before any of them can be ready."""
         self.proc = subprocess.Popen(
@@ -56,7 +56,7 @@ class AppProcess:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         return self
 
-    def wait_ready(self) -> "AppProcess":
+    def wait_ready(self) -> AppProcess:
         line = self.proc.stdout.readline()
         if not line.startswith("ready "):
             self.proc.kill()

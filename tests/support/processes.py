@@ -36,7 +36,7 @@ class NodeProcess:
         except FileNotFoundError:
             return ""
 
-    def start(self, timeout: float = 10.0) -> "NodeProcess":
+    def start(self, timeout: float = 10.0) -> NodeProcess:
         """Start and wait for the ready line."""
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(

@@ -29,7 +29,7 @@ class ShellProcess:
         status = self.proc.wait(timeout)
         return status, self.proc.stderr.read()
 
-    def __enter__(self) -> "ShellProcess":
+    def __enter__(self) -> ShellProcess:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -11,8 +11,8 @@ import pytest
 
 from dqlite_shell import wire
 from dqlite_shell.wire import requests as rq
-from tests.support.server_expectations import dump_of_missing
 from tests.support.raw import recv_exactly
+from tests.support.server_expectations import dump_of_missing
 
 
 class Conn:

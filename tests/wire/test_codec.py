@@ -183,7 +183,7 @@ def test_no_params_is_empty():
         (False, 11, struct.pack("<Q", 0)),
         (Iso8601("2024-01-02"), 10, b"2024-01-02" + bytes(6)),
         (dt.datetime(2024, 1, 2, 3, 4, 5), 10, b"2024-01-02 03:04:05\0" + bytes(4)),
-        (dt.datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=dt.timezone.utc), 10,
+        (dt.datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC), 10,
          b"2024-01-02 03:04:05.000006+00:00\0" + bytes(7)),
         (dt.date(2024, 1, 2), 10, b"2024-01-02" + bytes(6)),
     ],

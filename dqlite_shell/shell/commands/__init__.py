@@ -67,7 +67,7 @@ def failures(what: str | None = None) -> Iterator[None]:
 
 
 @contextmanager
-def node_connection(state: "ShellState", address: str) -> Iterator["Connection"]:
+def node_connection(state: ShellState, address: str) -> Iterator[Connection]:
     """A connection to the one node at ``address`` (not the leader), for the
     commands that ask a node about itself (``.describe``, ``.weight``, ``.dump``)."""
     from dqlite_shell.client.connection import Connection

@@ -50,7 +50,7 @@ def go_quote(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def member(state: "ShellState", address: str) -> "NodeInfo":
+def member(state: ShellState, address: str) -> NodeInfo:
     """The member at ``address`` (from the leader's configuration)."""
     with failures():
         nodes = state.session.cluster()
@@ -60,13 +60,13 @@ def member(state: "ShellState", address: str) -> "NodeInfo":
     raise CommandError(f"no node has address {go_quote(address)}")
 
 
-def _show(state: "ShellState", columns: list[str], rows: list[tuple]) -> None:
+def _show(state: ShellState, columns: list[str], rows: list[tuple]) -> None:
     from dqlite_shell.shell import engine
     engine.show(state, columns, [rows])
 
 
 @command(".cluster", "List the members: id (hex), address and role")
-def cluster(state: "ShellState", args: list[str]) -> None:
+def cluster(state: ShellState, args: list[str]) -> None:
     with failures():
         nodes = state.session.cluster()
     mode = state.settings.mode
@@ -82,7 +82,7 @@ def cluster(state: "ShellState", args: list[str]) -> None:
 
 
 @command(".leader", "Print the leader's address (nothing when there is none)")
-def leader(state: "ShellState", args: list[str]) -> None:
+def leader(state: ShellState, args: list[str]) -> None:
     with failures():
         node = state.session.leader()
     if node is not None and node.address:
@@ -114,7 +114,7 @@ def _new_id(address: str) -> int:
 @command(".add ADDRESS [ID]",
          "Add the node at ADDRESS as a spare; ID in hex (default: a new one); prints the id",
          args=(1, 2), complete=(TEXT, TEXT), changes=True)
-def add(state: "ShellState", args: list[str]) -> None:
+def add(state: ShellState, args: list[str]) -> None:
     address = args[0]
     node_id = _node_id(".add", args[1]) if len(args) > 1 else _new_id(address)
     with failures(f"add node {go_quote(address)}"):
@@ -124,7 +124,7 @@ def add(state: "ShellState", args: list[str]) -> None:
 
 @command(".assign ADDRESS voter|standby|spare", "Give the node at ADDRESS a role",
          args=(2, 2), complete=(ADDRESS, ROLE), changes=True, destructive=True)
-def assign(state: "ShellState", args: list[str]) -> None:
+def assign(state: ShellState, args: list[str]) -> None:
     address, name = args
     try:
         role = parse_role(name)
@@ -139,7 +139,7 @@ def assign(state: "ShellState", args: list[str]) -> None:
 
 @command(".remove ADDRESS", "Remove the node at ADDRESS from the cluster",
          args=(1, 1), complete=(ADDRESS,), changes=True, destructive=True)
-def remove(state: "ShellState", args: list[str]) -> None:
+def remove(state: ShellState, args: list[str]) -> None:
     node = member(state, args[0])
     with failures(f"remove node {go_quote(args[0])}"):
         state.session.remove(node.id)
@@ -147,7 +147,7 @@ def remove(state: "ShellState", args: list[str]) -> None:
 
 @command(".transfer ADDRESS", "Hand leadership to the (voter) node at ADDRESS",
          args=(1, 1), complete=(ADDRESS,), changes=True)
-def transfer(state: "ShellState", args: list[str]) -> None:
+def transfer(state: ShellState, args: list[str]) -> None:
     node = member(state, args[0])
     with failures(f"transfer leadership to {go_quote(args[0])}"):
         state.session.transfer(node.id)
@@ -155,7 +155,7 @@ def transfer(state: "ShellState", args: list[str]) -> None:
 
 @command(".describe ADDRESS", "Print ADDRESS|FAILURE_DOMAIN|WEIGHT, asking that node itself",
          args=(1, 1), complete=(ADDRESS,))
-def describe(state: "ShellState", args: list[str]) -> None:
+def describe(state: ShellState, args: list[str]) -> None:
     address = args[0]
     with node_connection(state, address) as conn, failures(f"describe {go_quote(address)}"):
         meta = conn.describe()
@@ -171,7 +171,7 @@ def describe(state: "ShellState", args: list[str]) -> None:
 
 @command(".weight ADDRESS N", "Set the weight (a non-negative integer) of the node at ADDRESS",
          args=(2, 2), complete=(ADDRESS, TEXT), changes=True)
-def weight(state: "ShellState", args: list[str]) -> None:
+def weight(state: ShellState, args: list[str]) -> None:
     address, text = args
     if not (text.isascii() and text.isdigit()) or int(text) > _MAX_ID:
         raise usage_error(".weight", "N is an integer from 0 to 2^64-1")

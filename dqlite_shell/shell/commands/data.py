@@ -15,12 +15,12 @@ import os
 import socket
 import sqlite3
 import tempfile
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from dqlite_shell.atomic_write import write_private
 from dqlite_shell.shell.commands import failures, node_connection, usage_error
-from dqlite_shell.shell.commands.registry import (FILE, TABLE, TEXT, CommandError,
-                                                  command)
+from dqlite_shell.shell.commands.registry import FILE, TABLE, TEXT, CommandError, command
 
 if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
@@ -79,7 +79,7 @@ def is_node_address(word: str) -> bool:
          "The database as SQL text, as sqlite3 writes it; or save node ADDRESS's "
          "files (see .help .dump)",
          args=(0, None), complete=(TABLE, TABLE, TEXT))
-def dump(state: "ShellState", args: list[str]) -> None:
+def dump(state: ShellState, args: list[str]) -> None:
     """Two commands in one, told apart by the first argument:
 
     .dump [--data-only] [--nosys] [--newlines] [OBJECT ...]
@@ -106,7 +106,7 @@ def dump(state: "ShellState", args: list[str]) -> None:
         dump_sql(state, args)
 
 
-def dump_sql(state: "ShellState", args: list[str]) -> None:
+def dump_sql(state: ShellState, args: list[str]) -> None:
     """``.dump [OPTIONS] [OBJECT ...]``: see :mod:`dqlite_shell.shell.sqldump`."""
     from dqlite_shell.shell.sqldump import DumpUsage, SqlDump, parse_options
     try:
@@ -124,7 +124,7 @@ def dump_sql(state: "ShellState", args: list[str]) -> None:
         raise failed  # as for any output: a closed pipe ends quietly, a full disk is named
 
 
-def dump_files(state: "ShellState", args: list[str]) -> None:
+def dump_files(state: ShellState, args: list[str]) -> None:
     """``.dump ADDRESS [DATABASE] [--force]``: the node's files, here."""
     words, force = _split_force(".dump", args, (1, 2))
     address = words[0]
@@ -171,7 +171,7 @@ def _publish(tmp: str, target: str, force: bool) -> None:
 @command(".backup FILE [--force]",
          "Save the current database as one standalone SQLite file (mode 0600)",
          args=(1, 2), complete=(FILE, TEXT))
-def backup(state: "ShellState", args: list[str]) -> None:
+def backup(state: ShellState, args: list[str]) -> None:
     """Takes the database and its WAL from the leader, lets SQLite apply the
     WAL (empty from dqlite 1.18.3, whose database file holds everything) and
     writes the result, in rollback-journal mode, to FILE. An existing FILE is
@@ -223,7 +223,7 @@ def backup(state: "ShellState", args: list[str]) -> None:
 @command(".restore FILE [--append]",
          "Load the SQLite database FILE (tables, rows, indexes, views, triggers) into the "
          "current database", args=(1, 2), complete=(FILE, TEXT), changes=True)
-def restore(state: "ShellState", args: list[str]) -> None:
+def restore(state: ShellState, args: list[str]) -> None:
     """FILE is a standalone SQLite database file (sqlite3's, or one .backup
     wrote). The current database must have no tables (--append adds to the
     ones it has: a table of the same name gets the file's rows, an index,
@@ -285,7 +285,7 @@ def accepts_connections(address: str) -> bool:
          "Disaster recovery: force the membership kept in a STOPPED node's DIR to "
          "CLUSTER_YAML (see .help .reconfigure)",
          args=(2, 2), complete=(FILE, FILE), changes=True, destructive=True)
-def reconfigure(state: "ShellState", args: list[str]) -> None:
+def reconfigure(state: ShellState, args: list[str]) -> None:
     """Use it to save the data of a cluster that cannot work any more (say,
     most voters are gone for good) by giving it a new membership.
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 @command(".mode [FORMAT [OPTIONS]]", "Print results in FORMAT; show the current one without "
          "(csv --crlf; column/box --wrap N --wordwrap on|off --quote; insert TABLE)",
          args=(0, None), complete=(FORMAT,))
-def mode(state: "ShellState", args: list[str]) -> None:
+def mode(state: ShellState, args: list[str]) -> None:
     """Formats (an unknown FORMAT lists them):
     {formats}
 
@@ -87,7 +87,7 @@ def unescape(text: str) -> str:
 @command(".separator COL [ROW]", "Separate values with COL and rows with ROW in list, csv, "
          "quote and ascii (escapes: \\t \\n \\r \\\\ \\NNN)",
          args=(1, 2), complete=(TEXT, TEXT))
-def separator(state: "ShellState", args: list[str]) -> None:
+def separator(state: ShellState, args: list[str]) -> None:
     """As sqlite3's: COL goes between values and ROW after each row in the
     list, csv, quote and ascii formats (line ends its lines with ROW). The
     next .mode sets them to its own again (list: | and a line feed; csv: ,).
@@ -108,7 +108,7 @@ MAX_WIDTH = 10_000
 @command(".width [N ...]", "Set the widths of the columns in column, box and table "
          "(0: automatic, negative: right-aligned); none resets them",
          args=(0, None), complete=(TEXT,))
-def width(state: "ShellState", args: list[str]) -> None:
+def width(state: ShellState, args: list[str]) -> None:
     """As sqlite3's: the Nth number is the Nth column's width in
     characters. A value longer than its width continues on the next line of
     its cell and a longer column name is cut; a negative width right-aligns
@@ -129,7 +129,7 @@ def width(state: "ShellState", args: list[str]) -> None:
          "Show BLOBs as X'hex' (default), b'text' if printable UTF-8 (auto), lossy "
          "text or base64; csv/json keep theirs",
          args=(0, 1), complete=(BLOB,))
-def blob(state: "ShellState", args: list[str]) -> None:
+def blob(state: ShellState, args: list[str]) -> None:
     """auto shows a BLOB holding valid, printable UTF-8 (tabs and line breaks
     allowed) as b'...', so that it is never taken for a TEXT value, and any
     other BLOB as X'hex'. text decodes every BLOB as UTF-8, invalid bytes as
@@ -151,12 +151,12 @@ def blob(state: "ShellState", args: list[str]) -> None:
 
 @command(".headers on|off", "Print column names before the rows, or not",
          args=(1, 1), complete=(ONOFF,))
-def headers(state: "ShellState", args: list[str]) -> None:
+def headers(state: ShellState, args: list[str]) -> None:
     state.settings.headers = on_off(".headers", args[0])
     state.settings.headers_set = True  # .mode column leaves it alone, as in sqlite3
 
 
 @command(".nullvalue TEXT", "Print NULL as TEXT (default: nothing)",
          args=(1, 1), complete=(TEXT,))
-def nullvalue(state: "ShellState", args: list[str]) -> None:
+def nullvalue(state: ShellState, args: list[str]) -> None:
     state.settings.nullvalue = args[0]

@@ -12,9 +12,10 @@ import json
 import os
 import tarfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from dqlite_shell.shell.commands import failures, usage_error
 from dqlite_shell.shell.commands.registry import FILE, TEXT, CommandError, command
@@ -28,7 +29,7 @@ COLUMNS = ["address", "id", "role", "reachable", "rtt_ms", "leader", "agrees",
            "failure_domain", "weight", "server", "cert_subject", "cert_expires", "note"]
 
 
-def take_survey(state: "ShellState") -> "Survey":
+def take_survey(state: ShellState) -> Survey:
     """Ask the members of the shell's cluster, bounded by ``--timeout``."""
     from dqlite_shell.client.health import survey
     addresses = list(state.servers)
@@ -41,7 +42,7 @@ def _yes_no(value: bool | None) -> str | None:
     return None if value is None else "yes" if value else "no"
 
 
-def status_rows(found: "Survey") -> list[tuple]:
+def status_rows(found: Survey) -> list[tuple]:
     """One row of :data:`COLUMNS` per member."""
     from dqlite_shell.shell.commands.cluster import role_name
     from dqlite_shell.shell.errors import hint
@@ -62,7 +63,7 @@ def status_rows(found: "Survey") -> list[tuple]:
     return rows
 
 
-def verdict(found: "Survey") -> str:
+def verdict(found: Survey) -> str:
     """One line: ready or not, and why."""
     voters = found.voters
     up = sum(v.reachable for v in voters)
@@ -74,7 +75,7 @@ def verdict(found: "Survey") -> str:
     return f"ready: leader {found.leader}, {counted}"
 
 
-def _warnings(state: "ShellState", found: "Survey") -> None:
+def _warnings(state: ShellState, found: Survey) -> None:
     for m in found.members:
         warning = m.cert_warning()
         if warning:
@@ -85,7 +86,7 @@ def _warnings(state: "ShellState", found: "Survey") -> None:
 
 @command(".status", "One row per member: reachable, leader, role, weight, server, certificate",
          args=(0, None))
-def status(state: "ShellState", args: list[str]) -> None:
+def status(state: ShellState, args: list[str]) -> None:
     """Asks every member at once (each within --timeout, so a dead member
     costs one timeout, not one per question): its address, id, role,
     whether it answers and its round trip (LEADER) in milliseconds, whom it
@@ -108,7 +109,7 @@ def status(state: "ShellState", args: list[str]) -> None:
     _warnings(state, found)
 
 
-def ready(state: "ShellState", verbose: bool) -> int:
+def ready(state: ShellState, verbose: bool) -> int:
     """``dqlite --ready``: 0 when a leader answers and a quorum of voters is
     reachable, else 1; quiet unless ``verbose`` (the .status rows on stdout,
     the verdict on stderr)."""
@@ -124,7 +125,7 @@ def ready(state: "ShellState", verbose: bool) -> int:
 
 
 @contextmanager
-def _captured(state: "ShellState", mode: str) -> Iterator[io.StringIO]:
+def _captured(state: ShellState, mode: str) -> Iterator[io.StringIO]:
     """What commands print, in ``mode``, caught in a string."""
     from dqlite_shell.shell.state import Settings
     text = io.StringIO()
@@ -137,7 +138,7 @@ def _captured(state: "ShellState", mode: str) -> Iterator[io.StringIO]:
         state.out, state.settings = saved
 
 
-def _run_captured(state: "ShellState", func, args: list[str], mode: str) -> tuple[str, str | None]:
+def _run_captured(state: ShellState, func, args: list[str], mode: str) -> tuple[str, str | None]:
     """(what ``func(state, args)`` printed, why it failed or None)."""
     from dqlite_shell.client.errors import ClientError
     from dqlite_shell.client.session import LeadershipLost, TransactionLost
@@ -160,7 +161,7 @@ MANIFEST_PROMISE = (
 @command(".collect FILE.tar.gz [--force]",
          "Write a support bundle (status, cluster, schema, versions; no data, no keys)",
          args=(1, 2), complete=(FILE, TEXT))
-def collect(state: "ShellState", args: list[str]) -> None:
+def collect(state: ShellState, args: list[str]) -> None:
     """FILE (a gzipped tar, mode 0600; an existing one only with --force)
     holds: .status (text and JSON), .cluster (the Go shell's text and JSON),
     .describe of every member, the schema of the current database, the
@@ -199,7 +200,7 @@ class _Bundle:
             return
         self.files[name], self.described[name] = text, what
 
-    def manifest(self, state: "ShellState", found: "Survey") -> str:
+    def manifest(self, state: ShellState, found: Survey) -> str:
         from dqlite_shell.shell.commands.server import client_version
         lines = ["dqlite-shell support bundle", f"created: {self.stamp}",
                  f"client: {client_version()}", f"servers given: {', '.join(state.servers)}",
@@ -225,11 +226,11 @@ class _Bundle:
         return out.getvalue()
 
 
-def _bundle(state: "ShellState") -> _Bundle:
+def _bundle(state: ShellState) -> _Bundle:
     from dqlite_shell.client.nodestore import format_yaml
     from dqlite_shell.shell.commands import cluster, server, session
     found = take_survey(state)
-    bundle = _Bundle(datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    bundle = _Bundle(datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     rows = status_rows(found)
     bundle.unreachable = {m.address: m.error or "unreachable" for m in found.members
                           if not m.reachable}

@@ -30,7 +30,8 @@ Every helper only reads (SELECTs), prints tables through the current
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from dqlite_shell.shell.commands import failures, usage_error
 from dqlite_shell.shell.commands.registry import KINE, TEXT, CommandError, command
@@ -112,7 +113,7 @@ FROM prefixed GROUP BY prefix ORDER BY prefix"""
          "Read k8s-dqlite's kine table: live keys, a value decoded, rows and "
          "compaction per prefix",
          args=(1, 2), complete=(KINE, TEXT))
-def kine(state: "ShellState", args: list[str]) -> None:
+def kine(state: ShellState, args: list[str]) -> None:
     """For the database of k8s-dqlite (MicroK8s, Canonical Kubernetes: "k8s")
     or any kine store. They only read.
 
@@ -144,19 +145,19 @@ def kine(state: "ShellState", args: list[str]) -> None:
         raise usage_error(".kine")
 
 
-def _query(state: "ShellState", sql: str, params=()) -> tuple[list[str], list[tuple]]:
+def _query(state: ShellState, sql: str, params=()) -> tuple[list[str], list[tuple]]:
     from dqlite_shell.shell import engine
     with failures():
         return engine.query(state, sql, params)
 
 
-def _check_table(state: "ShellState") -> None:
+def _check_table(state: ShellState) -> None:
     if not _query(state, _HAS_KINE)[1]:
         raise CommandError(f"database {json.dumps(state.database)} has no kine table (.kine "
                            "reads k8s-dqlite's, kept in database \"k8s\")")
 
 
-def _show(state: "ShellState", columns: list[str], rows: list[tuple]) -> None:
+def _show(state: ShellState, columns: list[str], rows: list[tuple]) -> None:
     from dqlite_shell.shell import engine
     engine.show(state, columns, [rows])
 
@@ -173,14 +174,14 @@ def prefix_end(prefix: str) -> bytes | None:
     return bytes(end)
 
 
-def _keys(state: "ShellState", prefix: str) -> None:
+def _keys(state: ShellState, prefix: str) -> None:
     _check_table(state)
     low, high = (prefix, prefix_end(prefix)) if prefix else (None, None)
     columns, rows = _query(state, _KEYS, (low, high, bool(prefix)))
     _show(state, columns, rows)
 
 
-def _stats(state: "ShellState") -> None:
+def _stats(state: ShellState) -> None:
     _check_table(state)
     columns, summary = _query(state, _SUMMARY)
     version = _query(state, "PRAGMA user_version")[1]
@@ -194,7 +195,7 @@ def _stats(state: "ShellState") -> None:
 
 # -- one value ------------------------------------------------------------------
 
-def _get(state: "ShellState", key: str) -> None:
+def _get(state: ShellState, key: str) -> None:
     _check_table(state)
     rows = _query(state, _GET, (key,))[1]
     if not rows:
@@ -254,7 +255,7 @@ def describe_value(value: bytes) -> dict:
     return {"encoding": "text", "value": text}
 
 
-def _print_fields(state: "ShellState", fields: dict) -> None:
+def _print_fields(state: ShellState, fields: dict) -> None:
     from dqlite_shell.shell.output.base import is_terminal
     from dqlite_shell.shell.output.blobs import blob_formatter
     from dqlite_shell.shell.output.values import terminal_text

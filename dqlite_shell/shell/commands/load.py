@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO, Iterator
+from typing import TYPE_CHECKING, BinaryIO
 
 from dqlite_shell.shell.commands import failures, usage_error
 from dqlite_shell.shell.commands.registry import FILE, TABLE, CommandError, command
@@ -37,7 +38,7 @@ class _Options:
          "Import FILE (- for stdin, |COMMAND for its output) into TABLE, creating it from "
          "the header when it does not exist", args=(2, None), complete=(FILE, TABLE),
          changes=True)
-def import_(state: "ShellState", args: list[str]) -> None:
+def import_(state: ShellState, args: list[str]) -> None:
     """As sqlite3 3.40's .import: when TABLE does not exist, the first record
     (after --skip N records) names its columns, all TEXT, and the rest are
     its rows; when it exists every record is a row (--skip 1 skips a header).
@@ -138,7 +139,7 @@ def _parse(args: list[str]) -> _Options:
     return _Options(positional[0], positional[1], fmt, skip, schema, whole)
 
 
-def _reader(state: "ShellState", fmt: str | None):
+def _reader(state: ShellState, fmt: str | None):
     """The reader and its separators for ``fmt`` (None: the current mode)."""
     from dqlite_shell.shell import import_formats as formats
     if fmt == "--jsonl":
@@ -175,7 +176,7 @@ class _opened:
     """The source as a binary stream and its size when known: a file, stdin
     (``-``) or a command's output (``|COMMAND``, whose exit status is checked)."""
 
-    def __init__(self, state: "ShellState", name: str):
+    def __init__(self, state: ShellState, name: str):
         self.state, self.name = state, name
         self.process: subprocess.Popen | None = None
         self.stream: BinaryIO | None = None
@@ -237,7 +238,7 @@ def _skip(records: Iterator, count: int) -> int:
     return skipped
 
 
-def _columns(state: "ShellState", opts: _Options, target: str, records: Iterator):
+def _columns(state: ShellState, opts: _Options, target: str, records: Iterator):
     """``(columns, header records read, first data record or None, prelude)``."""
     from dqlite_shell.client.result import RowStream
     from dqlite_shell.shell import import_formats as formats

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from dqlite_shell.shell.commands import failures, usage_error
 from dqlite_shell.shell.commands.registry import TEXT, Command, CommandError, command
@@ -30,7 +31,7 @@ LOCAL = frozenset({
 })
 
 
-def offline_variant(state: "ShellState", cmd: Command) -> Command:
+def offline_variant(state: ShellState, cmd: Command) -> Command:
     """The command to run for ``cmd`` in offline mode; CommandError when it
     needs a running cluster."""
     if cmd.name in LOCAL:
@@ -46,7 +47,7 @@ def offline_variant(state: "ShellState", cmd: Command) -> Command:
 
 # -- .status --------------------------------------------------------------------
 
-def offline_status(state: "ShellState", args: list[str]) -> None:
+def offline_status(state: ShellState, args: list[str]) -> None:
     """What the data dir holds, one row per item: the node (info.yaml), the
     members (cluster.yaml, the latest configuration), raft's metadata, each
     segment and snapshot, gaps, and each finding (``FILE: offset N: ...``)."""
@@ -133,7 +134,7 @@ def _snapshot_line(s) -> str:
 @command(".log [--from INDEX] [--limit N]",
          "Offline: the Raft log entries of the data dir (index, term, type, size, command)",
          args=(0, 4), complete=(TEXT,))
-def log(state: "ShellState", args: list[str]) -> None:
+def log(state: ShellState, args: list[str]) -> None:
     """The entries of the Raft log kept in the data dir (``dqlite --offline
     DIR``), one row each: index, term, type (command, barrier, change),
     size in bytes, and for a command its kind (open, frames, undo,
@@ -198,7 +199,7 @@ def _log_batches(d, start: int, limit: int | None) -> Iterator[list[tuple]]:
 
 # -- .open, .backup ---------------------------------------------------------------
 
-def offline_open(state: "ShellState", args: list[str]) -> None:
+def offline_open(state: ShellState, args: list[str]) -> None:
     """Rebuild DATABASE (default: the current one) as of INDEX (default
     latest) from the snapshot and log entries in the data dir, into a
     private temporary file; SQL then reads it."""
@@ -223,7 +224,7 @@ def offline_open(state: "ShellState", args: list[str]) -> None:
         state.warn(f"offline: {name} as of index {o.index} ({o.pages} pages), read-only")
 
 
-def offline_backup(state: "ShellState", args: list[str]) -> None:
+def offline_backup(state: ShellState, args: list[str]) -> None:
     """Write the rebuilt database to FILE as a standalone SQLite file (mode 0600)."""
     path = args[-1]
     if len(args) == 2 and args[0] != "main":

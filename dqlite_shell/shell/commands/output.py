@@ -46,7 +46,7 @@ def _target(name: str, args: list[str]) -> tuple[str | None, bool]:
     return (" ".join(words) if words else None), bom
 
 
-def _redirect(state: "ShellState", name: str, args: list[str], once: bool) -> None:
+def _redirect(state: ShellState, name: str, args: list[str], once: bool) -> None:
     target, bom = _target(name, args)
     if once and target is None:
         raise usage_error(name)
@@ -60,7 +60,7 @@ def _redirect(state: "ShellState", name: str, args: list[str], once: bool) -> No
 
 @command(".output [--bom] [FILE|'|COMMAND']", "Send results to FILE (truncated) or into COMMAND's "
          "input, or back to stdout without one", args=(0, None), complete=(FILE,))
-def output_(state: "ShellState", args: list[str]) -> None:
+def output_(state: ShellState, args: list[str]) -> None:
     """|COMMAND runs COMMAND with /bin/sh, its input the results, its output
     the terminal; the words after |COMMAND are part of it (.output |sort -r),
     else quote it (.output '|grep x'). The next .output (or the end of the
@@ -76,7 +76,7 @@ def output_(state: "ShellState", args: list[str]) -> None:
 
 @command(".once [--bom] FILE|'|COMMAND'", "Send the results of the next statement or dot-command "
          "only to FILE, or into COMMAND's input", args=(1, None), complete=(FILE,))
-def once(state: "ShellState", args: list[str]) -> None:
+def once(state: ShellState, args: list[str]) -> None:
     """The next statement or dot-command (a .read: all of its script) writes
     to FILE or into COMMAND, then results go back where they went before
     .once: stdout. COMMAND is waited for before the shell goes on; one that
@@ -90,7 +90,7 @@ def once(state: "ShellState", args: list[str]) -> None:
 
 @command(".print [TEXT...]", "Print TEXT (the words joined by spaces) where results go",
          args=(0, None), complete=(TEXT,))
-def print_(state: "ShellState", args: list[str]) -> None:
+def print_(state: ShellState, args: list[str]) -> None:
     """Quotes group words as for every dot-command ('two  spaces' keeps both);
     backslashes are printed as they are (sqlite3 reads \\t and \\n in words
     that are not in single quotes)."""
@@ -115,7 +115,7 @@ def c_string(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def settings_shown(state: "ShellState") -> list[tuple[str, str]]:
+def settings_shown(state: ShellState) -> list[tuple[str, str]]:
     """``.show``'s lines as (name, value): sqlite3 3.40's that the shell has,
     in its order, then the shell's own."""
     s = state.settings
@@ -149,7 +149,7 @@ def settings_shown(state: "ShellState") -> list[tuple[str, str]]:
 
 
 @command(".show", "Print the settings")
-def show(state: "ShellState", args: list[str]) -> None:
+def show(state: ShellState, args: list[str]) -> None:
     """Laid out as sqlite3 3.40's .show (names right-aligned; NULL's text and
     the separators in double quotes, with C escapes), with what this shell
     has: headers, mode, nullvalue, output, colseparator, rowseparator and

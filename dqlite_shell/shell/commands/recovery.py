@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
 
 
-def _dirs(state: "ShellState", name: str):
+def _dirs(state: ShellState, name: str):
     if state.offline is None:
         raise CommandError(f"{name} reads stopped nodes' data dirs: start the shell with "
                            "dqlite --offline DIR1 DIR2 ...")
@@ -32,7 +32,7 @@ def _blank(value) -> object:
 
 @command(".freshest", "Offline: which data dir has the most up-to-date Raft log (the one "
          ".recover keeps)")
-def freshest(state: "ShellState", args: list[str]) -> None:
+def freshest(state: ShellState, args: list[str]) -> None:
     """For each data dir given to ``dqlite --offline DIR1 DIR2 ...``, one
     row: dir, node id and address (info.yaml), the index and term of the
     last log entry held, and the latest snapshot's index. Then one line
@@ -73,7 +73,7 @@ def _options(args: list[str]) -> tuple[list[str], str | None, bool]:
          "Offline: give the cluster of the data dirs a new membership (.reconfigure on the "
          "freshest, with backups; see .help .recover)",
          args=(0, 5), complete=(TEXT, TEXT, TEXT, FILE, TEXT), changes=True)
-def recover(state: "ShellState", args: list[str]) -> None:
+def recover(state: ShellState, args: list[str]) -> None:
     """Disaster recovery of a cluster whose nodes are all stopped, from
     their data dirs (``dqlite --offline DIR1 DIR2 ...``: every node's dir,
     or copies of them). It:
@@ -150,7 +150,7 @@ def recover(state: "ShellState", args: list[str]) -> None:
     state.print(f"then start the voters: {starts}")
 
 
-def _go_ahead(state: "ShellState", yes: bool) -> bool:
+def _go_ahead(state: ShellState, yes: bool) -> bool:
     """True to apply the plan: --yes, or -y on the command line in the REPL,
     or a yes to the question on a terminal. A script without --yes stops
     with a CommandError."""
@@ -167,12 +167,12 @@ def _go_ahead(state: "ShellState", yes: bool) -> bool:
     return False
 
 
-def _apply(state: "ShellState", best, nodes: list[tuple[int, str, int]]) -> None:
+def _apply(state: ShellState, best, nodes: list[tuple[int, str, int]]) -> None:
     """``.reconfigure`` on the freshest dir, then its new cluster.yaml."""
+    from dqlite_shell.atomic_write import write_private
     from dqlite_shell.client.nodestore import format_yaml
     from dqlite_shell.native import Node
     from dqlite_shell.offline import recovery
-    from dqlite_shell.atomic_write import write_private
     with failures("recover"):
         Node(best.address, best.path, node_id=best.id).recover(nodes)
         write_private(os.path.join(best.path, recovery.CLUSTER_YAML),

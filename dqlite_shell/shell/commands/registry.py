@@ -8,9 +8,10 @@ REPL's completion, the man page check and the shell completions.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from dqlite_shell.shell.errors import CommandError, UsageError  # noqa: F401 - re-exported
 
@@ -42,7 +43,7 @@ class Command:
     name: str  # ".tables"
     usage: str  # ".tables [PATTERN]"
     summary: str  # one line for .help
-    func: Callable[["ShellState", list[str]], None]
+    func: Callable[[ShellState, list[str]], None]
     min_args: int = 0
     max_args: int | None = 0  # None: any number
     complete: tuple[str, ...] = ()  # what each argument position completes to
@@ -189,7 +190,7 @@ def text_after(line: str, words: int) -> str:
     return line[stream.tell():].strip()
 
 
-def run(state: "ShellState", line: str) -> None:
+def run(state: ShellState, line: str) -> None:
     """Run one dot-command line; raises CommandError (UsageError for bad arguments)."""
     words = split_args(line)
     if not words:
@@ -216,11 +217,20 @@ def run(state: "ShellState", line: str) -> None:
 
 def _load() -> None:
     # The command modules register themselves on import.
-    from dqlite_shell.shell.commands import (cluster, data, formats, health,  # noqa: F401
-                                             kine, load, output, server, session)
-    from dqlite_shell.shell.commands import storage  # noqa: F401
-    from dqlite_shell.shell.commands import offline  # noqa: F401
-    from dqlite_shell.shell.commands import recovery  # noqa: F401
-    from dqlite_shell.shell.commands import screen  # noqa: F401
-    from dqlite_shell.shell.commands import repl_settings  # noqa: F401
-    from dqlite_shell.shell.commands import reuse  # noqa: F401
+    from dqlite_shell.shell.commands import (  # noqa: F401
+        cluster,
+        data,
+        formats,
+        health,
+        kine,
+        load,
+        offline,  # noqa: F401
+        output,
+        recovery,  # noqa: F401
+        repl_settings,  # noqa: F401
+        reuse,  # noqa: F401
+        screen,  # noqa: F401
+        server,
+        session,
+        storage,  # noqa: F401
+    )

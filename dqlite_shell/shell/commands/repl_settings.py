@@ -23,7 +23,7 @@ HISTORY_DEFAULT = 20
 
 @command(".history [N|all]", "List the last N statements typed at the prompt (default 20); "
          "! marks those that failed", args=(0, 1), complete=(choices("all"),))
-def history(state: "ShellState", args: list[str]) -> None:
+def history(state: ShellState, args: list[str]) -> None:
     """Numbered from the oldest the history file holds, so that a number
     stays the same; a multi-line statement is one entry, its lines
     indented. ! marks an entry that failed (an error, or Ctrl-C). Up and
@@ -56,7 +56,7 @@ def history(state: "ShellState", args: list[str]) -> None:
 @command(".keys [emacs|vi]", "Edit the input with Emacs keys (the default) or vi's; "
          "print the setting without an argument", args=(0, 1),
          complete=(choices(*KEY_MODES),))
-def keys(state: "ShellState", args: list[str]) -> None:
+def keys(state: ShellState, args: list[str]) -> None:
     """The REPL's editing keys, at once (the keys key of the configuration
     file sets them at start). vi starts each input in insert mode; Escape
     goes to normal mode. In a script, the setting is kept (a .read from the
@@ -76,7 +76,7 @@ def keys(state: "ShellState", args: list[str]) -> None:
 @command(".prompt [FORMAT|default]", "Set the prompt: \\d database, \\h leader, \\u user, "
          "\\x transaction (* or !), \\m ro/rw ...; print it without an argument",
          args=(0, None), complete=(choices("default"),))
-def prompt(state: "ShellState", args: list[str]) -> None:
+def prompt(state: ShellState, args: list[str]) -> None:
     """FORMAT is text with escapes, as pgcli's prompt ('\\u@\\h:\\d> ');
     quote it to end it with a space. The escapes:
 

@@ -10,8 +10,15 @@ import time
 from typing import TYPE_CHECKING
 
 from dqlite_shell.shell.commands import failures, usage_error
-from dqlite_shell.shell.commands.registry import (FAVORITE, FILE, TEXT, CommandError, command,
-                                                  current_line, text_after)
+from dqlite_shell.shell.commands.registry import (
+    FAVORITE,
+    FILE,
+    TEXT,
+    CommandError,
+    command,
+    current_line,
+    text_after,
+)
 
 if TYPE_CHECKING:
     from dqlite_shell.shell.script_input import Item
@@ -27,7 +34,7 @@ CLEAR_SCREEN = "\x1b[H\x1b[2J"
 _HEADER_SQL = 60
 
 
-def _items(text: str, what: str) -> list["Item"]:
+def _items(text: str, what: str) -> list[Item]:
     """``text`` split as a script is (statements and dot-commands)."""
     from dqlite_shell.shell.script_input import InputError, checked_lines, split_script
     try:
@@ -36,7 +43,7 @@ def _items(text: str, what: str) -> list["Item"]:
         raise CommandError(f"{what}: line {e.line}: {e}") from None
 
 
-def _asked(state: "ShellState", items: list["Item"]) -> bool:
+def _asked(state: ShellState, items: list[Item]) -> bool:
     """The REPL's question before destructive statements (rails.confirmed),
     asked of each item before any runs; False (said, and audited) when declined."""
     from dqlite_shell.shell import audit, rails, script
@@ -49,7 +56,7 @@ def _asked(state: "ShellState", items: list["Item"]) -> bool:
     return True
 
 
-def run_text(state: "ShellState", text: str, what: str) -> None:
+def run_text(state: ShellState, text: str, what: str) -> None:
     """Run the statements (and dot-commands) of ``text`` as if typed, asking
     first where the REPL asks; the first error stops the rest and is the
     command's error."""
@@ -74,7 +81,7 @@ def _sql_argument(args: list[str], words: int) -> str:
 
 @command(".edit [FILE]", "Edit the last statement (or FILE) in $VISUAL or $EDITOR, then run it",
          args=(0, 1), complete=(FILE,))
-def edit(state: "ShellState", args: list[str]) -> None:
+def edit(state: ShellState, args: list[str]) -> None:
     """The editor is $VISUAL, else $EDITOR, else the first of editor, vi and
     nano that is installed. When it exits with status 0 the text runs, as
     typed (statements and dot-commands; the REPL asks before destructive
@@ -108,7 +115,7 @@ def edit(state: "ShellState", args: list[str]) -> None:
 @command(".fav [NAME [ARGS...]|save NAME SQL|delete NAME|list]",
          "Favourite queries: run one ($1, $2 ... replaced by ARGS), save, delete, list",
          args=(0, None), complete=(FAVORITE, FAVORITE))
-def fav(state: "ShellState", args: list[str]) -> None:
+def fav(state: ShellState, args: list[str]) -> None:
     """.fav save NAME SQL keeps SQL (the rest of the line, as typed) as NAME,
     replacing an older one of that name; .fav NAME ARGS... runs it; .fav
     list (or .fav alone) lists them; .fav delete NAME forgets one. They are
@@ -147,7 +154,7 @@ def fav(state: "ShellState", args: list[str]) -> None:
         raise CommandError(str(e)) from None
 
 
-def _fav_save(state: "ShellState", args: list[str]) -> None:
+def _fav_save(state: ShellState, args: list[str]) -> None:
     from dqlite_shell.shell import favorites
     if len(args) < 3:
         raise usage_error(".fav", "save NAME SQL")
@@ -164,7 +171,7 @@ def _fav_save(state: "ShellState", args: list[str]) -> None:
         state.warn(f"favourite {name!r} replaced (it was: {' '.join(old.split())})")
 
 
-def _fav_list(state: "ShellState") -> None:
+def _fav_list(state: ShellState) -> None:
     from dqlite_shell.shell import engine, favorites
     saved = favorites.load()
     if not saved:
@@ -179,7 +186,7 @@ def _fav_list(state: "ShellState") -> None:
 @command(".watch SECONDS [--count N] [SQL]",
          "Run SQL (or the last statement) every SECONDS until Ctrl-C (or N times)",
          args=(1, None), complete=(TEXT,))
-def watch(state: "ShellState", args: list[str]) -> None:
+def watch(state: ShellState, args: list[str]) -> None:
     """As psql's \\watch: each run starts with a line saying what runs, how
     often and when (Every 2s: SELECT ...  2026-01-31 12:00:00), after
     clearing the screen when results go to a terminal. Ctrl-C between runs
@@ -204,7 +211,7 @@ def watch(state: "ShellState", args: list[str]) -> None:
     _watch(state, items, seconds, count, _header(state, seconds, sql))
 
 
-def _watch(state: "ShellState", items: list["Item"], seconds: float, count: int | None,
+def _watch(state: ShellState, items: list[Item], seconds: float, count: int | None,
            header: str) -> None:
     from dqlite_shell.shell import script
     from dqlite_shell.shell.output.base import is_terminal
@@ -232,7 +239,7 @@ def _watch(state: "ShellState", items: list["Item"], seconds: float, count: int 
             return  # the way out of a watch: not an error
 
 
-def _header(state: "ShellState", seconds: float, sql: str) -> str:
+def _header(state: ShellState, seconds: float, sql: str) -> str:
     """``Every 2s: SELECT ...``: the statement on one line, shortened."""
     from dqlite_shell.shell.output.base import is_terminal
     from dqlite_shell.shell.output.values import terminal_text

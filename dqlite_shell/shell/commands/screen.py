@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
 
 
-def _default(state: "ShellState", value, repl_default: str, other: str) -> str:
+def _default(state: ShellState, value, repl_default: str, other: str) -> str:
     if value is not None:
         return str(value)
     return f"{repl_default if state.interactive else other} (the default)"
@@ -22,7 +22,7 @@ def _default(state: "ShellState", value, repl_default: str, other: str) -> str:
 @command(".expanded [auto|on|off]", "Show table rows one column per line: when too wide for "
          "the terminal (auto), always (on) or never (off)", args=(0, 1),
          complete=(choices("auto", "on", "off"),))
-def expanded(state: "ShellState", args: list[str]) -> None:
+def expanded(state: ShellState, args: list[str]) -> None:
     """As pgcli's \\x: each row as a -[ RECORD N ]- block, one "name | value"
     line per column. auto (the REPL's default; the expanded key of the
     config file) decides on the first 1000 rows, or on the rows .maxrows
@@ -46,7 +46,7 @@ def expanded(state: "ShellState", args: list[str]) -> None:
 @command(".maxrows [N|auto|off]", "Show at most N rows of a table: the first and last ones "
          "(0 or off: all; auto: what fits the terminal)", args=(0, 1),
          complete=(choices("auto", "off"),))
-def maxrows(state: "ShellState", args: list[str]) -> None:
+def maxrows(state: ShellState, args: list[str]) -> None:
     """As DuckDB's shell: a longer result shows its first and last rows with
     a "(TOTAL rows, N shown)" line between them; .last shows it whole. The
     REPL's default is auto (the maxrows key of the config file): the
@@ -67,7 +67,7 @@ def maxrows(state: "ShellState", args: list[str]) -> None:
 @command(".pager on|off|auto", "Page results on a terminal through $PAGER (default less "
          "-SRXF): always, never, or when a result does not fit the screen",
          args=(1, 1), complete=(choices("on", "off", "auto"),))
-def pager(state: "ShellState", args: list[str]) -> None:
+def pager(state: ShellState, args: list[str]) -> None:
     """auto holds what a result prints until it is more than a screenful or
     wider than the terminal, then starts the pager with it and streams the
     rest; a result that ends within the screen is printed directly. The
@@ -81,7 +81,7 @@ def pager(state: "ShellState", args: list[str]) -> None:
 
 @command(".last", "Show the whole last result again, through the pager, without running "
          "it again")
-def last(state: "ShellState", args: list[str]) -> None:
+def last(state: ShellState, args: list[str]) -> None:
     """Every row of the last result the REPL showed, whole cells, in the
     current .mode (expanded with .expanded on), through $PAGER on a
     terminal (else to the output). The rows were kept in a temporary file

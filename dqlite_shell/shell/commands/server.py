@@ -46,7 +46,7 @@ def client_version() -> str:
 
 
 @command(".version", "Print the client's version and what it learnt the server can do")
-def version(state: "ShellState", args: list[str]) -> None:
+def version(state: ShellState, args: list[str]) -> None:
     """The server sends no version: the client places the leader in a range
     of releases from how it answers harmless requests (once per node), and
     every ability it relies on follows from that range. The table lists each
@@ -76,7 +76,7 @@ def version(state: "ShellState", args: list[str]) -> None:
 
 # -- .drop ------------------------------------------------------------------------
 
-def cannot_delete(server: "Capabilities") -> str | None:
+def cannot_delete(server: Capabilities) -> str | None:
     """Why ``server`` cannot delete a database (one line), or None when it can."""
     if server.has("delete_database"):
         return None
@@ -103,7 +103,7 @@ def _tables(files: list[tuple[str, bytes]]) -> int | None:
             return None
 
 
-def _checked(state: "ShellState", name: str) -> list[tuple[str, bytes]]:
+def _checked(state: ShellState, name: str) -> list[tuple[str, bytes]]:
     """The files of database ``name`` on the leader, after checking that the
     leader can delete it. DUMP is the one request that tells whether a
     database exists without creating it (OPEN creates it)."""
@@ -123,7 +123,7 @@ def _checked(state: "ShellState", name: str) -> list[tuple[str, bytes]]:
     return files
 
 
-def drop_warning(state: "ShellState", name: str) -> str | None:
+def drop_warning(state: ShellState, name: str) -> str | None:
     """What ``.drop name`` will delete, for the REPL's question; None when
     the command will refuse anyway (it says why itself)."""
     try:
@@ -143,7 +143,7 @@ def drop_warning(state: "ShellState", name: str) -> str | None:
 
 @command(".drop DATABASE", f"Delete DATABASE from the cluster (dqlite {DELETE_SINCE} and later)",
          args=(1, 1), complete=(DATABASE,), changes=True, destructive=True)
-def drop(state: "ShellState", args: list[str]) -> None:
+def drop(state: ShellState, args: list[str]) -> None:
     """Runs BEGIN IMMEDIATE; PRAGMA delete_database; COMMIT on the leader, on
     a connection of its own. The commit empties the database on every node;
     each node frees it once no connection has it open (other clients still

@@ -8,9 +8,19 @@ import inspect
 from typing import TYPE_CHECKING
 
 from dqlite_shell.shell.commands import failures, on_off, usage_error
-from dqlite_shell.shell.commands.registry import (COMMAND, DATABASE, FILE, ONOFF, TABLE, TEXT,
-                                                  COMMANDS, CommandError, command, commands,
-                                                  resolve)
+from dqlite_shell.shell.commands.registry import (
+    COMMAND,
+    COMMANDS,
+    DATABASE,
+    FILE,
+    ONOFF,
+    TABLE,
+    TEXT,
+    CommandError,
+    command,
+    commands,
+    resolve,
+)
 
 if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
@@ -24,7 +34,7 @@ _SCHEMA = ("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
 _INDEXES = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE ? ORDER BY name"
 
 
-def _column(state: "ShellState", sql: str, pattern: str) -> list:
+def _column(state: ShellState, sql: str, pattern: str) -> list:
     from dqlite_shell.shell import engine
     with failures():
         _, rows = engine.query(state, sql, (pattern,))
@@ -33,12 +43,12 @@ def _column(state: "ShellState", sql: str, pattern: str) -> list:
 
 @command(".tables [PATTERN]", "List the tables and views (names matching the LIKE PATTERN)",
          args=(0, 1), complete=(TABLE,))
-def tables(state: "ShellState", args: list[str]) -> None:
+def tables(state: ShellState, args: list[str]) -> None:
     for name in _column(state, _TABLES, args[0] if args else "%"):
         state.print(_shown(state, name))
 
 
-def _shown(state: "ShellState", name: str) -> str:
+def _shown(state: ShellState, name: str) -> str:
     """A name as the terminal may show it (control characters escaped)."""
     from dqlite_shell.shell.output.base import is_terminal
     from dqlite_shell.shell.output.values import terminal_text
@@ -48,14 +58,14 @@ def _shown(state: "ShellState", name: str) -> str:
 @command(".schema [PATTERN]",
          "Print the CREATE statements (of the tables matching the LIKE PATTERN)",
          args=(0, 1), complete=(TABLE,))
-def schema(state: "ShellState", args: list[str]) -> None:
+def schema(state: ShellState, args: list[str]) -> None:
     for sql in _column(state, _SCHEMA, args[0] if args else "%"):
         state.print(f"{sql};")
 
 
 @command(".indexes [TABLE]", "List the indexes (of the tables matching the LIKE pattern TABLE)",
          args=(0, 1), complete=(TABLE,))
-def indexes(state: "ShellState", args: list[str]) -> None:
+def indexes(state: ShellState, args: list[str]) -> None:
     for name in _column(state, _INDEXES, args[0] if args else "%"):
         state.print(_shown(state, name))
 
@@ -64,7 +74,7 @@ def indexes(state: "ShellState", args: list[str]) -> None:
 
 @command(".open DATABASE", "Use DATABASE (dqlite creates it on first use)",
          args=(1, 1), complete=(DATABASE,))
-def open_(state: "ShellState", args: list[str]) -> None:
+def open_(state: ShellState, args: list[str]) -> None:
     if not args[0]:
         raise usage_error(".open")
     with failures():
@@ -72,7 +82,7 @@ def open_(state: "ShellState", args: list[str]) -> None:
 
 
 @command(".databases", "List the databases this connection sees (main: the one .open names)")
-def databases(state: "ShellState", args: list[str]) -> None:
+def databases(state: ShellState, args: list[str]) -> None:
     """As sqlite3's .databases: NAME: FILE r/w, one line per database of
     PRAGMA database_list. dqlite's main is the database .open names (the
     current one, said so); temp and ATTACHed ones are the connection's own
@@ -89,7 +99,7 @@ def databases(state: "ShellState", args: list[str]) -> None:
 
 @command(".timeout MS", "Try a statement refused as busy (database is locked) again for up to "
          "MS milliseconds (default 5000; 0: fail at once)", args=(1, 1), complete=(TEXT,))
-def timeout(state: "ShellState", args: list[str]) -> None:
+def timeout(state: ShellState, args: list[str]) -> None:
     try:
         ms = int(args[0])
     except ValueError:
@@ -101,24 +111,24 @@ def timeout(state: "ShellState", args: list[str]) -> None:
 
 @command(".timer on|off", "Print how long each statement took (on stderr), or not",
          args=(1, 1), complete=(ONOFF,))
-def timer(state: "ShellState", args: list[str]) -> None:
+def timer(state: ShellState, args: list[str]) -> None:
     state.settings.timer = on_off(".timer", args[0])
 
 
 @command(".changes on|off", "Print the changes count after each write, or not",
          args=(1, 1), complete=(ONOFF,))
-def changes(state: "ShellState", args: list[str]) -> None:
+def changes(state: ShellState, args: list[str]) -> None:
     state.settings.changes = on_off(".changes", args[0])
 
 
 @command(".bail on|off", "Stop a script at its first error, or go on",
          args=(1, 1), complete=(ONOFF,))
-def bail(state: "ShellState", args: list[str]) -> None:
+def bail(state: ShellState, args: list[str]) -> None:
     state.settings.bail = on_off(".bail", args[0])
 
 
 @command(".read FILE", "Run the statements and commands of FILE", args=(1, 1), complete=(FILE,))
-def read(state: "ShellState", args: list[str]) -> None:
+def read(state: ShellState, args: list[str]) -> None:
     from dqlite_shell.shell.script import run_path
     run_path(state, args[0])  # errors name the file (and its line)
 
@@ -134,7 +144,7 @@ def help_width(listed) -> int:
 
 @command(".help [COMMAND]", "List the commands, or say more about one",
          args=(0, 1), complete=(COMMAND,))
-def help_(state: "ShellState", args: list[str]) -> None:
+def help_(state: ShellState, args: list[str]) -> None:
     """A command may be abbreviated as sqlite3 3.40 takes it: .mo for .mode,
     .he for .headers (sqlite3's pick of .headers and .help); a prefix of
     several commands that sqlite3 does not resolve lists them. Commands that
@@ -172,10 +182,10 @@ def help_(state: "ShellState", args: list[str]) -> None:
 
 
 @command(".quit", "Leave the shell")
-def quit_(state: "ShellState", args: list[str]) -> None:
+def quit_(state: ShellState, args: list[str]) -> None:
     state.quit_requested = True
 
 
 @command(".exit", "Leave the shell (same as .quit)")
-def exit_(state: "ShellState", args: list[str]) -> None:
+def exit_(state: ShellState, args: list[str]) -> None:
     state.quit_requested = True

@@ -69,7 +69,7 @@ def freelist_percent(pages: int, free: int) -> float:
 
 
 def info_rows(stats: tuple, files: list[tuple[str, bytes]] | None,
-              server: "Capabilities") -> list[tuple[str, object]]:
+              server: Capabilities) -> list[tuple[str, object]]:
     """The (name, value) rows of ``.dbinfo`` from STATS_SQL's row and, when
     DUMP was asked, the files it returned."""
     stats = (*stats[:-1], int(stats[-1]))  # the schema size: total() is a float
@@ -85,7 +85,7 @@ def info_rows(stats: tuple, files: list[tuple[str, bytes]] | None,
     return rows
 
 
-def _other_database(state: "ShellState", name: str):
+def _other_database(state: ShellState, name: str):
     """STATS_SQL's row and the files of database ``name``, asked on a
     connection of its own: the shell's stays on its database. DUMP first:
     it is the one request that tells whether a database exists without
@@ -114,7 +114,7 @@ def _other_database(state: "ShellState", name: str):
 @command(f".dbinfo [DATABASE] [{FILES}]",
          "Page size and count, free pages and sizes of the database (or DATABASE)",
          args=(0, 2), complete=(DATABASE, TEXT))
-def dbinfo(state: "ShellState", args: list[str]) -> None:
+def dbinfo(state: ShellState, args: list[str]) -> None:
     """Name/value rows in the current .mode, after sqlite3's .dbinfo:
     page size, page count, freelist page count and percent, database size
     (page count x page size: what every snapshot of it carries, free pages
@@ -159,7 +159,7 @@ def dbinfo(state: "ShellState", args: list[str]) -> None:
 REFUSED_VACUUM = "too many attached databases - max 0"
 
 
-def cannot_vacuum(server: "Capabilities") -> str | None:
+def cannot_vacuum(server: Capabilities) -> str | None:
     """Why VACUUM may not run on ``server`` (one line), or None."""
     from dqlite_shell.client.capabilities import CAPABILITIES
     if server.has("vacuum_main"):
@@ -170,7 +170,7 @@ def cannot_vacuum(server: "Capabilities") -> str | None:
             ".restore FILE, then point the application at NEW")
 
 
-def _try_vacuum(server: "Capabilities") -> bool:
+def _try_vacuum(server: Capabilities) -> bool:
     """Whether to send VACUUM although it may be refused: the oldest range
     holds 1.11, which runs it, and 1.13-1.15.0, which refuse it harmlessly
     (REFUSED_VACUUM); the client cannot tell them apart. 1.15.1-1.18.1 all
@@ -179,7 +179,7 @@ def _try_vacuum(server: "Capabilities") -> bool:
     return server.level == OLD
 
 
-def _sizes(state: "ShellState") -> tuple[int, int, int]:
+def _sizes(state: ShellState) -> tuple[int, int, int]:
     """(page count, freelist count, bytes) of the current database."""
     from dqlite_shell.shell import engine
     pages, free, page_size = engine.query(state, SIZE_SQL)[1][0]
@@ -188,7 +188,7 @@ def _sizes(state: "ShellState") -> tuple[int, int, int]:
 
 @command(".vacuum", "Rebuild the database without its free pages (dqlite 1.18.2+), sizes "
          "before and after", changes=True)
-def vacuum(state: "ShellState", args: list[str]) -> None:
+def vacuum(state: ShellState, args: list[str]) -> None:
     """Runs VACUUM on the current database: SQLite copies the live pages
     into a new database and writes it back through the WAL, as one
     replicated transaction, so every node gets the smaller database and

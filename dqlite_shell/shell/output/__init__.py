@@ -73,10 +73,12 @@ pygments.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence, TextIO
+from collections.abc import Sequence
+from typing import NamedTuple, TextIO
 
 from .base import Renderer
-from .blobs import BLOB_MODES, DEFAULT as DEFAULT_BLOB, resolve_blob
+from .blobs import BLOB_MODES, resolve_blob
+from .blobs import DEFAULT as DEFAULT_BLOB
 
 __all__ = ["ALIASES", "BLOB_MODES", "FORMATS", "FORMAT_NOTES", "OPTIONS", "SEPARATORS",
            "TABULATE_FORMATS", "Renderer", "apply_format", "describe_format", "make_renderer",

@@ -32,7 +32,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # typing's Callable[...] costs milliseconds at start-up
-    from typing import Callable
+    from collections.abc import Callable
     Formatter = Callable[[bytes | bytearray | memoryview], str]
 
 __all__ = ["BLOB_MODES", "DEFAULT", "blob_formatter", "hex_text", "resolve_blob"]
@@ -79,7 +79,7 @@ def base64_text(value: bytes | bytearray | memoryview) -> str:
     return binascii.b2a_base64(bytes(value), newline=False).decode("ascii")
 
 
-_FORMATTERS: dict[str, "Formatter"] = {"auto": auto_text, "hex": hex_text, "text": lossy_text,
+_FORMATTERS: dict[str, Formatter] = {"auto": auto_text, "hex": hex_text, "text": lossy_text,
                                      "base64": base64_text}
 
 
@@ -92,6 +92,6 @@ def resolve_blob(name: str) -> str:
     return key
 
 
-def blob_formatter(name: str) -> "Formatter":
+def blob_formatter(name: str) -> Formatter:
     """The function turning a BLOB into text for setting ``name``."""
     return _FORMATTERS[resolve_blob(name)]

@@ -42,7 +42,8 @@ the row count, not on how rows were batched.
 from __future__ import annotations
 
 import re
-from typing import Sequence, TextIO
+from collections.abc import Sequence
+from typing import TextIO
 
 from .base import Renderer
 from .table import BLOCK_ROWS

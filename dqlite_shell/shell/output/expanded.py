@@ -22,7 +22,8 @@ on their display width (wide characters count 2).  Memory: one batch.
 
 from __future__ import annotations
 
-from typing import Sequence, TextIO
+from collections.abc import Sequence
+from typing import TextIO
 
 from .base import Renderer
 from .values import terminal_text, text_rows

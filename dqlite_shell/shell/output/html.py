@@ -19,7 +19,7 @@ too (:func:`~.values.terminal_text`).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from .base import Renderer
 from .values import terminal_text, text_rows

@@ -16,7 +16,7 @@ are not drawn, as in ``sqlite3``.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from .base import Renderer
 from .values import terminal_text, to_text

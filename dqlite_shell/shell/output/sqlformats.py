@@ -27,7 +27,8 @@ character is kept.
 
 from __future__ import annotations
 
-from typing import Sequence, TextIO
+from collections.abc import Sequence
+from typing import TextIO
 
 from .base import Renderer
 from .values import real_g20, sql_literal, terminal_text

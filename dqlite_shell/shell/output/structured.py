@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import json.encoder
 import re
-from typing import Sequence, TextIO
+from collections.abc import Sequence
+from typing import TextIO
 
 from .base import Renderer
 from .blobs import base64_text

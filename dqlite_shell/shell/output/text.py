@@ -17,11 +17,12 @@ separators as ``sqlite3`` does (``separator``, ``row_separator``).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from operator import add
-from typing import Sequence, TextIO
+from typing import TextIO
 
 from .base import Renderer
-from .values import text_column, text_rows, terminal_text
+from .values import terminal_text, text_column, text_rows
 
 _NONE = type(None)
 #: Columns of these types never hold a value CSV must quote (digits, ``-``,

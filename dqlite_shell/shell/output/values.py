@@ -25,8 +25,9 @@ the tagged subclasses are handled through ``isinstance``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from itertools import repeat
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from .blobs import hex_text
 
