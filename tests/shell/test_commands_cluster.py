@@ -159,7 +159,7 @@ BAD = [
 
 @pytest.mark.parametrize("line", BAD)
 def test_wrong_arguments_give_the_usage_line_and_send_nothing(shell, listener, line):
-    address = "%s:%d" % listener.getsockname()
+    address = "{}:{}".format(*listener.getsockname())
     state = shell([address])
     cmd = registry.lookup(line.split()[0])
     with pytest.raises(UsageError) as info:

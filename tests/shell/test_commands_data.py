@@ -358,7 +358,7 @@ def test_cluster_yaml_written_by_go_dqlite(go_demo_factory, tmp_path):
     ".reconfigure", ".reconfigure a", ".reconfigure a b c",
 ])
 def test_wrong_arguments_give_the_usage_line_and_send_nothing(shell, listener, workdir, line):
-    address = "%s:%d" % listener.getsockname()
+    address = "{}:{}".format(*listener.getsockname())
     state = shell([address])
     cmd = registry.lookup(line.split()[0])
     with pytest.raises(UsageError) as info:

@@ -4,6 +4,7 @@ nodes run as child processes (a 1.18.6 node may abort, docs/server-bugs.md)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import platform
 import re
@@ -209,12 +210,12 @@ def test_drop_deletes_the_database_on_every_node(cluster_factory):
     make_database(servers, "replicated")
     assert sql(servers, "db", ".drop replicated\n") == ""
     for address in cluster.addresses:
-        assert wait_for(lambda: gone(address, "replicated")), address
+        assert wait_for(functools.partial(gone, address, "replicated")), address
 
 
 @pytest.mark.parametrize("args", [("--read-only", "-c", ".drop db"), ("-1", "-c", ".drop db")])
 def test_drop_is_refused_before_anything_is_sent(listener, args):
-    address = "%s:%d" % listener.getsockname()
+    address = "{}:{}".format(*listener.getsockname())
     result = run_dqlite("-s", address, *args)
     assert result.status == 1, result
     expected = ("refused: .drop deletes a database, and the shell is read-only (--read-only)"
@@ -227,7 +228,7 @@ def test_drop_is_refused_before_anything_is_sent(listener, args):
 
 @pytest.mark.parametrize("line", [".drop", ".drop a b", ".version x"])
 def test_wrong_arguments_give_the_usage_line_and_send_nothing(shell, listener, line):
-    state = shell(["%s:%d" % listener.getsockname()])
+    state = shell(["{}:{}".format(*listener.getsockname())])
     with pytest.raises(UsageError) as info:
         registry.run(state, line)
     assert str(info.value) == f"usage: {registry.lookup(line.split()[0]).usage}"

@@ -230,7 +230,7 @@ def test_quit_and_exit(shell, name):
 def test_wrong_arguments_give_the_usage_line_and_send_nothing(shell, listener, tmp_path,
                                                              monkeypatch, line):
     monkeypatch.chdir(tmp_path)
-    state = shell(["%s:%d" % listener.getsockname()])
+    state = shell(["{}:{}".format(*listener.getsockname())])
     before = (state.database, vars(state.settings).copy())
     cmd = registry.lookup(line.split()[0])
     with pytest.raises(UsageError) as info:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import itertools
 import json
 import re
 import subprocess
@@ -214,7 +215,7 @@ def _as_json(value):
 @given(st.lists(st.tuples(json_values, json_values), max_size=15))
 def test_json_and_jsonl_round_trip(rows):
     columns = ["k", "ü \"v\""]
-    expected = [dict(zip(columns, map(_as_json, row))) for row in rows]
+    expected = [dict(zip(columns, map(_as_json, row), strict=True)) for row in rows]
     assert json.loads(render("json", columns, rows)) == expected
     lines = render("jsonl", columns, rows).split("\n")[:-1]   # not splitlines(): U+0085
     assert [json.loads(line) for line in lines] == expected
@@ -385,7 +386,7 @@ def test_batches_do_not_change_the_output(fmt, headers, rows, cuts):
         return out.getvalue()
 
     edges = sorted({0, len(rows), *(min(c, len(rows)) for c in cuts)})
-    batches = [rows[a:b] for a, b in zip(edges, edges[1:])]
+    batches = [rows[a:b] for a, b in itertools.pairwise(edges)]
     assert run(batches) == run([rows])
 
 

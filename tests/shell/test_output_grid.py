@@ -50,7 +50,8 @@ def _today(columns, rows, nullvalue, widths=()):
     for i in range(len(columns)):
         kept = [row[i] for row in rows if row[i] is not None and row[i] is not GAP]
         align.append("right" if kept and all(map(is_number, kept)) else "left")
-    cells = [list(column) for column in zip(*texts)] if texts else [[] for _ in columns]
+    cells = ([list(column) for column in zip(*texts, strict=True)] if texts
+             else [[] for _ in columns])
     for i, width in enumerate(list(widths)[:len(columns)]):
         if width:
             size = abs(width)

@@ -175,5 +175,6 @@ def weight(state: ShellState, args: list[str]) -> None:
     address, text = args
     if not (text.isascii() and text.isdigit()) or int(text) > _MAX_ID:
         raise usage_error(".weight", "N is an integer from 0 to 2^64-1")
-    with node_connection(state, address) as conn, failures(f"set the weight of {go_quote(address)}"):
+    with node_connection(state, address) as conn, \
+            failures(f"set the weight of {go_quote(address)}"):
         conn.weight(int(text))

@@ -139,10 +139,10 @@ def dump_files(state: ShellState, args: list[str]) -> None:
         raise CommandError(f"node {address} sent two files named alike: {', '.join(names)}")
     paths = [os.path.join(os.getcwd(), name) for name in names]
     if not force:
-        for name, path in zip(names, paths):
+        for name, path in zip(names, paths, strict=True):
             if os.path.lexists(path):
                 raise _exists(name)
-    for name, path, (_, data) in zip(names, paths, files):
+    for name, path, (_, data) in zip(names, paths, files, strict=True):
         with failures(f"cannot write {name}"):
             try:
                 write_private(path, data, force)

@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 #: the ones that only query the database (answered by the rebuilt one).
 LOCAL = frozenset({
     ".bail", ".blob", ".changes", ".databases", ".exit", ".expanded", ".freshest", ".headers",
-    ".help", ".indexes", ".last", ".log", ".maxrows", ".mode", ".nullvalue", ".once", ".output", ".pager", ".print",
-    ".quit", ".read", ".recover", ".schema", ".separator", ".show", ".status", ".tables",
-    ".timeout", ".timer", ".width",
+    ".help", ".indexes", ".last", ".log", ".maxrows", ".mode", ".nullvalue", ".once", ".output",
+    ".pager", ".print", ".quit", ".read", ".recover", ".schema", ".separator", ".show", ".status",
+    ".tables", ".timeout", ".timer", ".width",
 })
 
 

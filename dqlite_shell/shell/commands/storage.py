@@ -73,7 +73,7 @@ def info_rows(stats: tuple, files: list[tuple[str, bytes]] | None,
     """The (name, value) rows of ``.dbinfo`` from STATS_SQL's row and, when
     DUMP was asked, the files it returned."""
     stats = (*stats[:-1], int(stats[-1]))  # the schema size: total() is a float
-    named = list(zip(STATS_NAMES, stats))
+    named = list(zip(STATS_NAMES, stats, strict=True))
     page_size, pages, free = stats[0], stats[1], stats[2]
     rows = named[:3] + [("freelist percent", freelist_percent(pages, free)),
                         ("database size", pages * page_size)]

@@ -290,9 +290,9 @@ def describe_format(mode: str) -> str:
     text = fmt.name
     if fmt.name in ("column", "box"):
         options = {**DEFAULTS, **fmt.options}
-        text += " --wrap %d --wordwrap %s --%squote" % (
-            options["wrap"], "on" if options["wordwrap"] else "off",
-            "" if options["quote"] else "no")
+        wordwrap = "on" if options["wordwrap"] else "off"
+        quote = "" if options["quote"] else "no"
+        text += f" --wrap {options['wrap']} --wordwrap {wordwrap} --{quote}quote"
     elif fmt.name != "insert":
         text = _canonical(fmt)
     return "current output mode: " + text

@@ -201,14 +201,14 @@ class ColumnRenderer(Renderer):
         # character (at the width exactly, --wordwrap may still break).
         limits = [(w or _NO_LIMIT) - ww for w in wrap_at]
         return [[[t] if len(t) <= limit and control(t) is None else cell_lines(t, w, ww)
-                 for t, w, limit in zip(row, wrap_at, limits)] for row in texts]
+                 for t, w, limit in zip(row, wrap_at, limits, strict=True)] for row in texts]
 
     # -- drawing -----------------------------------------------------------------
 
     def _header(self, names: list[str], widths: list[int]) -> str:
         if not self.headers:
             return ""
-        signed = [-w if s < 0 else w for w, s in zip(widths, self.widths)]
+        signed = [-w if s < 0 else w for w, s in zip(widths, self.widths, strict=True)]
         return ("  ".join(map(_fit, names, signed)) + "\n"
                 + "  ".join("-" * w for w in widths) + "\n")
 
@@ -224,7 +224,7 @@ class ColumnRenderer(Renderer):
     def _draw(self, rows: list[list[list[str]]]) -> str:
         """A block's rows (cells of lines) as text; when any row takes
         several lines, a divider between rows."""
-        signed = [-w if s < 0 else w for w, s in zip(self._actual, self.widths)]
+        signed = [-w if s < 0 else w for w, s in zip(self._actual, self.widths, strict=True)]
         divider = self._divider() if any(len(c) > 1 for row in rows for c in row) else ""
         parts = []
         line = self._line
@@ -233,19 +233,19 @@ class ColumnRenderer(Renderer):
                 parts.append(divider)
             height = max(map(len, row))
             if height == 1:
-                parts.append(line([_fit(cell[0], w) for cell, w in zip(row, signed)]))
+                parts.append(line([_fit(cell[0], w) for cell, w in zip(row, signed, strict=True)]))
                 continue
             for k in range(height):
                 parts.append(line([_fit(cell[k] if k < len(cell) else "", w)
-                                   for cell, w in zip(row, signed)]))
+                                   for cell, w in zip(row, signed, strict=True)]))
         return "".join(parts)
 
     def _block(self, block: list[Sequence]) -> None:
         """Size the columns over ``block`` and print it as a whole table."""
         names = [cell_lines(self._show(name), w, self._wordwrap)[0]
-                 for name, w in zip(self.columns, self._wrap_at)]
+                 for name, w in zip(self.columns, self._wrap_at, strict=True)]
         rows = self._cells(block, self._wrap_at)
-        widths = [max(abs(s), len(name)) for s, name in zip(self.widths, names)]
+        widths = [max(abs(s), len(name)) for s, name in zip(self.widths, names, strict=True)]
         for row in rows:
             for j, cell in enumerate(row):
                 widths[j] = max(widths[j], *map(len, cell))
@@ -288,7 +288,7 @@ class BoxRenderer(ColumnRenderer):
 
     def _header(self, names: list[str], widths: list[int]) -> str:
         cells = [" " * ((w - len(n)) // 2) + n + " " * ((w - len(n) + 1) // 2)
-                 for n, w in zip(names, widths)]
+                 for n, w in zip(names, widths, strict=True)]
         return self._rule(_TOP) + self._line(cells) + self._rule(_MID)
 
     def _line(self, cells: list[str]) -> str:

@@ -65,7 +65,7 @@ class ExpandedRenderer(Renderer):
         parts = []
         for texts in text_rows(batch, self.nullvalue, self.blob):
             lines = []
-            for name, text in zip(self._names, texts):
+            for name, text in zip(self._names, texts, strict=True):
                 first, *more = terminal_text(text).split("\n")
                 lines.append(f"{name} | {first}")
                 lines.extend(f"{self._blank} | {line}" for line in more)

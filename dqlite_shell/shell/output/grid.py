@@ -85,7 +85,7 @@ def draw_psql(names: Sequence[str], columns: Sequence[Sequence[str]],
     heads: list[str] = []
     cells: list[Sequence[str]] = []
     specs: list[str] = []       # each column's %-format: padded here or by _measure
-    for name, column, text, how in zip(names, columns, joined, align):
+    for name, column, text, how in zip(names, columns, joined, align, strict=True):
         if text.isascii() and name.isascii():
             width = max(len(name), max(map(len, column), default=0))
             specs.append(("%" if how == "right" else "%-") + str(width) + "s")
@@ -100,7 +100,7 @@ def draw_psql(names: Sequence[str], columns: Sequence[Sequence[str]],
     if nrows:
         # One %-format per row; the cells go in as arguments (a % in one is text).
         row_format = "| " + " | ".join(specs) + " |"
-        lines.append("\n".join([row_format % row for row in zip(*cells)]))
+        lines.append("\n".join([row_format % row for row in zip(*cells, strict=True)]))
     lines.append("+" + rule + "+")
     return "\n".join(lines)
 
@@ -112,7 +112,7 @@ def _measure(name: str, column: Sequence[str], how: str) -> tuple[int, list[str]
     pad = _pad(how)
     measured = [_line_width(cell) for cell in column]
     widest = max(max(measured, default=head), head)
-    padded = [pad(widest - (w - len(cell)), cell) for cell, w in zip(column, measured)]
+    padded = [pad(widest - (w - len(cell)), cell) for cell, w in zip(column, measured, strict=True)]
     width = max(head, max(map(_line_width, padded), default=0)) if padded else max(head, 0)
     return width, padded
 
@@ -126,14 +126,15 @@ def _draw_multiline(names: Sequence[str], columns: Sequence[Sequence[str]],
     widths: list[int] = []
     padded_columns: list[list[str]] = []
     heads: list[str] = []
-    for name, column, how in zip(names, columns, align):
+    for name, column, how in zip(names, columns, align, strict=True):
         pad = _pad(how)
         head = width_of(name)
         line_widths = [[_line_width(line) for line in cell.split("\n")] for cell in column]
         widest = max([head] + [w for ws in line_widths for w in ws])
+        # Not strict: ws counts split("\n")'s lines, splitlines() may give fewer.
         padded = ["\n".join([pad(widest - (w - len(line)), line)
-                             for line, w in zip(cell.splitlines() or cell, ws)])
-                  for cell, ws in zip(column, line_widths)]
+                             for line, w in zip(cell.splitlines() or cell, ws, strict=False)])
+                  for cell, ws in zip(column, line_widths, strict=True)]
         width = max([head] + [width_of(cell) for cell in padded]) if nrows else max(head, 0)
         widths.append(width)
         padded_columns.append(padded)
@@ -143,7 +144,7 @@ def _draw_multiline(names: Sequence[str], columns: Sequence[Sequence[str]],
     lines = ["+" + rule + "+"]
     _add_row(lines, heads, widths)
     lines.append("|" + rule + "|")
-    for row in zip(*padded_columns):
+    for row in zip(*padded_columns, strict=True):
         _add_row(lines, row, widths)
     lines.append("+" + rule + "+")
     return "\n".join(lines)
@@ -154,5 +155,6 @@ def _add_row(lines: list[str], cells: Sequence[str], widths: Sequence[int]) -> N
     cell_lines = [cell.splitlines() for cell in cells]
     height = max(map(len, cell_lines))
     for i in range(height):
-        lines.append("| " + " | ".join(
-            cl[i] if i < len(cl) else " " * w for cl, w in zip(cell_lines, widths)) + " |")
+        cells_at = [cl[i] if i < len(cl) else " " * w
+                    for cl, w in zip(cell_lines, widths, strict=True)]
+        lines.append("| " + " | ".join(cells_at) + " |")

@@ -41,7 +41,7 @@ _RAW_CONTROLS = re.compile(r"[\x7f-\x9f]")
 def _escape_controls(text: str) -> str:
     if _RAW_CONTROLS.search(text) is None:
         return text
-    return _RAW_CONTROLS.sub(lambda m: "\\u%04x" % ord(m.group()), text)
+    return _RAW_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def json_value(value) -> str:
@@ -76,7 +76,7 @@ class JsonlRenderer(Renderer):
 
     def _objects(self, batch: Sequence[Sequence]) -> list[str]:
         keys = self._keys
-        objects = ["{" + ",".join([k + json_value(v) for k, v in zip(keys, row)]) + "}"
+        objects = ["{" + ",".join([k + json_value(v) for k, v in zip(keys, row, strict=True)]) + "}"
                    for row in batch]
         return list(map(_escape_controls, objects)) if self.terminal else objects
 

@@ -106,7 +106,7 @@ def table_cells(columns: Sequence[str], rows: Sequence[Sequence], nullvalue: str
     """What a block of rows shows: ``(names, cells column by column,
     alignments)``, values as text, escaped, ``.width`` applied (see the
     module docstring)."""
-    raw = list(zip(*rows)) if rows else [()] * len(columns)
+    raw = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
     null_safe = terminal_text(nullvalue) is nullvalue
     cells = []
     align = []
@@ -129,7 +129,7 @@ def tabulate_table(names: Sequence[str], cells: Sequence[Sequence[str]],
     number parsing, whitespace kept, no minimum padding (no final newline)."""
     import tabulate as _tabulate
 
-    rows = list(zip(*cells))
+    rows = list(zip(*cells, strict=True))
     options: dict[str, Any] = {"headers": list(names), "tablefmt": tablefmt,
                                "disable_numparse": True, "colalign": list(align)}
     # tabulate widens every column by 2 when there are headers (MIN_PADDING);

@@ -128,14 +128,15 @@ class CsvRenderer(Renderer):
         return [nullvalue if value is None
                 else text if text and needs(text) is None
                 else '"' + text.replace('"', '""') + '"'
-                for value, text in zip(column, texts)]
+                for value, text in zip(column, texts, strict=True)]
 
     def rows(self, batch: Sequence[Sequence]) -> None:
         """Print a batch as CSV records (after the header record, if on)."""
         if not batch:
             return
         end, sep = self.line_end, self.separator
-        lines = [sep.join(fields) for fields in zip(*map(self._fields, zip(*batch)))] \
+        columns = zip(*batch, strict=True)
+        lines = [sep.join(fields) for fields in zip(*map(self._fields, columns), strict=True)] \
             if batch[0] else [""] * len(batch)
         if self.count == 0 and self.headers:
             lines.insert(0, sep.join([csv_field(name, sep) for name in self.columns]))

@@ -77,10 +77,10 @@ def real_text(x: float) -> str:
         return _sqlite_g15(x)
     # Digits 16..18 of the correctly rounded value tell how far it is from a
     # tie at the 15th digit; SQLite's error is below 0.003 of that digit.
-    tail = ("%.17e" % ax)[16:19]
+    tail = f"{ax:.17e}"[16:19]
     if "490" <= tail <= "510":
         return _sqlite_g15(x)
-    text = "%.15g" % x
+    text = f"{x:.15g}"
     if "e" in text:
         mantissa, exponent = text.split("e")
         if "." not in mantissa:
@@ -110,7 +110,7 @@ def real_literal(x: float) -> str:
     if x == _INF or x == -_INF:
         return "1e999" if x > 0 else "-1e999"
     if x.is_integer() and -_TWO63 <= x < _TWO63:
-        return "%d.0" % x  # as the shell's own "%lld.0" for integral values
+        return f"{int(x)}.0"  # as the shell's own "%lld.0" for integral values
     text = real_g20(x)
     if -1e-270 < x < 1e-270 and _local().execute("SELECT " + text).fetchone()[0] != x:
         return _exact_real(x)
@@ -283,7 +283,8 @@ def text_rows(batch: Sequence[Sequence], nullvalue: str,
         return []
     if not batch[0]:
         return [() for _ in batch]
-    return list(zip(*[text_column(column, nullvalue, blob) for column in zip(*batch)]))
+    return list(zip(*[text_column(column, nullvalue, blob)
+                      for column in zip(*batch, strict=True)], strict=True))
 
 
 # -- text for a terminal ----------------------------------------------------------
@@ -302,8 +303,8 @@ def _escape(match: re.Match) -> str:
     if code == 0x0D:
         return "\\r"
     if code < 0x80:
-        return "\\x%02X" % code
-    return "\\u%04X" % code
+        return f"\\x{code:02X}"
+    return f"\\u{code:04X}"
 
 
 def terminal_text(text: str) -> str:
@@ -449,4 +450,4 @@ def _sqlite_g15(x: float) -> str:
     if fixed:
         return prefix + body
     sign = "-" if exp < 0 else "+"
-    return "%s%se%s%02d" % (prefix, body, sign, abs(exp))
+    return f"{prefix}{body}e{sign}{abs(exp):02d}"
