@@ -256,13 +256,14 @@ def parse_cluster_yaml(text: str, path: str = "cluster.yaml") -> list[tuple[int,
     Raises ValueError naming ``path`` and the line.
     """
     from dqlite_shell.client.nodestore import parse_yaml
-    nodes = parse_yaml(text, path)
-    for node in nodes:
+    members: list[tuple[int, str, int]] = []
+    for node in parse_yaml(text, path):
         if node.id is None:
             raise ValueError(f"{path}:{node.line}: this node has no ID")
-    if not any(node.role == 0 for node in nodes):
+        members.append((node.id, node.address, node.role))
+    if not any(role == 0 for _, _, role in members):
         raise ValueError(f"{path}: no node is a voter (Role: 0)")
-    return [(node.id, node.address, node.role) for node in nodes]
+    return members
 
 
 def accepts_connections(address: str) -> bool:

@@ -50,7 +50,8 @@ def status_rows(found: Survey) -> list[tuple]:
     for m in found.members:
         role = (role_name(m.role) if m.member else "not a member" if m.member is False
                 else None)
-        notes = [m.error + hint(m.cause)] if m.error else []  # the shell's hint: --cert ...
+        # The shell's hint (--cert ...) when an exception says why.
+        notes = [m.error + (hint(m.cause) if m.cause else "")] if m.error else []
         warning = m.cert_warning()
         if warning:
             notes.append(warning)
@@ -235,10 +236,10 @@ def _bundle(state: ShellState) -> _Bundle:
     bundle.unreachable = {m.address: m.error or "unreachable" for m in found.members
                           if not m.reachable}
     for mode, name in (("table", "status.txt"), ("json", "status.json")):
-        with _captured(state, mode) as text:
+        with _captured(state, mode) as captured:
             from dqlite_shell.shell import engine
             engine.show(state, COLUMNS, [rows])
-        bundle.add(name, f".status ({mode})", text.getvalue())
+        bundle.add(name, f".status ({mode})", captured.getvalue())
     # What the members said about themselves, as .describe prints it.
     asked = [m for m in found.members if m.failure_domain is not None]
     bundle.add("describe.txt", ".describe of every member that answered (ADDRESS|FAILURE_DOMAIN|"
@@ -250,7 +251,7 @@ def _bundle(state: ShellState) -> _Bundle:
     if members:
         bundle.add("cluster.yaml", "the node store: the leader's configuration as go-dqlite's "
                    "cluster.yaml", format_yaml([(m.id, m.address, int(m.role or 0))
-                                                for m in members]))
+                                                for m in members if m.id is not None]))
     bundle.add("servers.txt", "the servers given to the shell",
                "".join(f"{a}\n" for a in state.servers))
     no_leader = None if found.leader else "no leader answered"

@@ -313,6 +313,7 @@ def protobuf_fields(data: bytes) -> Iterator[tuple[int, int, int | bytes]]:
         number, wire = tag >> 3, tag & 7
         if number == 0:
             raise ValueError("field number 0")
+        value: int | bytes
         if wire == 0:
             value, pos = _varint(data, pos)
         elif wire in (1, 5):
@@ -335,12 +336,12 @@ def parse_unknown(data: bytes) -> dict:
     ``raw`` of a serialized runtime.Unknown; ValueError when it is not one."""
     found: dict = {}
     names = {3: "contentEncoding", 4: "contentType"}
-    for number, wire, value in protobuf_fields(data):
-        if wire != 2:
+    for number, _, value in protobuf_fields(data):
+        if not isinstance(value, bytes):        # length-delimited (wire type 2) only
             continue
         if number == 1:
-            for inner, inner_wire, text in protobuf_fields(value):
-                if inner in (1, 2) and inner_wire == 2:
+            for inner, _, text in protobuf_fields(value):
+                if inner in (1, 2) and isinstance(text, bytes):
                     found["apiVersion" if inner == 1 else "kind"] = text.decode("utf-8")
         elif number == 2:
             found["raw"] = value

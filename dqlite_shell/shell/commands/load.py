@@ -7,6 +7,7 @@ opens the source and decides the table's columns.
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -194,8 +195,11 @@ class _opened:
             with failures(f"cannot run {name[1:]!r}"):
                 self.process = subprocess.Popen(name[1:], shell=True, stdout=subprocess.PIPE,
                                                 stdin=subprocess.DEVNULL)
-            self.stream = self.process.stdout
-            return self.stream, None
+            stream = self.process.stdout
+            # stdout=PIPE (bufsize -1): a BufferedReader, typed only as IO[bytes] | None
+            assert isinstance(stream, io.BufferedReader)
+            self.stream = stream
+            return stream, None
         with failures("cannot open"):
             self.stream = open(name, "rb", buffering=0)
         return self.stream, _size(self.stream)
@@ -207,7 +211,8 @@ class _opened:
             return
         if kind is not None:
             self.process.kill()
-        self.stream.close()
+        if self.stream is not None:
+            self.stream.close()
         status = self.process.wait()
         if kind is None and status != 0:
             raise CommandError(f"{self.name}: the command exited with status {status}; "

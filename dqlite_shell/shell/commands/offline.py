@@ -19,6 +19,7 @@ from dqlite_shell.shell.commands import failures, usage_error
 from dqlite_shell.shell.commands.registry import TEXT, Command, CommandError, command
 
 if TYPE_CHECKING:
+    from dqlite_shell.offline.session import Offline
     from dqlite_shell.shell.state import ShellState
 
 #: Commands that run offline as they are: output, settings, scripts, and
@@ -42,7 +43,14 @@ def offline_variant(state: ShellState, cmd: Command) -> Command:
         return dataclasses.replace(cmd, usage=usage, summary=summary, func=func,
                                    min_args=args[0], max_args=args[1])
     raise CommandError(f"offline: {cmd.name} needs a running cluster (this shell reads the "
-                       f"data dir {state.offline.dir.path})")
+                       f"data dir {_offline(state).dir.path})")
+
+
+def _offline(state: ShellState) -> Offline:
+    """The data dir the shell reads: the commands here run in offline mode only."""
+    if state.offline is None:
+        raise CommandError("offline: this shell reads no data dir (dqlite --offline DIR)")
+    return state.offline
 
 
 # -- .status --------------------------------------------------------------------
@@ -54,7 +62,7 @@ def offline_status(state: ShellState, args: list[str]) -> None:
     from dqlite_shell.shell import engine
     if args:
         raise CommandError("usage: .status (offline: no arguments)")
-    engine.show(state, ["item", "value"], [list(_status_rows(state.offline))])
+    engine.show(state, ["item", "value"], [list(_status_rows(_offline(state)))])
 
 
 def _status_rows(offline) -> Iterator[tuple[str, str]]:
@@ -151,20 +159,26 @@ def log(state: ShellState, args: list[str]) -> None:
 
 
 def _log_options(args: list[str]) -> tuple[int, int | None]:
-    options = {"--from": 1, "--limit": None}
+    """``.log``'s ``--from N`` (default 1) and ``--limit N`` (default none)."""
+    start: int = 1
+    limit: int | None = None
     words = list(args)
     while words:
         name = words.pop(0)
-        if name not in options or not words:
+        if name not in ("--from", "--limit") or not words:
             raise usage_error(".log")
         value = words.pop(0)
         try:
-            options[name] = int(value)
+            number = int(value)
         except ValueError:
             raise usage_error(".log", f"{name} takes a number, not {value!r}") from None
-        if options[name] < 0:
+        if number < 0:
             raise usage_error(".log", f"{name} cannot be negative")
-    return options["--from"], options["--limit"]
+        if name == "--from":
+            start = number
+        else:
+            limit = number
+    return start, limit
 
 
 def _log_batches(d, start: int, limit: int | None) -> Iterator[list[tuple]]:
@@ -217,10 +231,10 @@ def offline_open(state: ShellState, args: list[str]) -> None:
             index = int(word)
     if not name:
         raise CommandError("usage: .open [DATABASE] [latest|INDEX] (offline)")
-    state.offline.open(name, index)
+    o = _offline(state)
+    o.open(name, index)
     state.database = name
     if state.interactive:
-        o = state.offline
         state.warn(f"offline: {name} as of index {o.index} ({o.pages} pages), read-only")
 
 
@@ -230,11 +244,12 @@ def offline_backup(state: ShellState, args: list[str]) -> None:
     if len(args) == 2 and args[0] != "main":
         raise CommandError(f"offline: .backup writes the open database (main), not {args[0]}")
     target = os.path.realpath(path)
-    root = os.path.realpath(state.offline.dir.path)
+    offline = _offline(state)
+    root = os.path.realpath(offline.dir.path)
     if os.path.commonpath([target, root]) == root:
         raise CommandError(f"offline: .backup will not write inside the data dir {root}")
-    state.offline.connection()  # rebuilds the current database when none is yet
-    state.offline.backup(path)
+    offline.connection()  # rebuilds the current database when none is yet
+    offline.backup(path)
 
 
 #: Offline meanings: usage, summary (.help), argument counts, function.

@@ -54,6 +54,7 @@ def _redirect(state: ShellState, name: str, args: list[str], once: bool) -> None
         state.set_output(target, once=once, bom=bom)
     except OSError as e:
         state.end_output()  # never leave results going to a closed file
+        assert target is not None  # only opening a new destination raises OSError
         what = f"cannot run {target[1:]!r}" if target.startswith("|") else f"cannot write {target}"
         raise CommandError(f"{what}: {e.strerror or e}") from None
 

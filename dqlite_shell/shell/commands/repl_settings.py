@@ -30,7 +30,7 @@ def history(state: ShellState, args: list[str]) -> None:
     Down walk the same entries, a statement at a time; Ctrl-R searches
     them. With --no-history, the entries of this session only. A script
     has no history: .history there is an error."""
-    count = HISTORY_DEFAULT
+    count: int | None = HISTORY_DEFAULT
     if args:
         word = args[0].strip().lower()
         if word == "all":

@@ -74,7 +74,7 @@ pygments.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from .base import Renderer
 from .blobs import BLOB_MODES, resolve_blob
@@ -323,12 +323,14 @@ def make_renderer(mode: str, out: TextIO, columns: Sequence[str], *, headers: bo
     """
     fmt = parse_format(mode)
     name = fmt.name
-    common = dict(headers=headers, nullvalue=nullvalue, terminal=terminal, blob=blob)
+    # Keyword arguments of the renderer's constructor (each a different type).
+    common: dict[str, Any] = dict(headers=headers, nullvalue=nullvalue, terminal=terminal,
+                                  blob=blob)
     if query_plan and name not in ("json", "jsonl"):
         from . import plan
         if plan.is_plan(columns):
             return plan.QueryPlanRenderer(out, columns, **common)
-    options = dict(fmt.options)
+    options: dict[str, Any] = dict(fmt.options)
     default_column, default_row = SEPARATORS.get(fmt.given, (None, None))
     if fmt.options.get("crlf"):
         default_row = "\r\n"
@@ -348,6 +350,7 @@ def make_renderer(mode: str, out: TextIO, columns: Sequence[str], *, headers: bo
         options["tablefmt"] = name
     if name == "insert":
         options["table"] = fmt.table or _default_table()
+    cls: type[Renderer]
     if name in ("json", "jsonl"):
         from . import structured
         cls = structured.JsonRenderer if name == "json" else structured.JsonlRenderer

@@ -103,6 +103,7 @@ def _display_line(z: bytes, width: int, wordwrap: bool) -> tuple[bytes, int | No
             i = k
             while at(i) == 0x20:
                 i += 1
+    tail: int | None
     if col >= mx and at(i) >= 0x20:
         tail = i
     elif at(i) == 0x0D and at(i + 1) == 0x0A:
@@ -226,7 +227,7 @@ class ColumnRenderer(Renderer):
         several lines, a divider between rows."""
         signed = [-w if s < 0 else w for w, s in zip(self._actual, self.widths, strict=True)]
         divider = self._divider() if any(len(c) > 1 for row in rows for c in row) else ""
-        parts = []
+        parts: list[str] = []
         line = self._line
         for row in rows:
             if divider and parts:

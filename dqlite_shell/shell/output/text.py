@@ -17,7 +17,7 @@ separators as ``sqlite3`` does (``separator``, ``row_separator``).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from operator import add
 from typing import TextIO
 
@@ -117,7 +117,7 @@ class CsvRenderer(Renderer):
         self.line_end = row_separator if row_separator is not None else \
             "\r\n" if crlf else "\n"
 
-    def _fields(self, column: Sequence) -> Sequence[str]:
+    def _fields(self, column: Sequence) -> Iterable[str]:
         # BLOBs as X'..' whatever .blob says: CSV is for programs (exact, and
         # the literal says it is hex).
         texts = text_column(column, self.nullvalue)
