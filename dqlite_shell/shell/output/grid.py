@@ -131,7 +131,8 @@ def _draw_multiline(names: Sequence[str], columns: Sequence[Sequence[str]],
         head = width_of(name)
         line_widths = [[_line_width(line) for line in cell.split("\n")] for cell in column]
         widest = max([head] + [w for ws in line_widths for w in ws])
-        # Not strict: ws counts split("\n")'s lines, splitlines() may give fewer.
+        # Not strict: ws counts split("\n")'s lines; splitlines() drops a last
+        # empty one and splits at more characters (as tabulate pairs them).
         padded = ["\n".join([pad(widest - (w - len(line)), line)
                              for line, w in zip(cell.splitlines() or cell, ws, strict=False)])
                   for cell, ws in zip(column, line_widths, strict=True)]
