@@ -132,7 +132,7 @@ def _draw_multiline(names: Sequence[str], columns: Sequence[Sequence[str]],
         line_widths = [[_line_width(line) for line in cell.split("\n")] for cell in column]
         widest = max([head] + [w for ws in line_widths for w in ws])
         # Not strict: ws counts split("\n")'s lines; splitlines() drops a last
-        # empty one and splits at more characters (as tabulate pairs them).
+        # empty one and splits at more characters, so the counts may differ.
         padded = ["\n".join([pad(widest - (w - len(line)), line)
                              for line, w in zip(cell.splitlines() or cell, ws, strict=False)])
                   for cell, ws in zip(column, line_widths, strict=True)]
