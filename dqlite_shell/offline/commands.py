@@ -30,9 +30,11 @@ class Command:
     tx_id: int | None = None
     truncate: int | None = None
     is_commit: bool | None = None
-    page_size: int | None = None
+    # The pages of a frames command (none for the other kinds): their size,
+    # numbers, and where they start in the entry's data.
+    page_size: int = 0
     page_numbers: tuple[int, ...] = ()
-    pages_offset: int | None = None  # where the pages start in the entry's data
+    pages_offset: int = 0
 
     def page(self, data: bytes, i: int) -> bytes:
         """The ``i``-th page of a frames command whose entry data is ``data``."""

@@ -136,11 +136,11 @@ class DataDir:
     def entries(self, start: int = 1) -> Iterator[tuple[int, Entry]]:
         """``(index, entry)`` of the log entries from index ``start`` on."""
         for segment in self.segments:
-            if segment.last is None or segment.last < start:
+            first, last = segment.first, segment.last
+            if first is None or last is None or last < start:
                 continue
-            skip = max(0, start - segment.first)
-            for i, entry in enumerate(segment.entries[skip:], segment.first + skip):
-                yield i, entry
+            skip = max(0, start - first)
+            yield from enumerate(segment.entries[skip:], first + skip)
 
     def entry_data(self, entry: Entry) -> bytes:
         """The bytes of ``entry`` (its segment file is kept in memory while
@@ -177,9 +177,11 @@ class DataDir:
             self.findings.append(Finding(segment.name, None, f"cannot read: {e.strerror}"))
             return
         segment_files.parse(segment, data, self.findings)
-        if not segment.is_open:
-            expected = segment.end - segment.first + 1
-            if segment.end < segment.first:
+        named = segment.named_range
+        if named is not None:
+            first, end = named
+            expected = end - first + 1
+            if end < first:
                 self.findings.append(Finding(segment.name, None, "its name ends before it "
                                              "starts"))
             elif len(segment.entries) != expected and not self._damaged(segment.name):
@@ -192,28 +194,30 @@ class DataDir:
     def _number(self) -> None:
         """Give open segments their first index; record gaps and overlaps."""
         snapshot = self.snapshot
-        closed = [s for s in self.segments if not s.is_open]
+        closed = [named for s in self.segments if (named := s.named_range) is not None]
         if closed:
-            next_index = closed[0].first
+            next_index = closed[0][0]
         else:
             next_index = snapshot.index + 1 if snapshot else 1
         if snapshot and next_index > snapshot.index + 1:
             self.gaps.append(Gap(snapshot.index + 1, next_index - 1, self.segments[0].name))
         for segment in self.segments:
-            if segment.is_open:
+            named = segment.named_range
+            if named is None:  # open: it continues what precedes
                 if segment.entries:
                     segment.first = next_index
                     next_index += len(segment.entries)
                 continue
-            if segment.first > next_index:
-                self.gaps.append(Gap(next_index, segment.first - 1, segment.name))
-            elif segment.first < next_index:
-                self.findings.append(Finding(segment.name, None, f"starts at {segment.first}, "
+            first, end = named
+            if first > next_index:
+                self.gaps.append(Gap(next_index, first - 1, segment.name))
+            elif first < next_index:
+                self.findings.append(Finding(segment.name, None, f"starts at {first}, "
                                              f"overlapping entries up to {next_index - 1}"))
-            held = segment.first + len(segment.entries)
-            if held <= segment.end:  # its name numbers what follows
-                self.gaps.append(Gap(held, segment.end, segment.name, damaged=True))
-            next_index = max(held, segment.end + 1)
+            held = first + len(segment.entries)
+            if held <= end:  # its name numbers what follows
+                self.gaps.append(Gap(held, end, segment.name, damaged=True))
+            next_index = max(held, end + 1)
         for gap in self.gaps:
             self.findings.append(Finding(gap.file, None, f"gap: {gap}"))
 

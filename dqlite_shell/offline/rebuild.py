@@ -41,7 +41,8 @@ def plan(data_dir: DataDir, index: int | None) -> tuple[snapshots.Snapshot | Non
         raise RebuildError(f"index {target} is past the last entry this node holds ({last})")
     held = {i for i, _ in data_dir.entries()}  # noqa: C416 - indices only
     candidates = [s for s in data_dir.snapshots if s.valid and s.index <= target]
-    starts = [(s, s.index) for s in reversed(candidates)]
+    starts: list[tuple[snapshots.Snapshot | None, int]] = [
+        (s, s.index) for s in reversed(candidates)]
     if not data_dir.snapshots or data_dir.first_index == 1:
         starts.append((None, 0))
     for snapshot, start in starts:

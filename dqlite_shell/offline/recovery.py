@@ -165,16 +165,16 @@ def plan(found: list[Candidate], voters: list[str]) -> tuple[Candidate, list[tup
     the voters, each the address of a dir given (its id from info.yaml);
     the freshest dir (of equally fresh ones, a voter) must be one of them."""
     by_address = {c.address: c for c in found}
-    nodes = []
+    nodes: list[tuple[int, str, int]] = []
     for address in voters:
         c = by_address.get(address)
-        if c is None:
+        if c is None or c.id is None:  # a dir without info.yaml has no address either
             known = ", ".join(f"{c.address} ({c.path})" for c in found)
             raise RecoveryError(f"--voters: {address} is not the address of any dir given "
                                 f"(their info.yaml: {known})")
         if any(n[1] == address for n in nodes):
             raise RecoveryError(f"--voters: {address} is given twice")
-        nodes.append((c.id, c.address, 0))
+        nodes.append((c.id, address, 0))
     best = freshest(found)
     # Of equally fresh dirs, a voter's: any of them holds the same log.
     best = next((c for c in found if c.key == best.key and c.address in voters), best)

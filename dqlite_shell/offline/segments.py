@@ -58,6 +58,14 @@ class Segment:
     unwritten: bool = False  # an open segment never written (zeros)
 
     @property
+    def named_range(self) -> tuple[int, int] | None:
+        """A closed segment's first and last index as its name gives them;
+        None for an open segment."""
+        if self.is_open or self.first is None or self.end is None:
+            return None
+        return self.first, self.end
+
+    @property
     def last(self) -> int | None:
         """The index of its last entry (what it holds, not what its name says)."""
         if self.first is None or not self.entries:

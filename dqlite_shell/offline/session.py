@@ -41,10 +41,10 @@ class Offline:
         """The rebuilt database file, or None."""
         return None if self._tmp is None else os.path.join(self._tmp, "database")
 
-    def open(self, name: str, index: int | None) -> None:
-        """Rebuild ``name`` as of ``index`` (None: the last entry held);
-        CommandError says why it cannot be. The previous one is dropped
-        only once the new one is built."""
+    def open(self, name: str, index: int | None) -> sqlite3.Connection:
+        """Rebuild ``name`` as of ``index`` (None: the last entry held) and
+        return its connection; CommandError says why it cannot be. The
+        previous one is dropped only once the new one is built."""
         tmp = tempfile.mkdtemp(prefix="dqlite-offline-")
         path = os.path.join(tmp, "database")
         try:
@@ -59,6 +59,7 @@ class Offline:
         self._tmp, self._conn = tmp, conn
         self.database, self.index, self.pages = name, index, pages
         self.wanted = name
+        return conn
 
     def session(self) -> _Session:
         """The stand-in for the client session: it rebuilds the wanted
@@ -67,29 +68,30 @@ class Offline:
 
     def connection(self) -> sqlite3.Connection:
         """The rebuilt database's connection, rebuilt now when there is none."""
-        if self._conn is None:
-            try:
-                names = rebuild.databases(self.dir)
-            except rebuild.RebuildError as e:
-                raise CommandError(f"offline: {e}") from None
-            if self.wanted not in names:
-                have = ", ".join(names) if names else "none"
-                raise CommandError(f"offline: no database {self.wanted!r} in {self.dir.path} "
-                                   f"(databases: {have}); SQL needs a running cluster, or "
-                                   ".open DATABASE for one of those")
-            self.open(self.wanted, None)
-        return self._conn
+        if self._conn is not None:
+            return self._conn
+        try:
+            names = rebuild.databases(self.dir)
+        except rebuild.RebuildError as e:
+            raise CommandError(f"offline: {e}") from None
+        if self.wanted not in names:
+            have = ", ".join(names) if names else "none"
+            raise CommandError(f"offline: no database {self.wanted!r} in {self.dir.path} "
+                               f"(databases: {have}); SQL needs a running cluster, or "
+                               ".open DATABASE for one of those")
+        return self.open(self.wanted, None)
 
     def backup(self, path: str) -> None:
         """Write the rebuilt database to ``path`` (replaced; mode 0600) with
         SQLite's backup API; CommandError says what failed."""
+        source = self.connection()  # rebuilt first when there is none yet
         try:
             if os.path.lexists(path):
                 os.unlink(path)
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             dest = sqlite3.connect(path)
             try:
-                self._conn.backup(dest)
+                source.backup(dest)
             finally:
                 dest.close()
         except OSError as e:

@@ -227,7 +227,8 @@ def test_data_checksum_mismatch_is_a_finding(written, tmp_path):
                         f"(stored {found[0].split('stored ')[1].split(',')[0]}, computed "
                         f"{found[0].split('computed ')[1]}")
     assert "data checksum mismatch" in found[0]
-    lost = f"{segment.name}: gap: entries {segment.first + 2} to {segment.end} lost in {segment.name}"
+    lost = (f"{segment.name}: gap: entries {segment.first + 2} to {segment.end} "
+            f"lost in {segment.name}")
     assert lost in found
     assert d.last_index == DataDir(path).last_index  # what follows keeps its numbers
 
