@@ -268,7 +268,7 @@ class App:
             conn.assign(self.id, Role.SPARE)
         except ClientError:
             # The leader may have demoted this leaving node first.
-            if any(m.id == self.id and Role(m.role) == Role.SPARE for m in conn.cluster()):
+            if any(m.id == self.id and m.role == Role.SPARE for m in conn.cluster()):
                 return
             raise
         log.debug("demoted ourselves to spare")
@@ -389,7 +389,7 @@ class App:
             metadata = list(pool.map(self._describe, [m.address for m in members]))
         return RolesPlan([Member(m.id, m.address, Role(m.role), meta is not None,
                                  meta.failure_domain if meta else 0, meta.weight if meta else 0)
-                          for m, meta in zip(members, metadata)], self.roles)
+                          for m, meta in zip(members, metadata, strict=True)], self.roles)
 
     def _describe(self, address: str):
         try:
@@ -407,6 +407,7 @@ def default_address() -> str:
     except OSError:
         candidates = []
     for *_, sockaddr in candidates:
-        if not sockaddr[0].startswith("127."):
-            return f"{sockaddr[0]}:{DEFAULT_PORT}"
+        host = sockaddr[0]  # AF_INET: (host, port)
+        if isinstance(host, str) and not host.startswith("127."):
+            return f"{host}:{DEFAULT_PORT}"
     return f"127.0.0.1:{DEFAULT_PORT}"

@@ -64,7 +64,7 @@ def command(api, db, join, data_dir, verbose, cert, key, ca, network_latency_ms)
     try:
         os.makedirs(node_dir, mode=0o755, exist_ok=True)
     except OSError as e:
-        raise DemoError(f"can't create {node_dir}: {e.strerror}")
+        raise DemoError(f"can't create {node_dir}: {e.strerror}") from None
     stop = threading.Event()
     for sig in _STOP_SIGNALS:
         signal.signal(sig, lambda *_: stop.set())
@@ -90,9 +90,9 @@ def run(api: str, db: str, node_dir: str, cluster: list[str], tls, network_laten
     from dqlite_shell.app.demo_http import DATABASE, SCHEMA, ConnectionPool, DemoServer, Store
 
     try:
-        server = DemoServer(api, Store(None))  # bound now: a taken port fails before the node
+        server = DemoServer(api, Store())  # bound now: a taken port fails before the node
     except (OSError, ValueError) as e:
-        raise DemoError(f"can't listen on {api}: {getattr(e, 'strerror', None) or e}")
+        raise DemoError(f"can't listen on {api}: {getattr(e, 'strerror', None) or e}") from None
     try:
         app = App(node_dir, address=db, cluster=cluster, tls=tls,
                   network_latency_ms=network_latency_ms)

@@ -110,8 +110,17 @@ def _text(data: bytes) -> str | None:
 class Store:
     """The demo's two statements over a :class:`ConnectionPool`."""
 
-    def __init__(self, pool: ConnectionPool):
+    def __init__(self, pool: ConnectionPool | None = None):
+        # None until the node is ready: the server binds its port before.
         self.pool = pool
+
+    def _run(self, work):
+        if self.pool is None:
+            raise RuntimeError("the node is not ready: no connection yet")
+        return self.pool.run(work)
+
+    def _fetchall(self, sql: str, param) -> list:
+        return self._run(lambda conn: conn.execute(sql, (param,)).fetchall())
 
     def get(self, key: bytes) -> bytes:
         """The value of ``key`` as Go's ``Scan`` into a string gives it;
@@ -122,7 +131,7 @@ class Store:
                     (_QUERY_RAW_VALUE, raw)]
         for sql, param in attempts:
             try:
-                rows = self.pool.run(lambda conn: conn.execute(sql, (param,)).fetchall())
+                rows = self._fetchall(sql, param)
                 break
             except InterfaceError as e:
                 if not isinstance(e.__cause__, InvalidUTF8) or sql is _QUERY_RAW_VALUE:
@@ -140,11 +149,12 @@ class Store:
         again for up to their ``busy_timeout``, as SQLite's own would.
         """
         tkey, tvalue = _text(key), _text(value)
+        params: tuple[str, str] | tuple[bytes, bytes]
         if tkey is not None and tvalue is not None:
             sql, params = UPDATE, (tkey, tvalue)
         else:
             sql, params = _UPDATE_RAW, (key.split(b"\0", 1)[0], value.split(b"\0", 1)[0])
-        self.pool.run(lambda conn: conn.execute(sql, params))
+        self._run(lambda conn: conn.execute(sql, params))
 
 
 class DemoHandler(BaseHTTPRequestHandler):
@@ -246,7 +256,7 @@ class DemoHandler(BaseHTTPRequestHandler):
         return self.rfile.read(n)
 
     def _read_chunked(self) -> bytes | None:
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             line = self.rfile.readline(1024)
             try:

@@ -81,11 +81,12 @@ def format_float(x: float) -> str:
         return "NaN"
     if math.isinf(x):
         return "+Inf" if x > 0 else "-Inf"
-    sign, digits, exponent = Decimal(repr(x)).as_tuple()
+    sign, stored, exponent = Decimal(repr(x)).as_tuple()
+    assert isinstance(exponent, int)  # finite: NaN and the infinities are answered above
     minus = "-" if sign else ""
     if x == 0:
         return minus + "0"
-    digits = list(digits)
+    digits = list(stored)
     while len(digits) > 1 and digits[-1] == 0:
         digits.pop()
         exponent += 1

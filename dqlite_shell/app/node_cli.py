@@ -107,11 +107,11 @@ def command(address, data_dir, network_latency_ms, failure_domain, join_addresse
     try:
         os.makedirs(data_dir, exist_ok=True)
     except OSError as e:
-        raise UsageFailure(f"cannot use data dir {data_dir}: {e.strerror}")
+        raise UsageFailure(f"cannot use data dir {data_dir}: {e.strerror}") from None
     try:
         info = nodeinfo.read(data_dir)
     except ValueError as e:
-        raise UsageFailure(str(e))
+        raise UsageFailure(str(e)) from None
     if info is not None and info.address != address:
         raise UsageFailure(f"data dir {data_dir} belongs to the node at {info.address}, "
                            f"not {address}")
@@ -150,7 +150,7 @@ def _describe_last_entry(data_dir: str, auto_recovery) -> None:
     try:
         info = nodeinfo.read(data_dir)
     except ValueError as e:
-        raise UsageFailure(str(e))
+        raise UsageFailure(str(e)) from None
     # Nothing binds: the address and id only fill in dqlite_node_create.
     node = Node(info.address if info else "127.0.0.1:1", data_dir,
                 node_id=info.id if info else BOOTSTRAP_ID, auto_recovery=auto_recovery)

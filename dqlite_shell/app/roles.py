@@ -57,6 +57,9 @@ class RolesConfig:
             raise ValueError(f"standbys must be 0 or more, not {self.standbys}")
 
 
+#: The default targets (a RolesConfig is frozen: one instance serves all).
+DEFAULT_CONFIG = RolesConfig()
+
 #: A decision: the role to give and the nodes to try, best first (or no change).
 Change = tuple[Role | None, list[Member]]
 NO_CHANGE: Change = (None, [])
@@ -65,7 +68,7 @@ NO_CHANGE: Change = (None, [])
 class RolesPlan:
     """Role decisions for one snapshot of the cluster."""
 
-    def __init__(self, members: list[Member], config: RolesConfig = RolesConfig()):
+    def __init__(self, members: list[Member], config: RolesConfig = DEFAULT_CONFIG):
         self.members = list(members)
         self.config = config
 

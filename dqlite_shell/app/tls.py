@@ -46,7 +46,9 @@ class TLSConfig:
         return (isinstance(other, TLSConfig)
                 and (self.cert, self.key, self.ca) == (other.cert, other.key, other.ca))
 
-    __hash__ = None  # mutable contexts inside; equality is by file names
+    # Mutable contexts inside; equality is by file names. (typeshed types
+    # object.__hash__ as a method; None is how the data model says unhashable.)
+    __hash__ = None  # type: ignore[assignment]
 
     @classmethod
     def coerce(cls, value) -> TLSConfig | None:

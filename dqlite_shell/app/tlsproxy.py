@@ -50,9 +50,10 @@ class TLSFront:
             raise NodeError(str(e), code=2) from None
         if self.address.is_abstract:
             raise NodeError(f"TLS needs a TCP address, not {address}", code=2)
-        self.tls = TLSConfig.coerce(tls)
-        if self.tls is None:
+        config = TLSConfig.coerce(tls)
+        if config is None:
             raise TypeError("TLSFront needs a TLSConfig")
+        self.tls: TLSConfig = config
         self.bind_address = f"@dqlite-{os.getpid()}-{secrets.token_hex(6)}"
         self.dial_timeout = dial_timeout
         self.handshake_timeout = handshake_timeout
@@ -117,7 +118,7 @@ class TLSFront:
         """Close the listener and every piped connection; idempotent."""
         with self._lock:
             loop, thread = self._loop, self._thread
-            if loop is None:
+            if loop is None or thread is None:  # start() sets both
                 return
             self._loop = self._thread = None
             try:
@@ -149,6 +150,8 @@ class TLSFront:
 
     def _track(self) -> None:
         task = asyncio.current_task()
+        if task is None:  # only the tasks serving connections call it
+            raise RuntimeError("TLSFront._track called outside a task")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -252,7 +255,7 @@ class TLSFront:
 class _Result:
     """The outcome of a dial, handed from the loop thread to libdqlite's."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.ready = threading.Event()
         self.error: BaseException | None = None
 

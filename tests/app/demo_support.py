@@ -40,7 +40,8 @@ class Demo:
             wait_for_listener(self.api, timeout)
         except TimeoutError:
             self.proc.kill()
-            raise AssertionError(f"demo {self.api} not up: {self.proc.stderr.read().decode()}")
+            raise AssertionError(
+                f"demo {self.api} not up: {self.proc.stderr.read().decode()}") from None
         return self
 
     def signal(self, sig=signal.SIGTERM, timeout: float = 30.0) -> int:

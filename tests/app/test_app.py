@@ -180,7 +180,8 @@ def test_ready_times_out_when_there_is_no_cluster_to_join(app_factory, free_addr
 def test_bad_options_are_refused_in_one_line(app_factory, tmp_path):
     first = app_factory("n0")
     first.close(handover=False)
-    with pytest.raises(NodeError, match=r"belongs to the node at 127\.0\.0\.1:\d+, not 127.0.0.1:1"):
+    with pytest.raises(NodeError,
+                       match=r"belongs to the node at 127\.0\.0\.1:\d+, not 127.0.0.1:1"):
         app_factory("n0", address="127.0.0.1:1")
     with pytest.raises(ValueError, match="odd number of at least 3, not 2"):
         app_factory("n1", voters=2)

@@ -40,7 +40,7 @@ def test_taken_ports(tmp_path, demos):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        address = "127.0.0.1:%d" % taken.getsockname()[1]
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
         free = demos.start(wait=False)  # reserves two addresses; its node is killed below
         free.proc.kill()
         free.proc.wait()

@@ -56,16 +56,17 @@ def test_requests_in_flight_overlap(free_address):
     server = DemoServer(free_address, Store(pool))
     server.activate()
     server.serve_in_thread()
-    try:
-        for round_ in range(2):
-            answers = []
-            barrier = threading.Barrier(PARALLEL)
+    def worker(i, barrier, answers):
+        barrier.wait()
+        method = "GET" if i % 2 else "PUT"
+        answers.append(request(free_address, method, f"/k{i}", b"v")[2])
 
-            def worker(i):
-                barrier.wait()
-                method = "GET" if i % 2 else "PUT"
-                answers.append(request(free_address, method, f"/k{i}", b"v")[2])
-            threads = [threading.Thread(target=worker, args=(i,)) for i in range(PARALLEL)]
+    try:
+        for _ in range(2):
+            answers: list[bytes] = []
+            barrier = threading.Barrier(PARALLEL)
+            threads = [threading.Thread(target=worker, args=(i, barrier, answers))
+                       for i in range(PARALLEL)]
             started = time.perf_counter()
             for t in threads:
                 t.start()
