@@ -22,16 +22,22 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from dqlite_shell.wire.rows import decode_rows, decode_rows_reference, iter_row_batches  # noqa: E402
+from dqlite_shell.wire.rows import (  # noqa: E402
+    decode_rows,
+    decode_rows_reference,
+    iter_row_batches,
+)
 
-WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu"]
+WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+         "lambda", "mu"]
 
 
 def make_batches(n_rows: int, page_size: int) -> list[bytes]:
     """ROWS bodies for ``n_rows`` rows of (id, name, score, count)."""
     rng = random.Random(42)
     rows = (
-        (i, f"{rng.choice(WORDS)}-{i}-{rng.choice(WORDS)}", rng.random() * 1000.0, rng.randrange(-(2**40), 2**40))
+        (i, f"{rng.choice(WORDS)}-{i}-{rng.choice(WORDS)}", rng.random() * 1000.0,
+         rng.randrange(-(2**40), 2**40))
         for i in range(n_rows)
     )
     return list(iter_row_batches(["id", "name", "score", "count"], rows, page_size))
@@ -69,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--page-size", type=int, default=4096)
     parser.add_argument("--skip-reference", action="store_true")
-    parser.add_argument("--sparse", action="store_true", help="12 nullable columns with random NULLs")
+    parser.add_argument("--sparse", action="store_true",
+                        help="12 nullable columns with random NULLs")
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -88,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, decode in decoders:
         seconds, count = measure(decode, batches, 1 if "reference" in name else args.repeat)
         assert count == args.rows, (count, args.rows)
-        print(f"{name:24s} {seconds:7.3f} s  {count / seconds:12,.0f} rows/s  {seconds * 1e9 / count:6.0f} ns/row")
+        print(f"{name:24s} {seconds:7.3f} s  {count / seconds:12,.0f} rows/s  "
+              f"{seconds * 1e9 / count:6.0f} ns/row")
     return 0
 
 

@@ -65,7 +65,8 @@ def parse_address(text: str, default_port: int = DEFAULT_PORT) -> Address:
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
-            raise AddressError(f"invalid address {text!r}: {host!r} is not an IPv6 address") from None
+            raise AddressError(
+                f"invalid address {text!r}: {host!r} is not an IPv6 address") from None
         if rest and not rest.startswith(":"):
             raise AddressError(f"invalid address {text!r}: expected ':PORT' after ']'")
         return Address(socket.AF_INET6, host, _port(text, rest[1:] if rest else "", default_port))

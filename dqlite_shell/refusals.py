@@ -202,8 +202,9 @@ _REFUSED_DATABASES = (
     (lambda name, size: size is None,
      "database {name!r} is refused: the name is not valid UTF-8"),
     (lambda name, size: size > MAX_DATABASE_NAME,
+     # a template for str.format: {size} stays a field, the limit is filled in now
      "a database name of {size} bytes is refused: dqlite nodes hang up on names longer "
-     "than %d bytes, and 1.17 nodes crash on those over 512" % MAX_DATABASE_NAME),
+     f"than {MAX_DATABASE_NAME} bytes, and 1.17 nodes crash on those over 512"),
 )
 
 

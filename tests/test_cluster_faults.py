@@ -157,7 +157,8 @@ def test_a_frozen_single_node_ends_a_select_after_the_timeout(process_factory):
     assert re.fullmatch(
         f"<stdin>:3: error: {re.escape(node.address)} answered nothing for [0-9.]+ s, "
         "neither this statement nor a probe on a second connection, and no other "
-                   "node leads \\(the node may be frozen, cut off, or busy with one long step\\)\n", err)
+        "node leads \\(the node may be frozen, cut off, or busy with one long "
+        "step\\)\n", err)
     assert 2 <= took < 6, took
 
 

@@ -54,7 +54,13 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
 ZSH = """
 compdef() {{ :; }}
 _describe() {{ local e; for e in ${{(P)3}}; do print -r -- "D $e"; done; }}
-compadd() {{ local e; while (( $# )); do [[ $1 == -a ]] && {{ for e in ${{(P)2}}; do print -r -- "C $e"; done; shift; }}; shift; done; }}
+compadd() {{
+  local e
+  while (( $# )); do
+    [[ $1 == -a ]] && {{ for e in ${{(P)2}}; do print -r -- "C $e"; done; shift; }}
+    shift
+  done
+}}
 source {script}
 words=({words}); CURRENT={current}
 _dqlite_completion

@@ -100,7 +100,8 @@ REALS = st.one_of(
     st.sampled_from([0.0, -0.0, 1e15, 1e16, 1e15 - 0.5, 999999999999999.9, 1e-5, 1e-4, 0.1,
                      1e99, 1e100, 9.999999999999999e98, 5e-324, 2.2250738585072014e-308,
                      1.7976931348623157e308, 690013192974405.5, 1.5, -2.5e-7, 123456.789]))
-TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), max_size=12) \
+TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"),
+               max_size=12) \
     | st.sampled_from(["", ",", "|", '"', "'", "a,b", 'say "hi"', "x\ny", "\r\n", "\t", " ",
                        "é", "日本", "\x1b[31m", "\x7f\x85", "NULL", "ab", ";;"])
 BLOBS = st.binary(max_size=12) | st.sampled_from([b"", b"hello", b"tab\there\n", b"\xff\xfe",
@@ -127,7 +128,8 @@ def results(draw):
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mode=st.sampled_from(["list", "csv", "json", "jsonl", "ascii", "tabs"]), result=results(),
-       headers=st.booleans(), nullvalue=NULLS, blob=st.sampled_from(["hex", "auto", "text", "base64"]),
+       headers=st.booleans(), nullvalue=NULLS,
+       blob=st.sampled_from(["hex", "auto", "text", "base64"]),
        separator=SEPARATORS, row_separator=ROW_SEPARATORS)
 def test_same_bytes_as_the_python_renderers(mode, result, headers, nullvalue, blob, separator,
                                             row_separator):

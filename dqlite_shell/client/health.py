@@ -89,11 +89,11 @@ class MemberHealth:
 
     def cert_warning(self, now: datetime | None = None) -> str | None:
         """One line when the certificate expires within CERT_WARNING_DAYS."""
-        days = self.cert_days_left(now)
-        if days is None or days >= CERT_WARNING_DAYS:
+        expires, days = self.cert_expires, self.cert_days_left(now)
+        if expires is None or days is None or days >= CERT_WARNING_DAYS:
             return None
-        when = self.cert_expires.strftime("%Y-%m-%d %H:%M UTC")
-        if days < 0 or self.cert_expires <= (now or datetime.now(UTC)):
+        when = expires.strftime("%Y-%m-%d %H:%M UTC")
+        if days < 0 or expires <= (now or datetime.now(UTC)):
             return f"the certificate of {self.address} expired on {when}"
         return f"the certificate of {self.address} expires in {days} days ({when})"
 
@@ -170,7 +170,7 @@ def _ordered(found: dict[str, MemberHealth], leader: str | None,
             record.member = None
         return [found[a] for a in given]
     rows = []
-    for node in found[leader].cluster:
+    for node in found[leader].cluster or ():  # _leader_of picks one with a cluster
         record = found.get(node.address) or MemberHealth(
             node.address, error="not asked: no time was left")
         record.id, record.role, record.member = node.id, node.role, True

@@ -39,9 +39,11 @@ def join(node_id: int, address: str, cluster: Iterable[str], role: str | int | N
                     conn.add(node_id, address)
                 elif member.address != address:
                     raise MemberConflict(node_id, member.address, address)
+                # CLUSTER format 1 names every member's role: None is "not a member".
+                current = None if member is None else member.role
                 target = wanted if wanted is not None else (
-                    Role.VOTER if member is None else member.role)
-                if member is None or member.role != target:
+                    Role.VOTER if current is None else current)
+                if current != target:
                     log.debug("assigning %#x the role %s", node_id, Role(target).name.lower())
                     conn.assign(node_id, int(target))
                 return

@@ -78,8 +78,10 @@ def _error(path: str, e, text: str) -> NodeStoreError:
     yaml = _yaml()
     if isinstance(e, yaml.reader.ReaderError):  # a control character: a position, no mark
         # libyaml counts the position in UTF-8 bytes, PyYAML's own reader in characters
-        read = text.encode() if _loader(yaml) is not yaml.SafeLoader else text
-        line = read[:e.position].count(b"\n" if isinstance(read, bytes) else "\n") + 1
+        if _loader(yaml) is not yaml.SafeLoader:
+            line = text.encode()[:e.position].count(b"\n") + 1
+        else:
+            line = text[:e.position].count("\n") + 1
         return NodeStoreError(f"{path}:{line}: not valid YAML: {e.reason} "
                               f"(character #x{e.character:04x})")
     mark, problem = getattr(e, "problem_mark", None), getattr(e, "problem", None)
@@ -218,7 +220,9 @@ def parse_yaml(text: str, path: str = "cluster.yaml") -> list[StoredNode]:
             raise NodeStoreError(f"{where}: ID {node_id} is also on line {ids[node_id]}")
         if address in addresses:
             raise NodeStoreError(f"{where}: Address {address} is also on line {addresses[address]}")
-        ids[node_id], addresses[address] = lineno, lineno
+        if node_id is not None:
+            ids[node_id] = lineno
+        addresses[address] = lineno
         nodes.append(StoredNode(node_id, address, item_fields.get("Role", 0), lineno))
     return nodes
 

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, cast
 
 if TYPE_CHECKING:
     from dqlite_shell.client.connection import Connection
     from dqlite_shell.wire.responses import Rows
+
+
+class BatchSource(Protocol):
+    """What a :class:`RowStream` reads from: a :class:`Connection`, or a
+    source with no wire behind it (``dqlite --offline``)."""
+
+    def _next_batch(self, stream: RowStream, /) -> Rows: ...
+    def _stream_finished(self, stream: RowStream, /) -> None: ...
+    def _interrupt_stream(self, stream: RowStream, grace: float | None, /) -> None: ...
 
 
 class RowStream:
@@ -22,12 +31,19 @@ class RowStream:
 
     __slots__ = ("_conn", "columns", "_pending", "done", "rows_read")
 
-    def __init__(self, conn: Connection | None, first: Rows):
+    def __init__(self, conn: BatchSource | None, first: Rows):
         self._conn = conn
         self.columns: list[str] = list(first.columns)
         self._pending: list | None = first.rows
         self.done: bool = first.done
         self.rows_read = 0
+
+    def _live(self) -> BatchSource:
+        """The connection of a stream still being read (only a stream made by
+        :meth:`materialized` has none, and it is done from the start)."""
+        if self._conn is None:
+            raise RuntimeError("this result stream has no connection to read from")
+        return self._conn
 
     def batches(self) -> Iterator[list[tuple]]:
         """Yield each batch of rows as the server sends it."""
@@ -41,7 +57,7 @@ class RowStream:
                 if self._conn is not None:
                     self._conn._stream_finished(self)
                 return
-            rows = self._conn._next_batch(self)
+            rows = self._live()._next_batch(self)
             self._pending = rows.rows
             self.done = rows.done
 
@@ -65,7 +81,7 @@ class RowStream:
                     self._conn._stream_finished(self)
                 return
             if raw is None:  # a source with no wire behind it (dqlite --offline)
-                rows = self._conn._next_batch(self)
+                rows = self._live()._next_batch(self)
                 self._pending, self.done = rows.rows, rows.done
                 continue
             body, self.done = raw(self)
@@ -74,7 +90,8 @@ class RowStream:
     def decode_body(self, body: bytes) -> Rows:
         """Decode a body from :meth:`raw_batches` (a malformed one raises
         ProtocolError and closes the connection, as a batch read decoded)."""
-        rows = self._conn.decode_rows(body)
+        conn = cast("Connection", self._live())  # only a Connection gives raw bodies
+        rows = conn.decode_rows(body)
         self.rows_read += len(rows.rows)
         return rows
 
@@ -104,7 +121,7 @@ class RowStream:
         """
         if not self.done:
             self._pending = None
-            self._conn._interrupt_stream(self, grace)
+            self._live()._interrupt_stream(self, grace)
             self.done = True
 
     def __enter__(self) -> RowStream:

@@ -86,8 +86,9 @@ def client_context(cert: str | None = None, key: str | None = None,
         raise TLSConfigError("a TLS key needs its certificate")
     server_name = first_dns_name(cert) if cert and not ca else None
     if server_name:
-        context = _NamedServerContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.server_name = server_name
+        named = _NamedServerContext(ssl.PROTOCOL_TLS_CLIENT)
+        named.server_name = server_name
+        context: ssl.SSLContext = named
     else:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False

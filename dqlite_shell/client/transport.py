@@ -12,7 +12,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from dqlite_shell.address import Address, AddressError, parse_address
 from dqlite_shell.client.errors import (
@@ -90,8 +90,8 @@ class Transport:
             raise ConnectError(f"cannot connect to {address}: {_reason(e)}") from None
         if ssl_context is not None:
             try:
-                sock = ssl_context.wrap_socket(
-                    sock, server_hostname=server_hostname or (None if addr.is_abstract else addr.host))
+                hostname = server_hostname or (None if addr.is_abstract else addr.host)
+                sock = ssl_context.wrap_socket(sock, server_hostname=hostname)
             except OSError as e:
                 sock.close()
                 failed = NotTLS if _plain_peer(e) else TLSError
@@ -243,7 +243,8 @@ class Transport:
         """
         ssl = sys.modules.get("ssl")
         if self.tls:
-            if ssl is not None and isinstance(error, ssl.SSLError) and "ALERT" in (error.reason or ""):
+            if (ssl is not None and isinstance(error, ssl.SSLError)
+                    and "ALERT" in (error.reason or "")):
                 raise TLSError(f"{self.address}: TLS handshake failed: the node refused our "
                                f"certificate ({_tls_reason(error)})")
             if ssl is not None and isinstance(error, ssl.SSLEOFError):
@@ -348,7 +349,7 @@ def _tls_peer_closed(transport: Transport, ssl) -> bool:
     socket carries either TLS housekeeping (TLS 1.3 session tickets, read and
     dropped here), the end of the connection, or stray data, which leaves the
     connection unusable."""
-    sock = transport.sock
+    sock = cast("_ssl.SSLSocket", transport.sock)  # peer_closed checked isinstance
     try:
         readable, _, _ = select.select([sock], [], [], 0)
         if not readable and not sock.pending():
@@ -356,7 +357,7 @@ def _tls_peer_closed(transport: Transport, ssl) -> bool:
         timeout = sock.gettimeout()
         sock.setblocking(False)
         try:
-            data = sock.recv(1)
+            sock.recv(1)
         finally:
             sock.settimeout(timeout)
     except (ssl.SSLWantReadError, ssl.SSLWantWriteError):

@@ -95,7 +95,8 @@ def from_server(error: ServerError) -> Error:
     cls = _CLASSES.get(primary, OperationalError if primary in _NAMES else DatabaseError)
     exc = cls(error.message)
     exc.sqlite_errorcode = error.code
-    exc.sqlite_errorname = _EXTENDED_NAMES.get(error.code) or _NAMES.get(primary, f"code {error.code}")
+    exc.sqlite_errorname = (_EXTENDED_NAMES.get(error.code)
+                            or _NAMES.get(primary, f"code {error.code}"))
     return exc
 
 

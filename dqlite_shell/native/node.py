@@ -12,7 +12,7 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from dqlite_shell.address import Address, AddressError, parse_address
 from dqlite_shell.native.errors import NodeError
@@ -174,13 +174,15 @@ class Node:
     def _configure(self, ffi, lib) -> None:
         def check(rv, what):
             if rv != 0:
-                raise NodeError(f"cannot set {what} of node {self.address}", rv, self._errmsg(ffi, lib))
+                raise NodeError(f"cannot set {what} of node {self.address}", rv,
+                                self._errmsg(ffi, lib))
 
         if self.network_latency_ms is not None:
             check(lib.dqlite_node_set_network_latency_ms(self._node, self.network_latency_ms),
                   "network latency")
         if self.failure_domain is not None:
-            check(lib.dqlite_node_set_failure_domain(self._node, self.failure_domain), "failure domain")
+            check(lib.dqlite_node_set_failure_domain(self._node, self.failure_domain),
+                  "failure domain")
         if self.snapshot_params is not None:
             threshold, trailing = self.snapshot_params
             check(lib.dqlite_node_set_snapshot_params(self._node, threshold, trailing),
@@ -203,6 +205,8 @@ class Node:
         try:
             ffi, _ = load()
             target = ffi.string(address).decode()
+            if self.dial is None:  # only registered with a dial function
+                return 1
             sock = self.dial(target)
             sock.setblocking(True)
             fd_out[0] = sock.detach()
@@ -238,7 +242,7 @@ class Node:
 
     close = stop
 
-    def recover(self, nodes: list[tuple[int, str, str | int]]) -> None:
+    def recover(self, nodes: Sequence[tuple[int, str, str | int]]) -> None:
         """Force the cluster configuration to ``nodes`` (id, address, role).
 
         For disaster recovery only (``dqlite_node_recover_ext``); the node must
@@ -253,7 +257,7 @@ class Node:
             try:
                 infos = ffi.new("dqlite_node_info_ext[]", len(nodes))
                 keep = []
-                for info, (node_id, address, role) in zip(infos, nodes):
+                for info, (node_id, address, role) in zip(infos, nodes, strict=True):
                     addr = ffi.new("char[]", address.encode())
                     keep.append(addr)
                     info.size = ffi.sizeof("dqlite_node_info_ext")
@@ -262,7 +266,8 @@ class Node:
                     info.dqlite_role = int(Role.parse(role))
                 rv = lib.dqlite_node_recover_ext(self._node, infos, len(nodes))
                 if rv != 0:
-                    raise NodeError(f"cannot recover node {self.address}", rv, self._errmsg(ffi, lib))
+                    raise NodeError(f"cannot recover node {self.address}", rv,
+                                    self._errmsg(ffi, lib))
             finally:
                 lib.dqlite_node_destroy(self._node)
                 self._node = None
@@ -383,7 +388,8 @@ def _bindable(address: str) -> Address:
         try:
             resolved = socket.gethostbyname(parsed.host)
         except OSError:
-            raise NodeError(f"cannot bind {address}: unknown host {parsed.host!r}", code=2) from None
+            raise NodeError(f"cannot bind {address}: unknown host {parsed.host!r}",
+                            code=2) from None
         parsed = Address(socket.AF_INET, resolved, parsed.port)
     return parsed
 

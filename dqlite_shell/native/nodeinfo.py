@@ -38,6 +38,8 @@ def read(data_dir: str) -> NodeInfo | None:
     except FileNotFoundError:
         return None
     node = parse_node_yaml(text, path)
+    if node.id is None:  # parse_node_yaml requires an ID; this tells mypy
+        raise ValueError(f"{path}: no ID in it")
     return NodeInfo(node.id, node.address, node.role)
 
 

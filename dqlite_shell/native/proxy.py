@@ -52,9 +52,12 @@ class Proxy:
         self._thread.start()
 
     def _accept_loop(self) -> None:
+        listener = self._listener  # stop() sets the attribute to None
+        if listener is None:
+            return
         while True:
             try:
-                client, _ = self._listener.accept()
+                client, _ = listener.accept()
             except OSError:
                 return  # listener closed
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()

@@ -26,14 +26,21 @@ per request), :mod:`.responses` (``decode_response``), :mod:`.messages`
 # needs only requests and responses does not pay for the rest at start-up.
 _HOMES = {
     **dict.fromkeys(['Decoder', 'Encoder', 'encode_blob', 'encode_params', 'encode_text'], "codec"),
-    **dict.fromkeys(['CLUSTER_FORMAT_V0', 'CLUSTER_FORMAT_V1', 'DESCRIBE_FORMAT_V0', 'HEADER_SIZE', 'MAX_BODY_SIZE', 'MAX_PARAMS', 'PROTOCOL_VERSION', 'ROWS_DONE', 'ROWS_PART', 'RequestType', 'ResponseType', 'Role', 'ValueType'], "constants"),
+    **dict.fromkeys(['CLUSTER_FORMAT_V0', 'CLUSTER_FORMAT_V1', 'DESCRIBE_FORMAT_V0',
+                     'HEADER_SIZE', 'MAX_BODY_SIZE', 'MAX_PARAMS', 'PROTOCOL_VERSION',
+                     'ROWS_DONE', 'ROWS_PART', 'RequestType', 'ResponseType', 'Role',
+                     'ValueType'], "constants"),
     **dict.fromkeys(['InvalidUTF8', 'ParameterError', 'ProtocolError'], "errors"),
-    **dict.fromkeys(['Header', 'decode_frame', 'encode_frame', 'encode_handshake', 'encode_header', 'parse_header'], "frames"),
-    **dict.fromkeys(['Db', 'Empty', 'Failure', 'Files', 'Metadata', 'NodeInfo', 'Response', 'Result', 'Rows', 'Server', 'Servers', 'Stmt', 'Welcome'], "messages"),
+    **dict.fromkeys(['Header', 'decode_frame', 'encode_frame', 'encode_handshake',
+                     'encode_header', 'parse_header'], "frames"),
+    **dict.fromkeys(['Db', 'Empty', 'Failure', 'Files', 'Metadata', 'NodeInfo', 'Response',
+                     'Result', 'Rows', 'Server', 'Servers', 'Stmt', 'Welcome'], "messages"),
     **dict.fromkeys(['decode_response'], "responses"),
-    **dict.fromkeys(['DEFAULT_PAGE_SIZE', 'RowsDecoder', 'decode_rows', 'encode_row', 'encode_rows', 'iter_row_batches'], "rows"),
+    **dict.fromkeys(['DEFAULT_PAGE_SIZE', 'RowsDecoder', 'decode_rows', 'encode_row',
+                     'encode_rows', 'iter_row_batches'], "rows"),
     **dict.fromkeys(['decode_rows_reference'], "rows_reference"),
-    **dict.fromkeys(['REQUEST_LAYOUTS', 'Request', 'decode_request', 'encode_response'], "serverside"),
+    **dict.fromkeys(['REQUEST_LAYOUTS', 'Request', 'decode_request', 'encode_response'],
+                    "serverside"),
     **dict.fromkeys(['REQUESTS', 'RESPONSES'], "schema"),
     **dict.fromkeys(['Iso8601', 'UnixTime'], "values"),
 }
@@ -66,7 +73,8 @@ __all__ = [
     "Db", "Empty", "Failure", "Files", "Metadata", "NodeInfo", "Response", "Result", "Rows",
     "Server", "Servers", "Stmt", "Welcome",
     # rows
-    "RowsDecoder", "decode_rows", "decode_rows_reference", "encode_row", "encode_rows", "iter_row_batches",
+    "RowsDecoder", "decode_rows", "decode_rows_reference", "encode_row", "encode_rows",
+    "iter_row_batches",
     # server side (tests, fakes)
     "REQUEST_LAYOUTS", "Request", "decode_request", "encode_response",
     # the schema: one declaration per message

@@ -31,6 +31,7 @@ the reference decoder.
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 from .constants import ValueType
 from .rows_reference import VALID_TYPES
@@ -157,7 +158,7 @@ def compile_run(types: list[int], header: bytes):
     body.append(f"p += {tail_size + hsize + head_size}")
     lines += ["        " + line for line in body]
     source = "\n".join(lines) + "\n"
-    namespace = dict(consts)
+    namespace: dict[str, Any] = dict(consts)
     exec(compile(source, f"<dqlite rows decoder {header.hex()}/{n}>", "exec"), namespace)  # noqa: S102
     run = namespace["run"]
     run.source = source

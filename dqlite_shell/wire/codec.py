@@ -39,9 +39,11 @@ _TEXT_PAD = [bytes(8 - i) for i in range(8)]
 _BLOB_PAD = [bytes((8 - i) % 8) for i in range(8)]
 
 # Value-type codes as plain ints, for the hot loops (taken from ValueType once).
-_INTEGER, _FLOAT, _TEXT, _BLOB, _NULL = (int(ValueType.INTEGER), int(ValueType.FLOAT), int(ValueType.TEXT),
-                                         int(ValueType.BLOB), int(ValueType.NULL))
-_UNIXTIME, _ISO8601, _BOOLEAN = int(ValueType.UNIXTIME), int(ValueType.ISO8601), int(ValueType.BOOLEAN)
+_INTEGER, _FLOAT, _TEXT, _BLOB, _NULL = (int(ValueType.INTEGER), int(ValueType.FLOAT),
+                                         int(ValueType.TEXT), int(ValueType.BLOB),
+                                         int(ValueType.NULL))
+_UNIXTIME, _ISO8601, _BOOLEAN = (int(ValueType.UNIXTIME), int(ValueType.ISO8601),
+                                 int(ValueType.BOOLEAN))
 
 
 def pad8(n: int) -> int:
@@ -118,7 +120,8 @@ def encode_params_schema(values, wide: bool = False) -> tuple[bytes, int]:
     """
     if type(values) is not tuple and type(values) is not list:
         if isinstance(values, (Mapping, str, bytes, bytearray, memoryview)):
-            raise ParameterError(f"parameters must be a sequence of values, not {type(values).__name__}")
+            raise ParameterError("parameters must be a sequence of values, "
+                                 f"not {type(values).__name__}")
         values = tuple(values)
     n = len(values)
     if n == 0:
@@ -255,7 +258,9 @@ class Decoder:
 
     __slots__ = ("buf", "pos", "end", "what")
 
-    def __init__(self, data: bytes | bytearray | memoryview, what: str = "message", pos: int = 0) -> None:
+    def __init__(
+        self, data: bytes | bytearray | memoryview, what: str = "message", pos: int = 0
+    ) -> None:
         self.buf = data if type(data) is bytes else bytes(data)
         self.pos = pos
         self.end = len(self.buf)
@@ -270,7 +275,8 @@ class Decoder:
         pos = self.pos
         if pos + n > self.end:
             raise ProtocolError(
-                f"truncated {self.what}: expected {n} bytes at offset {pos}, got {max(self.end - pos, 0)}"
+                f"truncated {self.what}: expected {n} bytes at offset {pos}, "
+                f"got {max(self.end - pos, 0)}"
             )
         self.pos = pos + n
         return pos
@@ -392,5 +398,6 @@ class Decoder:
         """Raise ProtocolError if bytes remain after the cursor."""
         if self.pos != self.end:
             raise ProtocolError(
-                f"trailing garbage in {self.what}: {self.end - self.pos} unexpected bytes at offset {self.pos}"
+                f"trailing garbage in {self.what}: {self.end - self.pos} unexpected bytes "
+                f"at offset {self.pos}"
             )

@@ -62,7 +62,8 @@ class _NamedIntEnum(enum.IntEnum):
             return cls[key]
         except KeyError:
             choices = ", ".join(m.label for m in cls)
-            raise ValueError(f"unknown {cls.__name__} {name!r} (expected one of: {choices})") from None
+            raise ValueError(
+                f"unknown {cls.__name__} {name!r} (expected one of: {choices})") from None
 
     @classmethod
     def describe(cls, value: int) -> str:

@@ -63,7 +63,9 @@ def encode_frame(msg_type: int, body: bytes | bytearray, schema: int = 0) -> byt
     return encode_header(msg_type, len(body), schema) + body
 
 
-def parse_header(data: bytes | bytearray | memoryview, max_body_size: int = MAX_BODY_SIZE) -> Header:
+def parse_header(
+    data: bytes | bytearray | memoryview, max_body_size: int = MAX_BODY_SIZE
+) -> Header:
     """Decode an 8-byte frame header.
 
     Raises :class:`ProtocolError` if ``data`` is not exactly 8 bytes or the
@@ -80,7 +82,9 @@ def parse_header(data: bytes | bytearray | memoryview, max_body_size: int = MAX_
     return Header(words, msg_type, schema, extra)
 
 
-def decode_frame(data: bytes | bytearray | memoryview, max_body_size: int = MAX_BODY_SIZE) -> tuple[Header, bytes]:
+def decode_frame(
+    data: bytes | bytearray | memoryview, max_body_size: int = MAX_BODY_SIZE
+) -> tuple[Header, bytes]:
     """Split one complete frame (header + body, nothing more) into its parts.
 
     Raises :class:`ProtocolError` if ``data`` is shorter or longer than the
@@ -88,10 +92,12 @@ def decode_frame(data: bytes | bytearray | memoryview, max_body_size: int = MAX_
     """
     data = bytes(data)
     if len(data) < HEADER_SIZE:
-        raise ProtocolError(f"truncated frame: {len(data)} bytes, a header alone needs {HEADER_SIZE}")
+        raise ProtocolError(
+            f"truncated frame: {len(data)} bytes, a header alone needs {HEADER_SIZE}")
     header = parse_header(data[:HEADER_SIZE], max_body_size)
     body = data[HEADER_SIZE:]
     if len(body) != header.body_size:
         kind = "truncated" if len(body) < header.body_size else "oversized"
-        raise ProtocolError(f"{kind} frame: header announces {header.body_size} body bytes, got {len(body)}")
+        raise ProtocolError(f"{kind} frame: header announces {header.body_size} body bytes, "
+                            f"got {len(body)}")
     return header, body

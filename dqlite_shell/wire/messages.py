@@ -7,6 +7,7 @@ docstrings recall them for readers); all integers are little-endian.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from .constants import Role
@@ -53,7 +54,7 @@ class NodeInfo(NamedTuple):
 class Servers(NamedTuple):
     """SERVERS (3), the answer to CLUSTER: uint64 count, then the nodes."""
 
-    nodes: list[NodeInfo] = ()
+    nodes: Sequence[NodeInfo] = ()
 
 
 class Db(NamedTuple):
@@ -109,7 +110,7 @@ class Files(NamedTuple):
     uint64 size, data. 1.11.1 sends the database file then its WAL.
     """
 
-    files: list[tuple[str, bytes]] = ()
+    files: Sequence[tuple[str, bytes]] = ()
 
 
 class Metadata(NamedTuple):
@@ -119,4 +120,5 @@ class Metadata(NamedTuple):
     weight: int
 
 
-Response = Failure | Server | Welcome | Servers | Db | Stmt | Result | Rows | Empty | Files | Metadata
+Response = (Failure | Server | Welcome | Servers | Db | Stmt | Result | Rows | Empty | Files
+            | Metadata)

@@ -23,7 +23,7 @@ import struct
 from .codec import encode_params_schema, encode_text
 from .constants import CLUSTER_FORMAT_V1, DESCRIBE_FORMAT_V0, RequestType, Role
 from .frames import HEADER
-from .schema import REQUESTS, fixed_format, fixed_prefix, frame_encoder, range_error
+from .schema import REQUESTS, fixed_prefix, frame_encoder, range_error, require_fixed_format
 
 __all__ = [
     "leader", "client", "heartbeat", "open", "prepare", "exec", "query", "finalize",
@@ -61,8 +61,8 @@ _LEADER = _encoder(RequestType.LEADER)(0)
 # against the encoders the schema builds, at both revisions).
 _SQL_PREFIX = fixed_prefix(REQUESTS[RequestType.EXEC_SQL][0])  # db_id
 _STMT_PREFIX = fixed_prefix(REQUESTS[RequestType.EXEC][0])  # db_id, stmt_id
-_SQL_HEAD = struct.Struct(HEADER.format + fixed_format(_SQL_PREFIX))
-_STMT_HEAD = struct.Struct(HEADER.format + fixed_format(_STMT_PREFIX))
+_SQL_HEAD = struct.Struct(HEADER.format + require_fixed_format(_SQL_PREFIX))
+_STMT_HEAD = struct.Struct(HEADER.format + require_fixed_format(_STMT_PREFIX))
 _SQL_WORDS = (_SQL_HEAD.size - HEADER.size) >> 3
 _STMT_WORDS = (_STMT_HEAD.size - HEADER.size) >> 3
 
@@ -72,7 +72,8 @@ def _sql(msg_type: int, db_id: int, sql: str, params) -> bytes:
     encoded, schema = encode_params_schema(params)
     text = encode_text(sql)
     try:
-        head = _SQL_HEAD.pack(_SQL_WORDS + ((len(text) + len(encoded)) >> 3), msg_type, schema, 0, db_id)
+        words = _SQL_WORDS + ((len(text) + len(encoded)) >> 3)
+        head = _SQL_HEAD.pack(words, msg_type, schema, 0, db_id)
     except struct.error:
         raise range_error(_SQL_PREFIX, (db_id,)) from None
     return head + text + encoded
@@ -82,7 +83,8 @@ def _stmt(msg_type: int, db_id: int, stmt_id: int, params) -> bytes:
     """EXEC or QUERY: db_id, stmt_id, params (revision by params count)."""
     encoded, schema = encode_params_schema(params)
     try:
-        head = _STMT_HEAD.pack(_STMT_WORDS + (len(encoded) >> 3), msg_type, schema, 0, db_id, stmt_id)
+        words = _STMT_WORDS + (len(encoded) >> 3)
+        head = _STMT_HEAD.pack(words, msg_type, schema, 0, db_id, stmt_id)
     except struct.error:
         raise range_error(_STMT_PREFIX, (db_id, stmt_id)) from None
     return head + encoded if encoded else head
@@ -144,7 +146,8 @@ def exec_sql(db_id: int, sql: str, params=()) -> bytes:
 
 
 def query_sql(db_id: int, sql: str, params=()) -> bytes:
-    """QUERY_SQL: run one query given as text. Body: uint64 db_id, text sql, params. Answer: ROWS."""
+    """QUERY_SQL: run one query given as text. Body: uint64 db_id, text sql, params.
+    Answer: ROWS."""
     return _sql(RequestType.QUERY_SQL, db_id, sql, params)
 
 

@@ -11,6 +11,7 @@ sends any).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from .codec import Decoder
 from .constants import CLUSTER_FORMAT_V0, CLUSTER_FORMAT_V1, ResponseType, Role
@@ -48,7 +49,9 @@ _PLAIN = {ResponseType.FAILURE: Failure, ResponseType.SERVER: Server, ResponseTy
           ResponseType.EMPTY: Empty, ResponseType.METADATA: Metadata}
 
 
-def _plain_decoder(cls, fields: Layout, what: str) -> Callable[[bytes], Response]:
+def _plain_decoder(
+    cls, fields: Layout, what: str
+) -> Callable[[bytes | bytearray | memoryview], Response]:
     """A decoder of ``body -> cls`` for ``fields`` (``unused`` ones dropped).
 
     An all-fixed layout is read with one unpack when the body has exactly
@@ -92,7 +95,7 @@ def _plain_decoder(cls, fields: Layout, what: str) -> Callable[[bytes], Response
 
 
 #: ``{type: {revision: decoder}}`` of the plain responses.
-_DECODERS: dict[int, dict[int, Callable[[bytes], Response]]] = {
+_DECODERS: dict[int, dict[int, Callable[[bytes | bytearray | memoryview], Response]]] = {
     int(t): {revision: _plain_decoder(cls, fields, f"{t.name} response")
              for revision, fields in RESPONSES[t].items()}
     for t, cls in _PLAIN.items()
@@ -102,7 +105,7 @@ _decode_failure = _DECODERS[int(ResponseType.FAILURE)][0]
 
 def _failure(body) -> Failure:
     try:
-        return _decode_failure(body)
+        return cast(Failure, _decode_failure(body))  # the FAILURE decoder makes a Failure
     except ProtocolError:
         failure = _failure_after_partial_answer(body if type(body) is bytes else bytes(body))
         if failure is None:
@@ -173,7 +176,7 @@ def _count(d: Decoder, minimum_size: int, what: str) -> int:
 
 def _files(d: Decoder) -> Files:
     files = []
-    for i in range(_count(d, 16, "FILES")):
+    for _ in range(_count(d, 16, "FILES")):
         name = d.text()
         files.append((name, d.blob()))
     return Files(files)
@@ -225,7 +228,7 @@ def decode_response(
         if cluster_format not in (CLUSTER_FORMAT_V0, CLUSTER_FORMAT_V1):
             raise ValueError(f"unknown cluster format {cluster_format}")
         d = Decoder(body, "SERVERS response")
-        result = _servers(d, cluster_format)
+        result: Servers | Files = _servers(d, cluster_format)
     elif msg_type == _FILES:
         d = Decoder(body, "FILES response")
         result = _files(d)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import struct
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from ._rowplan import compile_run, generic_run, header_types
 from .codec import encode_text
@@ -29,8 +29,8 @@ from .messages import Rows
 from .rows_reference import decode_rows_reference, row_header_size
 from .values import Iso8601, UnixTime
 
-__all__ = ["Rows", "RowsDecoder", "decode_rows", "decode_rows_reference", "encode_rows", "iter_row_batches",
-           "DEFAULT_PAGE_SIZE"]
+__all__ = ["Rows", "RowsDecoder", "decode_rows", "decode_rows_reference", "encode_rows",
+           "iter_row_batches", "DEFAULT_PAGE_SIZE"]
 
 #: Page size of the server's write buffer on x86-64 (it is the OS page size,
 #: e.g. 64 KiB on some arm64 and ppc64el kernels).
@@ -43,7 +43,6 @@ _PART = _U64.pack(ROWS_PART)
 _DONE = _U64.pack(ROWS_DONE)
 _ZEROS = bytes(8)
 _BLOB_PAD = [bytes((8 - i) % 8) for i in range(8)]
-_END = object()
 
 # ---------------------------------------------------------------- decoding
 
@@ -75,7 +74,7 @@ class RowsDecoder:
     def __init__(self, *, compile_after: int = 8, max_plans: int = 4096, max_compiled: int = 256,
                  hot: int = 1000) -> None:
         #: Run functions per column count and row header pattern.
-        self.plans: dict[int, dict[bytes, object]] = {}
+        self.plans: dict[int, dict[bytes, Callable[..., int]]] = {}
         self.compile_after, self.max_plans, self.max_compiled, self.hot = (
             compile_after, max_plans, max_compiled, hot)
         self._plan_count = 0
@@ -236,7 +235,7 @@ def encode_row(row: Sequence, n: int | None = None) -> bytes:
     if n is not None and len(row) != n:
         raise ValueError(f"row has {len(row)} values, expected {n}")
     header = bytearray(row_header_size(len(row)))
-    parts = [header]
+    parts: list[bytes | bytearray] = [header]
     for i, v in enumerate(row):
         code, data = _encode_value(v)
         header[i >> 1] |= code << (4 * (i & 1))
@@ -275,8 +274,9 @@ def iter_row_batches(
         parts = [section]
         size = 8 + len(section)
         while size < page_size:
-            row = next(iterator, _END)
-            if row is _END:
+            try:
+                row = next(iterator)
+            except StopIteration:
                 parts.append(_DONE)
                 yield b"".join(parts)
                 return

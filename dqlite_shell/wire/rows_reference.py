@@ -46,14 +46,16 @@ def row_header_size(n: int) -> int:
 def decode_row_header(header: bytes, n: int, row: int = 0) -> list[int]:
     """Type codes of the ``n`` columns in a row header; ProtocolError if invalid."""
     if len(header) != row_header_size(n):
-        raise ProtocolError(f"ROWS header of row {row} must be {row_header_size(n)} bytes, got {len(header)}")
+        raise ProtocolError(f"ROWS header of row {row} must be {row_header_size(n)} bytes, "
+                            f"got {len(header)}")
     types = []
     for i in range(2 * len(header)):
         byte = header[i // 2]
         code = byte & 0x0F if i % 2 == 0 else byte >> 4
         if i < n:
             if code not in VALID_TYPES:
-                raise ProtocolError(f"unknown value type {code} in ROWS header for column {i} of row {row}")
+                raise ProtocolError(f"unknown value type {code} in ROWS header "
+                                    f"for column {i} of row {row}")
             types.append(code)
         elif code != 0:
             raise ProtocolError(f"non-zero padding nibble {code} in ROWS header of row {row}")
@@ -73,7 +75,7 @@ def decode_rows_reference(body: bytes | bytearray | memoryview) -> Rows:
         except ProtocolError as exc:
             raise type(exc)(f"{exc} (name of column {i})") from None
     hsize = row_header_size(n)
-    rows = []
+    rows: list[tuple] = []
     while True:
         word = d.peek_uint64()
         if word is None:
@@ -85,7 +87,8 @@ def decode_rows_reference(body: bytes | bytearray | memoryview) -> Rows:
             d.skip(8)
             if d.remaining:
                 raise ProtocolError(
-                    f"trailing garbage in ROWS body: {d.remaining} bytes after the end marker at offset {d.pos - 8}"
+                    f"trailing garbage in ROWS body: {d.remaining} bytes after the end marker "
+                    f"at offset {d.pos - 8}"
                 )
             return Rows(columns, rows, word == ROWS_DONE)
         r = len(rows)
@@ -93,7 +96,8 @@ def decode_rows_reference(body: bytes | bytearray | memoryview) -> Rows:
             raise ProtocolError(f"ROWS body with zero columns has a row at offset {d.pos}")
         if d.remaining < hsize:
             raise ProtocolError(
-                f"truncated ROWS body: expected {hsize} bytes of header for row {r} at offset {d.pos},"
+                f"truncated ROWS body: expected {hsize} bytes of header for row {r} "
+                f"at offset {d.pos},"
                 f" got {d.remaining}"
             )
         header = d.buf[d.pos : d.pos + hsize]

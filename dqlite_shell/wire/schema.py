@@ -146,6 +146,14 @@ def fixed_format(fields: Layout) -> str | None:
     return "".join(FIXED_KINDS[f.kind] for f in fields)
 
 
+def require_fixed_format(fields: Layout) -> str:
+    """The struct format of ``fields``, which must be all fixed (else ValueError)."""
+    fmt = fixed_format(fields)
+    if fmt is None:
+        raise ValueError(f"fields {[f.name for f in fields]} are not all fixed")
+    return fmt
+
+
 # ---------------------------------------------------------------- codecs built from layouts
 
 _RANGES = {"uint32": "[0, 2**32)", "uint64": "[0, 2**64)", "optional_uint64": "[0, 2**64)",
@@ -186,7 +194,7 @@ _VARIABLE_ENCODERS = {"text": encode_text, "params": _params, "params32": _param
 
 
 def _fixed_segment(fields: Layout, start: int) -> Callable[[tuple], bytes]:
-    st = struct.Struct("<" + fixed_format(fields))
+    st = struct.Struct("<" + require_fixed_format(fields))
     if st.size % 8:
         raise ValueError(f"fixed fields {[f.name for f in fields]} do not fill whole words")
     stop = start + len(fields)
@@ -229,7 +237,8 @@ def frame_encoder(msg_type: int, revision: int, fields: Layout) -> Callable[...,
                 return st.pack(words, msg_type, revision, 0, *values)
             except struct.error:
                 if len(values) != count:
-                    raise TypeError(f"message {msg_type} has {count} fields, got {len(values)} values") from None
+                    raise TypeError(f"message {msg_type} has {count} fields, "
+                                    f"got {len(values)} values") from None
                 raise range_error(fields, values) from None
         return encode_fixed
     segments = []

@@ -63,15 +63,15 @@ def decode_request(msg_type: int, schema: int, body: bytes | bytearray | memoryv
     d = Decoder(body, f"{rtype.name} request")
     values = read(d)
     d.expect_end()
-    return Request(rtype, dict(zip(names, values)), schema)
+    return Request(rtype, dict(zip(names, values, strict=True)), schema)
 
 
 #: The response type of each message class, and the encoders of the
 #: responses whose layout the schema declares field by field.
 _RESPONSE_TYPES = {Failure: ResponseType.FAILURE, Server: ResponseType.SERVER,
-                   Welcome: ResponseType.WELCOME, Servers: ResponseType.SERVERS, Db: ResponseType.DB,
-                   Stmt: ResponseType.STMT, Result: ResponseType.RESULT, Rows: ResponseType.ROWS,
-                   Empty: ResponseType.EMPTY, Files: ResponseType.FILES,
+                   Welcome: ResponseType.WELCOME, Servers: ResponseType.SERVERS,
+                   Db: ResponseType.DB, Stmt: ResponseType.STMT, Result: ResponseType.RESULT,
+                   Rows: ResponseType.ROWS, Empty: ResponseType.EMPTY, Files: ResponseType.FILES,
                    Metadata: ResponseType.METADATA}
 _COMPOSITE = {"nodes", "files", "rows"}
 _RESPONSE_ENCODERS = {
@@ -97,6 +97,8 @@ def _composite_body(resp: Response, cluster_format: int) -> bytes:
                     raise ValueError(f"node {node.id} has no role, needed by cluster format 1")
                 e.uint64(node.role)
         return e.getvalue()
+    if not isinstance(resp, Files):
+        raise TypeError(f"not a composite response: {resp!r}")
     e.uint64(len(resp.files))
     for name, data in resp.files:
         e.text(name).blob(data)
@@ -112,7 +114,7 @@ def encode_response(resp: Response, *, cluster_format: int = CLUSTER_FORMAT_V1) 
     msg_type = _RESPONSE_TYPES.get(type(resp))
     if msg_type is None:
         raise TypeError(f"not a response: {resp!r}")
-    rev = 1 if msg_type == ResponseType.STMT and resp.tail_offset is not None else 0
+    rev = 1 if isinstance(resp, Stmt) and resp.tail_offset is not None else 0
     encoder = _RESPONSE_ENCODERS.get((msg_type, rev))
     if encoder is None:
         return encode_frame(msg_type, _composite_body(resp, cluster_format))

@@ -87,7 +87,8 @@ class Case(NamedTuple):
 
 
 T = "t.db"
-CREATE, INSERT, INSERT2 = "CREATE TABLE t(x)", "INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (2)"
+CREATE = "CREATE TABLE t(x)"
+INSERT, INSERT2 = "INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (2)"
 AUTH = Refuses(23, NOT_AUTHORIZED)  # 1.18.4+'s authorizer, at PREPARE
 
 

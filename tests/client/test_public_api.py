@@ -24,7 +24,7 @@ def test_every_client_error_is_public():
 
 def test_an_unknown_name_is_an_attribute_error():
     try:
-        client.NoSuchThing
+        _ = client.NoSuchThing
     except AttributeError as e:
         assert "NoSuchThing" in str(e)
     else:

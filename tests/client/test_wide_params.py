@@ -25,8 +25,9 @@ def test_a_read_and_a_write_with_300_parameters(session):
     insert = "INSERT INTO t VALUES (" + ", ".join("?" for _ in range(N)) + ")"
     if CURRENT.level < MIDDLE:
         for sql in (SELECT, insert):
-            with pytest.raises(ClientError, match=r"too many parameters: 300; this server "
-                                                  r"\(dqlite 1\.11 to 1\.15\.0\) takes at most 255"):
+            with pytest.raises(ClientError,
+                               match=r"too many parameters: 300; this server "
+                                     r"\(dqlite 1\.11 to 1\.15\.0\) takes at most 255"):
                 session.execute(sql, values)
         assert session.execute("SELECT count(*) FROM t").fetchall() == [(0,)]
         return

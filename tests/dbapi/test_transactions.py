@@ -269,7 +269,7 @@ def test_context_manager_rolls_back_on_error(connect, other, table, autocommit):
     with pytest.raises(ZeroDivisionError):
         with conn:
             conn.execute("INSERT INTO t VALUES (1)")
-            1 / 0
+            raise ZeroDivisionError("an error inside the block")
     assert seen(other) == []
     assert not conn.closed
     with pytest.raises(dbapi.IntegrityError):

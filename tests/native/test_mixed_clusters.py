@@ -84,7 +84,7 @@ def returning(conn, value: int):
 def test_a_mixed_cluster_replicates_fails_over_and_installs_snapshots(server_nodes, old_name):
     old, new = require(SERVERS[old_name]), require(SERVERS["1.18"])
     nodes = start_cluster(server_nodes, [old, new, new], SNAPSHOTS)
-    for node, server in zip(nodes, [old, new, new]):
+    for node, server in zip(nodes, [old, new, new], strict=True):
         assert_runs(node, server)
     old_node, new_node, other_new = nodes
     conn = dbapi.connect(addresses(nodes), "mixed", autocommit=True, timeout=30)

@@ -27,7 +27,8 @@ ROW_VALUE = st.one_of(
 )
 
 PARAM_VALUE = st.one_of(
-    INT64, st.floats(allow_nan=True, allow_infinity=True), TEXT, BLOB, st.none(), st.booleans(), TEXT.map(Iso8601)
+    INT64, st.floats(allow_nan=True, allow_infinity=True), TEXT, BLOB, st.none(), st.booleans(),
+    TEXT.map(Iso8601)
 )
 
 
@@ -44,8 +45,9 @@ def result_sets(draw, max_columns: int = 20, max_rows: int = 12):
 def uniform_result_sets(draw, max_columns: int = 20, max_rows: int = 30):
     """(columns, rows) whose rows mostly share one type pattern (the common case)."""
     n = draw(st.integers(min_value=1, max_value=max_columns))
-    kinds = draw(st.lists(st.sampled_from(["int", "float", "text", "blob", "null", "bool", "unix", "iso"]),
-                          min_size=n, max_size=n))
+    kinds = draw(st.lists(
+        st.sampled_from(["int", "float", "text", "blob", "null", "bool", "unix", "iso"]),
+        min_size=n, max_size=n))
     by_kind = {
         "int": INT64, "float": st.floats(), "text": TEXT, "blob": BLOB, "null": st.none(),
         "bool": st.booleans(), "unix": INT64.map(UnixTime), "iso": TEXT.map(Iso8601),

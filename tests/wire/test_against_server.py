@@ -54,7 +54,8 @@ def conn(node):
 
 def test_batches_are_byte_identical_to_iter_row_batches(conn):
     conn.call(rq.exec_sql(0, "CREATE TABLE big (i INTEGER, t TEXT, r REAL, j INTEGER)"))
-    conn.call(rq.exec_sql(0, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000) "
+    conn.call(rq.exec_sql(0, "WITH RECURSIVE c(x) AS "
+                             "(SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000) "
                              "INSERT INTO big SELECT x, 'name-' || x, x * 0.5, -x FROM c"))
     expected = list(wire.iter_row_batches(
         ["i", "t", "r", "j"], [(x, f"name-{x}", x * 0.5, -x) for x in range(1, 3001)]))
@@ -71,11 +72,13 @@ def test_batches_are_byte_identical_to_iter_row_batches(conn):
 
 
 def test_values_params_and_null_quirks(conn):
-    conn.call(rq.exec_sql(0, "CREATE TABLE t (a INTEGER, b TEXT, c REAL, e BLOB, f DATETIME, g BOOLEAN, h DATE)"))
+    conn.call(rq.exec_sql(0, "CREATE TABLE t (a INTEGER, b TEXT, c REAL, e BLOB, f DATETIME, "
+                             "g BOOLEAN, h DATE)"))
     stmt = conn.call(rq.prepare(0, "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)"))
     assert stmt == wire.Stmt(0, stmt.id, 7, None)
-    assert conn.call(rq.exec(0, stmt.id, [-(2**63), "hé", float("inf"), b"\0\1", dt.datetime(2024, 1, 2, 3, 4, 5),
-                                          True, wire.UnixTime(1700000000)])) == wire.Result(1, 1)
+    values = [-(2**63), "hé", float("inf"), b"\0\1", dt.datetime(2024, 1, 2, 3, 4, 5), True,
+              wire.UnixTime(1700000000)]
+    assert conn.call(rq.exec(0, stmt.id, values)) == wire.Result(1, 1)
     assert conn.call(rq.exec(0, stmt.id, [None] * 7)) == wire.Result(2, 1)
     rows, last = conn.query(rq.query_sql(0, "SELECT * FROM t ORDER BY rowid"))
     assert last.done and last.columns == ["a", "b", "c", "e", "f", "g", "h"]
@@ -93,12 +96,14 @@ def test_values_params_and_null_quirks(conn):
 
 def test_failures_after_partial_rows_are_recovered(conn):
     conn.call(rq.exec_sql(0, "CREATE TABLE n (i INTEGER)"))
-    conn.call(rq.exec_sql(0, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000) "
+    conn.call(rq.exec_sql(0, "WITH RECURSIVE c(x) AS "
+                             "(SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000) "
                              "INSERT INTO n SELECT x FROM c"))
     overflow = "abs(-9223372036854775808)"
     rows, last = conn.query(rq.query_sql(0, f"SELECT 1, {overflow}"))
     assert (rows, last) == ([], wire.Failure(1, "integer overflow"))
-    rows, last = conn.query(rq.query_sql(0, f"SELECT CASE WHEN i = 1500 THEN {overflow} ELSE i END FROM n"))
+    rows, last = conn.query(
+        rq.query_sql(0, f"SELECT CASE WHEN i = 1500 THEN {overflow} ELSE i END FROM n"))
     assert last == wire.Failure(1, "integer overflow")
     assert rows == [(i,) for i in range(1, len(rows) + 1)] and 0 < len(rows) < 1500
     assert conn.call(rq.leader()).address  # the connection is still in sync
@@ -113,8 +118,10 @@ def test_invalid_utf8_is_a_protocol_error_but_the_stream_stays_in_sync(conn):
 def test_admin_responses(node, conn):
     assert conn.call(rq.leader()) == wire.Server(node.id, node.address)
     assert conn.call(rq.client(7)) == wire.Welcome(15000)
-    assert conn.call(rq.cluster()) == wire.Servers([wire.NodeInfo(node.id, node.address, wire.Role.VOTER)])
-    assert conn.call(rq.cluster(0), cluster_format=0) == wire.Servers([wire.NodeInfo(node.id, node.address, None)])
+    assert conn.call(rq.cluster()) == wire.Servers(
+        [wire.NodeInfo(node.id, node.address, wire.Role.VOTER)])
+    assert conn.call(rq.cluster(0), cluster_format=0) == wire.Servers(
+        [wire.NodeInfo(node.id, node.address, None)])
     assert conn.call(rq.weight(3)) == wire.Empty()
     assert conn.call(rq.describe()) == wire.Metadata(0, 3)
     # Two empty files up to 1.18.2, a failure from 1.18.3.

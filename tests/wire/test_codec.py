@@ -60,7 +60,8 @@ def test_encode_blob(value, expected):
 
 
 def test_encoder_chains_and_checks_ranges():
-    e = Encoder().uint8(1).uint8(2).uint16(3).uint32(4).uint64(5).int64(-6).float64(1.5).text("a").blob(b"b")
+    e = (Encoder().uint8(1).uint8(2).uint16(3).uint32(4).uint64(5).int64(-6).float64(1.5)
+         .text("a").blob(b"b"))
     assert e.getvalue() == (
         b"\x01\x02\x03\x00\x04\x00\x00\x00" + struct.pack("<Qqd", 5, -6, 1.5) + b"a" + bytes(7)
         + struct.pack("<Q", 1) + b"b" + bytes(7)
@@ -99,7 +100,8 @@ def test_decoder_reads_every_primitive():
         ("text", b"ab\0\0x\0\0\0", "non-zero padding after text in m at offset 3"),
         ("text", b"ab\xff\0\0\0\0\0", "invalid UTF-8 in text in m at offset 2: invalid start byte"),
         ("text", b"\xed\xa0\x80\0\0\0\0\0", "invalid UTF-8 in text in m at offset 0"),
-        ("blob", struct.pack("<Q", 9) + b"123456789", "blob at offset 0 announces 9 bytes, only 9 remain"),
+        ("blob", struct.pack("<Q", 9) + b"123456789",
+         "blob at offset 0 announces 9 bytes, only 9 remain"),
         ("blob", struct.pack("<Q", 2**64 - 1), "announces 18446744073709551615 bytes"),
     ],
 )
@@ -112,7 +114,8 @@ def test_decoder_errors_are_protocol_errors(method, data, message):
 def test_decoder_expect_end_reports_trailing_garbage():
     d = Decoder(bytes(16), "X response")
     d.uint64()
-    with pytest.raises(ProtocolError, match="trailing garbage in X response: 8 unexpected bytes at offset 8"):
+    with pytest.raises(ProtocolError,
+                       match="trailing garbage in X response: 8 unexpected bytes at offset 8"):
         d.expect_end()
 
 
@@ -130,7 +133,8 @@ def test_peek_does_not_consume():
 
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=64), st.lists(st.sampled_from(
-    ["uint8", "uint16", "uint32", "uint64", "int64", "float64", "text", "blob", "params"]), max_size=8))
+    ["uint8", "uint16", "uint32", "uint64", "int64", "float64", "text", "blob", "params"]),
+    max_size=8))
 def test_decoder_never_raises_anything_but_protocol_error(data, calls):
     d = Decoder(data)
     try:
@@ -201,7 +205,8 @@ class MyStr(str):
 
 
 def test_subclasses_use_the_base_type():
-    assert encode_params([MyInt(3), MyStr("s")]) == bytes([2, 1, 3]) + bytes(5) + struct.pack("<q", 3) + b"s" + bytes(7)
+    assert encode_params([MyInt(3), MyStr("s")]) == (
+        bytes([2, 1, 3]) + bytes(5) + struct.pack("<q", 3) + b"s" + bytes(7))
 
 
 def test_one_megabyte_params():

@@ -19,7 +19,8 @@ def test_request_codes():
     assert {t.name: t.value for t in RequestType} == {
         "LEADER": 0, "CLIENT": 1, "HEARTBEAT": 2, "OPEN": 3, "PREPARE": 4, "EXEC": 5, "QUERY": 6,
         "FINALIZE": 7, "EXEC_SQL": 8, "QUERY_SQL": 9, "INTERRUPT": 10, "CONNECT": 11, "ADD": 12,
-        "ASSIGN": 13, "REMOVE": 14, "DUMP": 15, "CLUSTER": 16, "TRANSFER": 17, "DESCRIBE": 18, "WEIGHT": 19,
+        "ASSIGN": 13, "REMOVE": 14, "DUMP": 15, "CLUSTER": 16, "TRANSFER": 17, "DESCRIBE": 18,
+        "WEIGHT": 19,
     }
 
 
@@ -32,7 +33,8 @@ def test_response_codes():
 
 def test_value_type_codes():
     assert {t.name: t.value for t in ValueType} == {
-        "INTEGER": 1, "FLOAT": 2, "TEXT": 3, "BLOB": 4, "NULL": 5, "UNIXTIME": 9, "ISO8601": 10, "BOOLEAN": 11,
+        "INTEGER": 1, "FLOAT": 2, "TEXT": 3, "BLOB": 4, "NULL": 5, "UNIXTIME": 9, "ISO8601": 10,
+        "BOOLEAN": 11,
     }
 
 
@@ -54,7 +56,8 @@ def test_role_names():
 
 
 def test_from_name_unknown_lists_choices():
-    with pytest.raises(ValueError, match=r"unknown Role 'leader' \(expected one of: voter, standby, spare\)"):
+    with pytest.raises(ValueError,
+                       match=r"unknown Role 'leader' \(expected one of: voter, standby, spare\)"):
         Role.from_name("leader")
 
 

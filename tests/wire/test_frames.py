@@ -1,4 +1,5 @@
-"""Handshake and frame headers (src/message.h: uint32 words, uint8 type, uint8 schema, uint16 extra)."""
+"""Handshake and frame headers (src/message.h: uint32 words, uint8 type, uint8 schema,
+uint16 extra)."""
 
 import pytest
 from hypothesis import given, settings
@@ -47,7 +48,8 @@ def test_parse_header_wrong_size():
 def test_parse_header_oversized_body():
     big = encode_header(7, 8 * 2**25)  # 256 MiB is the default limit: accepted
     assert parse_header(big).body_size == 2**28
-    with pytest.raises(ProtocolError, match=r"announces a 268435464-byte body \(type 7\), more than the limit of 268435456"):
+    with pytest.raises(ProtocolError, match=r"announces a 268435464-byte body \(type 7\), "
+                                             r"more than the limit of 268435456"):
         parse_header(encode_header(7, 2**28 + 8))
     with pytest.raises(ProtocolError, match="more than the limit of 64 bytes"):
         parse_header(encode_header(1, 72), max_body_size=64)
@@ -60,7 +62,8 @@ def test_decode_frame_checks_length():
     for cut in range(len(frame)):
         with pytest.raises(ProtocolError):
             decode_frame(frame[:cut])
-    with pytest.raises(ProtocolError, match="oversized frame: header announces 8 body bytes, got 16"):
+    with pytest.raises(ProtocolError,
+                       match="oversized frame: header announces 8 body bytes, got 16"):
         decode_frame(frame + bytes(8))
 
 

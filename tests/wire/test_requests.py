@@ -39,7 +39,8 @@ def test_heartbeat():
 
 def test_open_text_uint64_text():
     assert requests.open("test.db") == header(3, 3) + b"test.db\0" + bytes(8) + bytes(8)
-    assert requests.open("db", 6, "vfs1") == header(3, 3) + b"db\0\0\0\0\0\0" + struct.pack("<Q", 6) + b"vfs1\0\0\0\0"
+    assert requests.open("db", 6, "vfs1") == (
+        header(3, 3) + b"db\0\0\0\0\0\0" + struct.pack("<Q", 6) + b"vfs1\0\0\0\0")
 
 
 def test_prepare():
@@ -49,26 +50,30 @@ def test_prepare():
 def test_exec_uses_two_uint32_then_params():
     assert requests.exec(1, 2) == header(1, 5) + struct.pack("<II", 1, 2)
     assert requests.exec(0, 1, [1, "a"]) == (
-        header(4, 5) + struct.pack("<II", 0, 1) + bytes([2, 1, 3, 0, 0, 0, 0, 0]) + struct.pack("<q", 1) + b"a" + bytes(7)
+        header(4, 5) + struct.pack("<II", 0, 1) + bytes([2, 1, 3, 0, 0, 0, 0, 0])
+        + struct.pack("<q", 1) + b"a" + bytes(7)
     )
 
 
 def test_query_and_finalize():
-    assert requests.query(3, 4, [None]) == header(3, 6) + struct.pack("<II", 3, 4) + bytes([1, 5]) + bytes(6) + bytes(8)
+    assert requests.query(3, 4, [None]) == (
+        header(3, 6) + struct.pack("<II", 3, 4) + bytes([1, 5]) + bytes(6) + bytes(8))
     assert requests.finalize(3, 4) == header(1, 7) + struct.pack("<II", 3, 4)
 
 
 def test_exec_sql_and_query_sql():
     assert requests.exec_sql(0, "x") == header(2, 8) + bytes(8) + b"x" + bytes(7)
     assert requests.query_sql(0, "SELECT ?", [True]) == (
-        header(5, 9) + bytes(8) + b"SELECT ?" + bytes(8) + bytes([1, 11]) + bytes(6) + struct.pack("<Q", 1)
+        header(5, 9) + bytes(8) + b"SELECT ?" + bytes(8) + bytes([1, 11]) + bytes(6)
+        + struct.pack("<Q", 1)
     )
 
 
 def test_cluster_admin_requests():
     assert requests.interrupt(0) == header(1, 10) + bytes(8)
     assert requests.connect(1, "a") == header(2, 11) + struct.pack("<Q", 1) + b"a" + bytes(7)
-    assert requests.add(2, "127.0.0.1:9002") == header(3, 12) + struct.pack("<Q", 2) + b"127.0.0.1:9002\0" + bytes(1)
+    assert requests.add(2, "127.0.0.1:9002") == (
+        header(3, 12) + struct.pack("<Q", 2) + b"127.0.0.1:9002\0" + bytes(1))
     assert requests.assign(2, Role.SPARE) == header(2, 13) + struct.pack("<QQ", 2, 2)
     assert requests.assign(2, "standby") == header(2, 13) + struct.pack("<QQ", 2, 1)
     assert requests.assign(2, 0) == header(2, 13) + struct.pack("<QQ", 2, 0)
@@ -125,7 +130,8 @@ def _decode(frame):
     st.sampled_from(sorted(RequestType)),
 )
 def test_round_trip_every_request(data, rtype):
-    kinds = {"uint64": UINT64, "uint32": UINT32, "text": TEXT, "params": st.lists(PARAM_VALUE, max_size=8),
+    kinds = {"uint64": UINT64, "uint32": UINT32, "text": TEXT,
+             "params": st.lists(PARAM_VALUE, max_size=8),
              "optional_uint64": st.sampled_from([0, 1, 2])}
     kwargs = {name: data.draw(kinds[kind], label=name) for name, kind in REQUEST_LAYOUTS[rtype]}
     if rtype == RequestType.LEADER:
@@ -166,8 +172,8 @@ def test_random_request_bodies_only_raise_protocol_error(rtype, body):
 
 # ------------------------------------------------------------------ the schema and the fast paths
 
-_KINDS = {"uint64": UINT64, "uint32": UINT32, "text": TEXT, "params": st.lists(PARAM_VALUE, max_size=8),
-          "optional_uint64": UINT64}
+_KINDS = {"uint64": UINT64, "uint32": UINT32, "text": TEXT,
+          "params": st.lists(PARAM_VALUE, max_size=8), "optional_uint64": UINT64}
 
 
 def _schema_frame(rtype, revision, kwargs):
@@ -197,7 +203,8 @@ def test_statement_fast_paths_match_the_schema_at_both_revisions(data, rtype, co
     # (four-byte count), which the fake server reads back.
     kwargs = {f.name: data.draw(_KINDS[f.kind], label=f.name)
               for f in REQUESTS[rtype][0] if f.kind != "params"}
-    kwargs["params"] = data.draw(st.lists(PARAM_VALUE, min_size=count, max_size=count), label="params")
+    kwargs["params"] = data.draw(st.lists(PARAM_VALUE, min_size=count, max_size=count),
+                                 label="params")
     revision = 0 if count <= 255 else 1
     frame = getattr(requests, rtype.name.lower())(**kwargs)
     assert frame == _schema_frame(rtype, revision, kwargs)

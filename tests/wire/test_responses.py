@@ -1,4 +1,5 @@
-"""Response decoding: hand-built bodies from src/response.h and gateway.c, round trips, bad input."""
+"""Response decoding: hand-built bodies from src/response.h and gateway.c, round trips,
+bad input."""
 
 import struct
 
@@ -54,7 +55,8 @@ def test_welcome_db_stmt_result_empty_metadata():
 
 def test_servers_format_1_and_0():
     body1 = Q(2) + Q(1) + b"a:1\0\0\0\0\0" + Q(0) + Q(2) + b"b:2\0\0\0\0\0" + Q(2)
-    assert decode_response(3, 0, body1) == Servers([NodeInfo(1, "a:1", Role.VOTER), NodeInfo(2, "b:2", Role.SPARE)])
+    assert decode_response(3, 0, body1) == Servers(
+        [NodeInfo(1, "a:1", Role.VOTER), NodeInfo(2, "b:2", Role.SPARE)])
     assert decode_response(3, 0, body1).nodes[1].role is Role.SPARE
     body0 = Q(1) + Q(1) + b"a:1\0\0\0\0\0"
     assert decode_response(3, 0, body0, cluster_format=0) == Servers([NodeInfo(1, "a:1", None)])
@@ -71,7 +73,8 @@ def test_files_as_dumped_by_gateway():
 
 
 def test_rows_dispatch():
-    body = Q(1) + b"a\0" + bytes(6) + bytes([1]) + bytes(7) + struct.pack("<q", -5) + Q(0xFFFFFFFFFFFFFFFF)
+    body = (Q(1) + b"a\0" + bytes(6) + bytes([1]) + bytes(7) + struct.pack("<q", -5)
+            + Q(0xFFFFFFFFFFFFFFFF))
     assert decode_response(7, 0, body) == Rows(["a"], [(-5,)], True)
 
 
@@ -81,7 +84,8 @@ ALL_RESPONSES = [
     Server(2, "node2:9001"),
     Welcome(15000),
     Servers([]),
-    Servers([NodeInfo(1, "a", Role.VOTER), NodeInfo(2, "bé", Role.STANDBY), NodeInfo(3, "", Role.SPARE)]),
+    Servers([NodeInfo(1, "a", Role.VOTER), NodeInfo(2, "bé", Role.STANDBY),
+             NodeInfo(3, "", Role.SPARE)]),
     Db(0),
     Stmt(0, 7, 3),
     Stmt(1, 2, 0, 11),
@@ -121,7 +125,8 @@ def test_unknown_response_type():
 
 
 def test_invalid_utf8_in_failure_message():
-    with pytest.raises(ProtocolError, match=r"invalid UTF-8 in text in FAILURE response at offset 9"):
+    with pytest.raises(ProtocolError,
+                       match=r"invalid UTF-8 in text in FAILURE response at offset 9"):
         decode_response(0, 0, Q(1) + b"a\xc3(" + bytes(5))
 
 
@@ -138,7 +143,8 @@ def test_absurd_counts_fail_fast():
         st.builds(Failure, UINT64, TEXT),
         st.builds(Server, UINT64, TEXT),
         st.builds(Welcome, UINT64),
-        st.builds(Servers, st.lists(st.builds(NodeInfo, UINT64, TEXT, st.sampled_from(list(Role))), max_size=4)),
+        st.builds(Servers, st.lists(st.builds(NodeInfo, UINT64, TEXT, st.sampled_from(list(Role))),
+                                    max_size=4)),
         st.builds(Db, UINT32),
         st.builds(Stmt, UINT32, UINT32, UINT64, st.none() | UINT64),
         st.builds(Result, INT64, UINT64),
@@ -152,7 +158,8 @@ def test_round_trip_property(response):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(min_value=0, max_value=12), st.integers(min_value=0, max_value=2), st.binary(max_size=64))
+@given(st.integers(min_value=0, max_value=12), st.integers(min_value=0, max_value=2),
+       st.binary(max_size=64))
 def test_random_bodies_only_raise_protocol_error(msg_type, schema, body):
     try:
         decode_response(msg_type, schema, body)
@@ -180,5 +187,6 @@ def test_failure_after_dump_file_count():
 
 
 def test_unrecoverable_failure_keeps_the_original_error():
-    with pytest.raises(ProtocolError, match="trailing garbage in FAILURE response: 8 unexpected bytes at offset 16"):
+    with pytest.raises(ProtocolError, match="trailing garbage in FAILURE response: "
+                                             "8 unexpected bytes at offset 16"):
         decode_response(0, 0, _failure_fields(1, "boom") + bytes(8))

@@ -87,8 +87,9 @@ def test_special_types(decode):
 
 
 EDGE_VALUES = [
-    0, -(2**63), 2**63 - 1, 0.0, -0.0, float("inf"), float("-inf"), 1e-308, "", "é✓𝄞", "a" * 7, "b" * 8,
-    b"", b"\0" * 9, None, True, False, UnixTime(-(2**63)), Iso8601(""), Iso8601("2024-01-02 03:04:05+00:00"),
+    0, -(2**63), 2**63 - 1, 0.0, -0.0, float("inf"), float("-inf"), 1e-308,
+    "", "é✓𝄞", "a" * 7, "b" * 8, b"", b"\0" * 9, None, True, False,
+    UnixTime(-(2**63)), Iso8601(""), Iso8601("2024-01-02 03:04:05+00:00"),
 ]
 
 
@@ -97,7 +98,8 @@ EDGE_VALUES = [
 def test_every_value_type_round_trips(decode, value):
     body = encode_rows(["v", "w"], [(value, value), (1, value), (value, 2)] * 3)
     for _ in range(3):  # first sight, then compiled
-        assert canon_rows(decode(body)) == canon_rows(Rows(["v", "w"], [(value, value), (1, value), (value, 2)] * 3, True))
+        expected = Rows(["v", "w"], [(value, value), (1, value), (value, 2)] * 3, True)
+        assert canon_rows(decode(body)) == canon_rows(expected)
 
 
 @pytest.mark.parametrize("decode", BOTH)
@@ -129,8 +131,10 @@ ONE_ROW = cols(b"a", b"b") + bytes([0x31]) + bytes(7) + q(1) + text(b"hi")
 @pytest.mark.parametrize(
     "body, message",
     [
-        (ONE_ROW, "truncated ROWS body: expected a row header or an end marker at offset 48, got 0 bytes (after row 1)"),
-        (ONE_ROW + DONE + bytes(8), "trailing garbage in ROWS body: 8 bytes after the end marker at offset 48"),
+        (ONE_ROW, "truncated ROWS body: expected a row header or an end marker at offset 48, "
+                  "got 0 bytes (after row 1)"),
+        (ONE_ROW + DONE + bytes(8),
+         "trailing garbage in ROWS body: 8 bytes after the end marker at offset 48"),
         (ONE_ROW + PART + ONE_ROW[24:] + DONE, "trailing garbage in ROWS body"),
         (cols(b"a", b"b") + bytes([0x61]) + bytes(7) + q(1) + bytes(8) + DONE,
          "unknown value type 6 in ROWS header for column 1 of row 0"),
@@ -138,13 +142,15 @@ ONE_ROW = cols(b"a", b"b") + bytes([0x31]) + bytes(7) + q(1) + text(b"hi")
          "unknown value type 0 in ROWS header for column 1 of row 0"),
         (cols(b"a", b"b") + bytes([0x31, 0x01]) + bytes(6) + q(1) + text(b"x") + DONE,
          "non-zero padding nibble 1 in ROWS header of row 0"),
-        (cols(b"a") + bytes([0x0E]) + bytes(7) + DONE, "unknown value type 14 in ROWS header for column 0 of row 0"),
+        (cols(b"a") + bytes([0x0E]) + bytes(7) + DONE,
+         "unknown value type 14 in ROWS header for column 0 of row 0"),
         (cols(b"a", b"b") + bytes([0x31]) + bytes(7) + q(1) + b"h\xffi\0" + bytes(4) + DONE,
          "invalid UTF-8 in text in ROWS body at offset 41: invalid start byte (column 1 of row 0)"),
         (cols(b"a", b"b") + bytes([0x31]) + bytes(7) + q(1) + b"hi!abcde",
          "unterminated text in ROWS body at offset 40 (column 1 of row 0)"),
         (cols(b"a") + bytes([0x04]) + bytes(7) + Q(2**64 - 8) + DONE,
-         "blob at offset 24 announces 18446744073709551608 bytes, only 8 remain (column 0 of row 0)"),
+         "blob at offset 24 announces 18446744073709551608 bytes, only 8 remain "
+         "(column 0 of row 0)"),
         (cols(b"a") + bytes([0x01]) + bytes(7) + b"\x01\x02\x03",
          "truncated ROWS body: expected 8 bytes at offset 24, got 3 (column 0 of row 0)"),
         (Q(2**40) + DONE, "ROWS column count 1099511627776 does not fit in a body of 16 bytes"),
@@ -160,7 +166,8 @@ def test_malformed_bodies(decode, body, message):
 
 @pytest.mark.parametrize("decode", BOTH)
 def test_truncation_at_every_offset(decode):
-    body = encode_rows(["i", "t", "f", "b", "n"], [(1, "two", 3.0, b"four", None), (-1, "", 0.5, b"", None)] * 3)
+    body = encode_rows(["i", "t", "f", "b", "n"],
+                       [(1, "two", 3.0, b"four", None), (-1, "", 0.5, b"", None)] * 3)
     for cut in range(len(body)):
         with pytest.raises(ProtocolError):
             decode(body[:cut])
@@ -252,7 +259,8 @@ def test_every_row_with_its_own_header():
 
 def _cached_runs(decoder):
     runs = [run for table in decoder.plans.values() for run in table.values()]
-    return len(runs), sum(hasattr(run, "source") for run in runs)  # compiled runs carry their source
+    # compiled runs carry their source
+    return len(runs), sum(hasattr(run, "source") for run in runs)
 
 
 def test_patterns_compile_after_a_few_rows():
@@ -350,7 +358,8 @@ def test_column_cache_does_not_leak_between_bodies():
 
 def test_accepts_bytearray_and_memoryview():
     body = encode_rows(["a"], [("x",)])
-    assert decode_rows(bytearray(body)) == decode_rows(memoryview(body)) == Rows(["a"], [("x",)], True)
+    expected = Rows(["a"], [("x",)], True)
+    assert decode_rows(bytearray(body)) == decode_rows(memoryview(body)) == expected
 
 
 # ------------------------------------------------------------------ encoder and batching

@@ -33,10 +33,11 @@ from dqlite_shell.wire.schema import fixed_struct, revision
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "dqlite_shell"
 
-_MESSAGES = {ResponseType.FAILURE: Failure, ResponseType.SERVER: Server, ResponseType.WELCOME: Welcome,
-             ResponseType.SERVERS: Servers, ResponseType.DB: Db, ResponseType.STMT: Stmt,
-             ResponseType.RESULT: Result, ResponseType.ROWS: Rows, ResponseType.EMPTY: Empty,
-             ResponseType.FILES: Files, ResponseType.METADATA: Metadata}
+_MESSAGES = {ResponseType.FAILURE: Failure, ResponseType.SERVER: Server,
+             ResponseType.WELCOME: Welcome, ResponseType.SERVERS: Servers, ResponseType.DB: Db,
+             ResponseType.STMT: Stmt, ResponseType.RESULT: Result, ResponseType.ROWS: Rows,
+             ResponseType.EMPTY: Empty, ResponseType.FILES: Files,
+             ResponseType.METADATA: Metadata}
 
 
 def test_every_message_is_declared():
