@@ -74,7 +74,7 @@ class AuditLog:
     def record(self, state: ShellState, kind: str, text: str, outcome: str,
                error: str | None = None, params: dict | None = None) -> None:
         """Append one event. A log that cannot be written is said once on stderr."""
-        event = {"time": datetime.datetime.now(datetime.UTC)
+        event: dict[str, object] = {"time": datetime.datetime.now(datetime.UTC)
                  .isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                  "user": self.user}
         if self.sudo_user:

@@ -83,9 +83,11 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
         raise Failure(f"{option} is for a local scratch node: it cannot be used with servers "
                       f"(given by {origin})")
     timeout = 10.0 if timeout is None else timeout
-    profile_tls = chosen is not None and not (cert_given or key_given)
-    if profile_tls:  # the profile's pair, never half of the config file's
-        cert, key, ca = chosen.cert, chosen.key, ca if given("ca") else None
+    # The profile whose certificate is used: the profile's pair, never half
+    # of the config file's.
+    tls_profile = chosen if not (cert_given or key_given) else None
+    if tls_profile is not None:
+        cert, key, ca = tls_profile.cert, tls_profile.key, ca if given("ca") else None
     else:
         cert = cert_given or cert
     read_only, read_only_source = _read_only(read_only, chosen, layers)
@@ -101,8 +103,10 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
         raise Failure("--ready runs no command: give it servers only")
     interactive = not texts and sys.stdin.isatty()
     settings = startup.settings(fmt, headers, bail, sys.stdout.isatty(), blob)
-    if profile_tls and chosen.cert_pem:
-        ssl_context = startup.tls_from_pem(chosen.cert_pem, chosen.key_pem, chosen.source, ca)
+    if tls_profile is not None and tls_profile.cert_pem:
+        pem, key_pem, source = tls_profile.cert_pem, tls_profile.key_pem, tls_profile.source
+        assert key_pem is not None and source is not None  # set with cert_pem
+        ssl_context = startup.tls_from_pem(pem, key_pem, source, ca)
     else:
         ssl_context = startup.tls(cert, key, ca)
     addresses = [] if offline else startup.servers(servers)
@@ -137,7 +141,7 @@ def run(database, command_arg, servers, command_opt, fmt, headers, timeout, bail
         if texts:
             names = ["<command>"] if len(texts) == 1 else [
                 f"<command {i}>" for i in range(1, len(texts) + 1)]
-            sources = [(script.command_text(t), n) for t, n in zip(texts, names)]
+            sources = [(script.command_text(t), n) for t, n in zip(texts, names, strict=True)]
         else:
             sources = [(script.open_stdin(), "<stdin>")]
             state.stdin_is_script = True  # `.import -` must not read the script itself

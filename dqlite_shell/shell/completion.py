@@ -203,7 +203,9 @@ class ShellCompleter(Completer):
             yield from self._quoted_names(document, text[start:])
         if kind != "code":
             return
-        word = _WORD_BEFORE.search(text).group()
+        before = _WORD_BEFORE.search(text)
+        assert before is not None  # the pattern matches the empty string too
+        word = before.group()
         if word[:1].isdigit() or word[:1] == "$":
             return
         here = _here(document, len(word))
@@ -313,9 +315,9 @@ class ShellCompleter(Completer):
         words = _shell_words(text)
         if len(words) == 1:
             prefix = words[0][1] or "."
-            for cmd in registry.commands():
-                if cmd.name.startswith(prefix):
-                    yield Completion(cmd.name, -len(prefix), display_meta=cmd.summary)
+            for known in registry.commands():
+                if known.name.startswith(prefix):
+                    yield Completion(known.name, -len(prefix), display_meta=known.summary)
             return
         cmd = registry.lookup(words[0][1])
         if cmd is None:

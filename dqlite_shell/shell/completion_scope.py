@@ -298,7 +298,7 @@ def joins(refs: Sequence[TableRef], keys: Iterable[ForeignKey],
                     alias = alias_for(other, taken)
                 new = quote(alias or other)
                 on = " AND ".join(f"{new}.{quote(a)} = {here}.{quote(b)}"
-                                  for a, b in zip(theirs, ours))
+                                  for a, b in zip(theirs, ours, strict=True))
                 named = f"{quote(other)} {quote(alias)}" if alias else quote(other)
                 text = f"{named} ON {on}"
                 if text not in texts:
@@ -321,7 +321,8 @@ def conditions(refs: Sequence[TableRef], keys: Iterable[ForeignKey],
             for (child, c_ref), (parent, p_ref) in ((new, ref), (ref, new)):
                 if key.child.lower() == child and key.parent.lower() == parent:
                     text = " AND ".join(f"{c_ref}.{quote(c)} = {p_ref}.{quote(p)}"
-                                        for c, p in zip(key.child_columns, key.parent_columns))
+                                        for c, p in zip(key.child_columns, key.parent_columns,
+                                                            strict=True))
                     if text not in found:
                         found.append(text)
     return found

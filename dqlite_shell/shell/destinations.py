@@ -63,8 +63,10 @@ class Destination:
         try:
             self.stream.close()
         except (PipeClosed, BrokenPipeError):
+            stdin = self.process.stdin  # opened with stdin=PIPE: never None
+            assert stdin is not None
             try:
-                self.process.stdin.close()  # the flush failed: close the descriptor alone
+                stdin.close()  # the flush failed: close the descriptor alone
             except BrokenPipeError:
                 pass
         status = self.process.wait()  # Ctrl-C interrupts it (and the command)

@@ -52,7 +52,11 @@ class CountingReader(io.RawIOBase):
     """A binary stream that counts the bytes read from it (for progress)."""
 
     def __init__(self, raw: BinaryIO):
-        self.raw, self.count = raw, 0
+        # typing.BinaryIO declares no readinto; the files given here (raw or
+        # buffered, from open() and Popen) all have it.
+        assert isinstance(raw, (io.RawIOBase, io.BufferedIOBase))
+        self.raw: io.RawIOBase | io.BufferedIOBase = raw
+        self.count = 0
 
     def readable(self) -> bool:
         return True
@@ -106,22 +110,21 @@ def _lines(stream: BinaryIO, newline: bytes = b"\n") -> Iterator[str]:
             first = False
             if text.startswith(_BOM):
                 text = text[1:]
+        lines: list[str]
         if not text:
             lines = []
         elif separator == "\n":
-            lines = io.StringIO(text, newline="\n")  # splits at \n only
+            lines = io.StringIO(text, newline="\n").readlines()  # splits at \n only
         else:
             lines = [piece + separator for piece in text.split(separator)]
             if lines[-1] == separator:
                 lines.pop()
             elif not text.endswith(separator):
                 lines[-1] = lines[-1][:-1]
-        count = 0
-        for count, line in enumerate(lines, 1):
-            yield line
+        yield from lines
         if error is not None:
             raise error  # after the good lines before it
-        before += count
+        before += len(lines)
 
 
 def delimited(stream: BinaryIO, separator: str, row_separator: str = "\n") -> Iterator[Record]:
@@ -249,7 +252,8 @@ def _json_kind(value) -> str:
         return "a boolean"
     if isinstance(value, int):
         return "an integer beyond 64 bits"
-    return {dict: "an object", list: "an array"}.get(type(value), type(value).__name__)
+    kinds: dict[type, str] = {dict: "an object", list: "an array"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 # -- the header -----------------------------------------------------------------

@@ -251,8 +251,8 @@ class Loader:
         rows, lines = self._rows, self._lines
         self._rows, self._lines = [], []
         own = not (self.in_user_transaction or self.all_or_nothing)
-        first, last = (lines[0], lines[-1]) if lines else (0, 0)
-        self._inflight = (first, last, len(rows))
+        first, final = (lines[0], lines[-1]) if lines else (0, 0)
+        self._inflight = (first, final, len(rows))
         for attempt in range(RESENDS + 1):
             try:
                 self._begin(first)
@@ -272,7 +272,7 @@ class Loader:
                 # (in a transaction not ours, nothing of it is committed).
                 if not own:
                     raise self._error(first, _reason(e), rolled_back=True) from None
-                raise self._error(first, _reason(e), uncertain=(first, last),
+                raise self._error(first, _reason(e), uncertain=(first, final),
                                   uncertain_rows=len(rows)) from None
         self._inflight = None
         self._account(rows, lines)

@@ -37,6 +37,7 @@ class Pager:
 
     def __init__(self) -> None:
         self.process = subprocess.Popen(pager_command(), shell=True, stdin=subprocess.PIPE)
+        assert self.process.stdin is not None  # stdin=PIPE
         self.stream = io.TextIOWrapper(self.process.stdin, encoding="utf-8", errors="replace",
                                        newline="")
 
@@ -101,7 +102,7 @@ def _to_terminal(state: ShellState) -> bool:
 
 @contextmanager
 def destination(state: ShellState, size: tuple[int, int] | None,
-                force: bool = False) -> Iterator[tuple[TextIO, bool | None]]:
+                force: bool = False) -> Iterator[tuple[TextIO | AutoPager, bool | None]]:
     """``(stream, terminal)`` to print one result on: the pager's input
     (``.pager on``, or ``force``), an :class:`AutoPager` (``.pager auto``),
     or the output itself; ``terminal`` is what the renderer should assume
@@ -111,7 +112,12 @@ def destination(state: ShellState, size: tuple[int, int] | None,
     if not _to_terminal(state) or not (force or mode is True or mode == "auto" and size):
         yield state.out, None
         return
-    stream = Pager() if force or mode is True else AutoPager(state.stdout, size)
+    stream: Pager | AutoPager
+    if force or mode is True:
+        stream = Pager()
+    else:
+        assert size is not None  # "auto" pages only a terminal of known size
+        stream = AutoPager(state.stdout, size)
     try:
         yield (stream.stream if isinstance(stream, Pager) else stream), True
     except BrokenPipeError:

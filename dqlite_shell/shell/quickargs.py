@@ -73,7 +73,7 @@ def parse_given(args: list[str]) -> tuple[dict, set[str]] | None:
     come from the environment or the config file: :func:`.config.layer`)."""
     if COMPLETE_VARIABLE in os.environ:
         return None
-    options = dict(DEFAULTS)
+    options: dict[str, object] = dict(DEFAULTS)
     repeated: dict[str, list[str]] = {}
     positionals: list[str] = []
     given: set[str] = set()
@@ -92,9 +92,9 @@ def parse_given(args: list[str]) -> tuple[dict, set[str]] | None:
             options[param] = flag_value
             given.add(param)
             continue
-        param = VALUE_OPTIONS.get(name)
-        if param is None:
+        if name not in VALUE_OPTIONS:
             return None
+        param = VALUE_OPTIONS[name]
         if not eq:
             if i == len(args):
                 return None
@@ -110,7 +110,7 @@ def parse_given(args: list[str]) -> tuple[dict, set[str]] | None:
             options[param] = value
     for param, values in repeated.items():
         options[param] = tuple(values)
-    options.update(zip(POSITIONALS, positionals))
+    options.update(zip(POSITIONALS, positionals, strict=False))  # those given
     given.update(POSITIONALS[:len(positionals)])
     return options, given
 

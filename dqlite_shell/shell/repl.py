@@ -58,7 +58,7 @@ def run(state: ShellState) -> int:
         style = merge_styles([style_from_pygments_cls(get_style_by_name("monokai")),
                               Style.from_dict({"pygments.keyword.pseudo": "bold ansicyan"})])
     history = make_history(state.history)
-    session = PromptSession(
+    session: PromptSession[str] = PromptSession(
         lexer=PygmentsLexer(DqliteLexer) if color else None,
         style=style, include_default_pygments_style=False,
         completer=ShellCompleter(cache, list(FORMATS) + sorted(ALIASES)),

@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from dqlite_shell.client.result import RowStream
 from dqlite_shell.shell.errors import CommandError
 from dqlite_shell.sqltext import quote_name
 
@@ -173,7 +174,8 @@ class Restore:
     # -- steps ---------------------------------------------------------------
 
     def _query(self, sql: str, params=()) -> list[tuple]:
-        return self.session.execute(sql, params).fetchall()
+        result = self.session.execute(sql, params)
+        return result.fetchall() if isinstance(result, RowStream) else []
 
     def _execute(self, sql: str, params=(), what: str | None = None) -> None:
         from dqlite_shell.shell.commands import failures
@@ -259,7 +261,7 @@ def _many(n: int, what: str) -> str:
 
 def _rows(db: sqlite3.Connection, table: str, columns: list[str], path: str) -> Iterator:
     """The table's rows from the file, read as they are sent."""
-    select = "SELECT %s FROM %s" % (",".join(quote_name(c) for c in columns), quote_name(table))
+    select = f"SELECT {','.join(quote_name(c) for c in columns)} FROM {quote_name(table)}"
     try:
         yield from db.execute(select)
     except sqlite3.Error as e:

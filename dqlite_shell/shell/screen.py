@@ -187,6 +187,14 @@ class Layout:
         """Nothing to do: the rows stream as the format prints them."""
         return self.expanded == "off" and not self.maxrows and not self.cell_width
 
+    @property
+    def screen(self) -> tuple[int, int]:
+        """The terminal's size, for what only a terminal has: expanded
+        "auto" and rows from its height (:func:`resolve` gives neither
+        without one)."""
+        assert self.size is not None
+        return self.size
+
 
 def resolve(state: ShellState, columns: Sequence[str], *, vertical: bool = False,
             query_plan: bool = False, whole: bool = False) -> Layout:
@@ -207,9 +215,11 @@ def resolve(state: ShellState, columns: Sequence[str], *, vertical: bool = False
         expanded = s.expanded or ("auto" if on_screen else "off")
         if expanded == "auto" and (size is None or whole):
             expanded = "off"
-    maxrows = s.maxrows if s.maxrows is not None else ("auto" if on_screen else 0)
-    auto_rows = maxrows == "auto"
-    if auto_rows:
+    rows_setting = s.maxrows if s.maxrows is not None else ("auto" if on_screen else 0)
+    auto_rows = rows_setting == "auto"
+    if isinstance(rows_setting, int):
+        maxrows = rows_setting
+    else:  # "auto": what the terminal's height holds
         maxrows = max(MIN_AUTO_ROWS, size[1] - FRAME_LINES) if size else 0
     if whole or expanded == "off" and not grid:
         maxrows = 0
@@ -393,7 +403,7 @@ class _Printer:
             grid.rows(self._cut(first))
             if ended:
                 grid.close()
-            if fits(held.getvalue(), self.layout.size[0]):
+            if fits(held.getvalue(), self.layout.screen[0]):
                 self.out.write(held.getvalue())
                 grid.out = self.out  # it goes on with the rows it holds and the rest
                 try:
@@ -432,13 +442,13 @@ class _Printer:
             text = held.getvalue()
             if omitted:
                 text = _mark(text, gap_line(kept.count, len(first) + len(last)))
-            if self.layout.expanded == "off" or fits(text, self.layout.size[0]):
+            if self.layout.expanded == "off" or fits(text, self.layout.screen[0]):
                 self.out.write(text)
                 self.out.flush()
                 return
         limit = None
         if self.layout.auto_rows:
-            lines = self.layout.size[1] - 2
+            lines = self.layout.screen[1] - 2
             limit = max(MIN_AUTO_ROWS, lines // (len(self.columns) + 1))
         first, last, omitted = kept.shown(limit)
         self._expanded(self.out).rows(first)

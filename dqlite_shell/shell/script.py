@@ -21,7 +21,7 @@ from dqlite_shell.client.session import LeadershipLost, TransactionLost
 from dqlite_shell.shell import engine
 from dqlite_shell.shell.destinations import PipeClosed
 from dqlite_shell.shell.errors import CommandError, describe
-from dqlite_shell.shell.script_input import InputError, Item, checked_lines, split_script  # noqa: F401
+from dqlite_shell.shell.script_input import InputError, Item, checked_lines, split_script
 from dqlite_shell.wire.errors import ProtocolError
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ _read_depth: ContextVar[int] = ContextVar("read_depth", default=0)
 #: scripts' own BEGIN, COMMIT and END are absorbed into it (so that a dump's
 #: ``BEGIN TRANSACTION; ... COMMIT;`` loads), and a ROLLBACK rolls the whole
 #: run back and ends it. SAVEPOINT, RELEASE and ROLLBACK TO run as SQLite's.
-one_transaction: ContextVar[bool] = ContextVar("one_transaction", default=False)
+one_transaction: ContextVar[bool | _Run] = ContextVar("one_transaction", default=False)
 
 #: The errors a statement or a dot-command raises for its own failure; any
 #: other exception is a bug or a stop (EPIPE, a signal) and is not disguised
@@ -155,8 +155,11 @@ def _absorbed(state: ShellState, item: Item) -> bool:
 
 def audit_item(state: ShellState, item: Item, error: BaseException | None = None,
                outcome: str | None = None) -> None:
-    """Record ``item`` in the audit log: ok, or what ``error`` makes of it."""
+    """Record ``item`` in the audit log (--audit-log, if given): ok, or
+    what ``error`` makes of it."""
     from dqlite_shell.shell import audit, rails
+    if state.audit is None:
+        return
     message = None
     if outcome is None:
         if error is None:
@@ -234,7 +237,7 @@ def _interrupted(state: ShellState, error: BaseException, name: str, line: int) 
     """Say once (nested ``.read`` scripts re-raise) where a signal stopped the script."""
     if getattr(error, "reported", False):
         return
-    error.reported = True
+    error.reported = True  # type: ignore[attr-defined]  # a mark read back with getattr above
     if state.connected_to is not None and state.session.transaction.active:
         what = "the open transaction is rolled back"
     else:

@@ -4,7 +4,8 @@ dot-commands as they complete.
 Statements end where SQLite says they do (``sqlite3.complete_statement``), so
 strings, quoted identifiers, comments, triggers and several statements on one
 line all work; a dot-command counts only at the start of a line with no
-statement pending (not inside a comment either); empty statements (``;;``) are skipped, as in sqlite3.
+statement pending (not inside a comment either); empty statements (``;;``)
+are skipped, as in sqlite3.
 
 Splitting is linear in the size of the input: each character is scanned once
 (in C, by one regular expression) to find the semicolons outside strings and
@@ -82,7 +83,9 @@ def _semicolons(text: str, closer: str | None) -> tuple[list[int], str | None]:
                 return found, closer
             pos, closer = end + len(closer), None
             continue
-        pos = _CODE.match(text, pos).end()
+        code = _CODE.match(text, pos)
+        assert code is not None  # the pattern matches the empty string too
+        pos = code.end()
         if pos == n:
             break
         char = text[pos]
@@ -106,7 +109,9 @@ def _blank_line(line: str, in_comment: bool) -> tuple[bool, bool]:
             return True, True
         pos = end + 2
     while True:
-        pos = _SPACE.match(line, pos).end()
+        space = _SPACE.match(line, pos)
+        assert space is not None  # the pattern matches the empty string too
+        pos = space.end()
         if pos == n:
             return True, False
         if line.startswith("--", pos):

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from dqlite_shell.client.result import RowStream
 from dqlite_shell.shell.output.values import real_literal, sql_literal, text_literal
 from dqlite_shell.sqltext import quote_name
 
@@ -161,7 +162,8 @@ class SqlDump:
                 pass
 
     def _query(self, sql: str, params=()) -> list[tuple]:
-        return self.session.execute(sql, params).fetchall()
+        result = self.session.execute(sql, params)
+        return result.fetchall() if isinstance(result, RowStream) else []
 
     def _write_all(self) -> None:
         options, write = self.options, self.write
@@ -203,9 +205,9 @@ class SqlDump:
             if not self._writable_schema:
                 write("PRAGMA writable_schema=ON;\n")
                 self._writable_schema = True
-            quoted = [v.replace("'", "''") for v in (name, name, sql)]
+            text, schema = name.replace("'", "''"), sql.replace("'", "''")
             write("INSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql)"
-                  "VALUES('table','%s','%s',0,'%s');\n" % tuple(quoted))
+                  f"VALUES('table','{text}','{text}',0,'{schema}');\n")
             return
         else:
             write(schema_statement(sql))
@@ -217,10 +219,12 @@ class SqlDump:
         if not columns:
             return
         quoted = quote_name(table)
-        select = "SELECT %s FROM %s" % (",".join("+" + quote_name(c) for c in columns), quoted)
+        select = f"SELECT {','.join('+' + quote_name(c) for c in columns)} FROM {quoted}"
         prefix = f"INSERT INTO {quoted} VALUES("
         row_text, write = self._row_text, self.write
         stream = self.session.execute(select)
+        if not isinstance(stream, RowStream):
+            return  # no columns, no rows (a SELECT of one or more columns has them)
         try:
             for batch in stream.batches():
                 write("".join([prefix + row_text(row) + ");\n" for row in batch]))

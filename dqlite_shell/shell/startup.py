@@ -128,7 +128,7 @@ def start_scratch(state: ShellState, size: int, data_dir: str | None) -> None:
     from dqlite_shell.native import NativeError
     from dqlite_shell.scratch import ScratchCluster
     own = data_dir is None
-    folder = tempfile.mkdtemp(prefix="dqlite-scratch-") if own else data_dir
+    folder = data_dir if data_dir is not None else tempfile.mkdtemp(prefix="dqlite-scratch-")
     try:
         cluster = ScratchCluster(size, folder)
     except NativeError as e:

@@ -16,6 +16,13 @@ from dqlite_shell.shell.destinations import STDOUT, Destination, open_destinatio
 if TYPE_CHECKING:
     import ssl as _ssl
 
+    from prompt_toolkit import PromptSession
+
+    from dqlite_shell.offline.session import Offline
+    from dqlite_shell.shell.audit import AuditLog
+    from dqlite_shell.shell.last_result import LastResult
+    from dqlite_shell.shell.startup import _Scratch
+
 DEFAULT_DATABASE = "db"
 
 #: How long a statement refused as busy ("database is locked": another
@@ -96,7 +103,7 @@ class ShellState:
         self.interactive = interactive
         self.color = True  # the REPL's highlighting (--no-color, NO_COLOR turn it off)
         self.history = True  # the REPL's history file (--no-history)
-        self.scratch = None  # a ScratchCluster the shell started, if any
+        self.scratch: _Scratch | None = None  # the scratch cluster the shell started, if any
         # The rails (shell/rails.py): refuse writes, and what set that mode;
         # ask before destructive statements (the REPL without --yes).
         self.read_only = False
@@ -105,23 +112,27 @@ class ShellState:
         self.profile_name: str | None = None  # names the cluster in the prompt
         # A stopped node's data dir the shell reads (dqlite --offline), or None
         # for a live cluster: commands that have both meanings look here.
-        self.offline = None
-        self.audit = None  # an audit.AuditLog (--audit-log)
+        self.offline: Offline | None = None
+        self.audit: AuditLog | None = None  # --audit-log
         self._session: Session | None = None
         self.quit_requested = False
         self.errors = 0  # statements and commands that failed (for the exit code)
         self.last_sql: str | None = None  # the last SQL statement run (.edit, .watch)
-        self.last_result = None  # the REPL's spool of the last result (.last), last_result.py
-        self.repl = None  # the REPL's PromptSession (repl.run); None in scripts
+        # The REPL's spool of the last result (.last).
+        self.last_result: LastResult | None = None
+        self.repl: PromptSession[str] | None = None  # the REPL's (repl.run); None in scripts
         self.last_failed = False  # the REPL's last statement failed (the prompt's !)
         self.lost = False  # a statement lost the connection to the leader (connection_lost)
+        # The script comes from stdin (so `.import -` must not read it).
+        self.stdin_is_script = False
 
     @property
     def session(self) -> Session:
         """The client session (connects to the leader on first use); offline,
         the database rebuilt from the data dir (or CommandError saying why none)."""
         if self.offline is not None:
-            return self.offline.session()
+            # Duck-typed: offline/session.py's stand-in answers what the shell asks of a Session.
+            return self.offline.session()  # type: ignore[return-value]  # a stand-in
         if self._session is None:
             # --timeout bounds finding the leader; a statement may run as long
             # as it takes, as in sqlite3 and psql (Ctrl-C stops it).
@@ -234,7 +245,7 @@ class ShellState:
             if depth > once:
                 return None  # inside the .read that the .once is for
         problem = self.end_output()
-        if destination.broken and once is None:
+        if problem is not None and destination.broken and once is None:
             problem += "; results go to stdout again"
         return problem
 

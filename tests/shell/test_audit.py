@@ -60,7 +60,7 @@ def test_each_statement_and_command_is_one_json_line(node, tmp_path):
 
 
 def test_refusals_are_logged_as_refused(listener, tmp_path):
-    address = "%s:%d" % listener.getsockname()
+    address = "{}:{}".format(*listener.getsockname())
     log = tmp_path / "audit.jsonl"
     run = run_dqlite("-s", address, "--read-only", "--audit-log", log, "--keep-going",
                      stdin="DELETE FROM t;\n.remove 10.0.0.3:19001\n")
@@ -74,7 +74,7 @@ def test_refusals_are_logged_as_refused(listener, tmp_path):
 
 
 def test_a_log_others_may_read_is_refused_before_anything_runs(listener, tmp_path):
-    address = "%s:%d" % listener.getsockname()
+    address = "{}:{}".format(*listener.getsockname())
     log = tmp_path / "audit.jsonl"
     log.write_text("")
     os.chmod(log, 0o644)

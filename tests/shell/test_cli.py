@@ -68,7 +68,8 @@ def test_script_on_stdin_with_user_transactions(dqlite, node):
 
 
 def test_first_error_names_the_line_and_stops(dqlite, node):
-    script = "CREATE TABLE e (n);\nINSERT INTO e VALUES (1);\n\nSELECT * FROM missing;\nINSERT INTO e VALUES (2);\n"
+    script = ("CREATE TABLE e (n);\nINSERT INTO e VALUES (1);\n\nSELECT * FROM missing;\n"
+              "INSERT INTO e VALUES (2);\n")
     run = dqlite("-s", node.address, stdin=script)
     assert run.status == 1
     assert run.err == "<stdin>:4: error: no such table: missing\n"
@@ -90,7 +91,8 @@ def test_single_transaction_applies_all_or_nothing(dqlite, node):
     assert run.status == 1
     assert "<stdin>:3: error: UNIQUE constraint failed: s.n" in run.err
     assert _rows(node.address, "SELECT count(*) FROM s") == [(0,)]
-    run = dqlite("-s", node.address, "-1", stdin="INSERT INTO s VALUES (1);\nINSERT INTO s VALUES (2);\n")
+    run = dqlite("-s", node.address, "-1",
+                 stdin="INSERT INTO s VALUES (1);\nINSERT INTO s VALUES (2);\n")
     assert run.status == 0, run
     assert _rows(node.address, "SELECT n FROM s ORDER BY n") == [(1,), (2,)]
 

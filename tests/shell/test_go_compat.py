@@ -45,10 +45,12 @@ def test_describe_matches(dqlite, go_shell, demo):
 
 
 def test_rows_written_by_one_shell_read_by_the_other(dqlite, go_shell, demo):
-    assert dqlite("-s", demo, "demo", "INSERT INTO model VALUES ('ours', 'from python')").status == 0
+    inserted = dqlite("-s", demo, "demo", "INSERT INTO model VALUES ('ours', 'from python')")
+    assert inserted.status == 0, inserted
     _go(go_shell, demo, "INSERT INTO model VALUES ('theirs', 'from go')")
     assert _go(go_shell, demo, "SELECT value FROM model WHERE key = 'ours'") == "from python\n"
-    assert dqlite("-s", demo, "demo", "SELECT value FROM model WHERE key = 'theirs'").out == "from go\n"
+    read = dqlite("-s", demo, "demo", "SELECT value FROM model WHERE key = 'theirs'")
+    assert read.out == "from go\n", read
 
 
 @pytest.mark.parametrize("fmt", ["tabular", "json"])

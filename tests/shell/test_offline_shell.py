@@ -82,7 +82,8 @@ def test_sql_reads_the_rebuilt_database(data_dir):
     assert (run.status, run.out) == (0, "x\nu\n"), run
     # Results stream in batches (of 512 rows); an error while streaming is one line.
     many = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 1500) "
-    run = offline(data_dir, "-c", many + "SELECT x FROM c", "-c", "SELECT abs(-9223372036854775808)")
+    run = offline(data_dir, "-c", many + "SELECT x FROM c",
+                  "-c", "SELECT abs(-9223372036854775808)")
     assert run.out.splitlines() == [str(i) for i in range(1, 1501)]
     assert (run.status, run.err) == (1, "<command 2>:1: error: offline: integer overflow\n")
 

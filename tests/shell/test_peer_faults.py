@@ -16,7 +16,7 @@ def test_an_http_port_is_named_as_not_dqlite():
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
-    address = "127.0.0.1:%d" % listener.getsockname()[1]
+    address = f"127.0.0.1:{listener.getsockname()[1]}"
 
     def serve():
         while True:
@@ -49,7 +49,7 @@ def test_a_peer_that_stalls_inside_a_message_ends_the_shell_after_the_timeout():
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(4)
-    address = "127.0.0.1:%d" % listener.getsockname()[1]
+    address = f"127.0.0.1:{listener.getsockname()[1]}"
     release = threading.Event()
 
     def request(sock):

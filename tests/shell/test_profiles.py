@@ -144,7 +144,7 @@ def test_profile_table_feeds_help_and_completion():
 
     from dqlite_shell.shell.cli import command
     help_text = CliRunner().invoke(command, ["--help"], terminal_width=200).output
-    for name, profile in profiles.PROFILES.items():
+    for profile in profiles.PROFILES.values():
         assert profile.store in help_text and f"database {profile.database}" in help_text
     env = {"_DQLITE_COMPLETE": "bash_complete", "COMP_WORDS": "dqlite --profile ",
            "COMP_CWORD": "2"}

@@ -90,8 +90,8 @@ def test_target_of_destructive_statements(sql, expected):
 
 def test_the_cluster_changing_commands_are_marked():
     changing = {c.name for c in registry.commands() if c.changes}
-    assert changing == {".add", ".assign", ".remove", ".transfer", ".weight", ".reconfigure", ".drop",
-                        ".restore", ".import", ".vacuum", ".recover"}
+    assert changing == {".add", ".assign", ".remove", ".transfer", ".weight", ".reconfigure",
+                        ".drop", ".restore", ".import", ".vacuum", ".recover"}
     asking = {c.name for c in registry.commands() if c.destructive}
     assert asking == {".assign", ".remove", ".reconfigure", ".drop"}
 
@@ -140,7 +140,7 @@ def test_read_only_refuses_writes_in_a_script_and_runs_the_reads(node):
                                   ".transfer A", ".weight A 3",
                                   ".reconfigure /nonexistent /nonexistent.yaml"])
 def test_refused_before_anything_is_sent(listener, line):
-    address = "%s:%d" % listener.getsockname()
+    address = "{}:{}".format(*listener.getsockname())
     run = run_dqlite("-s", address, "--read-only", "-c", line.replace(" A", " " + address))
     assert run.status == 1, run
     assert run.err.startswith("<command>:1: error: refused: "), run

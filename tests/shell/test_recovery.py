@@ -67,7 +67,7 @@ def test_recover_a_lost_cluster(lost):
     assert run.status == 0, run
     rows = [line.split("|") for line in run.out.splitlines()[:-1]]
     assert [r[0] for r in rows] == order
-    for row, d in zip(rows, [old, *fresh]):
+    for row, d in zip(rows, [old, *fresh], strict=True):
         index, term = last_entry(d)
         assert row[1:] == [str(d.info.id), d.info.address, str(index), str(term),
                            str(d.snapshot.index) if d.snapshot else ""]
@@ -94,7 +94,7 @@ def test_recover_a_lost_cluster(lost):
     # Backups beside each dir, 0600, holding the dir as it was.
     tarballs = sorted(n for n in os.listdir(cluster.data_dir) if n.endswith(".tar.gz"))
     assert [t.split("-")[0] for t in tarballs] == ["node1", "node2", "node3"]
-    for name, d in zip(tarballs, dirs):
+    for name, d in zip(tarballs, dirs, strict=True):
         path = os.path.join(cluster.data_dir, name)
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
         assert f"backed up {d} to {path} (" in run.out
@@ -249,7 +249,7 @@ def test_freshest_agrees_with_libdqlite(lost, tmp_path):
     run = offline(dirs, "-c", ".freshest")
     assert run.status == 0, run
     rows = [line.split("|") for line in run.out.splitlines()[:-1]]
-    for row, d in zip(rows, dirs):
+    for row, d in zip(rows, dirs, strict=True):
         copy = str(tmp_path / os.path.basename(d))
         shutil.copytree(d, copy)
         result = subprocess.run([sys.executable, "-m", "dqlite_shell.app.node_cli",

@@ -132,7 +132,7 @@ def test_default_prompt_and_escapes_without_a_connection():
     state.settings.prompt = "\\u|\\x|\\s|\\\\|\\n"
     assert prompt_module.prompt_text(state) == "|||\\|\n"
     state.lost = True  # set by the REPL when a statement lost the connection
-    state.session  # made, not connected
+    _ = state.session  # made, not connected
     assert prompt_module.expand("\\h\\s", state) == "127.0.0.1:9001 (disconnected)"
 
 

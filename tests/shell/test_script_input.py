@@ -86,7 +86,8 @@ def test_statements_lines_and_dot_commands():
               "CREATE TRIGGER t AFTER INSERT ON x BEGIN\n  SELECT 1;\n  SELECT 2;\nEND;\n"
               "SELECT 4")
     assert split(script) == [
-        Item(2, "-- a comment; with a semicolon\nSELECT 1;", False), Item(2, "SELECT 'x;y';", False),
+        Item(2, "-- a comment; with a semicolon\nSELECT 1;", False),
+        Item(2, "SELECT 'x;y';", False),
         Item(3, ".tables", True),
         Item(4, "SELECT\n  2\n;", False),
         Item(8, "/* a\n .not_a_command */ SELECT 3;", False),
@@ -95,7 +96,8 @@ def test_statements_lines_and_dot_commands():
     ]
 
 
-@pytest.mark.parametrize("script", [";", ";;\n", "SELECT 1;;", "SELECT 1; ;\n", "/* c */ ;", "  ;\n;\n"])
+@pytest.mark.parametrize("script", [";", ";;\n", "SELECT 1;;", "SELECT 1; ;\n", "/* c */ ;",
+                                    "  ;\n;\n"])
 def test_empty_statements_are_skipped(script):
     texts = [item.text for item in split(script)]
     assert texts == (["SELECT 1;"] if "SELECT" in script else [])
@@ -179,14 +181,16 @@ def _rows(address, sql):
     (b"SELECT '\x00';\n", b"NUL byte at column 9 (SQL text cannot hold one)"),
 ])
 def test_stdin_that_is_not_text_stops_at_its_line(node, bad, message):
-    script = b"CREATE TABLE u (n);\nINSERT INTO u VALUES (1);\n" + bad + b"INSERT INTO u VALUES (2);\n"
+    script = (b"CREATE TABLE u (n);\nINSERT INTO u VALUES (1);\n" + bad
+              + b"INSERT INTO u VALUES (2);\n")
     run = _run("-s", node.address, stdin=script)
     assert (run.returncode, run.stderr) == (1, b"<stdin>:3: error: " + message + b"\n")
     assert _rows(node.address, "SELECT n FROM u") == [(1,)]
 
 
 def test_command_text_that_is_not_utf8_names_its_line(node):
-    run = _run("-s", node.address, "-c", b"CREATE TABLE c (n);\n-- \xe9t\xe9\nINSERT INTO c VALUES (1)")
+    run = _run("-s", node.address,
+               "-c", b"CREATE TABLE c (n);\n-- \xe9t\xe9\nINSERT INTO c VALUES (1)")
     assert (run.returncode, run.stderr) == (1, b"<command>:2: error: invalid UTF-8: byte 0xe9 "
                                                b"at column 4\n")
     assert _rows(node.address, "SELECT count(*) FROM c") == [(0,)]
@@ -211,8 +215,9 @@ def test_read_of_a_file_that_reads_itself_stops_at_25_deep(node, tmp_path):
 
 
 def test_several_c_run_in_order_and_empty_statements_are_skipped(node):
-    run = _run("-s", node.address, "-c", "CREATE TABLE m (n);;", "-c", ";", "-c",
-               "INSERT INTO m VALUES (1);; INSERT INTO m VALUES (2)", "-c", "SELECT count(*) FROM m")
+    run = _run("-s", node.address, "-c", "CREATE TABLE m (n);;", "-c", ";",
+               "-c", "INSERT INTO m VALUES (1);; INSERT INTO m VALUES (2)",
+               "-c", "SELECT count(*) FROM m")
     assert (run.returncode, run.stdout, run.stderr) == (0, b"2\n", b"")
     run = _run("-s", node.address, "-c", "SELECT 1", "-c", "SELECT 2;\nBAD", "-c", "SELECT 3")
     assert (run.returncode, run.stdout) == (1, b"1\n2\n")

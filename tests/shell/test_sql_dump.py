@@ -40,11 +40,13 @@ CREATE TABLE t(a REAL, b, c TEXT);
 INSERT INTO t VALUES (1.0, 0.1, 'x'), (1e300, 1.5e-7, 'a''b'), (9e999, -9e999, 'l1
 l2'), (-0.0, 123456789012345678, x'00ff'), (2.0/3, 1e20, NULL), (0.30000000000000004, 1e15, ''),
 (3.4028234663852886e+38, 2.5e-300, 'cr
-'), (NULL, 'x\\n' || char(10) || char(13), 'é'), (-9223372036854775808, 9223372036854775807, 'ü''"');
+'), (NULL, 'x\\n' || char(10) || char(13), 'é'),
+(-9223372036854775808, 9223372036854775807, 'ü''"');
 CREATE TABLE "odd name" (id INTEGER PRIMARY KEY AUTOINCREMENT, "select" TEXT, [x y] BLOB);
 INSERT INTO "odd name"("select", [x y]) VALUES ('v', x''), (NULL, NULL), ('', zeroblob(3));
 CREATE TABLE flags (f BOOLEAN, d DATETIME, ts TIMESTAMP);
-INSERT INTO flags VALUES (5, NULL, 1.5), (0, '2024-01-01', 'x'), (NULL, 17, x'01'), ('yes', '', NULL);
+INSERT INTO flags VALUES (5, NULL, 1.5), (0, '2024-01-01', 'x'), (NULL, 17, x'01'),
+('yes', '', NULL);
 CREATE TABLE c (a INTEGER, -- the first column
   b /* the second */ TEXT);
 INSERT INTO c VALUES (1, 'one');
@@ -170,7 +172,8 @@ def test_any_value_as_sqlite3_writes_it(tmp_path_factory, values):
         db.execute("CREATE TABLE t (v)")
         db.executemany("INSERT INTO t VALUES (?)", [(v,) for v in values])
     db.close()
-    assert inserts_of(sqlite3_text(str(path), ".dump")) == [f"INSERT INTO t VALUES({sql_literal(v)});\n" for v in values]
+    assert inserts_of(sqlite3_text(str(path), ".dump")) == [
+        f"INSERT INTO t VALUES({sql_literal(v)});\n" for v in values]
 
 
 def test_reals_read_back_identical(shell, node, tmp_path):

@@ -119,7 +119,7 @@ def test_a_silent_first_node_holds_the_search_up_only_a_moment(node, listener):
     host): the others are asked after FIRST_ALONE, not after its timeout."""
     from dqlite_shell.client.leader import FIRST_ALONE, NodeStore, connect_leader
     assert FIRST_ALONE <= 0.25
-    silent = "127.0.0.1:%d" % listener.getsockname()[1]
+    silent = f"127.0.0.1:{listener.getsockname()[1]}"
     started = time.monotonic()
     with connect_leader(NodeStore([silent, node.address]), timeout=10) as conn:
         assert conn.address == node.address
