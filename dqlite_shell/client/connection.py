@@ -313,7 +313,7 @@ class Connection:
     def next_rows_body(self, stream: RowStream) -> tuple[bytes, bool]:
         """The next batch of ``stream`` as its ROWS body, undecoded, and
         whether it is the last (see :meth:`RowStream.raw_batches`)."""
-        rows = self._next_batch(stream, raw=True)
+        rows = self.next_batch(stream, raw=True)
         if type(rows) is not tuple:  # decoded: the marker check failed (never seen)
             self._stream = None
             self._transport.close()
@@ -332,7 +332,10 @@ class Connection:
                 self._empty_batch()
         return body, done
 
-    def _next_batch(self, stream: RowStream, raw: bool = False):
+    def next_batch(self, stream: RowStream, raw: bool = False):
+        """The next batch of ``stream``'s rows (its RowStream asks; ``raw``:
+        the ROWS body undecoded when one came). A result that failed or was
+        lost ends the stream and raises."""
         if self._stream is not stream:
             raise ClientError("this result was closed")
         try:
@@ -371,11 +374,12 @@ class Connection:
                               "fill the server's 4 KB batch (libdqlite 1.11 then sends empty "
                               "batches for ever); select fewer or shorter-named columns")
 
-    def _stream_finished(self, stream: RowStream) -> None:
+    def stream_finished(self, stream: RowStream) -> None:
+        """``stream`` read its last batch: the connection takes requests again."""
         if self._stream is stream:
             self._stream = None
 
-    def _interrupt_stream(self, stream: RowStream, grace: float | None) -> None:
+    def interrupt_stream(self, stream: RowStream, grace: float | None) -> None:
         """Send INTERRUPT and discard rows until its EMPTY, within ``grace`` s.
 
         libdqlite reads the INTERRUPT only once the request it is running has

@@ -14,9 +14,9 @@ class BatchSource(Protocol):
     """What a :class:`RowStream` reads from: a :class:`Connection`, or a
     source with no wire behind it (``dqlite --offline``)."""
 
-    def _next_batch(self, stream: RowStream, /) -> Rows: ...
-    def _stream_finished(self, stream: RowStream, /) -> None: ...
-    def _interrupt_stream(self, stream: RowStream, grace: float | None, /) -> None: ...
+    def next_batch(self, stream: RowStream, /) -> Rows: ...
+    def stream_finished(self, stream: RowStream, /) -> None: ...
+    def interrupt_stream(self, stream: RowStream, grace: float | None, /) -> None: ...
 
 
 class RowStream:
@@ -55,9 +55,9 @@ class RowStream:
                 yield batch
             if self.done:
                 if self._conn is not None:
-                    self._conn._stream_finished(self)
+                    self._conn.stream_finished(self)
                 return
-            rows = self._live()._next_batch(self)
+            rows = self._live().next_batch(self)
             self._pending = rows.rows
             self.done = rows.done
 
@@ -78,10 +78,10 @@ class RowStream:
                 yield batch
             if self.done:
                 if self._conn is not None:
-                    self._conn._stream_finished(self)
+                    self._conn.stream_finished(self)
                 return
             if raw is None:  # a source with no wire behind it (dqlite --offline)
-                rows = self._live()._next_batch(self)
+                rows = self._live().next_batch(self)
                 self._pending, self.done = rows.rows, rows.done
                 continue
             body, self.done = raw(self)
@@ -121,7 +121,7 @@ class RowStream:
         """
         if not self.done:
             self._pending = None
-            self._live()._interrupt_stream(self, grace)
+            self._live().interrupt_stream(self, grace)
             self.done = True
 
     def __enter__(self) -> RowStream:

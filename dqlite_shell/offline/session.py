@@ -133,13 +133,13 @@ class _Rows:
             raise _server_error(e) from None
         return Rows(self._columns, rows, len(rows) < BATCH)
 
-    def _next_batch(self, _stream):
+    def next_batch(self, _stream):
         return self.batch()
 
-    def _stream_finished(self, _stream) -> None:
+    def stream_finished(self, _stream) -> None:
         self._cursor.close()
 
-    def _interrupt_stream(self, _stream, _grace) -> None:
+    def interrupt_stream(self, _stream, _grace) -> None:
         self._cursor.close()
 
 
