@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 DQLITE_SOURCES ?= ../shared/dqlite
 SERVERS_CACHE  ?= .cache/dqlite
 
-.PHONY: run test bench servers system-deps venv install install-test install-completions clean
+.PHONY: run test lint bench servers system-deps venv install install-test install-completions clean
 
 # The shell on a scratch node (deleted on exit). DQLITE_ARGS passes options,
 # e.g. make run DQLITE_ARGS="--scratch 3" or DQLITE_ARGS="-s 127.0.0.1:9001".
@@ -30,7 +30,13 @@ run: system-deps install
 # (no ../shared/dqlite outside CI) is skipped with one line.
 TEST_SERVERS ?= 1.11 1.17 1.18
 
-test: system-deps install-test servers
+# ruff (style, imports, bugbear, pyupgrade) and mypy, configured in
+# pyproject.toml; make test runs them before the suite.
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: system-deps install-test servers lint
 	@status=0; for server in $(TEST_SERVERS); do \
 	  if [ "$$server" = 1.11 ]; then \
 	    echo "== the suite on dqlite 1.11 (the system's libdqlite)"; \
