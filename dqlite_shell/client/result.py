@@ -47,19 +47,7 @@ class RowStream:
 
     def batches(self) -> Iterator[list[tuple]]:
         """Yield each batch of rows as the server sends it."""
-        while True:
-            batch = self._pending
-            if batch is not None:
-                self._pending = None
-                self.rows_read += len(batch)
-                yield batch
-            if self.done:
-                if self._conn is not None:
-                    self._conn.stream_finished(self)
-                return
-            rows = self._live().next_batch(self)
-            self._pending = rows.rows
-            self.done = rows.done
+        return self._walk(None)  # type: ignore[return-value]  # decoded: lists only
 
     def raw_batches(self) -> Iterator[list[tuple] | bytes]:
         """As :meth:`batches`, but each batch not yet read from the server
@@ -69,7 +57,10 @@ class RowStream:
         for their end marker, and not counted in :attr:`rows_read`: give one
         the caller does not take to :meth:`decode_body`. A source that has no
         wire bodies gives every batch decoded."""
-        raw = getattr(self._conn, "next_rows_body", None)
+        return self._walk(getattr(self._conn, "next_rows_body", None))
+
+    def _walk(self, raw) -> Iterator[list[tuple] | bytes]:
+        """The batches; ``raw``: the source's reader of undecoded bodies, or None."""
         while True:
             batch = self._pending
             if batch is not None:
@@ -80,7 +71,7 @@ class RowStream:
                 if self._conn is not None:
                     self._conn.stream_finished(self)
                 return
-            if raw is None:  # a source with no wire behind it (dqlite --offline)
+            if raw is None:
                 rows = self._live().next_batch(self)
                 self._pending, self.done = rows.rows, rows.done
                 continue
