@@ -23,12 +23,13 @@ DQLITE_ARGS ?=
 run: system-deps install
 	$(VENV)/bin/dqlite $(DQLITE_ARGS)
 
-# The suite runs once per server of the matrix (tests/native/servers.py).
-# The runs on built servers take each test to a worker process (xdist -n 1;
-# a node that aborts, or a test stuck past its timeout, fails only itself: the
-# thread method ends the worker, and xdist starts another). A server not built
-# (no ../shared/dqlite outside CI) is skipped with one line.
+# The suite runs once per server of the matrix (tests/native/servers.py),
+# each test in a worker process (xdist, one worker per core: a node that
+# aborts, or a test stuck past its timeout, fails only itself: the thread
+# method ends the worker, and xdist starts another). A server not built (no
+# ../shared/dqlite outside CI) is skipped with one line.
 TEST_SERVERS ?= 1.11 1.17 1.18
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
 # ruff (style, imports, bugbear, pyupgrade) and mypy, configured in
 # pyproject.toml; make test runs them before the suite.
@@ -40,12 +41,12 @@ test: system-deps install-test servers lint
 	@status=0; for server in $(TEST_SERVERS); do \
 	  if [ "$$server" = 1.11 ]; then \
 	    echo "== the suite on dqlite 1.11 (the system's libdqlite)"; \
-	    $(PY) -m pytest -q $(PYTEST_ARGS) || status=1; \
+	    $(PY) -m pytest -q -p xdist -n $(TEST_WORKERS) --timeout-method=thread $(PYTEST_ARGS) || status=1; \
 	  elif ! $(PY) -c "import sys; from tests.native.servers import SERVERS; sys.exit(not SERVERS['$$server'].present)"; then \
 	    echo "== skipped: the suite on dqlite $$server (not built: make servers needs $(DQLITE_SOURCES))"; \
 	  else \
 	    echo "== the suite on dqlite $$server"; \
-	    DQLITE_SHELL_SERVER=$$server $(PY) -m pytest -q -p xdist -n 1 --timeout-method=thread $(PYTEST_ARGS) || status=1; \
+	    DQLITE_SHELL_SERVER=$$server $(PY) -m pytest -q -p xdist -n $(TEST_WORKERS) --timeout-method=thread $(PYTEST_ARGS) || status=1; \
 	  fi; \
 	done; exit $$status
 
