@@ -23,6 +23,7 @@ from dqlite_shell.shell.output import make_renderer
 from dqlite_shell.shell.output.values import real_text
 from dqlite_shell.wire.rows import decode_rows, encode_rows, iter_row_batches
 from dqlite_shell.wire.values import Iso8601, UnixTime
+from tests.support.sqlite3_cli import needs_sqlite3, sqlite3_cli
 
 
 def _module():
@@ -306,16 +307,13 @@ def test_raw_bodies_stop_a_1_11_endless_empty_result(node_process):
             assert stream.done
 
 
+@needs_sqlite3
 def test_reals_as_the_sqlite3_shell_prints_them(node):
     """The oracle: Debian's sqlite3 prints the same REALs, computed the same way."""
-    import shutil
-    if shutil.which("sqlite3") is None:
-        pytest.skip("sqlite3 is not installed")
     select = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 4000) "
               "SELECT x / 7.0, x * 1e20 / 3.0, 1.0 / (x * 9.0), x * 0.01, -x * 1e-9 / 7.0, "
               "x * 123456789.123 FROM c")
     fast = _dqlite(["-s", node.address, "-f", "list", "-c", select], disable=False)
     assert fast.returncode == 0, fast.stderr
-    oracle = subprocess.run(["sqlite3", "-list", ":memory:", select], capture_output=True,
-                            timeout=60, check=True)
-    assert fast.stdout == oracle.stdout and len(fast.stdout) > 100_000
+    oracle = sqlite3_cli("-list", ":memory:", select)
+    assert fast.stdout == oracle and len(fast.stdout) > 100_000
