@@ -119,6 +119,7 @@ def c_string(text: str) -> str:
 def settings_shown(state: ShellState) -> list[tuple[str, str]]:
     """``.show``'s lines as (name, value): sqlite3 3.40's that the shell has,
     in its order, then the shell's own."""
+    from dqlite_shell.shell.commands.screen import effective
     s = state.settings
     on_off = {True: "on", False: "off"}
     shown = [
@@ -135,10 +136,8 @@ def settings_shown(state: ShellState) -> list[tuple[str, str]]:
         ("changes", on_off[s.changes]),
         ("bail", on_off[s.bail]),
         ("pager", "auto" if s.pager == "auto" else on_off[bool(s.pager)]),
-        # The REPL's (screen.py): unset, auto there and off (all rows) elsewhere.
-        ("expanded", s.expanded or ("auto" if state.interactive else "off")),
-        ("maxrows", str(s.maxrows if s.maxrows is not None
-                        else "auto" if state.interactive else 0)),
+        ("expanded", effective(state, "expanded")),  # the REPL's (commands/screen.py)
+        ("maxrows", effective(state, "maxrows")),
         ("keys", s.keys),
         ("timeout", str(round(state.busy_timeout * 1000))),
         ("database", state.database),

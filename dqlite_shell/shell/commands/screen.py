@@ -13,10 +13,29 @@ if TYPE_CHECKING:
     from dqlite_shell.shell.state import ShellState
 
 
-def _default(state: ShellState, value, repl_default: str, other: str) -> str:
+#: The defaults of the REPL's screen settings when none is set: (in the REPL, elsewhere).
+_DEFAULTS = {"expanded": ("auto", "off"), "maxrows": ("auto", "0")}
+
+
+def effective(state: ShellState, name: str) -> str:
+    """The ``expanded`` or ``maxrows`` setting in effect, as ``.show`` prints it."""
+    value = getattr(state.settings, name)
     if value is not None:
         return str(value)
-    return f"{repl_default if state.interactive else other} (the default)"
+    in_repl, elsewhere = _DEFAULTS[name]
+    return in_repl if state.interactive else elsewhere
+
+
+def _set(state: ShellState, name: str, args: list[str], parse) -> None:
+    """Print the setting (no argument), or set it from ``args[0]`` through ``parse``."""
+    if not args:
+        default = "" if getattr(state.settings, name) is not None else " (the default)"
+        state.print(effective(state, name) + default)
+        return
+    try:
+        setattr(state.settings, name, parse(args[0]))
+    except ValueError as e:
+        raise usage_error(f".{name}", str(e)) from None
 
 
 @command(".expanded [auto|on|off]", "Show table rows one column per line: when too wide for "
@@ -34,13 +53,7 @@ def expanded(state: ShellState, args: list[str]) -> None:
     whatever the format; this works in the REPL only (a script sends the
     text as written, which the server refuses)."""
     from dqlite_shell.shell.screen import parse_expanded
-    if not args:
-        state.print(_default(state, state.settings.expanded, "auto", "off"))
-        return
-    try:
-        state.settings.expanded = parse_expanded(args[0])
-    except ValueError as e:
-        raise usage_error(".expanded", str(e)) from None
+    _set(state, "expanded", args, parse_expanded)
 
 
 @command(".maxrows [N|auto|off]", "Show at most N rows of a table: the first and last ones "
@@ -55,13 +68,7 @@ def maxrows(state: ShellState, args: list[str]) -> None:
     (and expanded results) are cut. The rows shown appear when the result
     has ended: the middle ones are counted, not kept."""
     from dqlite_shell.shell.screen import parse_maxrows
-    if not args:
-        state.print(_default(state, state.settings.maxrows, "auto", "0"))
-        return
-    try:
-        state.settings.maxrows = parse_maxrows(args[0])
-    except ValueError as e:
-        raise usage_error(".maxrows", str(e)) from None
+    _set(state, "maxrows", args, parse_maxrows)
 
 
 @command(".pager on|off|auto", "Page results on a terminal through $PAGER (default less "
