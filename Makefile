@@ -90,7 +90,7 @@ EDITABLE := --config-settings editable_mode=compat
 # PYTHONDONTWRITEBYTECODE, and compiling at every start costs ~40 ms).
 # The install compiles the optional accelerator in place (gcc and Python's
 # headers: without them it is skipped with a warning and output stays Python).
-SPEEDUPS := setup.py dqlite_shell/_speedups/build.py dqlite_shell/_speedups/format.c
+SPEEDUPS := setup.py dqlite_shell/_speedups/build.py $(wildcard dqlite_shell/_speedups/*.c)
 $(VENV)/.installed: $(VENV)/bin/python pyproject.toml $(SPEEDUPS)
 	$(PIP) install $(EDITABLE) -e .
 	$(PY) -m compileall -q dqlite_shell

@@ -205,7 +205,7 @@ def test_not_for_terminals_or_other_streams():
     out = _text_stream()
     assert printer(make_renderer("list", out, ["a"], **{**_options("list"), "terminal": True}),
                    out) is None
-    for mode in ("table", "markdown", "line", "column", "insert", "quote", "html"):
+    for mode in ("markdown", "line", "column", "insert", "quote", "html", "grid"):
         assert printer(make_renderer(mode, out, ["a"], **_options(mode)), out) is None
     latin = io.TextIOWrapper(io.BytesIO(), encoding="latin-1")
     assert printer(make_renderer("list", latin, ["a"], **_options("list")), latin) is None

@@ -378,28 +378,37 @@ static char *csv_number(const struct dq_options *opt, const unsigned char *plain
     return o;
 }
 
+/* Where a ROWS body's first row starts (after the column count and names,
+ * which must be ncols valid UTF-8 names), or 0 when the body is not that. */
+static size_t rows_start(const unsigned char *body, size_t len, size_t ncols) {
+    size_t pos = 8, c;
+    if (len < 16 || len % 8) return 0;
+    if (get_u64(body) != ncols || ncols > len / 8) return 0;
+    for (c = 0; c < ncols; c++) {
+        const unsigned char *nul = memchr(body + pos, 0, len - pos);
+        if (nul == NULL) return 0;
+        if (!valid_utf8(body + pos, (size_t)(nul - (body + pos)), NULL)) return 0;
+        pos = pad8((size_t)(nul - body) + 1);
+        if (pos > len) return 0;
+    }
+    return pos;
+}
+
 /* The worst case of one value's output, to check room once per value. */
 #define ROOM(need) do { if ((size_t)(out_end - o) < (size_t)(need)) return DQ_NO_ROOM; } while (0)
 
 long long dq_format(const struct dq_options *opt, const unsigned char *body, size_t len,
                     size_t ncols, char *out, size_t cap, size_t *out_len, int *done) {
     unsigned char plain[257];
-    size_t pos = 8, hsize, n, i, c;
+    size_t pos, hsize, n, i, c;
     long long rows = 0;
     char *o = out, *out_end = out + cap;
     uint64_t marker;
     int fmt = opt->format;
 
-    if (len < 16 || len % 8) return DQ_FALLBACK;
-    n = get_u64(body);
-    if (n != ncols || n > len / 8) return DQ_FALLBACK;
-    for (c = 0; c < n; c++) {
-        const unsigned char *nul = memchr(body + pos, 0, len - pos);
-        if (nul == NULL) return DQ_FALLBACK;
-        if (!valid_utf8(body + pos, (size_t)(nul - (body + pos)), NULL)) return DQ_FALLBACK;
-        pos = pad8((size_t)(nul - body) + 1);
-        if (pos > len) return DQ_FALLBACK;
-    }
+    pos = rows_start(body, len, ncols);
+    if (pos == 0) return DQ_FALLBACK;
+    n = ncols;
     if (fmt == FMT_CSV) {
         size_t chars = 0;
         for (i = 0; i < 256; i++) plain[i] = i >= 0x21 && i < 0x7F && i != '"' && i != '\'';

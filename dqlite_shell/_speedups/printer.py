@@ -1,4 +1,5 @@
-"""A streamed result printed through the accelerator: :func:`printer`.
+"""A streamed result printed through the accelerator: :func:`printer`
+(the ``table`` grid: :mod:`.table_printer`).
 
 The first batch of a result arrives decoded (the query's answer) and goes to
 the pure-Python renderer; the batches after it come from
@@ -24,6 +25,7 @@ from dqlite_shell.shell.output import structured, text
 from dqlite_shell.shell.output.blobs import BLOB_MODES, blob_formatter
 
 if TYPE_CHECKING:
+    from dqlite_shell._speedups.table_printer import TablePrinter
     from dqlite_shell.client.result import RowStream
     from dqlite_shell.shell.output.base import Renderer
 
@@ -51,35 +53,92 @@ def _binary(out) -> io.BufferedIOBase | None:
     return getattr(out, "buffer", None)
 
 
-def printer(renderer: Renderer, out) -> Printer | None:
-    """A :class:`Printer` doing ``renderer``'s work on ``out``, or None when
-    the accelerator does not apply: not built or disabled, a format other
-    than list, csv, json and jsonl (or a query plan), a terminal (whose
-    escapes stay Python's), or a stream that is not plain UTF-8."""
+def printer(renderer: Renderer, out) -> Printer | TablePrinter | None:
+    """A :class:`Printer` (or a :class:`.table_printer.TablePrinter`) doing
+    ``renderer``'s work on ``out``, or None when the accelerator does not
+    apply: not built or disabled, a format other than list, csv, json, jsonl
+    and table (or a query plan), a terminal (whose escapes stay Python's), or
+    a stream that is not plain UTF-8; for table, ``.width`` set, or a column
+    name or NULL text that does not show as one line of ASCII."""
     module = load()
     kind = _FORMATS.get(type(renderer))
-    if module is None or kind is None or renderer.terminal:
+    if module is None or renderer.terminal or (kind is None and not _psql(renderer)):
         return None
     binary = _binary(out)
     if binary is None:
         return None
     blobs = {blob_formatter(mode): mode for mode in BLOB_MODES}
+    blob = _BLOBS[blobs[renderer.blob]]
+    if kind is None:
+        from dqlite_shell._speedups.table_printer import TablePrinter, plain_text
+        names = [plain_text(name) for name in renderer.columns]
+        null = plain_text(renderer.nullvalue)
+        if not names or null is None or None in names:
+            return None
+        return TablePrinter(module, blob, renderer, out, binary, names, null)  # type: ignore
     try:
-        return Printer(module, kind, _BLOBS[blobs[renderer.blob]], renderer, out, binary)
+        return Printer(module, kind, blob, renderer, out, binary)
     except (UnicodeEncodeError, _NoHeader):
         return None  # a separator the stream could not write: Python says so
+
+
+def _psql(renderer: Renderer) -> bool:
+    """Whether ``renderer`` draws the ``table`` grid, with no ``.width``."""
+    from dqlite_shell.shell.output.table import TableRenderer
+    return (type(renderer) is TableRenderer and renderer.tablefmt == "psql"
+            and not any(renderer.widths))
 
 
 class _NoHeader(Exception):
     pass
 
 
-class Printer:
+class Buffered:
+    """What a printer shares: the output buffer (bytes gathered, written to
+    ``out.buffer`` a chunk at a time, after any text ``out`` holds) and the
+    renderer, which prints what the accelerator leaves to Python."""
+
+    def __init__(self, ffi, renderer: Renderer, out, binary):
+        self._ffi = ffi
+        self.renderer, self._out, self._binary = renderer, out, binary
+        self._buffer = bytearray(CHUNK * 2)
+        self._view = ffi.from_buffer(self._buffer)
+        self._used = 0
+        self._text_dirty = True   # earlier output may wait in the text layer
+
+    def _room(self, need: int) -> None:
+        """Make room for ``need`` more bytes after the ``_used`` ones."""
+        if self._used + need > len(self._buffer):
+            self._write()
+            if need > len(self._buffer):
+                self._view = None
+                self._buffer = bytearray(need)
+                self._view = self._ffi.from_buffer(self._buffer)
+
+    def _python(self, batch: list) -> None:
+        """Rows for the renderer to print, after the bytes gathered."""
+        self._write()
+        self.renderer.rows(batch)
+        self._text_dirty = True
+
+    def _write(self) -> None:
+        """Write the gathered bytes (after any text waiting in the text layer)."""
+        if not self._used:
+            return
+        if self._text_dirty:
+            self._out.flush()
+            self._text_dirty = False
+        used, self._used = self._used, 0
+        with memoryview(self._buffer) as view:
+            self._binary.write(view[:used])
+
+
+class Printer(Buffered):
     """Prints one result as ``renderer`` would (see the module docstring)."""
 
     def __init__(self, module, kind: int, blob: int, renderer: Renderer, out, binary):
-        self._ffi, self._lib = module.ffi, module.lib
-        self.renderer, self._out, self._binary = renderer, out, binary
+        super().__init__(module.ffi, renderer, out, binary)
+        self._lib = module.lib
         self._kind = kind
         self._ncols = len(renderer.columns)
         ffi = self._ffi
@@ -113,10 +172,6 @@ class Printer:
         #: Per value at most: a separator, NULL's text, a key, punctuation.
         self._per_value = 40 + len(sep.encode()) + len(row_sep.encode()) + opt.null_len \
             + max([len(k) for k in keys] or [0])
-        self._buffer = bytearray(CHUNK * 2)
-        self._view = ffi.from_buffer(self._buffer)
-        self._used = 0
-        self._text_dirty = True   # earlier output may wait in the text layer
         self._out_len = ffi.new("size_t *")
         self._done = ffi.new("int *")
         self._header = b""
@@ -154,21 +209,10 @@ class Printer:
             return b",\n" if count else b"["
         return self._header if count == 0 else b""
 
-    def _python(self, batch: list) -> None:
-        self._write()
-        self.renderer.rows(batch)
-        self._text_dirty = True
-
     def _format(self, body: bytes, lead: bytes = b"", counted: bool = True) -> int | None:
         """Format ``body`` into the buffer after ``lead`` (kept only when
         rows follow); the number of rows, or None (not taken)."""
-        need = 6 * len(body) + (len(body) // 8 + 1) * self._per_value + len(lead) + 64
-        if self._used + need > len(self._buffer):
-            self._write()
-            if need > len(self._buffer):
-                self._view = None
-                self._buffer = bytearray(need)
-                self._view = self._ffi.from_buffer(self._buffer)
+        self._room(6 * len(body) + (len(body) // 8 + 1) * self._per_value + len(lead) + 64)
         start = self._used
         mark = start + len(lead)
         self._buffer[start:mark] = lead
@@ -183,14 +227,3 @@ class Printer:
             if self._used >= CHUNK:
                 self._write()
         return rows
-
-    def _write(self) -> None:
-        """Write the gathered bytes (after any text waiting in the text layer)."""
-        if not self._used:
-            return
-        if self._text_dirty:
-            self._out.flush()
-            self._text_dirty = False
-        used, self._used = self._used, 0
-        with memoryview(self._buffer) as view:
-            self._binary.write(view[:used])
