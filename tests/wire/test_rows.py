@@ -424,3 +424,15 @@ def test_batches_with_other_page_sizes():
 
 def test_canon_keeps_types_apart():
     assert canon((1, True, UnixTime(1))) != canon((1, 1, 1))
+
+
+@pytest.mark.parametrize("shape", ["4col", "1col", "20col", "nulls", "sparse"])
+def test_benchmarked_decoders_agree_on_each_shape(shape):
+    # benchmarks/wire_decode.py times these decoders on these shapes (issue 18).
+    from benchmarks.wire_decode import decoders, make_batches
+    batches = make_batches(300, shape=shape)
+    expected = [decode_rows_reference(body) for body in batches]
+    assert sum(len(rows.rows) for rows in expected) == 300 and expected[-1].done
+    for name, make in decoders().items():
+        decode = make()
+        assert [decode(body) for body in batches] == expected, name
