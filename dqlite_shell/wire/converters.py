@@ -16,13 +16,16 @@ SQLite's date functions read).
 
 from __future__ import annotations
 
-import datetime
+import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .constants import ValueType
 from .errors import ParameterError
 from .values import Iso8601, UnixTime
+
+if TYPE_CHECKING:
+    import datetime
 
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 
@@ -83,17 +86,29 @@ CONVERTERS: dict[type, Converter] = {
     bytearray: (ValueType.BLOB, _blob),
     memoryview: (ValueType.BLOB, _blob),
     type(None): (ValueType.NULL, lambda value: None),
-    datetime.datetime: (ValueType.ISO8601, _datetime),
-    datetime.date: (ValueType.ISO8601, _date),
+    # datetime.datetime and datetime.date: see _register_datetime.
 }
 #: Types registered by their nearest base (filled as they are met).
 _INHERITED: dict[type, Converter] = {}
+
+
+def _register_datetime() -> None:
+    """Add ``datetime.datetime`` and ``datetime.date`` to :data:`CONVERTERS`
+    once the program has loaded datetime: no value of theirs exists before,
+    and importing it here would cost every start of the shell ~2 ms."""
+    module = sys.modules.get("datetime")
+    if module is not None and module.datetime not in CONVERTERS:
+        CONVERTERS[module.datetime] = (ValueType.ISO8601, _datetime)
+        CONVERTERS[module.date] = (ValueType.ISO8601, _date)
 
 
 def converter(kind: type) -> Converter:
     """The entry of ``kind``, or of its nearest registered base; raises
     :class:`Unfit` for a type none covers (``datetime.time``, Decimal, ...)."""
     found = CONVERTERS.get(kind) or _INHERITED.get(kind)
+    if found is None:
+        _register_datetime()
+        found = CONVERTERS.get(kind)
     if found is None:
         for base in kind.__mro__[1:]:
             found = CONVERTERS.get(base)

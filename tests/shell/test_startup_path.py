@@ -44,9 +44,10 @@ transport.Transport.send = recording_send
 
 def dump():
     modules = sorted(sys.modules)
-    import json
+    import gc, json
     with open(OUT, "w") as f:
-        json.dump({"requests": sent, "modules": modules}, f)
+        json.dump({"requests": sent, "modules": modules,
+                   "gc": [gc.isenabled(), gc.get_freeze_count()]}, f)
 
 OUT = sys.argv[1]
 atexit.register(dump)
@@ -58,9 +59,13 @@ main(sys.argv[2:])
 #: command lines do without it), TLS without certificates, what only rarer
 #: paths need (.output '|CMD', a busy retry, a [v6] address), dataclasses
 #: (it loads inspect: ~5 ms) and the sqlite3 package (datetime and its
-#: adapters: sqltext takes complete_statement from _sqlite3).
+#: adapters: sqltext takes complete_statement from _sqlite3, and only for a
+#: text with a semicolon), datetime (parameters of its types register it),
+#: and the idna codec (an ASCII host name goes to getaddrinfo as bytes).
 _NOT_ON_THE_PATH = ("click", "prompt_toolkit", "pygments", "ssl", "tempfile", "subprocess",
                     "random", "asyncio", "ipaddress", "dataclasses", "inspect", "sqlite3",
+                    "_sqlite3", "datetime", "_datetime", "encodings.idna", "stringprep",
+                    "unicodedata",
                     "dqlite_shell.shell.repl", "dqlite_shell.shell.completion",
                     "dqlite_shell.shell.cli_options")
 
@@ -75,6 +80,7 @@ def _record(tmp_path, *args):
     recorded = json.loads(out.read_text())
     requests = [("DIAL" if kind < 0 else RequestType(kind).name, bytes.fromhex(body))
                 for kind, body in recorded["requests"]]
+    _record.gc = recorded["gc"]  # type: ignore[attr-defined]
     return proc, requests, set(recorded["modules"])
 
 
@@ -133,6 +139,21 @@ def test_one_shot_loads_neither_click_nor_the_repl(node, tmp_path):
     loaded = sorted(m for m in modules if m.split(".")[0] in _NOT_ON_THE_PATH
                     or m in _NOT_ON_THE_PATH)
     assert loaded == []
+
+
+def test_one_shot_collects_garbage_once_started(node, tmp_path):
+    """cli.main stops the collector while start-up makes what lives as long
+    as the process, then freezes that and starts it again."""
+    proc, _, _ = _record(tmp_path, "-s", node.address, "-c", "SELECT 1")
+    assert (proc.returncode, proc.stdout) == (0, "1\n"), proc.stderr
+    enabled, frozen = _record.gc  # type: ignore[attr-defined]
+    assert enabled and frozen > 10_000
+
+
+def test_a_semicolon_loads_sqlites_statement_splitter(node, tmp_path):
+    proc, _, modules = _record(tmp_path, "-s", node.address, "-c", "SELECT 1; SELECT 2;")
+    assert (proc.returncode, proc.stdout) == (0, "1\n2\n"), proc.stderr
+    assert "_sqlite3" in modules and "sqlite3" not in modules
 
 
 def test_file_options_need_no_click(node, tmp_path):
@@ -236,3 +257,34 @@ def test_a_host_name_that_cannot_be_dialled_is_one_line(dqlite):
     assert (run.status, run.out) == (2, ""), run
     assert run.err == ("dqlite: error: invalid address 'a..b:9001': 'a..b' is not a host name "
                        "(label empty or too long)\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b-c", "", "x" * 62, "x" * 63, "x" * 64, "é", "Bü"]),
+                min_size=1, max_size=4).map(".".join))
+def test_host_names_are_checked_as_the_idna_codec_checks_them(host):
+    """address.py checks an ASCII name without the codec: alike, message too."""
+    from dqlite_shell.address import _check_host_name
+
+    def outcome(check):
+        try:
+            check()
+        except UnicodeError as e:
+            return str(e.__cause__ or e)
+        return None
+    assert outcome(lambda: _check_host_name(host)) == outcome(lambda: host.encode("idna"))
+
+
+def test_date_and_time_parameters_need_datetime_loaded_only_by_their_user():
+    code = ("import sys; from dqlite_shell.wire.converters import CONVERTERS, adapt, convert\n"
+            "assert 'datetime' not in sys.modules, 'loaded by converters'\n"
+            "import datetime as dt\n"
+            "class Stamp(dt.datetime): pass\n"
+            "print(convert(Stamp(2024, 1, 2, 3, 4, 5)), convert(dt.date(2024, 1, 2)),\n"
+            "      adapt([dt.datetime(2024, 1, 2)]), dt.date in CONVERTERS)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ("(<ValueType.ISO8601: 10>, Iso8601('2024-01-02 03:04:05')) "
+                           "(<ValueType.ISO8601: 10>, Iso8601('2024-01-02')) "
+                           "(Iso8601('2024-01-02 00:00:00'),) True\n")
