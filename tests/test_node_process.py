@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tests.support.processes import NODE_COMMAND, NodeProcess
+from tests.support.processes import NODE_COMMAND, NodeProcess, blocked_signals
 from tests.support.raw import ask_leader
 
 
@@ -27,6 +27,20 @@ def test_signal_stops_cleanly_with_exit_0(node_process, sig):
     assert node_process._signal(sig) == 0
     with pytest.raises(OSError):
         _leader_of(node_process.address)
+
+
+def test_every_thread_leaves_the_stop_signals_to_the_main_one(node_process):
+    """A SIGTERM taken by one of libdqlite's threads used to wait for the
+    main thread's next bytecode (up to an hour): every thread blocks the stop
+    signals, and the main one takes them with sigwait."""
+    pid = node_process.proc.pid
+    masks = blocked_signals(pid)
+    # The main thread (its tid is the pid) shows no mask while in sigwait,
+    # which unblocks what it waits for; the others: libdqlite's loop at least.
+    others = {tid: mask for tid, mask in masks.items() if tid != pid}
+    stop = (1 << (signal.SIGTERM - 1)) | (1 << (signal.SIGINT - 1))
+    assert others and all(mask & stop == stop for mask in others.values()), masks
+    assert node_process.terminate() == 0
 
 
 def test_sigkill_then_restart_on_the_same_dir_is_the_same_node(node_process):

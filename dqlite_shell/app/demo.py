@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 
 import click
 
 from dqlite_shell import __version__
 from dqlite_shell.app import entry
+from dqlite_shell.app.stop_signals import StopSignals
 from dqlite_shell.tls_options import tls_options
 
 PROG = "dqlite-demo"
@@ -65,9 +65,7 @@ def command(api, db, join, data_dir, verbose, cert, key, ca, network_latency_ms)
         os.makedirs(node_dir, mode=0o755, exist_ok=True)
     except OSError as e:
         raise DemoError(f"can't create {node_dir}: {e.strerror}") from None
-    stop = threading.Event()
-    for sig in _STOP_SIGNALS:
-        signal.signal(sig, lambda *_: stop.set())
+    stop = StopSignals(_STOP_SIGNALS)  # before any thread starts
     run(api, db, node_dir, cluster, tls, network_latency_ms, stop)
 
 
@@ -84,7 +82,7 @@ def _tls(cert, key, ca):
 
 
 def run(api: str, db: str, node_dir: str, cluster: list[str], tls, network_latency_ms,
-        stop: threading.Event) -> None:
+        stop: StopSignals) -> None:
     """Serve until ``stop`` is set, then stop the API, hand over and close."""
     from dqlite_shell.app.app import App
     from dqlite_shell.app.demo_http import DATABASE, SCHEMA, ConnectionPool, DemoServer, Store

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import threading
 
 import click
 
@@ -26,6 +25,7 @@ from dqlite_shell import __version__
 from dqlite_shell.app import entry
 from dqlite_shell.app.join import join
 from dqlite_shell.app.serving import start_node, stop_node
+from dqlite_shell.app.stop_signals import StopSignals
 from dqlite_shell.client.errors import ClientError
 from dqlite_shell.native import nodeinfo
 from dqlite_shell.native.errors import NativeError
@@ -122,9 +122,7 @@ def command(address, data_dir, network_latency_ms, failure_domain, join_addresse
         node_id = generate_node_id(address)
     else:
         node_id = BOOTSTRAP_ID
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = StopSignals((signal.SIGTERM, signal.SIGINT))  # before the node's threads start
     node, front = start_node(address, data_dir, tls, node_id=node_id,
                              network_latency_ms=network_latency_ms,
                              failure_domain=failure_domain, snapshot_params=snapshot_params,
@@ -137,8 +135,7 @@ def command(address, data_dir, network_latency_ms, failure_domain, join_addresse
                  ssl_context=tls and tls.client_context())
         click.echo(f"{PROG}: node {node.id:#x} serving {node.address} (data in {data_dir})")
         sys.stdout.flush()
-        while not stop.wait(3600):
-            pass
+        stop.wait()
     finally:
         stop_node(node, front)
 

@@ -10,6 +10,7 @@ import pytest
 
 from dqlite_shell.app import gohttp
 from tests.app.demo_support import OUR_DEMO, get, put
+from tests.support.processes import blocked_signals
 
 
 def _fails(args, *more) -> str:
@@ -54,6 +55,17 @@ def test_signals_stop_cleanly(demos, sig):
     assert put(demo.api, "k", "v") == b"done\n"
     assert demo.signal(sig) == 0
     assert demo.db in demo.proc.stderr.read().decode()  # -v logs to stderr
+
+
+def test_threads_leave_the_stop_signals_to_the_main_one(demos):
+    """As dqlite-node's (tests/test_node_process.py): a signal taken by
+    another thread must still stop the demo."""
+    demo = demos.start()
+    pid = demo.proc.pid
+    others = [mask for tid, mask in blocked_signals(pid).items() if tid != pid]
+    stop = sum(1 << (sig - 1) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT))
+    assert len(others) >= 2 and all(mask & stop == stop for mask in others), others
+    assert demo.signal() == 0
 
 
 def test_restart_keeps_data(demos):

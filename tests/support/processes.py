@@ -84,3 +84,14 @@ class NodeProcess:
             os.unlink(self.log)
         except FileNotFoundError:
             pass
+
+
+def blocked_signals(pid: int) -> dict[int, int]:
+    """Each thread of process ``pid`` (by tid): its mask of blocked signals
+    (bit N-1 for signal N), from /proc."""
+    masks = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/status") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+        masks[int(tid)] = int(fields["SigBlk"], 16)
+    return masks
