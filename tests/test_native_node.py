@@ -175,3 +175,30 @@ def test_reserved_ports_are_never_handed_out_twice():
 def test_recover_refuses_what_would_abort_libdqlite(tmp_path, free_address, nodes, match):
     with pytest.raises(NodeError, match=match):
         Node(free_address, tmp_path).recover(nodes)
+
+
+_THREAD_MASKS = """
+import os, signal, sys, tempfile
+from dqlite_shell.native import Node, reserve_address
+from tests.support.processes import blocked_signals
+node = Node(reserve_address(), tempfile.mkdtemp())
+node.start()
+masks = blocked_signals(os.getpid())
+node.stop()
+term = 1 << (signal.SIGTERM - 1)
+print(len(masks), masks[os.getpid()] & term, all(m & term for t, m in masks.items()
+                                                 if t != os.getpid()))
+"""
+
+
+def test_node_threads_leave_signals_to_python():
+    """libdqlite's threads block the signals Python handles, so that the
+    kernel gives those to a thread that runs the handler (a SIGTERM taken by
+    the node's loop waited for the main thread's next bytecode)."""
+    import subprocess
+    import sys
+    run = subprocess.run([sys.executable, "-c", _THREAD_MASKS], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0, run.stderr
+    threads, main_blocks, others_block = run.stdout.split()
+    assert int(threads) >= 2 and main_blocks == "0" and others_block == "True", run.stdout

@@ -10,9 +10,11 @@ import errno
 import logging
 import os
 import secrets
+import signal
 import socket
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from dqlite_shell.address import Address, AddressError, parse_address
 from dqlite_shell.native.errors import NodeError
@@ -27,6 +29,26 @@ log = logging.getLogger(__name__)
 #: dir is new (libdqlite bootstraps ids 1 and this one, ``raft_digest("1", 0)``,
 #: which is also go-dqlite's ``BootstrapID``).
 BOOTSTRAP_ID = 0x2DC171858C3155BE
+
+#: Signals a Python program may handle. The threads a node starts (libdqlite's
+#: loop, libuv's pool, the proxy) block them, so the kernel gives them to a
+#: thread that runs Python's handlers at once: taken by libdqlite's loop, a
+#: SIGTERM waited for the main thread's next bytecode (forever, in a blocking
+#: read). Faults (SIGSEGV, ...) stay unblocked: they belong to the thread.
+_ASYNC_SIGNALS = frozenset(getattr(signal, name) for name in (
+    "SIGINT", "SIGTERM", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGCHLD",
+    "SIGWINCH", "SIGPWR", "SIGTSTP", "SIGCONT") if hasattr(signal, name))
+
+
+@contextmanager
+def signals_left_to_python() -> Iterator[None]:
+    """Threads started inside block :data:`_ASYNC_SIGNALS` (threads inherit
+    the mask of the thread that starts them); this thread's mask comes back."""
+    saved = signal.pthread_sigmask(signal.SIG_BLOCK, _ASYNC_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, saved)
 
 
 #: Options of later libdqlite releases: keyword -> (symbol, what errors call it).
@@ -146,7 +168,8 @@ class Node:
             self._create(ffi, lib)
             try:
                 self._configure(ffi, lib)
-                rv = lib.dqlite_node_start(self._node)
+                with signals_left_to_python():
+                    rv = lib.dqlite_node_start(self._node)
                 if rv != 0:
                     raise NodeError(f"cannot start node {self.address}", rv, self._errmsg(ffi, lib))
             except BaseException:
@@ -155,7 +178,8 @@ class Node:
                 raise
             if self._proxy is not None:
                 try:
-                    self._proxy.start()
+                    with signals_left_to_python():
+                        self._proxy.start()
                 except OSError as e:
                     lib.dqlite_node_stop(self._node)
                     lib.dqlite_node_destroy(self._node)
