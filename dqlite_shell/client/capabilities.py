@@ -20,7 +20,8 @@ a 1.18.0-1.18.2 server is treated as 1.17 is. ``docs/capabilities.md``
 explains each row and the tests that cover it.
 """
 
-from __future__ import annotations
+# Annotations evaluated (no `from __future__ import annotations`): typing.NamedTuple
+# would compile each field's string, ~2 ms of every start over the one-shot's modules.
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
@@ -126,7 +127,7 @@ class Capabilities(NamedTuple):
 ASSUMED = Capabilities(OLD)
 
 
-def probe(conn: Connection) -> Capabilities:
+def probe(conn: "Connection") -> Capabilities:
     """Ask the server behind ``conn`` (a database open on it) what it can do.
 
     Runs nothing that reads or writes a database. A ServerError other than
@@ -162,11 +163,11 @@ class CapabilityCache:
     A node that went away may come back as another release (a rolling
     upgrade), so an address is forgotten when its connection is lost."""
 
-    def __init__(self, probe_fn: Callable[[Connection], Capabilities] = probe):
+    def __init__(self, probe_fn: Callable[["Connection"], Capabilities] = probe):
         self._known: dict[str, Capabilities] = {}
         self._probe = probe_fn
 
-    def of(self, conn: Connection) -> Capabilities:
+    def of(self, conn: "Connection") -> Capabilities:
         """The capabilities of ``conn``'s node, probing it the first time."""
         known = self._known.get(conn.address)
         if known is None:
