@@ -85,10 +85,11 @@ ODD_TEXT = TEXT | st.sampled_from(["007", "1e5", "-3", " 1", "a\tb", "\tx", "123
 PLAIN = st.one_of(st.none(), INT64, REALS, PLAIN_TEXT, st.booleans(), INT64.map(UnixTime),
                   PLAIN_TEXT.map(Iso8601), st.sampled_from([b"", b"ab", b"\x00\xff", b"a\tb"]))
 ANY = st.one_of(PLAIN, ODD_TEXT, BLOBS, ODD_TEXT.map(Iso8601))
-NAMES = st.lists(PLAIN_TEXT | st.sampled_from(["id", "a b", "x\ty", "\x01", "", "007"]),
+NAMES = st.lists(PLAIN_TEXT | st.sampled_from(["id", "a b", "x\ty", "\x01", "", "007", "é",
+                                              "名前", "e\u0301", "\x85"]),
                  min_size=1, max_size=4)
 COUNTS = st.sampled_from([1, 2, 7, 999, 1000, 1001, 1999, 2000, 2500]) | st.integers(0, 40)
-NULLS = st.sampled_from(["", "NULL", "-", "a\tb", "\x1b"])
+NULLS = st.sampled_from(["", "NULL", "-", "a\tb", "\x1b", "∅", "日\t"])
 
 
 @st.composite
@@ -128,7 +129,7 @@ def test_same_bytes_as_the_python_table(result, headers, nullvalue, blob):
 
 
 @settings(max_examples=100, deadline=None)
-@given(values=st.lists(st.one_of(PLAIN, BLOBS), min_size=1, max_size=30),
+@given(values=st.lists(st.one_of(ANY, BLOBS), min_size=1, max_size=30),
        blob=st.sampled_from(["hex", "auto", "text", "base64"]))
 def test_one_column_of_any_values(values, blob):
     """A column's alignment (right when its non-NULL values are all numbers)
@@ -163,18 +164,19 @@ def test_blocks_fall_where_python_puts_them(sizes):
 
 
 def test_a_block_python_draws_sits_in_its_place():
-    """A non-ASCII value in row 1500 and a line feed in row 2400: those two
-    blocks are decoded (only the bodies they span) and drawn by Python, the
-    first by C; the grids of the three blocks have their own widths."""
+    """A line feed in rows 1500 and 2400: those two blocks are decoded (only
+    the bodies they span) and drawn by Python, the first by C; the grids of
+    the three blocks have their own widths."""
     rows = [(i, "x" * (i // 1000 + 1)) for i in range(2500)]
-    rows[1500] = (1500, "é")
+    rows[1500] = (1500, "é\n")
     rows[2400] = (2400, "two\nlines")
     bodies = split(["n", "s"], rows, [300])
     expected = python_table(["n", "s"], [], bodies)
     got, count, fallbacks = fast_table(["n", "s"], [], bodies)
     assert got == expected and count == 2500
     assert fallbacks == 6          # rows 900-2099 (1000-1999), 1800-2499 (2000-2499)
-    assert "| 1500 | é  |" in got.decode() and "| 2400 | two   |\n|      | lines |" in got.decode()
+    text = got.decode()
+    assert "| 1500 | é  |\n| 1501 |" in text and "| 2400 | two   |\n|      | lines |" in text
 
 
 def test_escapes_and_tabs_are_drawn_in_c():
@@ -194,6 +196,29 @@ def test_escapes_and_tabs_are_drawn_in_c():
         assert last in got
     assert b"| 1234567 x        | \\r\\x7F   |" in got
     assert b"| \\x07             | \\x02     |" in got
+
+
+def test_text_that_is_not_ascii_is_drawn_in_c():
+    """Wide and combining characters, emoji, C1 controls and U+2028 (escaped),
+    tabs after characters of several bytes, in values, names and NULL's
+    text: C draws them, padded to wcwidth's widths (no body decoded)."""
+    columns = ["名前", "e\u0301", "t"]
+    values = ["日本語", "e\u0301\u0301", "\U0001F600!", "\u2764\ufe0f", "\x85\u2028", "é\tx",
+              "日\tx", "\U0001F468\u200d\U0001F469", "\u200b", "plain"]
+    rows = [(values[i % len(values)], values[i % 3], i if i % 5 else None) for i in range(2100)]
+    for blob in ("hex", "text"):
+        rows[7] = (b"caf\xc3\xa9\t|", b"\xe2\x80\xa8", None)
+        bodies = split(columns, rows, [250])
+        settings = dict(nullvalue="∅", blob=blob)
+        expected = python_table(columns, [], bodies, **settings)
+        got, count, fallbacks = fast_table(columns, [], bodies, **settings)
+        assert (got, count, fallbacks) == (expected, 2100, 0)
+    lines = got.decode().split("\n")
+    assert lines[1] == "| 名前         | e\u0301      |   t |"
+    assert lines[7:11] == ["| \\u0085\\u2028 | e\u0301\u0301      |   4 |",
+                           "| é       x    | \U0001F600!    |   ∅ |",
+                           "| 日       x   | 日本語 |   6 |",
+                           "| café    |    | \\u2028 |   ∅ |"]
 
 
 def test_a_body_c_does_not_take_leaves_the_rest_to_python():
@@ -247,9 +272,9 @@ def test_not_for_widths_terminals_or_odd_names():
     assert isinstance(fast(columns=["a\tb", "\x1b"], nullvalue="\r"), TablePrinter)
     assert fast(widths=[5]) is None
     assert fast(terminal=True) is None
-    assert fast(columns=["é"]) is None          # wcwidth's widths: Python's
+    assert isinstance(fast(columns=["é", "日本"], nullvalue="∅"), TablePrinter)
     assert fast(columns=["two\nlines"]) is None
-    assert fast(nullvalue="∅") is None
+    assert fast(columns=["x\u200d"]) is None  # padding changes its width: Python's
     assert fast(nullvalue="\n") is None
     assert fast(columns=[]) is None
     for mode in ("grid", "pipe", "box", "column"):

@@ -31,10 +31,14 @@ int dq_exact_real(void);
 
 struct dq_table;
 struct dq_table *dq_table_new(size_t ncols, int blob, const char *null, size_t null_len,
-                              const char *names, const size_t *name_ends);
+                              size_t null_width, const char *names, const size_t *name_ends,
+                              const size_t *name_widths);
 void dq_table_free(struct dq_table *t);
 long long dq_table_feed(struct dq_table *t, const unsigned char *body, size_t len, int *done);
 long long dq_table_measure(struct dq_table *t, size_t nrows);
+size_t dq_table_wide_text(const struct dq_table *t, size_t nrows, char *out, size_t cap);
+void dq_table_set_widths(struct dq_table *t, size_t nrows, const long long *widths,
+                         size_t count);
 size_t dq_table_render(const struct dq_table *t, size_t nrows, char *out);
 void dq_table_drop(struct dq_table *t, size_t nrows);
 """

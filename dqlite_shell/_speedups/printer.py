@@ -18,7 +18,7 @@ from __future__ import annotations
 import codecs
 import io
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from dqlite_shell._speedups import load
 from dqlite_shell.shell.output import structured, text
@@ -59,7 +59,8 @@ def printer(renderer: Renderer, out) -> Printer | TablePrinter | None:
     apply: not built or disabled, a format other than list, csv, json, jsonl
     and table (or a query plan), a terminal (whose escapes stay Python's), or
     a stream that is not plain UTF-8; for table, ``.width`` set, or a column
-    name or NULL text that does not show as one line of ASCII."""
+    name or NULL text that does not show as one line (see
+    :func:`.table_printer.one_line`)."""
     module = load()
     kind = _FORMATS.get(type(renderer))
     if module is None or renderer.terminal or (kind is None and not _psql(renderer)):
@@ -70,12 +71,14 @@ def printer(renderer: Renderer, out) -> Printer | TablePrinter | None:
     blobs = {blob_formatter(mode): mode for mode in BLOB_MODES}
     blob = _BLOBS[blobs[renderer.blob]]
     if kind is None:
-        from dqlite_shell._speedups.table_printer import TablePrinter, plain_text
-        names = [plain_text(name) for name in renderer.columns]
-        null = plain_text(renderer.nullvalue)
+        from dqlite_shell._speedups.table_printer import TablePrinter, one_line
+        from dqlite_shell.shell.output.table import TableRenderer
+        names = [one_line(name) for name in renderer.columns]
+        null = one_line(renderer.nullvalue)
         if not names or null is None or None in names:
             return None
-        return TablePrinter(module, blob, renderer, out, binary, names, null)  # type: ignore
+        return TablePrinter(module, blob, cast(TableRenderer, renderer), out, binary,
+                            cast("list[tuple[str, int]]", names), null)
     try:
         return Printer(module, kind, blob, renderer, out, binary)
     except (UnicodeEncodeError, _NoHeader):

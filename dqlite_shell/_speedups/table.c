@@ -7,28 +7,40 @@
  * prints them in blocks of its choosing (1000 rows, wherever the bodies
  * split). dq_table_feed() adds every row of a body, or none: it returns
  * DQ_FALLBACK for a body that is anything but plain (as dq_format does), and
- * the caller decodes it in Python. A cell this code cannot show exactly (any
- * character that is not ASCII, whose width is wcwidth's; a line feed, which
- * makes the block multi-line; a REAL without x87 long doubles) is marked,
- * and dq_table_measure() says DQ_FALLBACK for a block holding one: the
- * caller decodes that block and Python's renderer draws it. So every byte
- * written here is one the Python renderer writes.
+ * the caller decodes it in Python. A cell this code cannot show exactly (a
+ * line feed, which makes the block multi-line; a BLOB whose text needs
+ * Unicode's tables; a REAL without x87 long doubles) is marked, and
+ * dq_table_measure() says DQ_FALLBACK for a block holding one: the caller
+ * decodes that block and Python's renderer draws it. So every byte written
+ * here is one the Python renderer writes.
  *
- * A cell's text is terminal_text's (values.py) for ASCII: C0 controls and
- * DEL as \xHH, CR as \r, tabs as spaces to the next multiple of 8 counted
- * from the cell's start.
+ * A cell's text is terminal_text's (values.py): C0 controls and DEL as \xHH,
+ * CR as \r, C1 controls and U+2028/U+2029 as \uHHHH, tabs as spaces to the
+ * next multiple of 8 characters from the cell's start. Its display width is
+ * its length when ASCII; otherwise wcwidth's, which the caller computes:
+ * dq_table_measure() says DQ_WIDTHS while a block has such a cell not yet
+ * measured, dq_table_wide_text() gives their texts, dq_table_set_widths()
+ * takes their widths.
  */
 
-enum { K_NULL = 0, K_NUMBER = 1, K_OTHER = 2, K_PYTHON = 3 };
+#define DQ_WIDTHS (-3)
+
+/* What a cell holds: NULL, a number, other text (K_WIDE: not ASCII, its
+ * width in shown[]; K_UNMEASURED: not ASCII, width not known yet), or
+ * something only Python shows exactly. */
+enum { K_NULL = 0, K_NUMBER = 1, K_OTHER = 2, K_PYTHON = 3, K_WIDE = 4, K_UNMEASURED = 5 };
 
 struct dq_table {
     size_t ncols;
     int blob;
-    char *null; size_t null_len;        /* terminal_text(nullvalue): printable ASCII */
+    char *null; size_t null_len;        /* terminal_text(nullvalue), one line */
+    size_t null_width;                  /* its display width */
     char *names; size_t *name_ends;     /* the header's cells, back to back */
+    size_t *name_widths;                /* their display widths */
     char *arena; size_t arena_len, arena_cap;
     size_t *ends;                       /* where each cell's text ends in arena */
     unsigned char *kinds;               /* each cell's K_* */
+    size_t *shown;                      /* a K_WIDE cell's display width */
     size_t rows, rows_cap;
     size_t *widths;                     /* of the block last measured */
     unsigned char *right;
@@ -36,13 +48,18 @@ struct dq_table {
 
 void dq_table_free(struct dq_table *t) {
     if (t == NULL) return;
-    free(t->null); free(t->names); free(t->name_ends); free(t->arena);
-    free(t->ends); free(t->kinds); free(t->widths); free(t->right);
+    free(t->null); free(t->names); free(t->name_ends); free(t->name_widths); free(t->arena);
+    free(t->ends); free(t->kinds); free(t->shown); free(t->widths); free(t->right);
     free(t);
 }
 
+/* A table of ncols columns. names: the header's cells back to back, each
+ * ending at name_ends[i], each name_widths[i] wide; null (null_len bytes,
+ * null_width wide): NULL's text. The caller has shown them as a table shows
+ * them (one line each). */
 struct dq_table *dq_table_new(size_t ncols, int blob, const char *null, size_t null_len,
-                              const char *names, const size_t *name_ends) {
+                              size_t null_width, const char *names, const size_t *name_ends,
+                              const size_t *name_widths) {
     struct dq_table *t = calloc(1, sizeof *t);
     size_t names_len = ncols ? name_ends[ncols - 1] : 0;
     if (t == NULL) return NULL;
@@ -51,16 +68,19 @@ struct dq_table *dq_table_new(size_t ncols, int blob, const char *null, size_t n
     t->null = malloc(null_len + 1);
     t->names = malloc(names_len + 1);
     t->name_ends = malloc((ncols + 1) * sizeof *t->name_ends);
+    t->name_widths = malloc((ncols + 1) * sizeof *t->name_widths);
     t->widths = malloc((ncols + 1) * sizeof *t->widths);
     t->right = malloc(ncols + 1);
-    if (!t->null || !t->names || !t->name_ends || !t->widths || !t->right) {
+    if (!t->null || !t->names || !t->name_ends || !t->name_widths || !t->widths || !t->right) {
         dq_table_free(t);
         return NULL;
     }
     memcpy(t->null, null, null_len);
     t->null_len = null_len;
+    t->null_width = null_width;
     memcpy(t->names, names, names_len);
     memcpy(t->name_ends, name_ends, ncols * sizeof *name_ends);
+    memcpy(t->name_widths, name_widths, ncols * sizeof *name_widths);
     return t;
 }
 
@@ -80,13 +100,16 @@ static int arena_room(struct dq_table *t, size_t need) {
 
 /* Room for one more row's cells; 0 when memory runs out. */
 static int row_room(struct dq_table *t) {
-    size_t cap, *ends;
+    size_t cap, *ends, *shown;
     unsigned char *kinds;
     if (t->rows < t->rows_cap) return 1;
     cap = t->rows_cap ? t->rows_cap * 2 : 1024;
     ends = realloc(t->ends, cap * t->ncols * sizeof *ends);
     if (ends == NULL) return 0;
     t->ends = ends;
+    shown = realloc(t->shown, cap * t->ncols * sizeof *shown);
+    if (shown == NULL) return 0;
+    t->shown = shown;
     kinds = realloc(t->kinds, cap * t->ncols);
     if (kinds == NULL) return 0;
     t->kinds = kinds;
@@ -94,23 +117,44 @@ static int row_room(struct dq_table *t) {
     return 1;
 }
 
-/* s[0:n] as terminal_text shows it, written at o in a cell that starts at
- * cell (tab stops count from there); NULL for a line feed or a byte that is
- * not ASCII (Python's). Writes at most 8 bytes per byte of s. */
-static char *put_terminal(char *o, const char *cell, const unsigned char *s, size_t n) {
+/* s[0:n] (valid UTF-8) as terminal_text shows it, written at o in a cell
+ * holding `col` characters before it (tab stops count from the cell's
+ * start); NULL for a line feed. *wide: set when a character is not ASCII.
+ * Writes at most 8 bytes per byte of s. */
+static char *put_terminal(char *o, size_t col, const unsigned char *s, size_t n, int *wide) {
     size_t i;
     for (i = 0; i < n; i++) {
         unsigned char c = s[i];
-        if (c >= 0x20 && c < 0x7F) { *o++ = (char)c; continue; }
-        if (c == '\n' || c >= 0x80) return NULL;
+        if (c >= 0x20 && c < 0x7F) { *o++ = (char)c; col++; continue; }
         if (c == '\t') {
-            size_t spaces = 8 - (size_t)(o - cell) % 8;
+            size_t spaces = 8 - col % 8;
             memset(o, ' ', spaces);
             o += spaces;
+            col += spaces;
+        } else if (c == '\n') {
+            return NULL;
         } else if (c == '\r') {
             *o++ = '\\'; *o++ = 'r';
-        } else {
+            col += 2;
+        } else if (c < 0x80) {
             *o++ = '\\'; *o++ = 'x'; *o++ = HEX[c >> 4]; *o++ = HEX[c & 15];
+            col += 4;
+        } else if ((c == 0xC2 && s[i + 1] < 0xA0)
+                   || (c == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] | 1) == 0xA9)) {
+            /* C1 controls, U+2028, U+2029 */
+            unsigned code = c == 0xC2 ? s[i + 1] : 0x2028u + (s[i + 2] & 1);
+            *o++ = '\\'; *o++ = 'u';
+            *o++ = HEX[code >> 12]; *o++ = HEX[(code >> 8) & 15];
+            *o++ = HEX[(code >> 4) & 15]; *o++ = HEX[code & 15];
+            i += c == 0xC2 ? 1 : 2;
+            col += 6;
+        } else {                        /* a character of 2 to 4 bytes, kept */
+            size_t len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+            memcpy(o, s + i, len);
+            o += len;
+            i += len - 1;
+            col++;
+            *wide = 1;
         }
     }
     return o;
@@ -122,6 +166,7 @@ static int table_value(struct dq_table *t, int type, const unsigned char *body, 
                        size_t *pos) {
     const unsigned char *v = body + *pos;
     char *o, *cell;
+    int wide = 0;
     if (len - *pos < 8) return -1;
     if (!arena_room(t, 48)) return -1;
     cell = o = t->arena + t->arena_len;
@@ -171,10 +216,10 @@ static int table_value(struct dq_table *t, int type, const unsigned char *body, 
         *pos = stop;
         if (!arena_room(t, 8 * n)) return -1;
         cell = t->arena + t->arena_len;
-        o = put_terminal(cell, cell, v, n);
+        o = put_terminal(cell, 0, v, n, &wide);
         if (o == NULL) return K_PYTHON;
         t->arena_len += (size_t)(o - cell);
-        return K_OTHER;
+        return wide ? K_UNMEASURED : K_OTHER;
     }
     case T_BLOB: {
         uint64_t n = get_u64(v);
@@ -192,10 +237,11 @@ static int table_value(struct dq_table *t, int type, const unsigned char *body, 
             ok = valid_utf8(data, n, &ascii);
             if (t->blob == BLOB_AUTO && !ok) {
                 o = put_hex_literal(o, data, n);
-            } else if (!ascii) {
-                return K_PYTHON;    /* U+FFFD, or Unicode's printable and wide */
             } else if (t->blob == BLOB_TEXT) {
-                o = put_terminal(o, cell, data, n);
+                if (!ok) return K_PYTHON;   /* invalid bytes as U+FFFD: Python's */
+                o = put_terminal(o, 0, data, n, &wide);
+            } else if (!ascii) {
+                return K_PYTHON;    /* str.isprintable() needs Unicode's tables */
             } else {                /* auto: b'..' when printable, tabs and line ends aside */
                 size_t j;
                 for (j = 0; j < n; j++)
@@ -205,14 +251,14 @@ static int table_value(struct dq_table *t, int type, const unsigned char *body, 
                     o = put_hex_literal(o, data, n);
                 } else {
                     *o++ = 'b'; *o++ = '\'';
-                    o = put_terminal(o, cell, data, n);
+                    o = put_terminal(o, 2, data, n, &wide);
                     if (o != NULL) *o++ = '\'';
                 }
             }
             if (o == NULL) return K_PYTHON;
         }
         t->arena_len += (size_t)(o - cell);
-        return K_OTHER;
+        return wide ? K_UNMEASURED : K_OTHER;
     }
     default:
         return -1;
@@ -260,43 +306,93 @@ fail:
 
 /* The bytes the grid of the first `nrows` rows takes (each column as wide as
  * its widest cell or name, right-aligned when its non-NULL cells are all
- * numbers and there is one), or DQ_FALLBACK when a cell is Python's. */
+ * numbers and there is one); DQ_FALLBACK when a cell is Python's, DQ_WIDTHS
+ * when a cell's display width is not known yet. */
 long long dq_table_measure(struct dq_table *t, size_t nrows) {
-    size_t n = t->ncols, r, c, line = 1;
+    size_t n = t->ncols, r, c, line = 1, extra = 0;
+    int unmeasured = 0;
     if (nrows == 0 || nrows > t->rows) return DQ_FALLBACK;
     for (c = 0; c < n; c++) {
-        t->widths[c] = t->name_ends[c] - (c ? t->name_ends[c - 1] : 0);
+        t->widths[c] = t->name_widths[c];
         t->right[c] = 0;
     }
     for (r = 0; r < nrows; r++) {
-        const size_t *ends = t->ends + r * n;
+        const size_t *ends = t->ends + r * n, *shown = t->shown + r * n;
         const unsigned char *kinds = t->kinds + r * n;
         size_t start = r ? ends[-1] : 0;
         for (c = 0; c < n; c++) {
             size_t w = ends[c] - start;
-            if (kinds[c] == K_PYTHON) return DQ_FALLBACK;
+            switch (kinds[c]) {
+            case K_PYTHON: return DQ_FALLBACK;
+            case K_UNMEASURED: unmeasured = 1; break;
+            case K_WIDE: extra += w; w = shown[c]; break;
+            case K_NULL: extra += w; w = t->null_width; break;
+            }
             if (w > t->widths[c]) t->widths[c] = w;
             t->right[c] |= (unsigned char)(1 << kinds[c]);   /* the kinds seen */
             start = ends[c];
         }
     }
+    if (unmeasured) return DQ_WIDTHS;
     for (c = 0; c < n; c++) {
-        t->right[c] = t->right[c] & (1 << K_NUMBER) && !(t->right[c] & (1 << K_OTHER));
+        t->right[c] = t->right[c] & (1 << K_NUMBER)
+                      && !(t->right[c] & (1 << K_OTHER | 1 << K_WIDE));
         line += t->widths[c] + 3;
+        extra += t->name_ends[c] - (c ? t->name_ends[c - 1] : 0);
     }
-    return (long long)((nrows + 4) * (line + 1));
+    /* a line as wide as its cells, plus the bytes of characters of several
+     * bytes (at most all those of the wide cells, the NULLs and the names) */
+    return (long long)((nrows + 4) * (line + 1) + extra);
 }
 
-/* One line of cells, each padded to its column's width. */
+/* The texts of the first `nrows` rows' cells whose display width is not
+ * known, each followed by a NUL, written at out when they fit in cap: the
+ * bytes they take. */
+size_t dq_table_wide_text(const struct dq_table *t, size_t nrows, char *out, size_t cap) {
+    size_t i, size = 0;
+    for (i = 0; i < nrows * t->ncols; i++) {
+        size_t start = i ? t->ends[i - 1] : 0, len = t->ends[i] - start;
+        if (t->kinds[i] != K_UNMEASURED) continue;
+        if (size + len + 1 <= cap) {
+            memcpy(out + size, t->arena + start, len);
+            out[size + len] = 0;
+        }
+        size += len + 1;
+    }
+    return size;
+}
+
+/* The display widths of the cells dq_table_wide_text() gave, in its order
+ * (count of them); a negative one leaves the block to Python. */
+void dq_table_set_widths(struct dq_table *t, size_t nrows, const long long *widths,
+                         size_t count) {
+    size_t i, j = 0;
+    for (i = 0; i < nrows * t->ncols && j < count; i++) {
+        if (t->kinds[i] != K_UNMEASURED) continue;
+        if (widths[j] < 0) {
+            t->kinds[i] = K_PYTHON;
+        } else {
+            t->kinds[i] = K_WIDE;
+            t->shown[i] = (size_t)widths[j];
+        }
+        j++;
+    }
+}
+
+/* One line of cells, each padded to its column's width: the cells ending
+ * at ends[] in text, of kinds[] (NULL: the header, shown[] wide). */
 static char *put_line(const struct dq_table *t, char *o, const char *text, const size_t *ends,
-                      size_t start) {
+                      size_t start, const unsigned char *kinds, const size_t *shown) {
     size_t c;
     *o++ = '|';
     for (c = 0; c < t->ncols; c++) {
-        size_t w = ends[c] - start, pad = t->widths[c] - w;
+        size_t len = ends[c] - start, w = len, pad;
+        if (kinds == NULL || kinds[c] == K_WIDE) w = shown[c];
+        else if (kinds[c] == K_NULL) w = t->null_width;
+        pad = t->widths[c] - w;
         *o++ = ' ';
         if (t->right[c]) { memset(o, ' ', pad); o += pad; }
-        memcpy(o, text + start, w); o += w;
+        memcpy(o, text + start, len); o += len;
         if (!t->right[c]) { memset(o, ' ', pad); o += pad; }
         *o++ = ' ';
         *o++ = '|';
@@ -319,12 +415,13 @@ size_t dq_table_render(const struct dq_table *t, size_t nrows, char *out) {
     }
     *o++ = '\n';
     rule_len = (size_t)(o - rule);
-    o = put_line(t, o, t->names, t->name_ends, 0);
+    o = put_line(t, o, t->names, t->name_ends, 0, NULL, t->name_widths);
     memcpy(o, rule, rule_len);
     o[0] = o[rule_len - 2] = '|';
     o += rule_len;
     for (r = 0; r < nrows; r++)
-        o = put_line(t, o, t->arena, t->ends + r * n, r ? t->ends[r * n - 1] : 0);
+        o = put_line(t, o, t->arena, t->ends + r * n, r ? t->ends[r * n - 1] : 0,
+                     t->kinds + r * n, t->shown + r * n);
     memcpy(o, rule, rule_len);
     return (size_t)(o + rule_len - out);
 }
@@ -339,6 +436,7 @@ void dq_table_drop(struct dq_table *t, size_t nrows) {
     t->arena_len -= cut;
     memmove(t->ends, t->ends + nrows * n, left * sizeof *t->ends);
     memmove(t->kinds, t->kinds + nrows * n, left);
+    memmove(t->shown, t->shown + nrows * n, left * sizeof *t->shown);
     for (i = 0; i < left; i++) t->ends[i] -= cut;
     t->rows -= nrows;
 }

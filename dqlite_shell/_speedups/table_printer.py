@@ -10,13 +10,17 @@ block can span bodies, a body blocks.
 What C does not show exactly goes to the renderer, which then prints it
 itself, in its place:
 
-* a block holding a cell C leaves to Python (text that is not ASCII, a line
-  feed, ...): its rows are decoded from the bodies kept for it and given to
-  the renderer, a full block at a time (the renderer prints it at once), or
-  the last, partial block before the renderer is closed;
+* a block holding a cell C leaves to Python (a line feed, ...): its rows are
+  decoded from the bodies kept for it and given to the renderer, a full
+  block at a time (the renderer prints it at once), or the last, partial
+  block before the renderer is closed;
 * a body C does not take (malformed, or a type it does not know): the rows
   held and every batch from there on go to the renderer, which then does the
   blocking itself (it holds fewer rows than a block at that point, as C did).
+
+Text that is not ASCII stays C's, but its display width is wcwidth's, as
+:mod:`~dqlite_shell.shell.output.grid` measures it: C gives a block's such
+cells to :func:`display_width` before drawing it.
 
 On an error half-way (a lost connection, a failing statement) the rows held
 are printed as a last, partial block, as the renderer's ``close()`` prints
@@ -29,6 +33,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from dqlite_shell._speedups.printer import CHUNK, Buffered
+from dqlite_shell.shell.output.grid import line_width
 from dqlite_shell.shell.output.values import terminal_text
 
 if TYPE_CHECKING:
@@ -36,34 +41,53 @@ if TYPE_CHECKING:
     from dqlite_shell.shell.output.table import TableRenderer
 
 
-def plain_text(text: str) -> str | None:
-    """``text`` as a table shows it (escaped for a terminal) when that is one
-    line of ASCII, which table.c writes as it is; None otherwise."""
+_DQ_WIDTHS = -3
+
+
+def display_width(text: str) -> int:
+    """The width grid.py gives a cell of one line (``text`` escaped already),
+    when padding it adds to it as table.c pads it: -1 otherwise (a
+    character wcwidth cannot measure, or one that joins a space beside it),
+    which leaves the cell's block to Python."""
+    width = line_width(text)
+    if width < 0 or text.isascii() or line_width(" " + text + " ") == width + 2:
+        return width
+    return -1
+
+
+def one_line(text: str) -> tuple[str, int] | None:
+    """``text`` as a table shows it (escaped for a terminal) and its display
+    width, when that is one line C can pad; None otherwise."""
     shown = terminal_text(text)
-    return shown if shown.isascii() and "\n" not in shown else None
+    if "\n" in shown:
+        return None
+    width = display_width(shown)
+    return None if width < 0 else (shown, width)
 
 
 class TablePrinter(Buffered):
     """Prints one result as a ``table`` renderer would (see the module docstring).
 
-    ``names`` and ``null``: the column names and the NULL text as shown
-    (:func:`plain_text`); ``blob``: format.c's number for ``.blob``.
+    ``names`` and ``null``: the column names and the NULL text as shown,
+    with their widths (:func:`one_line`); ``blob``: format.c's number for
+    ``.blob``.
     """
 
     def __init__(self, module, blob: int, renderer: TableRenderer, out, binary,
-                 names: list[str], null: str):
+                 names: list[tuple[str, int]], null: tuple[str, int]):
         super().__init__(module.ffi, renderer, out, binary)
         ffi, lib = self._ffi, self._lib = module.ffi, module.lib
         self._columns = renderer.columns
         self._block = renderer.block_rows
-        encoded = [name.encode("ascii") for name in names]
+        encoded = [name.encode("utf-8") for name, _ in names]
         ends, end = [], 0
         for name in encoded:
             end += len(name)
             ends.append(end)
-        null_bytes = null.encode("ascii")
-        table = lib.dq_table_new(len(names), blob, null_bytes, len(null_bytes), b"".join(encoded),
-                                 ffi.new("size_t[]", ends))
+        null_bytes = null[0].encode("utf-8")
+        table = lib.dq_table_new(len(names), blob, null_bytes, len(null_bytes), null[1],
+                                 b"".join(encoded), ffi.new("size_t[]", ends),
+                                 ffi.new("size_t[]", [width for _, width in names]))
         if table == ffi.NULL:
             raise MemoryError
         self._table = ffi.gc(table, lib.dq_table_free)
@@ -116,6 +140,9 @@ class TablePrinter(Buffered):
         """Print the first ``count`` rows held as one block."""
         lib = self._lib
         need = lib.dq_table_measure(self._table, count)
+        if need == _DQ_WIDTHS:
+            self._measure(count)
+            need = lib.dq_table_measure(self._table, count)
         if need < 0:                  # a cell for Python: the renderer draws the block
             self._python(self._take(stream, count))
             return
@@ -125,6 +152,17 @@ class TablePrinter(Buffered):
         self.renderer.count += count
         if self._used >= CHUNK:
             self._write()
+
+    def _measure(self, count: int) -> None:
+        """Give C the display widths of the cells of the first ``count`` rows
+        held that are not ASCII."""
+        ffi, lib, table = self._ffi, self._lib, self._table
+        size = lib.dq_table_wide_text(table, count, ffi.NULL, 0)
+        text = ffi.new("char[]", size)
+        lib.dq_table_wide_text(table, count, text, size)
+        cells = ffi.buffer(text, size)[:-1].decode("utf-8").split("\0")
+        widths = list(map(display_width, cells))
+        lib.dq_table_set_widths(table, count, ffi.new("long long[]", widths), len(widths))
 
     def _give_up(self, stream: RowStream, body: bytes, rows: list | None) -> None:
         """A body C does not take: the renderer prints the rest of the result."""

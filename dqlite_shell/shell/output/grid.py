@@ -55,6 +55,11 @@ def _line_width(line: str) -> int:
     return _wcswidth(line)
 
 
+#: The width of one line of a cell as this module measures it (the compiled
+#: table, dqlite_shell._speedups.table_printer, measures with it too).
+line_width = _line_width
+
+
 def _ljust(width: int, text: str) -> str:
     return text.ljust(width)
 
