@@ -250,8 +250,9 @@ def _check_value(key: str, value) -> str | None:
 MILLISECONDS_FROM = 100
 MIN_TIMEOUT = 0.1  # seconds
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+# Patterns, compiled by re (and cached) when a timeout is given: not at every start.
+_DURATION = r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)"
+_NUMBER = r"\d+(?:\.\d*)?|\.\d+"
 
 
 def parse_timeout(value) -> float:
@@ -270,11 +271,11 @@ def parse_timeout(value) -> float:
         seconds = number / 1000 if number >= MILLISECONDS_FROM else number
     else:
         text = str(value).strip()
-        if _NUMBER.fullmatch(text):
+        if re.fullmatch(_NUMBER, text):
             number = float(text)
             seconds = number / 1000 if number >= MILLISECONDS_FROM else number
         else:
-            parts = _DURATION.findall(text)
+            parts = re.findall(_DURATION, text)
             if not parts or "".join(n + u for n, u in parts) != text:
                 raise ValueError(f"{text!r} is not a duration (write 2s, 500ms, 1m or 1.5s)")
             seconds = sum(float(n) * _UNITS[u] for n, u in parts)
