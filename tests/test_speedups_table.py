@@ -81,7 +81,8 @@ def split(columns, rows, sizes) -> list[bytes]:
 
 PLAIN_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=10)
 ODD_TEXT = TEXT | st.sampled_from(["007", "1e5", "-3", " 1", "a\tb", "\tx", "12345678\t",
-                                   "x\ry", "\x1b[0m", "\x02", "\x7f", "e\u0301", "日本", "\u2028"])
+                                   "x\ry", "\x1b[0m", "\x02", "\x7f", "e\u0301", "日本", "\u2028",
+                                   "x\u200d", "\u200dx", "\u0301a", "\U0001F1FA"])
 PLAIN = st.one_of(st.none(), INT64, REALS, PLAIN_TEXT, st.booleans(), INT64.map(UnixTime),
                   PLAIN_TEXT.map(Iso8601), st.sampled_from([b"", b"ab", b"\x00\xff", b"a\tb"]))
 ANY = st.one_of(PLAIN, ODD_TEXT, BLOBS, ODD_TEXT.map(Iso8601))

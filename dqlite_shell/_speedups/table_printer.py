@@ -20,7 +20,7 @@ itself, in its place:
 
 Text that is not ASCII stays C's, but its display width is wcwidth's, as
 :mod:`~dqlite_shell.shell.output.grid` measures it: C gives a block's such
-cells to :func:`display_width` before drawing it.
+cells to :func:`cell_widths` before drawing it.
 
 On an error half-way (a lost connection, a failing statement) the rows held
 are printed as a last, partial block, as the renderer's ``close()`` prints
@@ -44,25 +44,32 @@ if TYPE_CHECKING:
 _DQ_WIDTHS = -3
 
 
-def display_width(text: str) -> int:
-    """The width grid.py gives a cell of one line (``text`` escaped already),
-    when padding it adds to it as table.c pads it: -1 otherwise (a
-    character wcwidth cannot measure, or one that joins a space beside it),
-    which leaves the cell's block to Python."""
-    width = line_width(text)
-    if width < 0 or text.isascii() or line_width(" " + text + " ") == width + 2:
-        return width
-    return -1
+def cell_widths(cells: list[str]) -> list[int]:
+    """The widths grid.py gives cells of one line (escaped already, each with
+    a character that is not ASCII), when the spaces that pad them add to
+    them as table.c pads them; -1 otherwise (a character wcwidth cannot
+    measure, or a last one that joins a space after it), which leaves the
+    cell's block to Python. Such a cell is text: its column is left-aligned,
+    padded on the right."""
+    widths = list(map(line_width, cells))
+    for i, cell in enumerate(cells):
+        # a space after an ASCII character adds 1 to any width
+        if not cell[-1].isascii() and line_width(cell + " ") != widths[i] + 1:
+            widths[i] = -1
+    return widths
 
 
 def one_line(text: str) -> tuple[str, int] | None:
     """``text`` as a table shows it (escaped for a terminal) and its display
-    width, when that is one line C can pad; None otherwise."""
+    width, when that is one line C can pad on either side (NULL's text may
+    be in a right-aligned column); None otherwise."""
     shown = terminal_text(text)
     if "\n" in shown:
         return None
-    width = display_width(shown)
-    return None if width < 0 else (shown, width)
+    width = line_width(shown)
+    if width < 0 or not shown.isascii() and line_width(f" {shown} ") != width + 2:
+        return None
+    return shown, width
 
 
 class TablePrinter(Buffered):
@@ -161,7 +168,7 @@ class TablePrinter(Buffered):
         text = ffi.new("char[]", size)
         lib.dq_table_wide_text(table, count, text, size)
         cells = ffi.buffer(text, size)[:-1].decode("utf-8").split("\0")
-        widths = list(map(display_width, cells))
+        widths = cell_widths(cells)
         lib.dq_table_set_widths(table, count, ffi.new("long long[]", widths), len(widths))
 
     def _give_up(self, stream: RowStream, body: bytes, rows: list | None) -> None:
