@@ -70,11 +70,12 @@ main(sys.argv[2:])
 #: (it loads inspect: ~5 ms) and the sqlite3 package (datetime and its
 #: adapters: sqltext takes complete_statement from _sqlite3, and only for a
 #: text with a semicolon), datetime (parameters of its types register it),
-#: and the idna codec (an ASCII host name goes to getaddrinfo as bytes).
+#: the idna codec (an ASCII host name goes to getaddrinfo as bytes) and, with
+#: a single node, queue (no other nodes to ask in parallel).
 _NOT_ON_THE_PATH = ("click", "prompt_toolkit", "pygments", "ssl", "tempfile", "subprocess",
                     "random", "asyncio", "ipaddress", "dataclasses", "inspect", "sqlite3",
                     "_sqlite3", "datetime", "_datetime", "encodings.idna", "stringprep",
-                    "unicodedata",
+                    "unicodedata", "queue",
                     "dqlite_shell.shell.repl", "dqlite_shell.shell.completion",
                     "dqlite_shell.shell.cli_options")
 
