@@ -1,9 +1,10 @@
 """The optional compiled accelerator for printing rows.
 
-``_format`` (built from ``format.c`` by ``build.py`` at install, when a C
-compiler and Python's headers exist) turns a ROWS body straight into the
-bytes the ``list``, ``csv``, ``json`` and ``jsonl`` renderers would write,
-with no Python object per value (:mod:`.printer` wires it to the shell).
+``_format`` (built from ``format.c`` and ``table.c`` by ``build.py`` at
+install, when a C compiler and Python's headers exist) turns a ROWS body
+straight into the bytes the ``list``, ``csv``, ``json``, ``jsonl`` and
+``table`` renderers would write, with no Python object per value
+(:mod:`.printer` and :mod:`.table_printer` wire it to the shell).
 Without it, or with ``DQLITE_SHELL_NO_SPEEDUPS=1`` in the environment,
 everything goes through the pure-Python renderers, which stay the reference:
 both give the same bytes (tests/test_speedups.py).

@@ -38,8 +38,8 @@ def show(state: ShellState, columns: list[str], batches: Iterable[list[tuple]], 
     scripts and pipes with the defaults stream straight to the renderer.
 
     ``stream``: the RowStream ``batches`` come from. When more batches are
-    coming, the output is not a terminal and the format is list, csv, json
-    or jsonl, they are printed by the compiled accelerator
+    coming, the output is not a terminal and the format is list, csv, json,
+    jsonl or table, they are printed by the compiled accelerator
     (:mod:`dqlite_shell._speedups`) from their raw bodies, byte for byte as
     the renderer would.
     """
