@@ -168,7 +168,7 @@ def test_one_shot_collects_garbage_once_started(node, tmp_path):
     proc, _, _ = _record(tmp_path, "-s", node.address, "-c", "SELECT 1")
     assert (proc.returncode, proc.stdout) == (0, "1\n"), proc.stderr
     enabled, frozen = _record.gc  # type: ignore[attr-defined]
-    assert enabled and frozen > 10_000
+    assert enabled and frozen > 1000  # ~15,000: the modules, classes and session
 
 
 def test_a_semicolon_loads_sqlites_statement_splitter(node, tmp_path):
