@@ -209,6 +209,8 @@ def main(argv=None) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(EXIT_ERROR)
+    finally:
+        _collect_from_here()  # an early exit, or a caller in-process (tests) going on
     sys.exit(EXIT_OK)
 
 

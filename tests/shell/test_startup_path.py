@@ -27,9 +27,12 @@ import atexit, builtins, sys
 compiled = []  # what builtins.compile was given (the first call costs ~1 ms)
 original_compile = builtins.compile
 
-def recording_compile(source, *args, **kwargs):
-    compiled.append(str(source)[:80])
-    return original_compile(source, *args, **kwargs)
+def recording_compile(source, filename="", *args, **kwargs):
+    # A module's own source (a stale or missing .pyc) is the bytecode
+    # cache's business (make install compiles everything), not start-up's.
+    if not str(filename).endswith(".py"):
+        compiled.append(str(source)[:80])
+    return original_compile(source, filename, *args, **kwargs)
 
 builtins.compile = recording_compile
 from dqlite_shell.client import transport
