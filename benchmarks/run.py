@@ -19,16 +19,27 @@ sys.path.insert(0, str(HERE.parent))
 
 @dataclass
 class Row:
-    """One measurement: ours, the Go tool's (None when there is no Go counterpart)."""
+    """One measurement: ours, the Go tool's (None when there is no Go
+    counterpart) and the floor (None when none is measured: the least any
+    client could take, e.g. reading the wire and printing nothing)."""
     name: str
     ours: float
     go: float | None
     unit: str
     note: str = ""
+    floor: float | None = None
 
     @property
     def ratio(self) -> str:
         return f"{self.ours / self.go:.2f}x" if self.go else "-"
+
+    @property
+    def floor_ratio(self) -> str:
+        return f"{self.ours / self.floor:.2f}x" if self.floor else "-"
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.3f}"
 
 
 def main(names: list[str]) -> int:
@@ -41,10 +52,13 @@ def main(names: list[str]) -> int:
     for name in modules:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         rows.extend(importlib.import_module(f"benchmarks.{name}").run())
-    table = [(r.name, f"{r.ours:,.3f}", "-" if r.go is None else f"{r.go:,.3f}", r.unit,
-              r.ratio, r.note) for r in rows]
+    table = [(r.name, _number(r.ours), _number(r.go), _number(r.floor), r.unit, r.ratio,
+              r.floor_ratio, r.note) for r in rows]
     if modules:
-        print(tabulate(table, headers=["benchmark", "ours", "go", "unit", "ours/go", "note"]))
+        print(tabulate(table, headers=["benchmark", "ours", "go", "floor", "unit", "ours/go",
+                                       "ours/floor", "note"],
+                       colalign=("left", "right", "right", "right", "left", "right", "right",
+                                 "left"), disable_numparse=True, preserve_whitespace=True))
     # Ctrl-C per server: a table of its own (server x case), about 100 s.
     if not names or any(n in "cancel" for n in names):
         print("running cancel ...", file=sys.stderr, flush=True)
