@@ -82,7 +82,8 @@ def split(columns, rows, sizes) -> list[bytes]:
 PLAIN_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=10)
 ODD_TEXT = TEXT | st.sampled_from(["007", "1e5", "-3", " 1", "a\tb", "\tx", "12345678\t",
                                    "x\ry", "\x1b[0m", "\x02", "\x7f", "e\u0301", "日本", "\u2028",
-                                   "x\u200d", "\u200dx", "\u0301a", "\U0001F1FA"])
+                                   "x\u200d", "\u200dx", "\u0301a", "\U0001F1FA", "a\n",
+                                   "\n", "\n\n", "a\nb\n", "\tx\n\ty", "é\nx", "\x85\n"])
 PLAIN = st.one_of(st.none(), INT64, REALS, PLAIN_TEXT, st.booleans(), INT64.map(UnixTime),
                   PLAIN_TEXT.map(Iso8601), st.sampled_from([b"", b"ab", b"\x00\xff", b"a\tb"]))
 ANY = st.one_of(PLAIN, ODD_TEXT, BLOBS, ODD_TEXT.map(Iso8601))
@@ -165,19 +166,19 @@ def test_blocks_fall_where_python_puts_them(sizes):
 
 
 def test_a_block_python_draws_sits_in_its_place():
-    """A line feed in rows 1500 and 2400: those two blocks are decoded (only
-    the bodies they span) and drawn by Python, the first by C; the grids of
-    the three blocks have their own widths."""
+    """Lines of text that is not ASCII in rows 1500 and 2400: those two
+    blocks are decoded (only the bodies they span) and drawn by Python, the
+    first by C; the grids of the three blocks have their own widths."""
     rows = [(i, "x" * (i // 1000 + 1)) for i in range(2500)]
     rows[1500] = (1500, "é\n")
-    rows[2400] = (2400, "two\nlines")
+    rows[2400] = (2400, "two\nlinés")
     bodies = split(["n", "s"], rows, [300])
     expected = python_table(["n", "s"], [], bodies)
     got, count, fallbacks = fast_table(["n", "s"], [], bodies)
     assert got == expected and count == 2500
     assert fallbacks == 6          # rows 900-2099 (1000-1999), 1800-2499 (2000-2499)
     text = got.decode()
-    assert "| 1500 | é  |\n| 1501 |" in text and "| 2400 | two   |\n|      | lines |" in text
+    assert "| 1500 | é  |\n| 1501 |" in text and "| 2400 | two   |\n|      | linés |" in text
 
 
 def test_escapes_and_tabs_are_drawn_in_c():
@@ -220,6 +221,41 @@ def test_text_that_is_not_ascii_is_drawn_in_c():
                            "| é       x    | \U0001F600!    |   ∅ |",
                            "| 日       x   | 日本語 |   6 |",
                            "| café    |    | \\u2028 |   ∅ |"]
+
+
+MULTILINE = ["two\nlines", "end\n", "\n", "\n\n", "a\n\nb", "", "tab\tx\n\ty", "\r\n", "日本"]
+
+
+@pytest.mark.parametrize("blob", ["hex", "auto", "text"])
+def test_lines_are_drawn_in_c(blob):
+    """Line feeds make a block multi-line, drawn in C as grid.py draws it:
+    a last line feed adds no line, an empty cell has none, a row of empty
+    cells no line at all; tabs count from each line's start."""
+    rows = [(MULTILINE[i % len(MULTILINE)], i if i % 4 else None, "x" if i % 3 else "",
+             b"b\nl\tob" if i % 5 == 0 else None) for i in range(1200)]
+    rows[10] = ("", None, "", None)
+    bodies = split(["text", "n", "x", "blob"], rows, [70])
+    settings = dict(blob=blob)
+    expected = python_table(["text", "n", "x", "blob"], [], bodies, **settings)
+    got, count, fallbacks = fast_table(["text", "n", "x", "blob"], [], bodies, **settings)
+    assert (got, count, fallbacks) == (expected, 1200, 0)
+    lines = got.decode().split("\n")
+
+    def following(start: str) -> list[str]:
+        """The line that starts so and the two after it, cut to 24 characters."""
+        i = next(i for i, line in enumerate(lines) if line.startswith(start))
+        return [line[:24] for line in lines[i:i + 3]]
+
+    assert lines[3].startswith("| two       |     |   | ")
+    assert following("| tab     x |   6 |")[:2] == ["| tab     x |   6 |   | ",
+                                                    "|         y |     |   | "]
+    # row 10 is all empty: no line between rows 9 and 11
+    assert following("| two       |   9 |") == ["| two       |   9 |   | ",
+                                               "| lines     |     |   | ",
+                                               "|           |  11 | x | "]
+    if blob == "auto":
+        assert lines[3:5] == ["| two       |     |   | b'b         |",
+                              "| lines     |     |   | l       ob' |"]
 
 
 def test_a_body_c_does_not_take_leaves_the_rest_to_python():

@@ -7,9 +7,9 @@
  * prints them in blocks of its choosing (1000 rows, wherever the bodies
  * split). dq_table_feed() adds every row of a body, or none: it returns
  * DQ_FALLBACK for a body that is anything but plain (as dq_format does), and
- * the caller decodes it in Python. A cell this code cannot show exactly (a
- * line feed, which makes the block multi-line; a BLOB whose text needs
- * Unicode's tables; a REAL without x87 long doubles) is marked, and
+ * the caller decodes it in Python. A cell this code cannot show exactly
+ * (lines of text that is not ASCII; a BLOB whose text needs Unicode's
+ * tables; a REAL without x87 long doubles) is marked, and
  * dq_table_measure() says DQ_FALLBACK for a block holding one: the caller
  * decodes that block and Python's renderer draws it. So every byte written
  * here is one the Python renderer writes.
@@ -21,14 +21,25 @@
  * dq_table_measure() says DQ_WIDTHS while a block has such a cell not yet
  * measured, dq_table_wide_text() gives their texts, dq_table_set_widths()
  * takes their widths.
+ *
+ * A line feed in a cell makes its block multi-line, as grid.py's
+ * _draw_multiline draws it: a row takes as many lines as its tallest cell
+ * (str.splitlines(): a last line feed adds no line, an empty cell has none,
+ * a row of empty cells no line at all), each cell's lines padded alone.
  */
 
 #define DQ_WIDTHS (-3)
 
 /* What a cell holds: NULL, a number, other text (K_WIDE: not ASCII, its
- * width in shown[]; K_UNMEASURED: not ASCII, width not known yet), or
- * something only Python shows exactly. */
-enum { K_NULL = 0, K_NUMBER = 1, K_OTHER = 2, K_PYTHON = 3, K_WIDE = 4, K_UNMEASURED = 5 };
+ * width in shown[]; K_UNMEASURED: not ASCII, width not known yet; K_LINES:
+ * ASCII lines, the widest one's width in shown[]), or something only Python
+ * shows exactly. */
+enum { K_NULL = 0, K_NUMBER = 1, K_OTHER = 2, K_PYTHON = 3, K_WIDE = 4, K_UNMEASURED = 5,
+       K_LINES = 6 };
+#define TEXT_KINDS (1 << K_OTHER | 1 << K_WIDE | 1 << K_LINES)
+
+/* What put_terminal() found in a text. */
+enum { F_WIDE = 1, F_LINES = 2 };
 
 struct dq_table {
     size_t ncols;
@@ -44,12 +55,15 @@ struct dq_table {
     size_t rows, rows_cap;
     size_t *widths;                     /* of the block last measured */
     unsigned char *right;
+    int multiline;                      /* the block last measured has lines */
+    size_t *cursor, *lines;             /* a multi-line row's cells being drawn */
 };
 
 void dq_table_free(struct dq_table *t) {
     if (t == NULL) return;
     free(t->null); free(t->names); free(t->name_ends); free(t->name_widths); free(t->arena);
     free(t->ends); free(t->kinds); free(t->shown); free(t->widths); free(t->right);
+    free(t->cursor); free(t->lines);
     free(t);
 }
 
@@ -71,7 +85,10 @@ struct dq_table *dq_table_new(size_t ncols, int blob, const char *null, size_t n
     t->name_widths = malloc((ncols + 1) * sizeof *t->name_widths);
     t->widths = malloc((ncols + 1) * sizeof *t->widths);
     t->right = malloc(ncols + 1);
-    if (!t->null || !t->names || !t->name_ends || !t->name_widths || !t->widths || !t->right) {
+    t->cursor = malloc((ncols + 1) * sizeof *t->cursor);
+    t->lines = malloc((ncols + 1) * sizeof *t->lines);
+    if (!t->null || !t->names || !t->name_ends || !t->name_widths || !t->widths || !t->right
+        || !t->cursor || !t->lines) {
         dq_table_free(t);
         return NULL;
     }
@@ -118,10 +135,10 @@ static int row_room(struct dq_table *t) {
 }
 
 /* s[0:n] (valid UTF-8) as terminal_text shows it, written at o in a cell
- * holding `col` characters before it (tab stops count from the cell's
- * start); NULL for a line feed. *wide: set when a character is not ASCII.
- * Writes at most 8 bytes per byte of s. */
-static char *put_terminal(char *o, size_t col, const unsigned char *s, size_t n, int *wide) {
+ * holding `col` characters before it (tab stops count from the line's
+ * start). *flags: F_WIDE set for a character that is not ASCII, F_LINES
+ * for a line feed. Writes at most 8 bytes per byte of s. */
+static char *put_terminal(char *o, size_t col, const unsigned char *s, size_t n, int *flags) {
     size_t i;
     for (i = 0; i < n; i++) {
         unsigned char c = s[i];
@@ -132,7 +149,9 @@ static char *put_terminal(char *o, size_t col, const unsigned char *s, size_t n,
             o += spaces;
             col += spaces;
         } else if (c == '\n') {
-            return NULL;
+            *o++ = '\n';
+            col = 0;
+            *flags |= F_LINES;
         } else if (c == '\r') {
             *o++ = '\\'; *o++ = 'r';
             col += 2;
@@ -154,10 +173,16 @@ static char *put_terminal(char *o, size_t col, const unsigned char *s, size_t n,
             o += len;
             i += len - 1;
             col++;
-            *wide = 1;
+            *flags |= F_WIDE;
         }
     }
     return o;
+}
+
+/* The kind of a text cell put_terminal() wrote with these flags. */
+static int text_kind(int flags) {
+    if (flags == (F_WIDE | F_LINES)) return K_PYTHON;   /* the lines' widths: wcwidth's */
+    return flags & F_LINES ? K_LINES : flags & F_WIDE ? K_UNMEASURED : K_OTHER;
 }
 
 /* One value at body[pos] of type `type` as its cell's text at the arena's
@@ -166,7 +191,7 @@ static int table_value(struct dq_table *t, int type, const unsigned char *body, 
                        size_t *pos) {
     const unsigned char *v = body + *pos;
     char *o, *cell;
-    int wide = 0;
+    int flags = 0;
     if (len - *pos < 8) return -1;
     if (!arena_room(t, 48)) return -1;
     cell = o = t->arena + t->arena_len;
@@ -216,10 +241,9 @@ static int table_value(struct dq_table *t, int type, const unsigned char *body, 
         *pos = stop;
         if (!arena_room(t, 8 * n)) return -1;
         cell = t->arena + t->arena_len;
-        o = put_terminal(cell, 0, v, n, &wide);
-        if (o == NULL) return K_PYTHON;
+        o = put_terminal(cell, 0, v, n, &flags);
         t->arena_len += (size_t)(o - cell);
-        return wide ? K_UNMEASURED : K_OTHER;
+        return text_kind(flags);
     }
     case T_BLOB: {
         uint64_t n = get_u64(v);
@@ -239,7 +263,7 @@ static int table_value(struct dq_table *t, int type, const unsigned char *body, 
                 o = put_hex_literal(o, data, n);
             } else if (t->blob == BLOB_TEXT) {
                 if (!ok) return K_PYTHON;   /* invalid bytes as U+FFFD: Python's */
-                o = put_terminal(o, 0, data, n, &wide);
+                o = put_terminal(o, 0, data, n, &flags);
             } else if (!ascii) {
                 return K_PYTHON;    /* str.isprintable() needs Unicode's tables */
             } else {                /* auto: b'..' when printable, tabs and line ends aside */
@@ -251,25 +275,49 @@ static int table_value(struct dq_table *t, int type, const unsigned char *body, 
                     o = put_hex_literal(o, data, n);
                 } else {
                     *o++ = 'b'; *o++ = '\'';
-                    o = put_terminal(o, 2, data, n, &wide);
-                    if (o != NULL) *o++ = '\'';
+                    o = put_terminal(o, 2, data, n, &flags);
+                    *o++ = '\'';
                 }
             }
-            if (o == NULL) return K_PYTHON;
         }
         t->arena_len += (size_t)(o - cell);
-        return wide ? K_UNMEASURED : K_OTHER;
+        return text_kind(flags);
     }
     default:
         return -1;
     }
 }
 
+/* The length of the longest line in [s, end). */
+static size_t widest_line(const char *s, const char *end) {
+    size_t widest = 0;
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *stop = nl ? nl : end;
+        if ((size_t)(stop - s) > widest) widest = (size_t)(stop - s);
+        s = nl ? nl + 1 : end;
+    }
+    return widest;
+}
+
+/* How many lines cell i shows in a multi-line block (str.splitlines()). */
+static size_t cell_lines(const struct dq_table *t, size_t i) {
+    size_t start = i ? t->ends[i - 1] : 0, len = t->ends[i] - start, count = 1;
+    const char *s = t->arena + start;
+    if (len == 0) return 0;
+    if (t->kinds[i] == K_LINES) {
+        const char *p = s, *end = s + len;
+        while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) { count++; p++; }
+        if (s[len - 1] == '\n') count--;
+    }
+    return count;
+}
+
 /* Add every row of one ROWS body: the number of rows, or DQ_FALLBACK (a
  * body that is not plain, or no memory) with nothing added. *done: the
  * body's end marker says the result is complete. */
 long long dq_table_feed(struct dq_table *t, const unsigned char *body, size_t len, int *done) {
-    size_t n = t->ncols, rows0 = t->rows, arena0 = t->arena_len, hsize, pos, i, c;
+    size_t n = t->ncols, rows0 = t->rows, arena0 = t->arena_len, hsize, pos, i, c, start;
     uint64_t marker;
     pos = rows_start(body, len, n);
     if (pos == 0 || n == 0) return DQ_FALLBACK;
@@ -285,10 +333,14 @@ long long dq_table_feed(struct dq_table *t, const unsigned char *body, size_t le
         pos += hsize;
         ends = t->ends + t->rows * n;
         kinds = t->kinds + t->rows * n;
+        start = t->arena_len;
         for (c = 0; c < n; c++) {
             int kind = table_value(t, c & 1 ? h[c >> 1] >> 4 : h[c >> 1] & 15, body, len, &pos);
             if (kind < 0) goto fail;
             kinds[c] = (unsigned char)kind;
+            if (kind == K_LINES)
+                t->shown[t->rows * n + c] = widest_line(t->arena + (c ? ends[c - 1] : start),
+                                                        t->arena + t->arena_len);
             ends[c] = t->arena_len;
         }
         t->rows++;
@@ -309,8 +361,8 @@ fail:
  * numbers and there is one); DQ_FALLBACK when a cell is Python's, DQ_WIDTHS
  * when a cell's display width is not known yet. */
 long long dq_table_measure(struct dq_table *t, size_t nrows) {
-    size_t n = t->ncols, r, c, line = 1, extra = 0;
-    int unmeasured = 0;
+    size_t n = t->ncols, r, c, line = 1, extra = 0, lines = nrows;
+    int unmeasured = 0, multiline = 0;
     if (nrows == 0 || nrows > t->rows) return DQ_FALLBACK;
     for (c = 0; c < n; c++) {
         t->widths[c] = t->name_widths[c];
@@ -327,6 +379,7 @@ long long dq_table_measure(struct dq_table *t, size_t nrows) {
             case K_UNMEASURED: unmeasured = 1; break;
             case K_WIDE: extra += w; w = shown[c]; break;
             case K_NULL: extra += w; w = t->null_width; break;
+            case K_LINES: multiline = 1; w = shown[c]; break;
             }
             if (w > t->widths[c]) t->widths[c] = w;
             t->right[c] |= (unsigned char)(1 << kinds[c]);   /* the kinds seen */
@@ -335,14 +388,27 @@ long long dq_table_measure(struct dq_table *t, size_t nrows) {
     }
     if (unmeasured) return DQ_WIDTHS;
     for (c = 0; c < n; c++) {
-        t->right[c] = t->right[c] & (1 << K_NUMBER)
-                      && !(t->right[c] & (1 << K_OTHER | 1 << K_WIDE));
+        t->right[c] = t->right[c] & (1 << K_NUMBER) && !(t->right[c] & TEXT_KINDS);
         line += t->widths[c] + 3;
         extra += t->name_ends[c] - (c ? t->name_ends[c - 1] : 0);
+        /* a column 0 wide: tabulate's lines of empty text vanish (Python's) */
+        if (multiline && t->widths[c] == 0) return DQ_FALLBACK;
+    }
+    t->multiline = multiline;
+    if (multiline) {
+        lines = 0;
+        for (r = 0; r < nrows; r++) {
+            size_t height = 0;
+            for (c = 0; c < n; c++) {
+                size_t h = cell_lines(t, r * n + c);
+                if (h > height) height = h;
+            }
+            lines += height;
+        }
     }
     /* a line as wide as its cells, plus the bytes of characters of several
      * bytes (at most all those of the wide cells, the NULLs and the names) */
-    return (long long)((nrows + 4) * (line + 1) + extra);
+    return (long long)((lines + 4) * (line + 1) + extra);
 }
 
 /* The texts of the first `nrows` rows' cells whose display width is not
@@ -402,6 +468,44 @@ static char *put_line(const struct dq_table *t, char *o, const char *text, const
     return o;
 }
 
+/* Row r of a multi-line block: a line per line of its tallest cell, each
+ * cell's line padded alone (blank past its last line); none when every cell
+ * is empty. */
+static char *put_lines(const struct dq_table *t, char *o, size_t r) {
+    size_t n = t->ncols, c, i, height = 0;
+    const size_t *ends = t->ends + r * n, *shown = t->shown + r * n;
+    const unsigned char *kinds = t->kinds + r * n;
+    for (c = 0; c < n; c++) {
+        t->lines[c] = cell_lines(t, r * n + c);
+        t->cursor[c] = c ? ends[c - 1] : r ? ends[-1] : 0;
+        if (t->lines[c] > height) height = t->lines[c];
+    }
+    for (i = 0; i < height; i++) {
+        *o++ = '|';
+        for (c = 0; c < n; c++) {
+            const char *s = t->arena + t->cursor[c], *nl;
+            size_t len, w, pad = t->widths[c];
+            *o++ = ' ';
+            if (i < t->lines[c]) {
+                nl = memchr(s, '\n', ends[c] - t->cursor[c]);
+                len = nl ? (size_t)(nl - s) : ends[c] - t->cursor[c];
+                w = kinds[c] == K_WIDE ? shown[c] : kinds[c] == K_NULL ? t->null_width : len;
+                pad -= w;
+                if (t->right[c]) { memset(o, ' ', pad); o += pad; }
+                memcpy(o, s, len); o += len;
+                if (!t->right[c]) { memset(o, ' ', pad); o += pad; }
+                t->cursor[c] += len + (nl != NULL);
+            } else {
+                memset(o, ' ', pad); o += pad;
+            }
+            *o++ = ' ';
+            *o++ = '|';
+        }
+        *o++ = '\n';
+    }
+    return o;
+}
+
 /* Write the grid of the first `nrows` rows, as dq_table_measure() measured
  * it (right after it), at out: the number of bytes written. */
 size_t dq_table_render(const struct dq_table *t, size_t nrows, char *out) {
@@ -419,9 +523,13 @@ size_t dq_table_render(const struct dq_table *t, size_t nrows, char *out) {
     memcpy(o, rule, rule_len);
     o[0] = o[rule_len - 2] = '|';
     o += rule_len;
-    for (r = 0; r < nrows; r++)
-        o = put_line(t, o, t->arena, t->ends + r * n, r ? t->ends[r * n - 1] : 0,
-                     t->kinds + r * n, t->shown + r * n);
+    for (r = 0; r < nrows; r++) {
+        if (t->multiline)
+            o = put_lines(t, o, r);
+        else
+            o = put_line(t, o, t->arena, t->ends + r * n, r ? t->ends[r * n - 1] : 0,
+                         t->kinds + r * n, t->shown + r * n);
+    }
     memcpy(o, rule, rule_len);
     return (size_t)(o + rule_len - out);
 }
