@@ -10,10 +10,10 @@ block can span bodies, a body blocks.
 What C does not show exactly goes to the renderer, which then prints it
 itself, in its place:
 
-* a block holding a cell C leaves to Python (a line feed, ...): its rows are
-  decoded from the bodies kept for it and given to the renderer, a full
-  block at a time (the renderer prints it at once), or the last, partial
-  block before the renderer is closed;
+* a block holding a cell C leaves to Python (see table.c: lines of text
+  that is not ASCII, ...): its rows are decoded from the bodies kept for it
+  and given to the renderer, a full block at a time (the renderer prints it
+  at once), or the last, partial block before the renderer is closed;
 * a body C does not take (malformed, or a type it does not know): the rows
   held and every batch from there on go to the renderer, which then does the
   blocking itself (it holds fewer rows than a block at that point, as C did).
