@@ -33,8 +33,8 @@ GOALS = "aim <= 1.0x go (0.8x), <= 1.5x floor"
 # The floor: the least a client could take. A bare reader (socket and
 # struct only, so it starts as fast as an interpreter can) sends the frames
 # given in hex (handshake, OPEN, QUERY_SQL: encoded by the wire module in
-# this process) to the leader and reads the answers up to the ROWS body that ends with
-# DONE, printing nothing.
+# this process) to the leader and reads the answers up to the ROWS body
+# that ends with DONE, printing nothing.
 FLOOR = """
 import socket, struct, sys
 host, port = sys.argv[1].rsplit(":", 1)
