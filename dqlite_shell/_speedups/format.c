@@ -287,6 +287,19 @@ static char *real_repr(char *o, double x) {
 static const char HEX[] = "0123456789ABCDEF";
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/* A REAL as list, csv and table show it: SQLite's "%!.15g" (values.real_text);
+ * NULL where this build cannot (no x87 long double): Python's real_text then. */
+static char *put_real_text(char *o, double x) {
+    int64_t m;
+    int k;
+    if (short_decimal(x, &m, &k)) return put_short_decimal(o, m, k, 1);
+#if DQ_EXACT_REAL
+    return real_g15(o, x);
+#else
+    return NULL;
+#endif
+}
+
 static char *put_hex_literal(char *o, const unsigned char *s, size_t n) {
     size_t i;
     *o++ = 'X'; *o++ = '\'';
@@ -462,24 +475,14 @@ long long dq_format(const struct dq_options *opt, const unsigned char *body, siz
                 bits = get_u64(v);
                 memcpy(&x, &bits, 8);
                 ROOM(40);
-                {
+                if (fmt >= FMT_JSON) {
                     int64_t m;
                     int k;
-                    if (short_decimal(x, &m, &k)) {
-                        o = put_short_decimal(o, m, k, fmt < FMT_JSON);
-                        if (fmt == FMT_CSV) o = csv_number(opt, plain, vstart, o);
-                        pos += 8;
-                        break;
-                    }
-                }
-                if (fmt >= FMT_JSON) {
-                    o = real_repr(o, x);
+                    o = short_decimal(x, &m, &k) ? put_short_decimal(o, m, k, 0)
+                                                 : real_repr(o, x);
                 } else {
-#if DQ_EXACT_REAL
-                    o = real_g15(o, x);
-#else
-                    return DQ_FALLBACK;     /* no x87 long double: Python's real_text */
-#endif
+                    o = put_real_text(o, x);
+                    if (o == NULL) return DQ_FALLBACK;
                     if (fmt == FMT_CSV) o = csv_number(opt, plain, vstart, o);
                 }
                 pos += 8;

@@ -209,19 +209,10 @@ static int table_value(struct dq_table *t, int type, const unsigned char *body, 
     case T_FLOAT: {
         uint64_t bits = get_u64(v);
         double x;
-        int64_t m;
-        int k;
         memcpy(&x, &bits, 8);
         *pos += 8;
-        if (short_decimal(x, &m, &k)) {
-            o = put_short_decimal(o, m, k, 1);
-        } else {
-#if DQ_EXACT_REAL
-            o = real_g15(o, x);
-#else
-            return K_PYTHON;        /* no x87 long double: Python's real_text */
-#endif
-        }
+        o = put_real_text(o, x);
+        if (o == NULL) return K_PYTHON;
         t->arena_len += (size_t)(o - cell);
         return K_NUMBER;
     }
