@@ -4,12 +4,11 @@ docs/internals.md is what the code imports, and the API guide's examples run."""
 import ast
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 
 from tests.conftest import _require
+from tests.support.processes import run_python
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = os.path.join(ROOT, "dqlite_shell")
@@ -117,6 +116,5 @@ def test_the_scratch_cluster_example_of_the_api_guide_runs(tmp_path):
     from dqlite_shell.native import library
     _require(library.available(), "libdqlite")
     [example] = [b for b in _python_blocks("docs/api.md") if "ScratchCluster(" in b]
-    run = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True,
-                         timeout=120, cwd=tmp_path, check=False)
+    run = run_python(example, timeout=120, cwd=tmp_path, check=False)
     assert (run.returncode, run.stdout) == (0, "[(0,)]\n"), run.stderr

@@ -10,6 +10,7 @@ import pytest
 
 from dqlite_shell.native._cdef import OPTIONAL
 from tests.native.servers import SERVERS, require
+from tests.support.processes import run_python
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -44,7 +45,6 @@ def test_a_wrong_declaration_fails_the_check(tmp_path):
               "'int dqlite_node_set_busy_timeout(dqlite_node *n, double msecs);')\n"
               f"sys.path.insert(0, {os.path.join(ROOT, 'native')!r})\n"
               "import abi_check; abi_check.main()\n")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=120, cwd=ROOT)
+    result = run_python(script, timeout=120, cwd=ROOT)
     assert result.returncode != 0
     assert "dqlite_node_set_busy_timeout" in result.stdout + result.stderr

@@ -6,6 +6,7 @@ import pytest
 
 from dqlite_shell import native
 from dqlite_shell.native import BOOTSTRAP_ID, Node, NodeError, release_port, reserve_address
+from tests.support.processes import run_python
 from tests.support.raw import ask_leader
 
 pytestmark = pytest.mark.usefixtures("libdqlite")
@@ -195,10 +196,7 @@ def test_node_threads_leave_signals_to_python():
     """libdqlite's threads block the signals Python handles, so that the
     kernel gives those to a thread that runs the handler (a SIGTERM taken by
     the node's loop waited for the main thread's next bytecode)."""
-    import subprocess
-    import sys
-    run = subprocess.run([sys.executable, "-c", _THREAD_MASKS], capture_output=True, text=True,
-                         timeout=60)
+    run = run_python(_THREAD_MASKS)
     assert run.returncode == 0, run.stderr
     threads, main_blocks, others_block = run.stdout.split()
     assert int(threads) >= 2 and main_blocks == "0" and others_block == "True", run.stdout

@@ -10,6 +10,7 @@ import pytest
 
 from dqlite_shell.native import available, ports
 from tests.shell.conftest import DQLITE
+from tests.support.processes import run_python
 
 HOLDER = """
 import sys
@@ -59,8 +60,7 @@ def test_scratch_nodes_leave_nothing_in_tmpdir(tmp_path):
               "for _ in range(3):\n"
               "    with LocalCluster(1, network_latency_ms=1) as c:\n"
               "        print(c.addresses[0])\n")
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                          text=True, timeout=60)
+    done = run_python(script, env=env)
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.split()) == 3
     # The shell's own scratch node, as a user starts it.

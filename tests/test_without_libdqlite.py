@@ -8,13 +8,13 @@ import subprocess
 import sys
 
 from dqlite_shell.native.library import NOT_FOUND
+from tests.support.processes import run_python
 
 ENV = dict(os.environ, DQLITE_SHELL_LIBDQLITE="/nonexistent/libdqlite.so.0")
 
 
 def _python(code):
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=ENV, timeout=60)
+    return run_python(code, env=ENV)
 
 
 def test_import_and_help_work():

@@ -1,10 +1,9 @@
 """``dqlite_shell.client`` names its public API, as docs/api.md uses it."""
 
-import subprocess
-import sys
 
 import dqlite_shell.client as client
 from dqlite_shell.client import errors
+from tests.support.processes import run_python
 
 
 def test_every_public_name_imports_and_is_the_real_class():
@@ -34,7 +33,7 @@ def test_an_unknown_name_is_an_attribute_error():
 def test_the_package_loads_nothing_until_a_name_is_used():
     code = ("import sys, dqlite_shell.client; "
             "print(sorted(m for m in sys.modules if m.startswith('dqlite_shell.client.')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = run_python(code, check=True)
     assert out.stdout.strip() == "[]"
 
 

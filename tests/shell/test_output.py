@@ -9,8 +9,6 @@ import io
 import itertools
 import json
 import re
-import subprocess
-import sys
 
 import pytest
 from hypothesis import given, settings
@@ -26,6 +24,7 @@ from dqlite_shell.shell.output import (
 )
 from dqlite_shell.shell.output.table import BLOCK_ROWS, TableRenderer
 from dqlite_shell.wire.values import Iso8601, UnixTime
+from tests.support.processes import run_python
 
 SETTINGS = settings(max_examples=100, deadline=None)
 
@@ -437,8 +436,7 @@ def test_one_shot_path_does_not_import_the_heavy_modules():
         "r.rows([(1,)]); r.close()\n"
         "assert 'tabulate' in sys.modules\n"
         "assert not {'prompt_toolkit', 'pygments'} & set(sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    done = run_python(code)
     assert done.returncode == 0, done.stderr
 
 

@@ -5,8 +5,6 @@ psql format printed, byte for byte; tabulate's other formats through .mode,
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 
 import pytest
 from hypothesis import given, settings
@@ -23,6 +21,7 @@ from dqlite_shell.shell.output.table import (
     tabulate_table,
 )
 from dqlite_shell.shell.output.values import is_number, terminal_text, text_rows
+from tests.support.processes import run_python
 
 from .conftest import run_command
 
@@ -197,8 +196,7 @@ def test_table_never_imports_tabulate_nor_wcwidth_for_ascii():
             "r = make_renderer('grid', io.StringIO(), ['a'], headers=True, nullvalue='')\n"
             "r.rows([(1,)]); r.close()\n"
             "assert 'tabulate' in sys.modules\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60, check=False)
+    done = run_python(code, check=False)
     assert done.returncode == 0, done.stderr
 
 

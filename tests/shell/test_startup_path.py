@@ -5,7 +5,6 @@ and what it loads, and the click-free parser of the common command lines
 import json
 import os
 import subprocess
-import sys
 import time
 
 import click
@@ -17,6 +16,7 @@ from dqlite_shell.client.capabilities import AUTHORIZER_PROBE, PROBE_DATABASE, T
 from dqlite_shell.shell import quickargs
 from dqlite_shell.shell.cli_options import command
 from dqlite_shell.wire.constants import RequestType
+from tests.support.processes import run_python
 
 #: Run in the child: ``dqlite ARGS`` with each request frame recorded (its
 #: type and body) and the modules loaded by the end, written as JSON to the
@@ -87,9 +87,7 @@ def _record(tmp_path, *args):
     out = tmp_path / "recorded.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("DQLITE_")}
     env["XDG_CONFIG_HOME"] = str(tmp_path / "no-config")
-    proc = subprocess.run([sys.executable, "-c", _RECORDER, str(out), *args],
-                          capture_output=True, text=True, timeout=60, env=env,
-                          stdin=subprocess.DEVNULL)
+    proc = run_python(_RECORDER, str(out), *args, env=env, stdin=subprocess.DEVNULL)
     recorded = json.loads(out.read_text())
     requests = [("DIAL" if kind < 0 else RequestType(kind).name, bytes.fromhex(body))
                 for kind, body in recorded["requests"]]
@@ -306,8 +304,7 @@ def test_date_and_time_parameters_need_datetime_loaded_only_by_their_user():
             "class Stamp(dt.datetime): pass\n"
             "print(convert(Stamp(2024, 1, 2, 3, 4, 5)), convert(dt.date(2024, 1, 2)),\n"
             "      adapt([dt.datetime(2024, 1, 2)]), dt.date in CONVERTERS)\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    proc = run_python(code)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ("(<ValueType.ISO8601: 10>, Iso8601('2024-01-02 03:04:05')) "
                            "(<ValueType.ISO8601: 10>, Iso8601('2024-01-02')) "

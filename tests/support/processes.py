@@ -95,3 +95,12 @@ def blocked_signals(pid: int) -> dict[int, int]:
             fields = dict(line.split(":", 1) for line in f if ":" in line)
         masks[int(tid)] = int(fields["SigBlk"], 16)
     return masks
+
+
+def run_python(code: str, *args: str, timeout: float = 60,
+               **kwargs) -> subprocess.CompletedProcess:
+    """``python -c CODE ARGS`` in a fresh interpreter (what a module loads at
+    start, or a process of its own); its output as text. ``kwargs`` go to
+    subprocess.run (env, cwd, check, stdin)."""
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          timeout=timeout, **kwargs)
