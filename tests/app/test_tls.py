@@ -26,6 +26,7 @@ from dqlite_shell.native.node import Node
 from dqlite_shell.native.ports import release_port, reserve_address
 from tests.conftest import TEST_LATENCY_MS
 from tests.support.certs import certs  # noqa: F401 - the fixture
+from tests.support.raw import HANDSHAKE, HEADER
 
 #: Our console script, as users run it.
 DQLITE = os.path.join(os.path.dirname(sys.executable), "dqlite")
@@ -220,7 +221,7 @@ def test_front_dial_fails_cleanly(tls_cluster, certs, free_address):  # noqa: F8
         sock = front.dial(tls_cluster.addresses[0])
         try:
             assert sock.getblocking()
-            sock.sendall(struct.pack("<Q", 1) + struct.pack("<IBBH", 1, 0, 0, 0) + bytes(8))
+            sock.sendall(HANDSHAKE + HEADER.pack(1, 0, 0, 0) + bytes(8))
             header = sock.recv(8)  # LEADER answered through the TLS link
             assert header[4] == 1  # a SERVER response
         finally:

@@ -18,8 +18,7 @@ from dqlite_shell.client.errors import (
     RequestTimeout,
 )
 from dqlite_shell.wire.rows import encode_rows
-
-HEADER = struct.Struct("<IBBH")
+from tests.support.raw import HEADER
 
 
 class FakeServer:

@@ -2,13 +2,11 @@
 off in the middle of a message: one line, exit 2, quickly."""
 
 import socket
-import struct
 import threading
 import time
 
 from tests.shell.conftest import run_dqlite
-
-HEADER = struct.Struct("<IBBH")
+from tests.support.raw import HEADER
 
 
 def test_an_http_port_is_named_as_not_dqlite():

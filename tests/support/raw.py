@@ -3,7 +3,10 @@
 import socket
 import struct
 
+#: The frame header (words of body, type, schema, unused), declared apart from
+#: dqlite_shell.wire.frames: the tests' own reading of the protocol.
 HEADER = struct.Struct("<IBBH")
+HANDSHAKE = struct.pack("<Q", 1)  # protocol version 1
 
 
 def recv_exactly(sock: socket.socket, n: int) -> bytes:
@@ -18,7 +21,7 @@ def recv_exactly(sock: socket.socket, n: int) -> bytes:
 
 def ask_leader(sock: socket.socket) -> tuple[int, int, bytes]:
     """Send the handshake and a LEADER request; return (type, node id, address)."""
-    sock.sendall(struct.pack("<Q", 1))  # protocol version 1
+    sock.sendall(HANDSHAKE)
     sock.sendall(HEADER.pack(1, 0, 0, 0) + bytes(8))  # LEADER: one unused word
     words, msg_type, _schema, _ = HEADER.unpack(recv_exactly(sock, 8))
     body = recv_exactly(sock, words * 8)

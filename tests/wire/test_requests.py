@@ -17,12 +17,13 @@ from dqlite_shell.wire import (
     requests,
 )
 from dqlite_shell.wire.schema import REQUESTS, frame_encoder
+from tests.support.raw import HEADER
 
 from .strategies import PARAM_VALUE, TEXT, UINT32, UINT64, canon
 
 
 def header(words, msg_type, schema=0):
-    return struct.pack("<IBBH", words, msg_type, schema, 0)
+    return HEADER.pack(words, msg_type, schema, 0)
 
 
 def test_leader_is_one_zero_word():
