@@ -16,6 +16,20 @@ F = TypeVar("F", bound=Callable)
 PARAMS = ("cert", "key", "ca")
 
 
+def hint(error: BaseException) -> str:
+    """What a command taking these options suggests for ``error``, appended
+    to its message; '' for an error that is not about TLS. Keyed on the
+    error's type."""
+    from dqlite_shell.client.errors import NotTLS, TLSHungUp, TLSRequired
+    if isinstance(error, TLSRequired):
+        return " (use --cert and --key)"
+    if isinstance(error, TLSHungUp):
+        return " (does it accept our certificate? check --cert and --ca)"
+    if isinstance(error, NotTLS):
+        return " (drop --cert/--key?)"
+    return ""
+
+
 def tls_options(cert_help: str, key_help: str, ca_help: str, *, key_short: str | None = None,
                 readable: bool = True) -> Callable[[F], F]:
     """A decorator adding ``--cert FILE``, ``--key FILE`` and ``--ca FILE``

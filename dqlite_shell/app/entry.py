@@ -9,6 +9,14 @@ from typing import NoReturn
 import click
 
 
+def told(error: BaseException) -> str:
+    """``error``'s message with what to do about TLS (both commands take
+    --cert/--key/--ca), also for each node's error inside it."""
+    from dqlite_shell.tls_options import hint
+    render = getattr(error, "render", None)  # errors made of other errors
+    return (render(told) if callable(render) else str(error)) + hint(error)
+
+
 def run(command: click.Command, prog: str, argv, failures: tuple[type[BaseException], ...],
         status: int) -> NoReturn:
     """Run ``command``; bad usage and ``failures`` print ``PROG: error: ...``
@@ -21,6 +29,6 @@ def run(command: click.Command, prog: str, argv, failures: tuple[type[BaseExcept
         click.echo(f"{prog}: error: {e.format_message()}", err=True)
         sys.exit(status)
     except failures as e:
-        click.echo(f"{prog}: error: {e}", err=True)
+        click.echo(f"{prog}: error: {told(e)}", err=True)
         sys.exit(status)
     sys.exit(0)

@@ -28,7 +28,7 @@ _HOMES = {
     "RowStream": "result",
     "NodeStore": "leader",
     **dict.fromkeys(["BrokenPeer", "ClientError", "ConnectError", "ConnectionLost",
-                     "LeadershipLost", "MemberConflict", "NoLeaderError", "NotDqlite",
+                     "JoinFailed", "LeadershipLost", "MemberConflict", "NoLeaderError", "NotDqlite",
                      "NotDqliteNodes", "NotTLS", "ParameterCountError", "ProtocolError",
                      "RequestNotSent", "RequestTimeout", "ServerError", "StatementLost",
                      "TLSError", "TLSHungUp", "TLSMismatch", "TLSRequired",

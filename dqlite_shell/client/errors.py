@@ -198,6 +198,19 @@ class ParameterCountError(ClientError, ValueError):
                          f"{'' if expected == 1 else 's'}, {given} given")
 
 
+class JoinFailed(ClientError):
+    """A node could not be made a member (``address``); ``cause`` is the last
+    error met on the way (a TLS mismatch, no leader, a member elsewhere)."""
+
+    def __init__(self, address: str, cause: ClientError):
+        self.address, self.cause = address, cause
+        super().__init__(self.render())
+
+    def render(self, say: Callable[[BaseException], str] = str) -> str:
+        """The message, the cause told by ``say`` (see NoLeaderError.render)."""
+        return f"cannot join {self.address} to the cluster: {say(self.cause)}"
+
+
 class MemberConflict(ClientError):
     """A node id is already a member of the cluster at another address
     (``node_id``, ``member_address``; ``address`` is the one asked for).

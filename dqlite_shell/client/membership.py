@@ -8,7 +8,7 @@ import ssl as _ssl
 import time
 from collections.abc import Iterable
 
-from dqlite_shell.client.errors import ClientError, MemberConflict, TLSError
+from dqlite_shell.client.errors import ClientError, JoinFailed, MemberConflict, TLSError
 from dqlite_shell.client.leader import NodeStore, connect_leader
 from dqlite_shell.wire.constants import Role
 
@@ -51,7 +51,7 @@ def join(node_id: int, address: str, cluster: Iterable[str], role: str | int | N
             # A TLS mismatch, a refused certificate or a member elsewhere does
             # not heal by waiting.
             if time.monotonic() + delay >= deadline or isinstance(e, (MemberConflict, TLSError)):
-                raise ClientError(f"cannot join {address} to the cluster: {e}") from None
+                raise JoinFailed(address, e) from None
             log.debug("join attempt failed: %s", e)
         time.sleep(delay)
         delay = min(delay * 2, 1.0)

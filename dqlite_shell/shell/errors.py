@@ -40,14 +40,8 @@ def describe(error: BaseException) -> str:
 def hint(error: BaseException) -> str:
     """What the shell suggests for ``error`` (its options), appended to its
     message; '' for most. Keyed on the error's type, never its words."""
-    from dqlite_shell.client.errors import NotTLS, TLSHungUp, TLSRequired
     from dqlite_shell.native.errors import LibraryNotFound
-    if isinstance(error, TLSRequired):
-        return " (use --cert and --key)"
-    if isinstance(error, TLSHungUp):
-        return " (does it accept our certificate? check --cert and --ca)"
-    if isinstance(error, NotTLS):
-        return " (drop --cert/--key?)"
+    from dqlite_shell.tls_options import hint as tls_hint
     if isinstance(error, LibraryNotFound):
         return " or connect to running servers with -s"
-    return ""
+    return tls_hint(error)

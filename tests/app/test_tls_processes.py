@@ -88,6 +88,16 @@ def test_taken_address_exits_2(certs, tmp_path, free_address):  # noqa: F811
                             f"address already in use\n"
 
 
+def test_node_without_a_certificate_is_told_to_give_one(tls_processes, tmp_path, free_address):
+    result, took = node_command("-a", free_address, "-d", tmp_path / "plain",
+                                "-j", tls_processes.addresses[0])
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"dqlite-node: error: cannot join {free_address} to the "
+                                    "cluster: "), result.stderr
+    assert result.stderr.endswith(" (use --cert and --key)\n"), result.stderr
+    assert took < 10  # a TLS mismatch does not wait for --timeout
+
+
 def test_node_with_another_ca_cannot_join(tls_processes, certs, tmp_path, free_address):  # noqa: F811
     result, took = node_command("-a", free_address, "-d", tmp_path / "intruder",
                                 "-j", tls_processes.addresses[0],
