@@ -36,10 +36,10 @@ def load():
         return None
     if _module is _UNSET:
         try:
-            from dqlite_shell._speedups import _format
+            import dqlite_shell._speedups._format as compiled
         except ImportError:
-            _format = None
-        _module = _format
+            compiled = None
+        _module = compiled
     return _module
 
 

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING
 from .blobs import hex_text
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from .blobs import Formatter
 
 _INF = float("inf")
@@ -133,7 +135,7 @@ def _local():
     return _local_sqlite
 
 
-_local_sqlite = None
+_local_sqlite: sqlite3.Connection | None = None
 
 
 def _exact_real(x: float) -> str:
