@@ -18,6 +18,9 @@ from prompt_toolkit.history import History
 
 #: What follows the timestamp of an entry that failed.
 FAILED_MARK = " failed"
+#: The entries the file keeps: the oldest go when the REPL starts with a tenth
+#: more than this (not at every start: the file is rewritten then).
+KEPT_ENTRIES = 10_000
 
 
 @dataclass
@@ -127,4 +130,25 @@ def make_history(enabled: bool) -> StatementHistory:
         os.chmod(path, 0o600)
     except OSError:
         return StatementHistory()  # an unwritable home must not stop the shell
+    trim(path, KEPT_ENTRIES)
     return StatementHistory(path)
+
+
+def trim(path: str, kept: int) -> None:
+    """Keep the last ``kept`` entries of history file ``path`` when it holds
+    a tenth more, each as written (its timestamp line, its lines); replaced
+    in one step. A shell appending at that moment may lose that entry; one
+    that cannot rewrite the file goes on with it as it is."""
+    from dqlite_shell.atomic_write import write_atomically
+    try:
+        with open(path, "rb") as f:
+            lines = f.readlines()
+    except OSError:
+        return
+    starts = [i for i, line in enumerate(lines) if line.startswith(b"#")]
+    if len(starts) <= kept + kept // 10:
+        return
+    try:
+        write_atomically(path, b"".join(lines[starts[-kept]:]), durable=False)
+    except OSError:
+        pass

@@ -8,7 +8,7 @@ import re
 
 from prompt_toolkit.history import FileHistory
 
-from dqlite_shell.shell.history import StatementHistory, read_entries
+from dqlite_shell.shell.history import StatementHistory, read_entries, trim
 from tests.support.repl import leave, prompt
 
 UP, DOWN, ESCAPE = "\x1b[A", "\x1b[B", "\x1b"
@@ -184,3 +184,27 @@ def test_an_entry_is_written_once_settled_with_its_outcome(tmp_path):
     again.append_string("SELECT 3;")
     assert again.settle(False) is None
     assert [e.text for e in again.entries()][-2:] == ["SELECT 2;", "SELECT 3;"]
+
+
+def test_the_file_keeps_the_last_entries_once_it_has_a_tenth_more(tmp_path):
+    path = str(tmp_path / "history")
+    open(path, "w").close()
+    history = StatementHistory(path)
+    for i in range(22):
+        history.append_string(f"SELECT {i}\n  AS n;")
+        history.settle(i % 5 == 0)
+    trim(path, 20)  # 22 is not a tenth more than 20
+    assert len(read_entries(path)) == 22
+    history.append_string("SELECT 22;")
+    history.settle(False)
+    trim(path, 20)
+    kept = read_entries(path)
+    assert [(e.text, e.failed) for e in kept] == [
+        (f"SELECT {i}\n  AS n;" if i < 22 else "SELECT 22;", i % 5 == 0 and i < 22)
+        for i in range(3, 23)]
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    # prompt_toolkit's own files (older shells) are trimmed the same way.
+    _write_history(tmp_path, *(f"SELECT {i};" for i in range(40)))
+    trim(str(_history_file(tmp_path)), 20)
+    assert [e.text for e in read_entries(str(_history_file(tmp_path)))] == [
+        f"SELECT {i};" for i in range(20, 40)]
