@@ -89,20 +89,26 @@ def sort_key(segment: Segment):
     return (1, segment.counter, 0) if segment.is_open else (0, segment.first, segment.end)
 
 
+def _zeros(data: bytes, start: int) -> bool:
+    """Whether ``data`` holds only zero bytes from ``start`` on (counted in C:
+    an open segment is preallocated, 8 MB of zeros behind a few batches)."""
+    return data.count(0, start) == len(data) - start
+
+
 def parse(segment: Segment, data: bytes, findings: list[Finding]) -> None:
     """Fill ``segment.entries`` from the file's bytes ``data``; damage goes
     to ``findings`` (a closed segment's whole rest is lost after it)."""
     name = segment.name
     segment.size = len(data)
     if len(data) < 8:
-        if segment.is_open and not data.strip(b"\0"):
+        if segment.is_open and _zeros(data, 0):
             segment.unwritten = True
         else:
             findings.append(Finding(name, None, f"only {len(data)} bytes, not even its format"))
         return
     fmt = u64(data, 0)
     if fmt != DISK_FORMAT:
-        if segment.is_open and fmt == 0 and not data.strip(b"\0"):
+        if segment.is_open and fmt == 0 and _zeros(data, 0):
             segment.unwritten = True
             return
         findings.append(Finding(name, 0, f"format {fmt}, expected {DISK_FORMAT}"))
@@ -113,7 +119,7 @@ def parse(segment: Segment, data: bytes, findings: list[Finding]) -> None:
         batch += 1
         if segment.is_open and not any(view[offset:offset + 16]):
             # Where the written batches end in a preallocated segment.
-            if any(view[offset:]):
+            if not _zeros(data, offset):
                 findings.append(Finding(name, offset, "bytes other than zeros after the "
                                         "last batch (raft would drop them)"))
             return
