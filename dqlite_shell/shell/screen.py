@@ -6,9 +6,10 @@ for ``\\G``, or when ``.expanded``, ``.maxrows`` or ``max_cell_width`` was
 set; scripts, ``-c`` and pipes with the defaults never come here, so their
 rows pay nothing and print as before, byte for byte.
 
-What changes, and only for the grids (``table``, ``box``, ``column``):
-``list``, ``csv``, ``json``, ``markdown`` (text meant for pasting,
-streamed unpadded) and the others never change, except with ``\\G``.
+What changes, and only for the grids (``table``, ``box``, ``column`` and
+tabulate's formats, ``grid`` to ``latex``): ``list``, ``csv``, ``json``,
+``markdown`` (text meant for pasting, streamed unpadded) and the others
+never change, except with ``\\G``.
 
 * **Expanded** (``.expanded auto|on|off``, the ``expanded`` key; default
   ``auto`` in the REPL, ``off`` elsewhere): ``on`` shows every result one
@@ -23,7 +24,7 @@ streamed unpadded) and the others never change, except with ``\\G``.
   whatever the format; the server never sees the ``\\G``.
 * **.maxrows N** (0 or ``off``: all; ``auto``, the REPL's default: the
   terminal's height less the table's frame and the prompt, as DuckDB's
-  shell): a longer result shows its first ``ceil(N/2)`` and last
+  shell; a tabulate grid's rule under every row halves it): a longer result shows its first ``ceil(N/2)`` and last
   ``floor(N/2)`` rows, with a ``(TOTAL rows, N shown)`` line between them.
   The first rows are kept, the last ones in a ring buffer, the middle only
   counted: memory is N rows, and nothing shows until the result has ended.
@@ -47,13 +48,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dqlite_shell.shell.output import TABULATE_FORMATS
 from dqlite_shell.sqltext import complete_statement
 
 if TYPE_CHECKING:
     from dqlite_shell.shell.state import Settings, ShellState
 
-#: The formats whose tables are cut, expanded and have their cells cut.
-GRIDS = frozenset({"table", "box", "column"})
+#: The formats whose tables are cut, expanded and have their cells cut:
+#: ours and tabulate's.
+GRIDS = frozenset({"table", "box", "column"}) | TABULATE_FORMATS
 EXPANDED_MODES = ("auto", "on", "off")
 #: The REPL's default cut of long cells, in terminal cells.
 CELL_WIDTH = 60
@@ -220,7 +223,7 @@ def resolve(state: ShellState, columns: Sequence[str], *, vertical: bool = False
     if isinstance(rows_setting, int):
         maxrows = rows_setting
     else:  # "auto": what the terminal's height holds
-        maxrows = max(MIN_AUTO_ROWS, size[1] - FRAME_LINES) if size else 0
+        maxrows = max(MIN_AUTO_ROWS, rows_that_fit(s.mode.split()[0], size[1])) if size else 0
     if whole or expanded == "off" and not grid:
         maxrows = 0
     cell_width = s.max_cell_width if s.max_cell_width is not None else (
@@ -228,6 +231,30 @@ def resolve(state: ShellState, columns: Sequence[str], *, vertical: bool = False
     if not grid or whole:
         cell_width = 0
     return Layout(grid, expanded, maxrows, auto_rows and bool(maxrows), cell_width, size)
+
+
+def rows_that_fit(mode: str, lines: int) -> int:
+    """How many rows of a table in ``mode`` fit ``lines`` terminal lines
+    with the gap line and the next prompt: the table's frame and its lines
+    per row are measured on a small table of tabulate's formats (a grid
+    draws a rule under every row); ours take FRAME_LINES and one a row."""
+    if mode not in TABULATE_FORMATS:
+        return lines - FRAME_LINES
+    frame, per_row = _frame_of(mode)
+    return (lines - frame - 1) // per_row - 1  # the prompt's line; the gap's row
+
+
+_frames: dict[str, tuple[int, int]] = {}
+
+
+def _frame_of(mode: str) -> tuple[int, int]:
+    """(lines besides the rows, lines per row) of a table in tabulate's ``mode``."""
+    if mode not in _frames:
+        from dqlite_shell.shell.output.table import draw_table
+        one, two = (draw_table(["a"], rows, "", tablefmt=mode).count("\n") + 1
+                    for rows in ([(1,)], [(1,), (2,)]))
+        _frames[mode] = (one - (two - one), two - one)
+    return _frames[mode]
 
 
 # -- long cells -------------------------------------------------------------------

@@ -15,6 +15,7 @@ import pytest
 from dqlite_shell.shell import config, engine, last_result, pager, screen
 from dqlite_shell.shell.commands import registry
 from dqlite_shell.shell.errors import CommandError
+from dqlite_shell.shell.output import TABULATE_FORMATS
 from dqlite_shell.shell.output.expanded import ExpandedRenderer, display_width
 from dqlite_shell.shell.startup import settings as startup_settings
 from dqlite_shell.shell.state import Settings, ShellState
@@ -336,3 +337,20 @@ def test_a_cut_table_too_wide_is_expanded_with_as_many_records_as_fit(monkeypatc
     # 20 lines, less 2: 18 lines of 3 (a record of two columns) is 6 records.
     assert re.findall(r"-\[ RECORD (\d+) \]", text) == ["1", "2", "3", "98", "99", "100"]
     assert "\n(100 rows, 6 shown)\n-[ RECORD 98 ]" in text
+
+
+@pytest.mark.parametrize("mode", sorted(TABULATE_FORMATS))
+def test_the_repl_fits_tabulates_formats_to_the_terminal_too(monkeypatch, mode):
+    """Each of tabulate's formats is cut to the terminal's height (a grid's
+    rows take two lines), has its long cells cut, and is expanded when wide."""
+    state = make_state(interactive=True, size=(80, 16), mode=mode, monkeypatch=monkeypatch)
+    lines = shown(state, ["n", "name"], ROWS).splitlines()
+    gap = [line for line in lines if re.fullmatch(r"\(100 rows, \d+ shown\)", line)]
+    assert len(gap) == 1 and len(lines) in (16 - 2, 16 - 1), lines
+    shown_rows = int(gap[0].split(", ")[1].split()[0])
+    assert shown_rows >= 4, lines  # mediawiki: a 5-line frame, 2 lines a row
+    assert sum("name1" in line for line in lines) >= 1 and any("name100" in x for x in lines)
+    wide = make_state(interactive=True, size=(120, 40), mode=mode, monkeypatch=monkeypatch)
+    assert "b" * 59 + "…" in shown(wide, ["id", "t"], [(1, "b" * 100)])
+    narrow = make_state(interactive=True, size=(30, 40), mode=mode, monkeypatch=monkeypatch)
+    assert shown(narrow, ["id", "t"], [(1, "b" * 40)]).startswith("-[ RECORD 1 ]")

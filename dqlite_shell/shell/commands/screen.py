@@ -46,7 +46,8 @@ def expanded(state: ShellState, args: list[str]) -> None:
     line per column. auto (the REPL's default; the expanded key of the
     config file) decides on the first 1000 rows, or on the rows .maxrows
     shows: when their table is wider than the terminal, the result is
-    shown expanded. Only the table, box and column formats change.
+    shown expanded. Only the table, box and column formats and tabulate's
+    (grid, pipe, ...) change.
     Without a terminal (.output FILE, scripts) auto is off.
 
     A statement ending with \\G (SELECT * FROM t\\G) is shown expanded once,
@@ -64,8 +65,8 @@ def maxrows(state: ShellState, args: list[str]) -> None:
     a "(TOTAL rows, N shown)" line between them; .last shows it whole. The
     REPL's default is auto (the maxrows key of the config file): the
     terminal's height less 6 lines (expanded: as many records as fit, at
-    least 2); elsewhere all rows. Only the table, box and column formats
-    (and expanded results) are cut. The rows shown appear when the result
+    least 2); elsewhere all rows. Only the table, box and column formats,
+    tabulate's (grid, pipe, ...) and expanded results are cut. The rows shown appear when the result
     has ended: the middle ones are counted, not kept."""
     from dqlite_shell.shell.screen import parse_maxrows
     _set(state, "maxrows", args, parse_maxrows)
