@@ -24,8 +24,9 @@ never change, except with ``\\G``.
   whatever the format; the server never sees the ``\\G``.
 * **.maxrows N** (0 or ``off``: all; ``auto``, the REPL's default: the
   terminal's height less the table's frame and the prompt, as DuckDB's
-  shell; a tabulate grid's rule under every row halves it): a longer result shows its first ``ceil(N/2)`` and last
-  ``floor(N/2)`` rows, with a ``(TOTAL rows, N shown)`` line between them.
+  shell; a tabulate grid's rule under every row halves it): a longer
+  result shows its first ``ceil(N/2)`` and last ``floor(N/2)`` rows, with a
+  ``(TOTAL rows, N shown)`` line between them.
   The first rows are kept, the last ones in a ring buffer, the middle only
   counted: memory is N rows, and nothing shows until the result has ended.
   Expanded with ``auto``: as many records as fit, at least 2.
@@ -40,6 +41,7 @@ copy kept for ``.last`` is :mod:`.last_result`'s.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -235,26 +237,21 @@ def resolve(state: ShellState, columns: Sequence[str], *, vertical: bool = False
 
 def rows_that_fit(mode: str, lines: int) -> int:
     """How many rows of a table in ``mode`` fit ``lines`` terminal lines
-    with the gap line and the next prompt: the table's frame and its lines
-    per row are measured on a small table of tabulate's formats (a grid
-    draws a rule under every row); ours take FRAME_LINES and one a row."""
+    with the gap line and the next prompt: ours take FRAME_LINES and one a
+    row; tabulate's formats are measured (a grid rules every row)."""
     if mode not in TABULATE_FORMATS:
         return lines - FRAME_LINES
     frame, per_row = _frame_of(mode)
     return (lines - frame - 1) // per_row - 1  # the prompt's line; the gap's row
 
 
-_frames: dict[str, tuple[int, int]] = {}
-
-
+@functools.cache
 def _frame_of(mode: str) -> tuple[int, int]:
     """(lines besides the rows, lines per row) of a table in tabulate's ``mode``."""
-    if mode not in _frames:
-        from dqlite_shell.shell.output.table import draw_table
-        one, two = (draw_table(["a"], rows, "", tablefmt=mode).count("\n") + 1
-                    for rows in ([(1,)], [(1,), (2,)]))
-        _frames[mode] = (one - (two - one), two - one)
-    return _frames[mode]
+    from dqlite_shell.shell.output.table import draw_table
+    one, two = (draw_table(["a"], rows, "", tablefmt=mode).count("\n") + 1
+                for rows in ([(1,)], [(1,), (2,)]))
+    return one - (two - one), two - one
 
 
 # -- long cells -------------------------------------------------------------------
