@@ -16,6 +16,7 @@ import pytest
 from dqlite_shell import dbapi
 from dqlite_shell.client.session import Session
 from tests.shell.conftest import run_dqlite
+from tests.support.processes import freeze
 from tests.support.shell_process import ShellProcess, check_script_outcome
 
 #: libdqlite 1.11 aborts the node that reads a REAL from a TIMESTAMP column
@@ -72,19 +73,7 @@ def _make_crasher_table(cluster) -> None:
 
 
 def _freeze(cluster, index) -> None:
-    _stop(cluster.pid(index))
-
-
-def _stop(pid: int) -> None:
-    """SIGSTOP ``pid`` and wait until it is stopped (the signal lands later)."""
-    os.kill(pid, signal.SIGSTOP)
-    deadline = time.monotonic() + 10
-    while True:
-        with open(f"/proc/{pid}/stat") as f:
-            if f.read().rsplit(")", 1)[1].split()[0] == "T":
-                return
-        assert time.monotonic() < deadline, f"process {pid} did not stop"
-        time.sleep(0.005)
+    freeze(cluster.pid(index))
 
 
 def _thaw(cluster, index) -> None:
@@ -145,7 +134,7 @@ def test_a_frozen_single_node_ends_a_select_after_the_timeout(process_factory):
     with ShellProcess("-s", node.address, "--timeout", "2") as shell:
         shell.send("SELECT 'first';\nSELECT 'second';\n")
         assert (shell.read_line(), shell.read_line()) == ("first\n", "second\n")
-        _stop(node.proc.pid)
+        freeze(node.proc.pid)
         try:
             started = time.monotonic()
             shell.send("SELECT 'third';\n")
@@ -219,7 +208,7 @@ def test_the_probe_tells_a_live_node_a_frozen_one_and_none(process_factory, free
     session = Session([node.address], "db")
     try:
         assert session.node_answers(node.address, 1.0) is True
-        _stop(node.proc.pid)
+        freeze(node.proc.pid)
         try:
             assert session.node_answers(node.address, 0.5) is False
         finally:

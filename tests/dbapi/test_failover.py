@@ -17,6 +17,7 @@ import pytest
 
 from dqlite_shell import dbapi
 from tests.dbapi.conftest import rows
+from tests.support.processes import freeze
 from tests.support.server_expectations import RETURNING_REFUSAL
 
 
@@ -130,7 +131,7 @@ def test_leader_stops_answering_mid_statement(cluster):
         conn.execute(insert, (1,))  # prepared now: next time only EXEC is sent
         index = cluster.addresses.index(conn.leader)
         process = cluster._nodes[index]  # the dqlite-node child process
-        os.kill(process.pid, signal.SIGSTOP)  # alive, silent: the request is in flight
+        freeze(process.pid)  # alive, silent: the request is in flight
         with pytest.raises(dbapi.OperationalError, match="may or may not have been applied"):
             conn.execute(insert, (2,))
         cluster.kill(index)

@@ -4,7 +4,6 @@ lost, TLS certificates, and a bundle that holds no table data and no keys."""
 import io
 import json
 import os
-import signal
 import ssl
 import stat
 import subprocess
@@ -21,6 +20,7 @@ from dqlite_shell.shell.commands.health import COLUMNS
 from dqlite_shell.shell.state import Settings, ShellState
 from tests.shell.conftest import run_command
 from tests.support.certs import Cert, certs  # noqa: F401 - the fixture
+from tests.support.processes import freeze
 
 
 def _rows(state) -> list[dict]:
@@ -84,7 +84,7 @@ def test_frozen_member_costs_one_timeout(process_cluster):
     addresses = process_cluster.addresses
     leader = _leader(addresses)
     frozen = next(i for i, a in enumerate(addresses) if a != leader)
-    os.kill(process_cluster.pid(frozen), signal.SIGSTOP)
+    freeze(process_cluster.pid(frozen))
     timeout = 3.0  # the other members must answer within it on a busy CI machine
     state = _state(addresses, timeout=timeout)
     try:

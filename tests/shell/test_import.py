@@ -20,6 +20,7 @@ import pytest
 
 from dqlite_shell.client.session import Session
 from tests.shell.conftest import DQLITE, run_dqlite
+from tests.support.processes import freeze
 from tests.support.sqlite3_cli import needs_sqlite3
 
 
@@ -349,7 +350,7 @@ def test_leader_frozen_during_a_commit_names_the_uncertain_lines(cluster_factory
         if sql == "COMMIT":
             commits.append(sql)
             if len(commits) == 3:
-                os.kill(cluster.pid(leader), signal.SIGSTOP)
+                freeze(cluster.pid(leader))
         return execute(sql, params)
 
     session.execute = freezing

@@ -104,3 +104,17 @@ def run_python(code: str, *args: str, timeout: float = 60,
     subprocess.run (env, cwd, check, stdin)."""
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
                           timeout=timeout, **kwargs)
+
+
+def freeze(pid: int) -> None:
+    """SIGSTOP ``pid`` and wait until it is stopped. The signal lands later
+    on a busy machine: the thread the kernel gives it to must run to stop the
+    others, and meanwhile libdqlite's loop thread still answers requests."""
+    os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 10
+    while True:
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "T":
+                return
+        assert time.monotonic() < deadline, f"process {pid} did not stop"
+        time.sleep(0.005)
