@@ -7,7 +7,7 @@ import time
 import pexpect
 import pytest
 
-from tests.support.repl import leave, prompt
+from tests.support.repl import leave, prompt, wait_for_drains
 from tests.support.waiting import wait_for
 
 COLOR = re.compile(r"\x1b\[[0-9;]*(3[0-9]|4[0-9]|9[0-7]|38|48)[0-9;]*m")
@@ -135,6 +135,7 @@ def test_ctrl_c_during_a_long_statement(repl, node):
     child.send("SELECT 'after';\r")
     child.expect("after\r\n", timeout=120)  # as soon as the server is free again
     leave(child)
+    wait_for_drains(node.address)  # before the fixture stops the node
 
 
 def test_ctrl_c_during_a_streaming_result(repl, node):
@@ -155,6 +156,7 @@ def test_ctrl_c_during_a_streaming_result(repl, node):
     child.expect("next\r\n", timeout=10)
     assert time.monotonic() - started < 3
     leave(child)
+    wait_for_drains(node.address)  # before the fixture stops the node
 
 
 def test_history_is_private_and_recalled(repl, node, tmp_path):

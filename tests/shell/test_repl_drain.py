@@ -3,25 +3,16 @@ statement whose socket is closed mid-stream (1.18.6 aborts at its next stop:
 docs/server-bugs.md, bug A): the shell exits at once, a detached child
 process reads the rest of the result, and the node stops cleanly."""
 
-import re
-import subprocess
 import time
 
 import pexpect
 import pytest
 
-from tests.support.repl import prompt
+from tests.support.repl import prompt, wait_for_drains
 
 #: Long enough to be streaming at the Ctrl-C, short enough to end in seconds.
 STREAM = ("SELECT x, 'row ' || x FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
           "SELECT x + 1 FROM c WHERE x < 3000000) SELECT x FROM c);")
-
-
-def _drains_of(address: str) -> list[int]:
-    """Processes still running our shell for ``address`` (the drain child)."""
-    found = subprocess.run(["pgrep", "-f", f"dqlite_shell -s {re.escape(address)}"],
-                           capture_output=True, text=True)
-    return [int(pid) for pid in found.stdout.split()]
 
 
 @pytest.mark.on_servers("1.17", "1.18")
@@ -42,10 +33,6 @@ def test_quitting_after_ctrl_c_on_a_stream_is_immediate_and_leaks_nothing(repl, 
     assert time.monotonic() - started < 2.0, "the exit waited for the drain"
     child.close()
     assert child.exitstatus == 0
-    # The child that took the drain over ends when the result does.
-    deadline = time.monotonic() + 120
-    while _drains_of(address):
-        assert time.monotonic() < deadline, "the drain did not end in 120 s"
-        time.sleep(0.1)
+    wait_for_drains(address)  # the child that took the drain over ends with the result
     assert node_process.terminate() == 0, "the node did not stop cleanly (a leaked statement)"
 

@@ -91,8 +91,11 @@ def blocked_signals(pid: int) -> dict[int, int]:
     (bit N-1 for signal N), from /proc."""
     masks = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{tid}/status") as f:
-            fields = dict(line.split(":", 1) for line in f if ":" in line)
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+        except FileNotFoundError:
+            continue  # a thread that ended meanwhile (a probe's, a pool's)
         masks[int(tid)] = int(fields["SigBlk"], 16)
     return masks
 
