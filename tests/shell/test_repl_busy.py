@@ -12,7 +12,7 @@ import pytest
 from dqlite_shell.client.connection import Connection
 from dqlite_shell.client.errors import RequestTimeout
 from tests.shell.test_repl import LONG
-from tests.support.repl import leave, prompt
+from tests.support.repl import leave, prompt, wait_for_drains
 
 
 def _wait_until_busy(address: str, timeout: float = 30.0) -> None:
@@ -82,3 +82,4 @@ def test_after_ctrl_c_a_newer_node_answers_the_next_statement_at_once(repl, node
     assert "waiting for" not in child.before
     leave(child)
     assert child.wait() == 0 or not child.isalive()
+    wait_for_drains(node.address)  # the statement's answer, before the fixture stops the node
