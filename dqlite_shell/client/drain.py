@@ -78,8 +78,13 @@ class Drains:
         socket mid-stream. Returns how many drains the child took."""
         if not self.wait(0.0) and self._drains:
             self._handoff.set()
+            # Each stops at its next frame boundary, within POLL when the
+            # machine is idle. On a busy one it may take longer: wait for it
+            # anyway (up to HAND_OFF_WAIT), since exiting would close its
+            # socket mid-stream, which a 1.18.6 node pays for at its next stop.
+            deadline = time.monotonic() + HAND_OFF_WAIT
             for thread, _ in self._drains:
-                thread.join(2 * POLL + 1.0)
+                thread.join(max(0.0, deadline - time.monotonic()))
             self._handoff = threading.Event()  # drains started later run here
         handed = [d for t, d in self._drains if not t.is_alive() and d.handed_off]
         self._drains = []
@@ -106,6 +111,8 @@ class Drains:
 
 #: How often a drain looks up from its socket (to be handed off).
 POLL = 0.2
+#: The longest an exit waits for its drains to reach a frame boundary.
+HAND_OFF_WAIT = 30.0
 
 
 class _Drain:

@@ -7,7 +7,8 @@ import time
 import pexpect
 import pytest
 
-from tests.support.repl import leave, prompt, wait_for_drains
+from tests.support.processes import wait_for_drains
+from tests.support.repl import leave, prompt
 from tests.support.waiting import wait_for
 
 COLOR = re.compile(r"\x1b\[[0-9;]*(3[0-9]|4[0-9]|9[0-7]|38|48)[0-9;]*m")

@@ -12,7 +12,8 @@ import pytest
 from dqlite_shell.client.connection import Connection
 from dqlite_shell.client.errors import RequestTimeout
 from tests.shell.test_repl import LONG
-from tests.support.repl import leave, prompt, wait_for_drains
+from tests.support.processes import wait_for_drains
+from tests.support.repl import leave, prompt
 
 
 def _wait_until_busy(address: str, timeout: float = 30.0) -> None:

@@ -8,7 +8,8 @@ import time
 import pexpect
 import pytest
 
-from tests.support.repl import prompt, wait_for_drains
+from tests.support.processes import wait_for_drains
+from tests.support.repl import prompt
 
 #: Long enough to be streaming at the Ctrl-C, short enough to end in seconds.
 STREAM = ("SELECT x, 'row ' || x FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "

@@ -153,6 +153,7 @@ import subprocess  # noqa: E402
 
 from dqlite_shell.client.session import Session  # noqa: E402
 from tests.shell.conftest import DQLITE  # noqa: E402
+from tests.support.processes import wait_for_drains  # noqa: E402
 
 
 def _env():
@@ -239,6 +240,7 @@ def test_a_closed_output_pipe_ends_the_script_quietly(node):
         _, err = child.communicate(timeout=60)
         assert (child.returncode, err) == (1, b"")
     assert _rows(node.address, "SELECT count(*) FROM p") == [(0,)]  # the script stopped
+    wait_for_drains(node.address)  # the rest of the result, before the node stops
 
 
 def test_open_inside_a_transaction_is_refused(node):

@@ -25,6 +25,7 @@ from dqlite_shell.shell.output.values import real_literal, sql_literal
 from dqlite_shell.shell.sqldump import DumpOptions, SqlDump
 from dqlite_shell.shell.startup import run_script
 from tests.shell.conftest import run_command as run
+from tests.support.processes import wait_for_drains
 from tests.support.sqlite3_cli import needs_sqlite3, sqlite3_cli
 
 pytestmark = needs_sqlite3
@@ -313,6 +314,7 @@ def test_a_reader_that_leaves_stops_it_quietly(node, shell, tmp_path):
                           text=True, timeout=60)
     assert done.stdout == "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE big (v);\n"
     assert done.stderr == ""
+    wait_for_drains(node.address)  # the rest of the dump, before the node stops
 
 
 def test_a_virtual_table_as_sqlite3_writes_it(shell, node, tmp_path):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
-import time
 
 import pexpect
 
@@ -47,21 +45,3 @@ def leave(child, *, check_exit: bool = True) -> None:
         child.close()
         assert child.exitstatus == 0, child.exitstatus
 
-
-def drains_of(address: str) -> list[int]:
-    """Processes still running our shell for ``address``: after the REPL has
-    exited, the child it handed its unfinished drains to (client/drain.py)."""
-    found = subprocess.run(["pgrep", "-f", f"dqlite_shell -s {re.escape(address)}"],
-                           capture_output=True, text=True)
-    return [int(pid) for pid in found.stdout.split()]
-
-
-def wait_for_drains(address: str, timeout: float = 120) -> None:
-    """Wait until the drain child of a REPL on ``address`` has read its
-    result to the end: a node stopped under a stream still being read aborts
-    on 1.18.6 (docs/server-bugs.md, bug A), and an in-process node takes the
-    test run with it."""
-    deadline = time.monotonic() + timeout
-    while drains_of(address):
-        assert time.monotonic() < deadline, f"the drain did not end in {timeout:.0f} s"
-        time.sleep(0.1)
