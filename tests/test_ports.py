@@ -6,9 +6,8 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from dqlite_shell.native import available, ports
+from tests.conftest import _require
 from tests.shell.conftest import DQLITE
 from tests.support.processes import run_python
 
@@ -50,8 +49,7 @@ def test_a_released_port_can_be_reserved_by_another_process():
 
 
 def test_scratch_nodes_leave_nothing_in_tmpdir(tmp_path):
-    if not available():
-        pytest.skip("libdqlite is not installed")
+    _require(available(), "libdqlite")
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     env = dict(os.environ, TMPDIR=str(tmp))

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.conftest import TEST_LATENCY_MS
+from tests.conftest import TEST_LATENCY_MS, _require
 from tests.support.products import make_product, products  # noqa: F401 - the fixture
 
 
@@ -51,8 +51,7 @@ def test_microk8s_dot_commands_byte_identical(dqlite, go_shell, products,  # noq
 
 def test_microk8s_remove(dqlite, go_shell, tmp_path):
     from dqlite_shell.native import available
-    if not available():
-        pytest.skip("libdqlite is not installed")
+    _require(available(), "libdqlite")
     product = make_product("microk8s", str(tmp_path), size=2, latency_ms=TEST_LATENCY_MS)
     try:
         gone = product.cluster.addresses[1]
@@ -179,8 +178,7 @@ def test_server_name_is_the_certificates_first_dns_name(dqlite, go_shell, tmp_pa
     from dqlite_shell.app.local import LocalCluster
     from dqlite_shell.native import available
     from tests.support.certs import make_cert
-    if not available():
-        pytest.skip("libdqlite is not installed")
+    _require(available(), "libdqlite")
     folder = str(tmp_path)
     client = make_cert(folder, "client")  # self-signed, first DNS name "dqlite"
     node_cert, node_key = _signed(folder, "client", "node", node_dns)

@@ -32,6 +32,7 @@ import pytest
 from dqlite_shell.app.local import LocalCluster
 from dqlite_shell.client.session import Session
 from dqlite_shell.client.tls import client_context
+from tests.conftest import TEST_LATENCY_MS, _require
 
 MICROK8S_DIR = "var/snap/microk8s/current/var/kubernetes/backend"
 K8S_DIR = "var/snap/k8s/common/var/lib/k8s-dqlite"
@@ -192,9 +193,7 @@ def make_product(name: str, root: str, size: int = 1, latency_ms: int | None = N
 def products(tmp_path_factory):
     """microk8s, k8s and juju laid out under a root each, with one TLS node each."""
     from dqlite_shell.native import available
-    from tests.conftest import TEST_LATENCY_MS
-    if not available():
-        pytest.skip("libdqlite is not installed")
+    _require(available(), "libdqlite")
     made = {}
     try:
         for name in ("microk8s", "k8s", "juju"):
